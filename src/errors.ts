@@ -1,0 +1,42 @@
+/**
+ * The error types every command reports through one path (src/main.ts):
+ * a single `error: <message> (<hint>)` line on stderr and a documented exit code.
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+} as const;
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  readonly hint?: string;
+
+  constructor(message: string, opts: {hint?: string; exitCode?: number; cause?: unknown} = {}) {
+    super(message, opts.cause === undefined ? undefined : {cause: opts.cause});
+    this.name = 'CliError';
+    this.exitCode = opts.exitCode ?? ExitCode.failure;
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad flags, bad arguments, bad names: nothing was sent anywhere. Exit code 2. */
+export class UsageError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, {hint, exitCode: ExitCode.usage});
+    this.name = 'UsageError';
+  }
+}
+
+/** Raised when a run was cancelled by the user (Ctrl-C, a "no" at a prompt). */
+export class AbortedError extends CliError {
+  constructor(message = 'aborted', hint?: string) {
+    super(message, {hint, exitCode: ExitCode.failure});
+    this.name = 'AbortedError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

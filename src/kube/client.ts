@@ -1,0 +1,255 @@
+import net from 'node:net';
+import {PassThrough, Writable} from 'node:stream';
+import {
+  CoreV1Api,
+  Exec,
+  KubernetesObjectApi,
+  PatchStrategy,
+  PortForward,
+  type KubernetesObject,
+  type V1Status,
+} from '@kubernetes/client-node';
+import type {ResolvedKubeConfig} from './config.js';
+import {toKubeError, type KubeRequest, type KubeTarget} from './errors.js';
+import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions, ObjectRef} from './types.js';
+
+export const FIELD_MANAGER = 'kubectl-zk';
+
+/** kind → resource name, for messages and RBAC hints ("you need permission to list statefulsets"). */
+export function resourceOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('s')) return `${lower}es`;
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
+}
+
+export interface KubeClientOptions {
+  requestTimeoutMs?: number;
+  /** request lines for --verbose */
+  log?: (line: string) => void;
+}
+
+/**
+ * The only code in kubectl-zk that talks to the API server. Every call goes
+ * through `call`, which times it, logs it with --verbose and maps errors once.
+ */
+export class KubeClient implements Kube {
+  readonly server: string;
+  readonly context: string;
+  readonly namespace: string;
+  private readonly objects: KubernetesObjectApi;
+  private readonly core: CoreV1Api;
+  private readonly target: KubeTarget;
+  private readonly forwarders = new Set<Forwarder>();
+
+  constructor(
+    private readonly resolved: ResolvedKubeConfig,
+    private readonly opts: KubeClientOptions = {},
+  ) {
+    this.server = resolved.server;
+    this.context = resolved.context;
+    this.namespace = resolved.namespace;
+    this.target = {server: resolved.server, context: resolved.context};
+    this.objects = KubernetesObjectApi.makeApiClient(resolved.kc);
+    this.core = resolved.kc.makeApiClient(CoreV1Api);
+  }
+
+  private async call<T>(req: KubeRequest, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const timeout = this.opts.requestTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = fn();
+      const result = timeout
+        ? await Promise.race([
+            work,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                const e = new Error(`request timed out after ${timeout}ms`);
+                e.name = 'TimeoutError';
+                reject(e);
+              }, timeout);
+            }),
+          ])
+        : await work;
+      this.opts.log?.(`${req.verb} ${describe(req)} ok ${Math.round(performance.now() - started)}ms`);
+      return result;
+    } catch (err) {
+      const mapped = toKubeError(err, this.target, req);
+      this.opts.log?.(`${req.verb} ${describe(req)} ${mapped.status || mapped.reason} ${Math.round(performance.now() - started)}ms`);
+      throw mapped;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  async apply<T extends KubeObject>(obj: T, opts: {force?: boolean} = {}): Promise<T> {
+    const req = {verb: 'patch', resource: resourceOf(obj.kind), namespace: obj.metadata.namespace, name: obj.metadata.name};
+    const out = await this.call(req, () =>
+      this.objects.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, opts.force ?? false, PatchStrategy.ServerSideApply),
+    );
+    return out as unknown as T;
+  }
+
+  async get<T extends KubeObject>(ref: ObjectRef): Promise<T | null> {
+    const req = {verb: 'get', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
+    try {
+      const out = await this.call(req, () =>
+        this.objects.read({apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}}),
+      );
+      return out as unknown as T;
+    } catch (err) {
+      if ((err as {status?: number}).status === 404) return null;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeObject>(apiVersion: string, kind: string, opts: ListOptions = {}): Promise<T[]> {
+    const req = {verb: 'list', resource: resourceOf(kind), namespace: opts.namespace};
+    const out = await this.call(req, () =>
+      this.objects.list(apiVersion, kind, opts.namespace, undefined, undefined, undefined, opts.fieldSelector, opts.labelSelector),
+    );
+    return (out.items ?? []).map((item) => ({...item, apiVersion, kind}) as unknown as T);
+  }
+
+  async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
+    const req = {verb: 'delete', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
+    try {
+      await this.call(req, () =>
+        this.objects.delete(
+          {apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}},
+          undefined,
+          undefined,
+          opts.gracePeriodSeconds,
+          undefined,
+          opts.propagationPolicy ?? 'Background',
+        ),
+      );
+      return true;
+    } catch (err) {
+      if ((err as {status?: number}).status === 404) return false;
+      throw err;
+    }
+  }
+
+  async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T> {
+    const req = {verb: 'patch', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
+    const body = {apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}, ...(patch as object)};
+    const out = await this.call(req, () =>
+      this.objects.patch(body as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+    );
+    return out as unknown as T;
+  }
+
+  async logs(namespace: string, pod: string, opts: {container?: string; tailLines?: number; previous?: boolean} = {}): Promise<string> {
+    const req = {verb: 'get', resource: 'pods/log', namespace, name: pod};
+    return this.call(req, () =>
+      this.core.readNamespacedPodLog({name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous}),
+    );
+  }
+
+  async exec(namespace: string, pod: string, command: string[], opts: {container?: string; stdin?: Buffer} = {}): Promise<ExecResult> {
+    const req = {verb: 'create', resource: 'pods/exec', namespace, name: pod};
+    const exec = new Exec(this.resolved.kc);
+    let stdout = '';
+    let stderr = '';
+    const sink = (append: (s: string) => void) =>
+      new Writable({
+        write(chunk, _enc, cb) {
+          append(chunk.toString());
+          cb();
+        },
+      });
+    return this.call(
+      req,
+      () =>
+        new Promise<ExecResult>((resolve, reject) => {
+          let stdin: PassThrough | null = null;
+          if (opts.stdin) {
+            stdin = new PassThrough();
+            stdin.end(opts.stdin);
+          }
+          exec
+            .exec(namespace, pod, opts.container ?? '', command, sink((s) => (stdout += s)), sink((s) => (stderr += s)), stdin, false, (status: V1Status) => {
+              resolve({stdout, stderr, exitCode: exitCodeOf(status)});
+            })
+            .then((ws) => {
+              ws.on('error', reject);
+              ws.on('close', () => resolve({stdout, stderr, exitCode: stderr ? 1 : 0}));
+            }, reject);
+        }),
+    );
+  }
+
+  async portForward(namespace: string, pod: string, port: number): Promise<Forwarder> {
+    const pf = new PortForward(this.resolved.kc, true);
+    const sockets = new Set<net.Socket>();
+    const log = this.opts.log;
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      // The pod side reports failures (connection refused in the pod, pod gone) on the error channel.
+      const errors = new Writable({
+        write(chunk, _enc, cb) {
+          log?.(`portforward ${namespace}/${pod}:${port}: ${chunk.toString().trim()}`);
+          socket.destroy();
+          cb();
+        },
+      });
+      pf.portForward(namespace, pod, [port], socket, errors, socket).then(
+        (ws) => {
+          const w = typeof ws === 'function' ? ws() : ws;
+          if (!w) {
+            socket.destroy();
+            return;
+          }
+          w.on('close', () => socket.end());
+          w.on('error', () => socket.destroy());
+          socket.on('close', () => w.close());
+        },
+        (err: unknown) => {
+          log?.(`portforward ${namespace}/${pod}:${port}: ${String(err)}`);
+          socket.destroy();
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address() as net.AddressInfo;
+    const forwarders = this.forwarders;
+    const fwd: Forwarder = {
+      host: '127.0.0.1',
+      port: address.port,
+      pod,
+      targetPort: port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          forwarders.delete(fwd);
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
+    forwarders.add(fwd);
+    server.unref();
+    return fwd;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.forwarders].map((f) => f.close()));
+  }
+}
+
+function describe(req: KubeRequest): string {
+  const ns = req.namespace ? `${req.namespace}/` : '';
+  return `${req.resource} ${ns}${req.name ?? ''}`.trim();
+}
+
+function exitCodeOf(status: V1Status): number {
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const n = cause?.message ? Number(cause.message) : NaN;
+  return Number.isFinite(n) ? n : 1;
+}

@@ -1,0 +1,80 @@
+/**
+ * The interface the rest of the plugin uses to talk to the API server.
+ * src/kube/client.ts implements it over @kubernetes/client-node; tests use an
+ * in-memory fake (test/support/fake-kube.ts) for the error paths.
+ */
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  uid?: string;
+  resourceVersion?: string;
+  creationTimestamp?: string | Date;
+  deletionTimestamp?: string | Date;
+  ownerReferences?: unknown[];
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface ListOptions {
+  /** undefined lists across all namespaces */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  gracePeriodSeconds?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** A local TCP listener on 127.0.0.1 whose every connection is tunnelled to a pod port. */
+export interface Forwarder {
+  readonly host: string;
+  readonly port: number;
+  readonly pod: string;
+  readonly targetPort: number;
+  close(): Promise<void>;
+}
+
+export interface Kube {
+  readonly server: string;
+  readonly context: string;
+  /** The namespace from -n, else the context's, else "default". */
+  readonly namespace: string;
+
+  /** Server-side apply with field manager "kubectl-zk". */
+  apply<T extends KubeObject>(obj: T, opts?: {force?: boolean}): Promise<T>;
+  /** null when the object does not exist */
+  get<T extends KubeObject>(ref: ObjectRef): Promise<T | null>;
+  list<T extends KubeObject>(apiVersion: string, kind: string, opts?: ListOptions): Promise<T[]>;
+  /** false when it was already gone */
+  delete(ref: ObjectRef, opts?: DeleteOptions): Promise<boolean>;
+  /** JSON merge patch, for small changes such as spec.replicas */
+  mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T>;
+  logs(namespace: string, pod: string, opts?: {container?: string; tailLines?: number; previous?: boolean}): Promise<string>;
+  exec(namespace: string, pod: string, command: string[], opts?: {container?: string; stdin?: Buffer}): Promise<ExecResult>;
+  portForward(namespace: string, pod: string, port: number): Promise<Forwarder>;
+  /** Closes forwarders and sockets this client opened. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,32 @@
+import {readFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+
+/**
+ * The embedded manifests and scripts. They ship in the package's manifests/
+ * folder; this is the one place that reads them, so a bundler can swap it for
+ * inlined text.
+ */
+export const ASSET_NAMES = [
+  'secret.yaml',
+  'configmap.yaml',
+  'headless-service.yaml',
+  'client-service.yaml',
+  'pdb.yaml',
+  'statefulset.yaml',
+  'zoo.cfg',
+  'scripts/start.sh',
+  'scripts/ready.sh',
+  'scripts/live.sh',
+] as const;
+
+export type AssetName = (typeof ASSET_NAMES)[number];
+
+export type Assets = Record<AssetName, string>;
+
+const ROOT = new URL('../../manifests/', import.meta.url);
+
+export function loadAssets(): Assets {
+  const out = {} as Assets;
+  for (const name of ASSET_NAMES) out[name] = readFileSync(fileURLToPath(new URL(name, ROOT)), 'utf8');
+  return out;
+}

@@ -1,0 +1,149 @@
+import {UsageError} from '../errors.js';
+import {parseHeapMb, parseQuantity} from '../util/quantity.js';
+
+export const DEFAULT_IMAGE = 'zookeeper:3.9.4';
+export const MAX_NAME_LENGTH = 52; // StatefulSet pods carry a controller-revision-hash label of NAME-<10 chars>, capped at 63
+export const MAX_REPLICAS = 255; // ZooKeeper server ids 1..255 in this layout (myid = ordinal + 1)
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+export type Storage = {ephemeral: true} | {ephemeral: false; size: string; storageClass?: string};
+
+/** Everything the manifests need, validated. Produced by validateEnsembleOptions. */
+export interface EnsembleOptions {
+  name: string;
+  namespace: string;
+  replicas: number;
+  image: string;
+  imagePullPolicy?: PullPolicy;
+  storage: Storage;
+  cpu: string;
+  memory: string;
+  heapMb: number;
+  clusterDomain: string;
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+}
+
+/** The raw flag values of `create` (and later `upgrade`). */
+export interface EnsembleFlags {
+  name: string;
+  namespace: string;
+  replicas?: number;
+  image?: string;
+  imagePullPolicy?: string;
+  storage?: string;
+  storageClass?: string;
+  ephemeral?: boolean;
+  cpu?: string;
+  memory?: string;
+  heap?: string;
+  clusterDomain?: string;
+  tickTime?: number;
+  initLimit?: number;
+  syncLimit?: number;
+}
+
+const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** NAME becomes a StatefulSet, Services (DNS-1035: starts with a letter) and pod names NAME-<ordinal>. */
+export function validateName(name: string): void {
+  if (!name) throw new UsageError('an ensemble name is required', 'kubectl zk create NAME');
+  if (!DNS1035.test(name)) {
+    throw new UsageError(`invalid ensemble name "${name}"`, 'use lowercase letters, digits and "-", starting with a letter and ending with a letter or digit');
+  }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new UsageError(`ensemble name "${name}" is ${name.length} characters long`, `at most ${MAX_NAME_LENGTH}, so that pod names, the headless Service ${name}-hs and StatefulSet revision labels fit in 63`);
+  }
+}
+
+export function validateNamespace(ns: string): void {
+  if (!DNS1123_LABEL.test(ns) || ns.length > 63) throw new UsageError(`invalid namespace "${ns}"`);
+}
+
+export function validateReplicas(n: number, flag = 'replicas'): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) {
+    throw new UsageError(`--${flag} must be between 1 and ${MAX_REPLICAS}, got ${n}`, 'ZooKeeper server ids are 1-255');
+  }
+}
+
+/** Image references: no whitespace, no uppercase repository, an optional tag/digest. */
+export function validateImage(image: string): void {
+  if (!/^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.length > 512) {
+    throw new UsageError(`invalid image reference "${image}"`, 'for example zookeeper:3.9.4 or registry.example.com/zookeeper@sha256:…');
+  }
+}
+
+/** Heap defaults to half the memory limit: the rest is for metaspace, threads, direct buffers and the page cache. */
+export function defaultHeapMb(memoryBytes: number): number {
+  return Math.max(32, Math.floor(memoryBytes / 2 ** 20 / 2));
+}
+
+export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOptions; warnings: string[]} {
+  const warnings: string[] = [];
+  validateName(f.name);
+  validateNamespace(f.namespace);
+  const replicas = f.replicas ?? 3;
+  validateReplicas(replicas);
+  if (replicas % 2 === 0) {
+    warnings.push(`${replicas} voters tolerate no more failures than ${replicas - 1}; an odd size is usually better`);
+  }
+  if (replicas < 3) warnings.push(`${replicas} voter${replicas === 1 ? '' : 's'}: losing any member loses the quorum`);
+  const image = f.image ?? DEFAULT_IMAGE;
+  validateImage(image);
+  let imagePullPolicy: PullPolicy | undefined;
+  if (f.imagePullPolicy !== undefined) {
+    if (!['Always', 'IfNotPresent', 'Never'].includes(f.imagePullPolicy)) {
+      throw new UsageError(`invalid --image-pull-policy "${f.imagePullPolicy}"`, 'one of Always, IfNotPresent, Never');
+    }
+    imagePullPolicy = f.imagePullPolicy as PullPolicy;
+  }
+
+  const cpu = f.cpu ?? '250m';
+  if (parseQuantity(cpu, 'cpu') <= 0) throw new UsageError('--cpu must be positive');
+  const memory = f.memory ?? '1Gi';
+  const memoryBytes = parseQuantity(memory, 'memory');
+  if (memoryBytes < 128 * 2 ** 20) throw new UsageError(`--memory ${memory} is too small`, 'ZooKeeper needs at least 128Mi');
+  const heapMb = f.heap !== undefined ? parseHeapMb(f.heap) : defaultHeapMb(memoryBytes);
+  if (heapMb * 2 ** 20 > memoryBytes * 0.85) {
+    throw new UsageError(`--heap ${f.heap ?? `${heapMb}m`} leaves too little of --memory ${memory} outside the heap`, 'keep the heap at most 85% of the memory limit');
+  }
+
+  if (f.ephemeral && (f.storage !== undefined || f.storageClass !== undefined)) {
+    throw new UsageError('--ephemeral cannot be combined with --storage or --storage-class');
+  }
+  let storage: Storage;
+  if (f.ephemeral) {
+    storage = {ephemeral: true};
+    warnings.push('--ephemeral: data lives in emptyDir volumes and is lost with the pods (development only)');
+  } else {
+    const size = f.storage ?? '1Gi';
+    if (parseQuantity(size, 'storage') < 2 ** 20) throw new UsageError(`--storage ${size} is too small`);
+    if (f.storageClass !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(f.storageClass)) {
+      throw new UsageError(`invalid --storage-class "${f.storageClass}"`);
+    }
+    storage = {ephemeral: false, size, storageClass: f.storageClass};
+  }
+
+  const clusterDomain = f.clusterDomain ?? 'cluster.local';
+  if (!DOMAIN.test(clusterDomain)) throw new UsageError(`invalid --cluster-domain "${clusterDomain}"`);
+
+  const tickTime = f.tickTime ?? 2000;
+  const initLimit = f.initLimit ?? 10;
+  const syncLimit = f.syncLimit ?? 5;
+  for (const [flag, v, min, max] of [
+    ['tick-time', tickTime, 100, 60_000],
+    ['init-limit', initLimit, 1, 1000],
+    ['sync-limit', syncLimit, 1, 1000],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got ${v}`);
+  }
+
+  return {
+    options: {name: f.name, namespace: f.namespace, replicas, image, imagePullPolicy, storage, cpu, memory, heapMb, clusterDomain, tickTime, initLimit, syncLimit},
+    warnings,
+  };
+}

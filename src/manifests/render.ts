@@ -1,0 +1,125 @@
+import {createHash} from 'node:crypto';
+import {parse} from 'yaml';
+import type {KubeObject} from '../kube/types.js';
+import type {Assets} from './assets.js';
+import {ensembleLabels, selectorLabels} from './labels.js';
+import type {EnsembleOptions} from './options.js';
+
+export const PORTS = {client: 2181, quorum: 2888, election: 3888, admin: 8080} as const;
+
+/** Names of the objects of one ensemble. */
+export function objectNames(name: string) {
+  return {
+    statefulSet: name,
+    clientService: name,
+    headlessService: `${name}-hs`,
+    configMap: `${name}-config`,
+    secret: `${name}-auth`,
+    pdb: name,
+  };
+}
+
+export function podName(name: string, ordinal: number): string {
+  return `${name}-${ordinal}`;
+}
+
+/** The stable DNS name of a member, as the peers use it. */
+export function memberHost(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'clusterDomain'>, ordinal: number): string {
+  return `${podName(o.name, ordinal)}.${objectNames(o.name).headlessService}.${o.namespace}.svc.${o.clusterDomain}`;
+}
+
+/** server.<id>=<host>:2888:3888:<role>;2181 — id is ordinal + 1. */
+export function serverLine(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'clusterDomain'>, ordinal: number, role: 'participant' | 'observer' = 'participant'): string {
+  return `server.${ordinal + 1}=${memberHost(o, ordinal)}:${PORTS.quorum}:${PORTS.election}:${role};${PORTS.client}`;
+}
+
+export function bootstrapMembership(o: EnsembleOptions): string {
+  return Array.from({length: o.replicas}, (_, i) => serverLine(o, i)).join('\n') + '\n';
+}
+
+/** ZooKeeper's digest form of a credential: user:base64(sha1("user:password")). */
+export function superDigest(user: string, password: string): string {
+  return `${user}:${createHash('sha1').update(`${user}:${password}`).digest('base64')}`;
+}
+
+export interface RenderSecrets {
+  superPassword: string;
+}
+
+/** Replaces {{key}} in string leaves of a parsed template (never in its structure). */
+function fill<T>(node: T, values: Record<string, string>): T {
+  if (typeof node === 'string') {
+    return node.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const v = values[key];
+      if (v === undefined) throw new Error(`template value {{${key}}} is not defined`);
+      return v;
+    }) as T;
+  }
+  if (Array.isArray(node)) return node.map((n) => fill(n, values)) as T;
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fill(v, values)])) as T;
+  }
+  return node;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = KubeObject & Record<string, any>;
+
+/**
+ * Renders every object of an ensemble, in apply order (Secret and ConfigMap
+ * before the StatefulSet that mounts them). Pure: same input, same output.
+ */
+export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, assets: Assets): KubeObject[] {
+  const values: Record<string, string> = {
+    name: o.name,
+    image: o.image,
+    cpu: o.cpu,
+    memory: o.memory,
+    heapMb: String(o.heapMb),
+    storage: o.storage.ephemeral ? '0' : o.storage.size,
+    superPassword: secrets.superPassword,
+    superDigest: superDigest('super', secrets.superPassword),
+    startScript: assets['scripts/start.sh'],
+    readyScript: assets['scripts/ready.sh'],
+    liveScript: assets['scripts/live.sh'],
+    zooCfg: fill(assets['zoo.cfg'], {tickTime: String(o.tickTime), initLimit: String(o.initLimit), syncLimit: String(o.syncLimit)}),
+    dynamicCfg: bootstrapMembership(o),
+  };
+  const labels = ensembleLabels(o.name, o.image);
+  const selector = selectorLabels(o.name);
+  const load = (file: keyof Assets): Obj => {
+    const obj = fill(parse(assets[file]) as Obj, values);
+    obj.metadata = {...obj.metadata, namespace: o.namespace, labels: {...labels}};
+    return obj;
+  };
+
+  const secret = load('secret.yaml');
+  const configMap = load('configmap.yaml');
+  const headless = load('headless-service.yaml');
+  headless.spec.selector = {...selector};
+  const client = load('client-service.yaml');
+  client.spec.selector = {...selector};
+  const pdb = load('pdb.yaml');
+  pdb.spec.selector.matchLabels = {...selector};
+
+  const sts = load('statefulset.yaml');
+  sts.spec.replicas = o.replicas;
+  sts.spec.selector.matchLabels = {...selector};
+  const pod = sts.spec.template;
+  pod.metadata.labels = {...labels};
+  pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels = {...selector};
+  pod.spec.topologySpreadConstraints[0].labelSelector.matchLabels = {...selector};
+  const container = pod.spec.containers[0];
+  if (o.imagePullPolicy) container.imagePullPolicy = o.imagePullPolicy;
+  else delete container.imagePullPolicy; // let Kubernetes choose (Always for :latest, else IfNotPresent)
+  if (o.storage.ephemeral) {
+    delete sts.spec.volumeClaimTemplates;
+    delete sts.spec.persistentVolumeClaimRetentionPolicy;
+    pod.spec.volumes.push({name: 'data', emptyDir: {}});
+  } else {
+    const claim = sts.spec.volumeClaimTemplates[0];
+    claim.metadata.labels = {...labels};
+    if (o.storage.storageClass) claim.spec.storageClassName = o.storage.storageClass;
+  }
+  return [secret, configMap, headless, client, pdb, sts];
+}
