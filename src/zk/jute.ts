@@ -1,0 +1,340 @@
+/**
+ * Jute, ZooKeeper's wire serialisation: big-endian int/long, bool as one
+ * byte, buffers and strings length-prefixed (-1 = null), plus the records
+ * this project needs (handshake, auth, getData, sync, reconfig, close).
+ * Pure encode/decode; no sockets here.
+ */
+import { ZkError } from './errors.js';
+
+export const OpCode = Object.freeze({
+  notification: 0,
+  create: 1,
+  delete: 2,
+  exists: 3,
+  getData: 4,
+  setData: 5,
+  getACL: 6,
+  setACL: 7,
+  getChildren: 8,
+  sync: 9,
+  ping: 11,
+  getChildren2: 12,
+  check: 13,
+  multi: 14,
+  create2: 15,
+  reconfig: 16,
+  auth: 100,
+  setWatches: 101,
+  sasl: 102,
+  closeSession: -11,
+  createSession: -10,
+  error: -1,
+});
+
+/** Reserved xids (ClientCnxn). */
+export const Xid = Object.freeze({
+  notification: -1,
+  ping: -2,
+  auth: -4,
+  setWatches: -8,
+});
+
+export class JuteWriter {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(initial = 256) {
+    this.buf = Buffer.alloc(initial);
+  }
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  int(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.len);
+    this.len += 4;
+    return this;
+  }
+
+  long(v: bigint | number): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, BigInt(v)), this.len);
+    this.len += 8;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1);
+    this.buf.writeUInt8(v ? 1 : 0, this.len);
+    this.len += 1;
+    return this;
+  }
+
+  buffer(v: Buffer | null | undefined): this {
+    if (v === null || v === undefined) return this.int(-1);
+    this.int(v.length);
+    this.ensure(v.length);
+    v.copy(this.buf, this.len);
+    this.len += v.length;
+    return this;
+  }
+
+  ustring(v: string | null | undefined): this {
+    return this.buffer(v === null || v === undefined ? null : Buffer.from(v, 'utf8'));
+  }
+
+  /** The bytes written so far. */
+  bytes(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.len));
+  }
+
+  /** The bytes with a 4-byte length prefix (one frame on the wire). */
+  frame(): Buffer {
+    const body = this.bytes();
+    const out = Buffer.alloc(body.length + 4);
+    out.writeInt32BE(body.length, 0);
+    body.copy(out, 4);
+    return out;
+  }
+}
+
+export class JuteReader {
+  private off = 0;
+  constructor(private readonly buf: Buffer) {}
+
+  get remaining(): number {
+    return this.buf.length - this.off;
+  }
+
+  private need(n: number): void {
+    if (this.off + n > this.buf.length) {
+      throw new ZkError('ProtocolError', `jute: record truncated (need ${n} bytes at ${this.off}, have ${this.buf.length - this.off})`);
+    }
+  }
+
+  int(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.off);
+    this.off += 4;
+    return v;
+  }
+
+  long(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64BE(this.off);
+    this.off += 8;
+    return v;
+  }
+
+  bool(): boolean {
+    this.need(1);
+    const v = this.buf.readUInt8(this.off);
+    this.off += 1;
+    return v !== 0;
+  }
+
+  buffer(): Buffer | null {
+    const n = this.int();
+    if (n < 0) return null;
+    this.need(n);
+    const v = Buffer.from(this.buf.subarray(this.off, this.off + n));
+    this.off += n;
+    return v;
+  }
+
+  ustring(): string | null {
+    const b = this.buffer();
+    return b === null ? null : b.toString('utf8');
+  }
+}
+
+// ---------------------------------------------------------------- records
+
+export interface ConnectRequest {
+  protocolVersion: number;
+  lastZxidSeen: bigint;
+  timeOut: number;
+  sessionId: bigint;
+  passwd: Buffer;
+  readOnly: boolean;
+}
+
+export function encodeConnectRequest(r: ConnectRequest): Buffer {
+  return new JuteWriter()
+    .int(r.protocolVersion)
+    .long(r.lastZxidSeen)
+    .int(r.timeOut)
+    .long(r.sessionId)
+    .buffer(r.passwd)
+    .bool(r.readOnly)
+    .frame();
+}
+
+export interface ConnectResponse {
+  protocolVersion: number;
+  timeOut: number;
+  sessionId: bigint;
+  passwd: Buffer;
+  /** Absent from servers that predate read-only mode. */
+  readOnly: boolean;
+}
+
+export function decodeConnectResponse(body: Buffer): ConnectResponse {
+  const r = new JuteReader(body);
+  const protocolVersion = r.int();
+  const timeOut = r.int();
+  const sessionId = r.long();
+  const passwd = r.buffer() ?? Buffer.alloc(0);
+  const readOnly = r.remaining >= 1 ? r.bool() : false;
+  return { protocolVersion, timeOut, sessionId, passwd, readOnly };
+}
+
+export interface RequestHeader {
+  xid: number;
+  type: number;
+}
+
+export interface ReplyHeader {
+  xid: number;
+  zxid: bigint;
+  err: number;
+}
+
+export function decodeReplyHeader(r: JuteReader): ReplyHeader {
+  return { xid: r.int(), zxid: r.long(), err: r.int() };
+}
+
+export interface Stat {
+  czxid: bigint;
+  mzxid: bigint;
+  ctime: bigint;
+  mtime: bigint;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  dataLength: number;
+  numChildren: number;
+  pzxid: bigint;
+}
+
+export function decodeStat(r: JuteReader): Stat {
+  return {
+    czxid: r.long(),
+    mzxid: r.long(),
+    ctime: r.long(),
+    mtime: r.long(),
+    version: r.int(),
+    cversion: r.int(),
+    aversion: r.int(),
+    ephemeralOwner: r.long(),
+    dataLength: r.int(),
+    numChildren: r.int(),
+    pzxid: r.long(),
+  };
+}
+
+export function encodeStat(w: JuteWriter, s: Stat): JuteWriter {
+  return w
+    .long(s.czxid).long(s.mzxid).long(s.ctime).long(s.mtime)
+    .int(s.version).int(s.cversion).int(s.aversion)
+    .long(s.ephemeralOwner).int(s.dataLength).int(s.numChildren).long(s.pzxid);
+}
+
+/** A request frame: header + optional body writer. */
+export function encodeRequest(h: RequestHeader, body?: (w: JuteWriter) => void): Buffer {
+  const w = new JuteWriter().int(h.xid).int(h.type);
+  body?.(w);
+  return w.frame();
+}
+
+export interface AuthPacket {
+  type: number;
+  scheme: string;
+  auth: Buffer;
+}
+
+export function encodeAuth(p: AuthPacket): Buffer {
+  return encodeRequest({ xid: Xid.auth, type: OpCode.auth }, (w) => w.int(p.type).ustring(p.scheme).buffer(p.auth));
+}
+
+export interface ReconfigRequest {
+  /** Comma-separated server lines to add, or null. */
+  joiningServers: string | null;
+  /** Comma-separated ids to remove, or null. */
+  leavingServers: string | null;
+  /** Comma-separated full member list (non-incremental), or null. */
+  newMembers: string | null;
+  /** Expected current config version, -1 for "any". */
+  curConfigId: bigint;
+}
+
+export function encodeReconfig(xid: number, r: ReconfigRequest): Buffer {
+  return encodeRequest({ xid, type: OpCode.reconfig }, (w) =>
+    w.ustring(r.joiningServers).ustring(r.leavingServers).ustring(r.newMembers).long(r.curConfigId),
+  );
+}
+
+export function encodeGetData(xid: number, path: string, watch = false): Buffer {
+  return encodeRequest({ xid, type: OpCode.getData }, (w) => w.ustring(path).bool(watch));
+}
+
+export function encodeSync(xid: number, path: string): Buffer {
+  return encodeRequest({ xid, type: OpCode.sync }, (w) => w.ustring(path));
+}
+
+export function encodePing(): Buffer {
+  return encodeRequest({ xid: Xid.ping, type: OpCode.ping });
+}
+
+export function encodeCloseSession(xid: number): Buffer {
+  return encodeRequest({ xid, type: OpCode.closeSession });
+}
+
+/** GetDataResponse, also the reply to reconfig. */
+export interface GetDataResponse {
+  data: Buffer;
+  stat: Stat;
+}
+
+export function decodeGetDataResponse(r: JuteReader): GetDataResponse {
+  const data = r.buffer() ?? Buffer.alloc(0);
+  return { data, stat: decodeStat(r) };
+}
+
+export interface WatcherEvent {
+  type: number;
+  state: number;
+  path: string | null;
+}
+
+export function decodeWatcherEvent(r: JuteReader): WatcherEvent {
+  return { type: r.int(), state: r.int(), path: r.ustring() };
+}
+
+/**
+ * Split a byte stream into length-prefixed frames. Feed chunks; complete
+ * frame bodies come back, the remainder is kept.
+ */
+export class FrameDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+  constructor(private readonly maxFrame = 16 * 1024 * 1024) {}
+
+  push(chunk: Buffer): Buffer[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const out: Buffer[] = [];
+    while (this.pending.length >= 4) {
+      const n = this.pending.readInt32BE(0);
+      if (n < 0 || n > this.maxFrame) throw new ZkError('ProtocolError', `jute: bad frame length ${n}`);
+      if (this.pending.length < 4 + n) break;
+      out.push(Buffer.from(this.pending.subarray(4, 4 + n)));
+      this.pending = this.pending.subarray(4 + n);
+    }
+    return out;
+  }
+}
