@@ -1,0 +1,103 @@
+import {Args, Flags} from '@oclif/core';
+import {ZkCommand} from '../base.js';
+import {offlineNamespace, type Runtime} from '../cli/runtime.js';
+import type {KubeObject} from '../kube/types.js';
+import type {CreateResult} from '../ops/create.js';
+import {objectList, renderCreate, renderObjectsYaml} from '../render/create.js';
+import {parseDuration} from '../util/duration.js';
+
+type Result = CreateResult | {apiVersion: 'v1'; kind: 'List'; items: KubeObject[]};
+
+export default class Create extends ZkCommand<Result> {
+  static override summary = 'Create a ZooKeeper ensemble and wait until its quorum serves.';
+  static override description = `Renders the embedded manifests (Secret, ConfigMap, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced. Refuses to touch an ensemble that already exists.`;
+  static override examples = [
+    '<%= config.bin %> create zk',
+    '<%= config.bin %> create zk --namespace prod --replicas 5 --storage 10Gi --storage-class fast-ssd --memory 2Gi',
+    '<%= config.bin %> create dev --replicas 1 --ephemeral --memory 512Mi',
+    '<%= config.bin %> create zk --dry-run --output yaml',
+  ];
+  static override args = {
+    name: Args.string({required: true, description: 'Ensemble name (a DNS label, at most 52 characters).'}),
+  };
+  static override flags = {
+    replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),
+    image: Flags.string({summary: 'Container image with bash and zkServer.sh on PATH.', default: 'zookeeper:3.9.4'}),
+    'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
+    storage: Flags.string({summary: 'Size of each member\'s data volume.', default: '1Gi'}),
+    'storage-class': Flags.string({summary: 'StorageClass of the data volumes (default: the cluster\'s default).'}),
+    ephemeral: Flags.boolean({summary: 'emptyDir instead of volumes: data is lost with the pods (development only).', exclusive: ['storage', 'storage-class']}),
+    cpu: Flags.string({summary: 'CPU request per member.', default: '250m'}),
+    memory: Flags.string({summary: 'Memory request and limit per member.', default: '1Gi'}),
+    heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory).'}),
+    'cluster-domain': Flags.string({summary: 'The cluster\'s DNS domain.', default: 'cluster.local'}),
+    'tick-time': Flags.integer({summary: 'ZooKeeper tickTime in ms.', default: 2000}),
+    'init-limit': Flags.integer({summary: 'Ticks a follower may take to connect and sync.', default: 10}),
+    'sync-limit': Flags.integer({summary: 'Ticks a follower may lag behind.', default: 5}),
+    'dry-run': Flags.boolean({summary: 'Print the objects that would be applied; contact nothing.'}),
+    wait: Flags.boolean({summary: 'Wait until the quorum serves.', default: true, allowNo: true}),
+    timeout: Flags.string({summary: 'How long to wait, e.g. 90s or 5m.', default: '5m'}),
+  };
+
+  async execute(rt: Runtime): Promise<Result> {
+    const {args, flags} = await this.parse(Create);
+    const [{validateEnsembleOptions}, {loadAssets}, ops, {randomBytes}] = await Promise.all([
+      import('../manifests/options.js'),
+      import('../manifests/assets.js'),
+      import('../ops/create.js'),
+      import('node:crypto'),
+    ]);
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const namespace = flags['dry-run'] ? await offlineNamespace(rt) : (await rt.kube()).namespace;
+    const {options, warnings} = validateEnsembleOptions({
+      name: args.name,
+      namespace,
+      replicas: flags.replicas,
+      image: flags.image,
+      imagePullPolicy: flags['image-pull-policy'],
+      storage: flags.ephemeral ? undefined : flags.storage,
+      storageClass: flags['storage-class'],
+      ephemeral: flags.ephemeral,
+      cpu: flags.cpu,
+      memory: flags.memory,
+      heap: flags.heap,
+      clusterDomain: flags['cluster-domain'],
+      tickTime: flags['tick-time'],
+      initLimit: flags['init-limit'],
+      syncLimit: flags['sync-limit'],
+    });
+    const newPassword = () => randomBytes(24).toString('base64url');
+    const req = {options, wait: flags.wait, timeoutMs, warnings};
+    const assets = loadAssets();
+    if (flags['dry-run']) {
+      for (const w of warnings) rt.progress.warn(w);
+      return objectList(ops.planCreate(req, {assets, newPassword}));
+    }
+    const kube = await rt.kube();
+    const {MemberForwarders, memberProbe} = await import('../ops/members.js');
+    const forwarders = new MemberForwarders(kube);
+    try {
+      return await ops.createEnsemble(req, {
+        kube,
+        clock: rt.clock,
+        sleep: rt.sleep,
+        progress: rt.progress,
+        probe: memberProbe(forwarders),
+        assets,
+        newPassword,
+        signal: rt.signal,
+      });
+    } finally {
+      await forwarders.close();
+    }
+  }
+
+  override async serialize(result: Result, format: 'json' | 'yaml'): Promise<string> {
+    if ('kind' in result && format === 'yaml') return renderObjectsYaml(result.items);
+    return super.serialize(result, format);
+  }
+
+  override render(result: Result, rt: Runtime): string {
+    return 'kind' in result ? renderObjectsYaml(result.items) : renderCreate(result, rt.paint);
+  }
+}

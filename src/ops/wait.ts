@@ -1,0 +1,180 @@
+import {CliError} from '../errors.js';
+import type {Kube} from '../kube/types.js';
+import {selectorLabels} from '../manifests/labels.js';
+import {formatDuration} from '../util/duration.js';
+import type {Progress} from '../util/progress.js';
+import type {Clock, Sleep} from '../util/time.js';
+import {byOrdinal, isReady, isRunning, isScheduled, podProblem, type PodLike, type PodProblem} from './pods.js';
+
+/** What one member says about itself (from srvr/mntr), as the wait loop needs it. */
+export interface MemberProbe {
+  pod: string;
+  /** leader | follower | observer | standalone | read-only; undefined when not serving */
+  mode?: string;
+  /** leader only: followers in sync (mntr zk_synced_followers) */
+  syncedFollowers?: number;
+  error?: string;
+}
+
+/** Asks the members themselves; src/ops/members.ts implements it over port-forwards. */
+export type ProbeMembers = (namespace: string, pods: string[]) => Promise<MemberProbe[]>;
+
+export interface WaitDeps {
+  kube: Kube;
+  clock: Clock;
+  sleep: Sleep;
+  progress: Progress;
+  probe: ProbeMembers;
+  signal?: AbortSignal;
+}
+
+export interface WaitOptions {
+  namespace: string;
+  name: string;
+  /** voting members expected */
+  replicas: number;
+  timeoutMs: number;
+  pollMs?: number;
+}
+
+export interface PhaseTime {
+  phase: string;
+  /** ms since the wait started */
+  atMs: number;
+}
+
+export interface QuorumState {
+  leader: string;
+  members: {pod: string; role: string}[];
+  phases: PhaseTime[];
+}
+
+export const WAIT_PHASES = ['pods scheduled', 'containers running', 'members serving', 'leader elected, followers synced'] as const;
+
+export function podSelector(name: string): string {
+  return Object.entries(selectorLabels(name))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Pods of an ensemble (only the StatefulSet's ordinals below replicas count). */
+export async function listMemberPods(kube: Kube, namespace: string, name: string): Promise<PodLike[]> {
+  const pods = await kube.list<PodLike>('v1', 'Pod', {namespace, labelSelector: podSelector(name)});
+  return byOrdinal(pods.filter((p) => new RegExp(`^${name}-\\d+$`).test(p.metadata.name)));
+}
+
+/** The quorum is complete: one leader, every other expected member following and synced. */
+export function quorumComplete(probes: MemberProbe[], replicas: number): {ok: boolean; leader?: string; why: string} {
+  const leaders = probes.filter((p) => p.mode === 'leader');
+  if (replicas === 1) {
+    const only = probes[0];
+    if (only?.mode === 'leader' || only?.mode === 'standalone') return {ok: true, leader: only.pod, why: ''};
+    return {ok: false, why: only?.error ?? 'the member is not serving yet'};
+  }
+  if (leaders.length === 0) return {ok: false, why: 'no leader yet'};
+  if (leaders.length > 1) return {ok: false, why: `${leaders.length} members claim to lead`};
+  const leader = leaders[0]!;
+  const followers = probes.filter((p) => p.mode === 'follower').length;
+  const synced = leader.syncedFollowers ?? 0;
+  if (followers < replicas - 1 || synced < replicas - 1) {
+    return {ok: false, leader: leader.pod, why: `leader ${leader.pod}, ${synced}/${replicas - 1} followers synced`};
+  }
+  return {ok: true, leader: leader.pod, why: ''};
+}
+
+async function describeProblems(kube: Kube, namespace: string, problems: PodProblem[]): Promise<string[]> {
+  const details: string[] = [];
+  for (const p of problems) {
+    details.push(`${p.pod}: ${p.reason}${p.message ? `: ${p.message}` : ''}`);
+    if (p.crashed) {
+      const logs = await kube.logs(namespace, p.pod, {tailLines: 8, previous: true}).catch(() => kube.logs(namespace, p.pod, {tailLines: 8}).catch(() => ''));
+      for (const line of logs.trimEnd().split('\n').filter(Boolean)) details.push(`  ${p.pod} | ${line}`);
+    }
+  }
+  return details;
+}
+
+/**
+ * Waits, phase by phase, until the ensemble serves: pods scheduled → containers
+ * running → members serving (Ready = srvr reports a role) → one leader with every
+ * follower synced. On timeout, or on a problem retrying cannot fix, it fails with
+ * the pods' own reasons.
+ */
+export async function waitForQuorum(o: WaitOptions, deps: WaitDeps): Promise<QuorumState> {
+  const {kube, clock, sleep, progress} = deps;
+  const start = clock.now();
+  const deadline = start + o.timeoutMs;
+  const poll = o.pollMs ?? 1000;
+  const phases: PhaseTime[] = [];
+  let phaseIndex = 0;
+  let step = progress.step(WAIT_PHASES[0]);
+  let lastWhy = '';
+
+  const advance = () => {
+    phases.push({phase: WAIT_PHASES[phaseIndex]!, atMs: clock.now() - start});
+    step.succeed(`${WAIT_PHASES[phaseIndex]} (${formatDuration(clock.now() - start)})`);
+    phaseIndex++;
+    if (phaseIndex < WAIT_PHASES.length) step = progress.step(WAIT_PHASES[phaseIndex]!);
+  };
+
+  for (;;) {
+    deps.signal?.throwIfAborted();
+    const pods = await listMemberPods(kube, o.namespace, o.name);
+    const expected = pods.filter((p) => Number(/-(\d+)$/.exec(p.metadata.name)?.[1]) < o.replicas);
+    const problems = expected.map(podProblem).filter((p): p is PodProblem => p !== null);
+    const fatal = problems.filter((p) => p.fatal);
+    if (fatal.length > 0) {
+      step.fail();
+      throw new CliError(`${fatal[0]!.pod} cannot start: ${fatal[0]!.reason}${fatal[0]!.message ? ` (${fatal[0]!.message})` : ''}`, {
+        hint: `the ensemble's objects were created; fix the cause and recreate, or remove it with: kubectl zk teardown ${o.name} -n ${o.namespace}`,
+        details: await describeProblems(kube, o.namespace, problems),
+      });
+    }
+    const all = expected.length >= o.replicas;
+    const counts = {
+      scheduled: expected.filter(isScheduled).length,
+      running: expected.filter(isRunning).length,
+      ready: expected.filter(isReady).length,
+    };
+    let why = '';
+    if (phaseIndex === 0) {
+      if (all && counts.scheduled === o.replicas) advance();
+      else why = `${counts.scheduled}/${o.replicas} scheduled`;
+    }
+    if (phaseIndex === 1) {
+      if (counts.running === o.replicas) advance();
+      else why = `${counts.running}/${o.replicas} running`;
+    }
+    if (phaseIndex === 2) {
+      if (counts.ready === o.replicas) advance();
+      else why = `${counts.ready}/${o.replicas} serving`;
+    }
+    if (phaseIndex === 3) {
+      const probes = await deps.probe(
+        o.namespace,
+        expected.map((p) => p.metadata.name),
+      );
+      const q = quorumComplete(probes, o.replicas);
+      if (q.ok) {
+        advance();
+        return {leader: q.leader!, members: probes.map((p) => ({pod: p.pod, role: p.mode ?? 'not serving'})), phases};
+      }
+      why = q.why;
+    }
+    if (why !== lastWhy) {
+      step.update(why);
+      lastWhy = why;
+    }
+    if (clock.now() >= deadline) {
+      step.fail(`${WAIT_PHASES[phaseIndex]}: ${why}`);
+      const details = await describeProblems(kube, o.namespace, problems);
+      const first = problems.find((p) => p.reason !== 'NotReady') ?? problems[0];
+      const stuck = first ? `; ${first.pod}: ${first.reason}${first.message ? ` (${first.message})` : ''}` : '';
+      throw new CliError(`timed out after ${formatDuration(o.timeoutMs)} waiting for ${WAIT_PHASES[phaseIndex]} (${why})${stuck}`, {
+        hint: `inspect with: kubectl describe pods -n ${o.namespace} -l ${podSelector(o.name)}`,
+        details,
+      });
+    }
+    await sleep(Math.min(poll, Math.max(0, deadline - clock.now())), deps.signal);
+  }
+}
