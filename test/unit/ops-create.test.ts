@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import {CliError} from '../../src/errors.js';
+import {KubeError} from '../../src/kube/errors.js';
+import {loadAssets} from '../../src/manifests/assets.js';
+import {ensembleLabels} from '../../src/manifests/labels.js';
+import {validateEnsembleOptions} from '../../src/manifests/options.js';
+import {createEnsemble, type CreateDeps} from '../../src/ops/create.js';
+import type {MemberProbe} from '../../src/ops/wait.js';
+import {FakeKube, fakePod} from '../support/fake-kube.js';
+import {recordingProgress} from '../support/progress.js';
+import {fakeTime} from '../support/time.js';
+
+const assets = loadAssets();
+const labels = ensembleLabels('zk', 'zookeeper:3.9.4');
+
+function setup(replicas = 3) {
+  const kube = new FakeKube('prod');
+  const time = fakeTime();
+  const progress = recordingProgress();
+  let probes: MemberProbe[] = [];
+  const deps: CreateDeps = {
+    kube,
+    clock: time.clock,
+    sleep: time.sleep,
+    progress,
+    probe: async () => probes,
+    assets,
+    newPassword: () => 'pw',
+  };
+  const req = {options: validateEnsembleOptions({name: 'zk', namespace: 'prod', replicas}).options, wait: true, timeoutMs: 60_000, warnings: []};
+  return {kube, time, progress, deps, req, setProbes: (p: MemberProbe[]) => (probes = p)};
+}
+
+describe('create (ops, against the in-memory API)', () => {
+  it('applies the objects in order and waits through every phase to a synced quorum', async () => {
+    const t = setup();
+    // the world moves on while the op sleeps: pods appear, run, become ready, a leader is elected
+    t.time.onSleep((now) => {
+      const elapsed = now - 1_000_000;
+      const state = elapsed < 2000 ? 'pending' : elapsed < 4000 ? 'running' : 'ready';
+      for (let i = 0; i < 3; i++) t.kube.seed(fakePod('prod', `zk-${i}`, labels, state));
+      if (elapsed >= 6000) t.setProbes([{pod: 'zk-0', mode: 'follower'}, {pod: 'zk-1', mode: 'leader', syncedFollowers: 2}, {pod: 'zk-2', mode: 'follower'}]);
+      else if (elapsed >= 4000) t.setProbes([{pod: 'zk-0', mode: 'follower'}, {pod: 'zk-1', mode: 'leader', syncedFollowers: 1}, {pod: 'zk-2', mode: 'follower'}]);
+    });
+    const r = await createEnsemble(t.req, t.deps);
+    assert.deepEqual(
+      t.kube.calls.filter((c) => c.startsWith('apply')),
+      ['apply Secret/zk-auth', 'apply ConfigMap/zk-config', 'apply Service/zk-hs', 'apply Service/zk', 'apply PodDisruptionBudget/zk', 'apply StatefulSet/zk'],
+    );
+    assert.equal(r.ready, true);
+    assert.equal(r.leader, 'zk-1');
+    assert.deepEqual(r.phases.map((p) => p.phase), ['objects applied', 'pods scheduled', 'containers running', 'members serving', 'leader elected, followers synced']);
+    const times = r.phases.map((p) => p.atMs);
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'phases are in time order');
+    assert.ok(r.phases.at(-1)!.atMs >= 6000, 'not done before every follower is synced');
+    assert.equal(r.connectString, 'zk.prod.svc.cluster.local:2181');
+    assert.ok(t.progress.lines.some((l) => l.includes('1/2 followers synced')), t.progress.lines.join('\n'));
+  });
+
+  it('refuses to overwrite an existing ensemble and applies nothing', async () => {
+    const t = setup();
+    t.kube.seed({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk', namespace: 'prod', labels}});
+    await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof CliError && /already exists in namespace "prod"/.test(e.message) && /teardown zk -n prod/.test(e.hint!));
+    assert.equal(t.kube.calls.filter((c) => c.startsWith('apply')).length, 0);
+  });
+
+  it('refuses when leftovers of the instance exist (e.g. a ConfigMap without its StatefulSet)', async () => {
+    const t = setup();
+    t.kube.seed({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'zk-config', namespace: 'prod', labels}});
+    await assert.rejects(createEnsemble(t.req, t.deps), /already exists.*ConfigMap\/zk-config/);
+  });
+
+  it('an apply that fails half-way removes what this run applied: nothing is left half-made', async () => {
+    const t = setup();
+    t.kube.fail('apply', 'PodDisruptionBudget', 403, {message: 'poddisruptionbudgets.policy is forbidden'});
+    await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof KubeError && e.status === 403);
+    assert.deepEqual(t.kube.all(), []);
+    assert.ok(t.progress.lines.some((l) => /removed the 4 object/.test(l)));
+  });
+
+  it('fails fast with the pod\'s own reason when retrying cannot help (ErrImageNeverPull)', async () => {
+    const t = setup();
+    t.time.onSleep(() => {
+      for (let i = 0; i < 3; i++) t.kube.seed(fakePod('prod', `zk-${i}`, labels, {waiting: 'ErrImageNeverPull', message: 'Container image "nope:1" is not present with pull policy of Never'}));
+    });
+    const started = t.time.clock.now();
+    await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof CliError && /zk-0 cannot start: ErrImageNeverPull \(Container image "nope:1"/.test(e.message));
+    assert.ok(t.time.clock.now() - started < 5000, 'did not wait for the timeout');
+  });
+
+  it('on timeout says what is stuck, with the scheduler\'s message and a crashed pod\'s logs', async () => {
+    const t = setup();
+    t.time.onSleep(() => {
+      t.kube.seed(fakePod('prod', 'zk-0', labels, 'unschedulable'));
+      t.kube.seed(fakePod('prod', 'zk-1', labels, {waiting: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container'}));
+      t.kube.seed(fakePod('prod', 'zk-2', labels, 'ready'));
+    });
+    await assert.rejects(createEnsemble({...t.req, timeoutMs: 30_000}, t.deps), (e: unknown) => {
+      assert.ok(e instanceof CliError);
+      assert.match(e.message, /timed out after 30\.0s waiting for pods scheduled/);
+      assert.match(e.message, /zk-0: Unschedulable \(0\/1 nodes are available: 1 Insufficient memory\.\)/);
+      assert.ok(e.details.some((d) => /zk-1: CrashLoopBackOff/.test(d)));
+      assert.ok(e.details.some((d) => /zk-1 \| log line of zk-1/.test(d)), e.details.join('\n'));
+      return true;
+    });
+  });
+
+  it('--no-wait returns after applying', async () => {
+    const t = setup();
+    const r = await createEnsemble({...t.req, wait: false}, t.deps);
+    assert.equal(r.ready, false);
+    assert.equal(r.waited, false);
+    assert.equal(t.kube.all().length, 6);
+  });
+
+  it('warns when volumes kept by an earlier teardown will be reused', async () => {
+    const t = setup();
+    t.kube.seed({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'data-zk-0', namespace: 'prod', labels}});
+    const r = await createEnsemble({...t.req, wait: false}, t.deps);
+    assert.deepEqual(r.reusedVolumes, ['data-zk-0']);
+    assert.ok(t.progress.lines.some((l) => /warn found 1 volume\(s\) kept/.test(l)));
+  });
+
+  it('an unreachable API server fails before anything is applied', async () => {
+    const t = setup();
+    t.kube.unreachable();
+    await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof KubeError && /cannot reach the Kubernetes API server/.test(e.message));
+  });
+});
