@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Builds (only when missing or out of date) every program and image the test
+# cluster runs, into the cache:
+#   $BIN/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,
+#         kube-proxy,kubectl,etcd,coredns,crictl,local-path-provisioner,
+#         kzk-mkimage}
+#   $IMAGES/{pause,busybox,zookeeper}.tar   (docker-archive tarballs)
+# Each artefact has a stamp (hash of its inputs); a warm run only compares
+# stamps. Cold build times are appended to $CACHE_DIR/build-times.log.
+# Usage: build.sh [binaries|images|all]   (default: all)
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mkdir -p "$BIN" "$IMAGES" "$GO_DIR"
+export GOMODCACHE=$GO_DIR/mod GOCACHE=$GO_DIR/build GOTOOLCHAIN=local \
+  CGO_ENABLED=0 GOFLAGS=-mod=readonly GOPROXY=${GOPROXY:-https://proxy.golang.org,direct}
+unset GOPATH_UNUSED
+
+record_time() { # NAME SECONDS
+  printf '%s %s %ss\n' "$(date -Is)" "$1" "$2" >>"$CACHE_DIR/build-times.log"
+  log "built $1 in ${2}s"
+}
+
+stamp_of() { # files/strings... -> sha256
+  { for a in "$@"; do if [[ -f $a ]]; then cat "$a"; else printf '%s\n' "$a"; fi; done; go version; } |
+    sha256sum | cut -c1-16
+}
+
+fresh() { # STAMPNAME STAMP OUTPUT...
+  local name=$1 stamp=$2; shift 2
+  [[ -f $BIN/.stamp-$name && "$(<"$BIN/.stamp-$name")" == "$stamp" ]] || return 1
+  local o
+  for o in "$@"; do [[ -x $o || -f $o ]] || return 1; done
+}
+
+# go_build NAME MODDIR "OUTPUTS" LDFLAGS PKG...: one `go build` invocation.
+go_build() {
+  local name=$1 moddir=$2 outputs=$3 ldflags=$4; shift 4
+  local stamp outs=() o
+  stamp=$(stamp_of "$moddir/go.mod" "$moddir/go.sum" "$moddir"/*.go "$ldflags" "$*")
+  for o in $outputs; do outs+=("$BIN/$o"); done
+  if fresh "$name" "$stamp" "${outs[@]}"; then
+    log "$name: cached ($outputs)"
+    return 0
+  fi
+  command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+  log "$name: building $outputs (cold builds take minutes; log: $CACHE_DIR/build-$name.log)"
+  local t0=$SECONDS tmp
+  tmp=$(mktemp -d "$CACHE_DIR/.build-$name.XXXX")
+  if ! (cd "$moddir" && go build -trimpath -ldflags="$ldflags" -o "$tmp/" "$@") >"$CACHE_DIR/build-$name.log" 2>&1; then
+    tail -n 40 "$CACHE_DIR/build-$name.log" >&2
+    rm -rf "$tmp"
+    die "go build of $name failed"
+  fi
+  # `go build -o DIR/ pkg` names the binary after the package's last path
+  # element; rename single-package builds whose element is not the tool name.
+  if [[ $# -eq 1 && $(echo $outputs | wc -w) -eq 1 && ! -e $tmp/$outputs ]]; then
+    mv "$tmp"/* "$tmp/$outputs"
+  fi
+  for o in $outputs; do mv -f "$tmp/$o" "$BIN/$o"; done
+  rm -rf "$tmp"
+  echo "$stamp" >"$BIN/.stamp-$name"
+  record_time "$name" $((SECONDS - t0))
+}
+
+build_binaries() {
+  local v=$KZK_K8S_VERSION ld="-s -w" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=34 -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  go_build kubernetes "$CLUSTER_DIR" \
+    "kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl" "$ld" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
+    k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl
+  go_build etcd "$CLUSTER_DIR/tools/etcd" etcd \
+    "-s -w" go.etcd.io/etcd/server/v3
+  go_build coredns "$CLUSTER_DIR/tools/coredns" coredns \
+    "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$KZK_COREDNS_VERSION" .
+  go_build crictl "$CLUSTER_DIR/tools/crictl" crictl \
+    "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$KZK_CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
+  go_build local-path-provisioner "$CLUSTER_DIR/tools/local-path-provisioner" local-path-provisioner \
+    "-s -w -X main.VERSION=$KZK_LOCALPATH_VERSION" github.com/rancher/local-path-provisioner
+  go_build mkimage "$CLUSTER_DIR/tools/mkimage" kzk-mkimage "-s -w" .
+}
+
+# ---------------------------------------------------------------- images
+
+image_fresh() { # NAME STAMP
+  [[ -f $IMAGES/$1.tar && -f $IMAGES/.stamp-$1 && "$(<"$IMAGES/.stamp-$1")" == "$2" ]]
+}
+
+# layer_tar ROOTFS OUT: an uncompressed, reproducible-ish layer tarball.
+layer_tar() {
+  tar --numeric-owner --xattrs --sort=name --mtime=@0 -C "$1" -cf "$2" .
+}
+
+build_pause() {
+  local src
+  src=$(cd "$CLUSTER_DIR" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
+  [[ -f $src ]] || (cd "$CLUSTER_DIR" && go mod download k8s.io/kubernetes)
+  local stamp
+  stamp=$(stamp_of "$src" "$PAUSE_IMAGE" "$BIN/.stamp-mkimage")
+  image_fresh pause "$stamp" && { log "pause image: cached"; return 0; }
+  local t0=$SECONDS w
+  w=$(mktemp -d "$CACHE_DIR/.pause.XXXX")
+  mkdir -p "$w/root"
+  gcc -Os -static -Wall -Werror -DVERSION=v3.10.1-kzk -o "$w/root/pause" "$src" ||
+    die "compiling pause.c failed"
+  strip "$w/root/pause"
+  layer_tar "$w/root" "$w/layer.tar"
+  kzk-mkimage -tag "$PAUSE_IMAGE" -o "$IMAGES/pause.tar" -layer "$w/layer.tar" \
+    -entrypoint '["/pause"]' -user 65535:65535
+  rm -rf "$w"
+  echo "$stamp" >"$IMAGES/.stamp-pause"
+  record_time pause-image $((SECONDS - t0))
+}
+
+# busybox: the helper image local-path-provisioner runs to create and delete
+# volume directories. Its setup/teardown commands are baked in.
+build_busybox() {
+  local stamp
+  stamp=$(stamp_of "$(dpkg-query -W -f '${Version}' busybox-static)" "$BUSYBOX_IMAGE" \
+    "$CLUSTER_DIR/build.sh" "$BIN/.stamp-mkimage")
+  image_fresh busybox "$stamp" && { log "busybox image: cached"; return 0; }
+  local t0=$SECONDS w r
+  w=$(mktemp -d "$CACHE_DIR/.busybox.XXXX")
+  r=$w/root
+  mkdir -p "$r/bin" "$r/tmp" "$r/etc" "$r/kzk"
+  chmod 1777 "$r/tmp"
+  cp /bin/busybox "$r/bin/busybox"
+  local a
+  for a in $("$r/bin/busybox" --list); do
+    [[ $a == busybox ]] || ln -sf busybox "$r/bin/$a"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$r/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
+  # local-path-provisioner sets VOL_DIR (and passes -p DIR) for both.
+  printf '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n' >"$r/kzk/setup"
+  printf '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n' >"$r/kzk/teardown"
+  chmod 0755 "$r/kzk/setup" "$r/kzk/teardown"
+  layer_tar "$r" "$w/layer.tar"
+  kzk-mkimage -tag "$BUSYBOX_IMAGE" -o "$IMAGES/busybox.tar" -layer "$w/layer.tar" -cmd '["/bin/sh"]'
+  rm -rf "$w"
+  echo "$stamp" >"$IMAGES/.stamp-busybox"
+  record_time busybox-image $((SECONDS - t0))
+}
+
+build_zookeeper() {
+  local stamp
+  stamp=$(stamp_of "$CLUSTER_DIR/build.sh" "$CLUSTER_DIR/image/zookeeper/"* "$ZK_IMAGE" "$BIN/.stamp-mkimage")
+  image_fresh zookeeper "$stamp" && { log "zookeeper image: cached"; return 0; }
+  local t0=$SECONDS w r mirror
+  mirror=${KZK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+  w=$(mktemp -d "$CACHE_DIR/.zookeeper.XXXX")
+  r=$w/root
+  log "zookeeper image: debootstrap bookworm (minbase) from $mirror (log: $CACHE_DIR/build-zookeeper-image.log)"
+  if ! debootstrap --variant=minbase \
+      --include=openjdk-17-jre-headless,libzookeeper-java,libservlet-api-java,liblog4j1.2-java,libslf4j-java,netcat-openbsd,procps \
+      bookworm "$r" "$mirror" >"$CACHE_DIR/build-zookeeper-image.log" 2>&1; then
+    tail -n 40 "$CACHE_DIR/build-zookeeper-image.log" >&2
+    [[ -f $r/debootstrap/debootstrap.log ]] && tail -n 40 "$r/debootstrap/debootstrap.log" >&2
+    rm -rf "$w"
+    die "debootstrap of the zookeeper image failed"
+  fi
+  chroot "$r" groupadd -g 1000 zookeeper
+  chroot "$r" useradd -u 1000 -g 1000 -d /home/zookeeper -m -s /bin/bash zookeeper
+  mkdir -p "$r/conf" "$r/data" "$r/datalog" "$r/logs" "$r/etc/zookeeper"
+  chown 1000:1000 "$r/conf" "$r/data" "$r/datalog" "$r/logs"
+  install -m 0755 "$CLUSTER_DIR/image/zookeeper/zkServer.sh" "$r/usr/local/bin/zkServer.sh"
+  install -m 0755 "$CLUSTER_DIR/image/zookeeper/zkCli.sh" "$r/usr/local/bin/zkCli.sh"
+  install -m 0755 "$CLUSTER_DIR/image/zookeeper/zkEnv.sh" "$r/usr/local/bin/zkEnv.sh"
+  install -m 0755 "$CLUSTER_DIR/image/zookeeper/docker-entrypoint.sh" "$r/docker-entrypoint.sh"
+  install -m 0644 "$CLUSTER_DIR/image/zookeeper/log4j.properties" "$r/etc/zookeeper/log4j.properties"
+  # Prune what a server image never reads.
+  rm -rf "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* \
+    "$r"/usr/share/locale/* "$r"/usr/share/lintian "$r"/usr/share/maven-repo \
+    "$r"/var/cache/apt/* "$r"/var/lib/apt/lists/* "$r"/var/log/*.log "$r"/var/log/apt/* \
+    "$r"/debootstrap "$r"/usr/share/java/zookeeper-it*.jar \
+    "$r"/usr/share/java/zookeeper-contrib-* "$r"/usr/share/java/junit4*.jar
+  rm -f "$r"/dev/* 2>/dev/null || true
+  : >"$r/etc/resolv.conf"
+  printf 'kzk-zookeeper\n' >"$r/etc/hostname"
+  # Sanity: the classpath resolves and the server main class is there.
+  chroot "$r" /usr/bin/java -cp "$(grep -o '^ZK_CLASSPATH_JARS=.*' "$CLUSTER_DIR/image/zookeeper/zkEnv.sh" | cut -d'"' -f2)" \
+    org.apache.zookeeper.version.VersionInfoMain >"$w/version" 2>&1 || { cat "$w/version" >&2; die "ZooKeeper jars do not load in the image"; }
+  log "zookeeper image: $(head -1 "$w/version")"
+  layer_tar "$r" "$w/layer.tar"
+  kzk-mkimage -tag "$ZK_IMAGE" -o "$IMAGES/zookeeper.tar" -layer "$w/layer.tar" \
+    -env ZOO_CONF_DIR=/conf -env ZOO_DATA_DIR=/data -env ZOO_DATA_LOG_DIR=/datalog \
+    -env ZOO_LOG_DIR=/logs -env ZOOCFGDIR=/conf -env ZOO_TICK_TIME=2000 -env ZOO_INIT_LIMIT=5 \
+    -env ZOO_SYNC_LIMIT=2 -env ZOO_AUTOPURGE_PURGEINTERVAL=0 -env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+    -env ZOO_MAX_CLIENT_CNXNS=60 -env ZOO_STANDALONE_ENABLED=true -env ZOO_ADMINSERVER_ENABLED=true \
+    -env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    -entrypoint '["/docker-entrypoint.sh"]' -cmd '["zkServer.sh","start-foreground"]'
+  rm -rf "$w"
+  echo "$stamp" >"$IMAGES/.stamp-zookeeper"
+  record_time zookeeper-image $((SECONDS - t0))
+  log "zookeeper image: $(du -h "$IMAGES/zookeeper.tar" | cut -f1) (gzipped layers)"
+}
+
+build_images() {
+  build_pause
+  build_busybox
+  build_zookeeper
+}
+
+case "${1:-all}" in
+  binaries) build_binaries ;;
+  images) build_images ;;
+  all) build_binaries; build_images ;;
+  *) echo "usage: $0 [binaries|images|all]" >&2; exit 2 ;;
+esac

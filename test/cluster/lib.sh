@@ -1,0 +1,147 @@
+# shellcheck shell=bash
+# Shared paths, versions and helpers for test/cluster/{up,down,status}.sh.
+# Sourced, never executed. Other scripts (and test/e2e/lib/cluster.ts) rely on
+# the path conventions below: keep them stable.
+
+KZK_K8S_VERSION=v1.34.10          # k8s.io/kubernetes, pinned in test/cluster/go.mod
+KZK_ETCD_VERSION=v3.6.5           # test/cluster/tools/etcd/go.mod
+KZK_COREDNS_VERSION=v1.12.4       # test/cluster/tools/coredns/go.mod
+KZK_LOCALPATH_VERSION=v0.0.30     # test/cluster/tools/local-path-provisioner/go.mod
+KZK_CRICTL_VERSION=v1.34.0        # test/cluster/tools/crictl/go.mod
+
+CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Build cache (survives down.sh): binaries, image tarballs, Go caches.
+KZK_CACHE=${KZK_CACHE:-$HOME/.cache/kubectl-zk}
+CACHE_DIR=$KZK_CACHE/cluster/$KZK_K8S_VERSION
+BIN=$CACHE_DIR/bin
+IMAGES=$CACHE_DIR/images
+GO_DIR=$KZK_CACHE/go               # GOMODCACHE and GOCACHE live here
+
+# Cluster state (removed by down.sh).
+STATE=${KZK_CLUSTER_STATE:-/var/lib/kzk-cluster}
+LOGS=$STATE/logs
+PIDS=$STATE/pids
+PKI=$STATE/pki
+KUBECONFIG_ADMIN=$STATE/kubeconfig
+ENV_FILE=$STATE/env
+
+# Network: every address lives on interfaces this cluster creates itself.
+# 100.64.0.0/10 is the shared address space (RFC 6598): neither one of the
+# machine's own networks nor a public range.
+BRIDGE=kzkbr0                      # CNI bridge, created by up.sh
+HOST_IP=100.65.0.1                 # bridge gateway = node IP = API server = DNS
+POD_CIDR=100.65.0.0/16
+POD_RANGE_START=100.65.1.1
+SVC_CIDR=100.66.0.0/16             # routed to the bridge so nothing leaks out
+SVC_KUBERNETES_IP=100.66.0.1
+DNS_IP=$HOST_IP                    # CoreDNS runs on the host, listening here
+NODE_NAME=kzk-node
+CLUSTER_DOMAIN=cluster.local
+APISERVER_PORT=6443
+ETCD_CLIENT_PORT=12379
+ETCD_PEER_PORT=12380
+
+# Images imported into containerd's k8s.io namespace (nothing can be pulled).
+PAUSE_IMAGE=registry.k8s.io/pause:3.10.1
+BUSYBOX_IMAGE=docker.io/kubectl-zk/busybox:1.35-debian
+ZK_IMAGE=docker.io/kubectl-zk/zookeeper:3.8.0-debian
+
+CONTAINERD_SOCK=$STATE/containerd/containerd.sock
+
+# Sysctls the cluster may change; up.sh records their values first and
+# down.sh puts them back. kubelet itself sets the vm/kernel ones.
+KZK_SYSCTLS="net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.conf.all.route_localnet"
+
+# Directories outside $STATE that kubelet/containerd/CNI create when missing.
+# up.sh notes which of them did not exist, down.sh removes only those.
+KZK_FOREIGN_DIRS="/var/log/containers /var/log/pods /var/lib/cni /run/containerd /var/run/netns /etc/cni /opt/cni"
+
+export PATH="$BIN:/usr/local/go/bin:/usr/sbin:/sbin:$PATH"
+
+log() { printf '[kzk-cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# tail_log COMPONENT [LINES]: print the end of a component's log on stderr.
+tail_log() {
+  local f=$LOGS/$1.log
+  if [[ -f $f ]]; then
+    printf -- '----- last %s lines of %s -----\n' "${2:-40}" "$f" >&2
+    tail -n "${2:-40}" "$f" >&2
+    printf -- '----- end of %s -----\n' "$f" >&2
+  fi
+}
+
+# die MESSAGE [COMPONENT...]: fail, showing the named components' log tails.
+die() {
+  local msg=$1; shift
+  local c
+  for c in "$@"; do tail_log "$c"; done
+  log "FAILED: $msg"
+  exit 1
+}
+
+# pid_of NAME: the recorded PID if that process is still alive.
+pid_of() {
+  local f=$PIDS/$1.pid pid
+  [[ -f $f ]] || return 1
+  pid=$(<"$f")
+  [[ -n $pid && -d /proc/$pid ]] || return 1
+  # Guard against PID reuse: the process must run the recorded program.
+  [[ -f $PIDS/$1.exe && "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(<"$PIDS/$1.exe")" ]] || return 1
+  echo "$pid"
+}
+
+running() { pid_of "$1" >/dev/null; }
+
+# start NAME PROGRAM ARGS...: start a long-running component in its own
+# session, logging to $LOGS/NAME.log, PID in $PIDS/NAME.pid. No-op if running.
+start() {
+  local name=$1 prog=$2; shift 2
+  if running "$name"; then
+    log "$name already running (pid $(pid_of "$name"))"
+    return 0
+  fi
+  local exe
+  exe=$(readlink -f "$(command -v "$prog")") || die "$prog not found" "$name"
+  mkdir -p "$LOGS" "$PIDS"
+  printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$LOGS/$name.log"
+  setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  echo $! >"$PIDS/$name.pid"
+  echo "$exe" >"$PIDS/$name.exe"
+  log "started $name (pid $!)"
+}
+
+# stop NAME: TERM the recorded process, KILL after 20s. Only that PID.
+stop() {
+  local name=$1 pid i
+  if pid=$(pid_of "$name"); then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      [[ -d /proc/$pid ]] || break
+      sleep 0.2
+    done
+    if [[ -d /proc/$pid ]]; then
+      log "$name did not exit after 20s, sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+    fi
+  fi
+  rm -f "$PIDS/$name.pid" "$PIDS/$name.exe"
+}
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS COMPONENT COMMAND...: poll COMMAND until
+# it succeeds; fail with COMPONENT's log tail on timeout or if it died.
+wait_for() {
+  local desc=$1 timeout=$2 comp=$3; shift 3
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [[ -n $comp && $comp != - ]] && ! running "$comp"; then
+      die "$comp exited while waiting for $desc" "$comp"
+    fi
+    ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $desc" ${comp:+$comp}
+    sleep 0.5
+  done
+}
+
+kc() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
