@@ -138,6 +138,7 @@ function sameServer(a: ServerSpec, b: ServerSpec): boolean {
 
 /** Does `config` show `change` applied? (Removed ids absent, added lines present, or exactly `members`.) */
 export function isChangeApplied(config: DynamicConfig, change: ReconfigChange): boolean {
+  if (config.servers.length === 0) return false; // not a dynamic config at all
   if (change.fromConfigVersion !== undefined && config.versionZxid === toConfigId(change.fromConfigVersion)) return false;
   for (const id of change.remove ?? []) if (config.servers.some((s) => s.id === id)) return false;
   for (const line of change.add ?? []) {

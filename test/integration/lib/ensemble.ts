@@ -1,0 +1,430 @@
+/**
+ * A real multi-process ZooKeeper ensemble on loopback for integration tests:
+ * Debian's libzookeeper-java 3.8.0 on OpenJDK 17 (scripts/ensure-zookeeper.sh),
+ * one JVM per server, reconfigEnabled, standaloneEnabled=false, dynamic
+ * config files, AdminServer on, 4lw whitelist, a super digest user. Never
+ * skipACL.
+ *
+ * Every process is started through `setpriv --pdeathsig KILL` (when present),
+ * so the JVMs die with the test process even on a hard crash; stopAll() and
+ * a process 'exit' hook kill them on normal and failing runs.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  digestAuth,
+  ensembleStatus,
+  formatServerLine,
+  readConfig,
+  superDigest,
+  summarize,
+  type AuthInfo,
+  type Endpoint,
+  type ServerRole,
+} from '../../../src/zk/index.js';
+
+const REPO = resolve(import.meta.dirname, '../../..');
+
+export interface ZkRuntime {
+  java: string;
+  classpath: string;
+  version: string;
+}
+
+/** Run scripts/ensure-zookeeper.sh (installs when missing) and read its KEY=VALUE output. */
+export function zkRuntime(): ZkRuntime {
+  const out = execFileSync('bash', [join(REPO, 'scripts/ensure-zookeeper.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 590_000,
+  });
+  const kv: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) kv[line.slice(0, i)] = line.slice(i + 1);
+  }
+  const java = kv['JAVA'];
+  const classpath = kv['ZK_CLASSPATH'];
+  if (!java || !classpath) throw new Error(`ensure-zookeeper.sh printed no JAVA/ZK_CLASSPATH:\n${out}`);
+  return { java, classpath, version: kv['ZK_VERSION'] ?? 'unknown' };
+}
+
+/** Free loopback TCP ports, all held open until every one is chosen (no duplicates). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<import('node:net').Server>((res, rej) => {
+        const s = createServer();
+        s.once('error', rej);
+        s.listen(0, '127.0.0.1', () => res(s));
+      }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
+export interface ZkServer {
+  readonly id: number;
+  readonly clientPort: number;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly adminPort: number;
+  role: ServerRole;
+  readonly endpoint: Endpoint;
+  readonly adminEndpoint: Endpoint;
+  readonly dir: string;
+  readonly logPath: string;
+  /** undefined while not running. */
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** This server's dynamic-config line. */
+  serverLine(role?: ServerRole): string;
+  /** Send a signal (default SIGKILL); does not wait. */
+  kill(signal?: NodeJS.Signals): void;
+  /** Spawn the JVM with the config files as they are now (ZooKeeper may have rewritten them). */
+  start(): Promise<void>;
+  /** SIGTERM, wait for exit; SIGKILL after timeoutMs. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code/signal once the process has exited. */
+  exited(): Promise<void>;
+  /** The text of the server's current dynamic config file. */
+  dynamicConfigText(): string;
+}
+
+export interface StartOptions {
+  size: number;
+  /** How many of the servers (the highest ids) start as observers. Default 0. */
+  observers?: number;
+  tickTimeMs?: number;
+  heapMb?: number;
+  /** Keep temp dirs after stopAll (also env KZK_KEEP_ZK_DIRS=1). */
+  keepDirs?: boolean;
+  quorumTimeoutMs?: number;
+}
+
+export interface Ensemble {
+  readonly runtime: ZkRuntime;
+  readonly root: string;
+  /** All servers ever created, including joiners. */
+  readonly servers: ZkServer[];
+  server(id: number): ZkServer;
+  /** Endpoints of every created server (dead ones included: clients must cope). */
+  readonly endpoints: Endpoint[];
+  readonly connectString: string;
+  readonly superPassword: string;
+  readonly superDigest: string;
+  /** [digest super:<password>] */
+  readonly superAuth: AuthInfo[];
+  /** ms from first spawn to a serving quorum, measured by startEnsemble. */
+  readonly timeToQuorumMs: number;
+  /**
+   * The joiner procedure: write a config = the committed /zookeeper/config
+   * (without any line for `id`) + this server as `role`, start it, wait
+   * until it serves (as a non-voting follower or observer). A known id
+   * (removed earlier, now stopped) reuses its ports and data dir. The caller
+   * then runs the reconfig that adds `server.serverLine(role)`.
+   */
+  addServer(id: number, opts?: { role?: ServerRole; timeoutMs?: number }): Promise<ZkServer>;
+  /** Every running server serves and exactly one is leader. Resolves with the elapsed ms. */
+  waitForQuorum(opts?: { timeoutMs?: number; intervalMs?: number }): Promise<number>;
+  /** The server currently reporting Mode: leader (polls until exactly one). */
+  leader(opts?: { timeoutMs?: number }): Promise<ZkServer>;
+  stopAll(): Promise<void>;
+}
+
+const LOG4J = `log4j.rootLogger=INFO, CONSOLE
+log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
+log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout
+log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n
+`;
+
+function which(cmd: string): string | undefined {
+  for (const d of (process.env['PATH'] ?? '').split(':').concat(['/usr/bin', '/bin'])) {
+    const p = join(d, cmd);
+    if (d && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+class ServerProc implements ZkServer {
+  role: ServerRole;
+  private child: ChildProcess | undefined;
+  private exitPromise: Promise<void> = Promise.resolve();
+  readonly endpoint: Endpoint;
+  readonly adminEndpoint: Endpoint;
+  readonly logPath: string;
+  readonly dataDir: string;
+  readonly cfgPath: string;
+
+  constructor(
+    readonly id: number,
+    readonly clientPort: number,
+    readonly quorumPort: number,
+    readonly electionPort: number,
+    readonly adminPort: number,
+    role: ServerRole,
+    readonly dir: string,
+    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; log4j: string },
+  ) {
+    this.role = role;
+    this.endpoint = { host: '127.0.0.1', port: clientPort };
+    this.adminEndpoint = { host: '127.0.0.1', port: adminPort };
+    this.logPath = join(dir, 'server.log');
+    this.dataDir = join(dir, 'data');
+    this.cfgPath = join(dir, 'zoo.cfg');
+    mkdirSync(this.dataDir, { recursive: true });
+    writeFileSync(join(this.dataDir, 'myid'), `${id}\n`);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.pid !== undefined;
+  }
+
+  serverLine(role: ServerRole = this.role): string {
+    return formatServerLine({
+      id: this.id,
+      host: '127.0.0.1',
+      quorumPort: this.quorumPort,
+      electionPort: this.electionPort,
+      role,
+      clientAddress: '127.0.0.1',
+      clientPort: this.clientPort,
+    });
+  }
+
+  /** Write zoo.cfg + a fresh dynamic file with these lines. */
+  writeConfig(dynamicLines: string[]): void {
+    for (const f of readdirSync(this.dir)) if (f.startsWith('zoo.cfg.dynamic')) rmSync(join(this.dir, f));
+    const dyn = join(this.dir, 'zoo.cfg.dynamic');
+    writeFileSync(dyn, dynamicLines.join('\n') + '\n');
+    writeFileSync(
+      this.cfgPath,
+      [
+        `tickTime=${this.ctx.tickTimeMs}`,
+        'initLimit=10',
+        'syncLimit=5',
+        `dataDir=${this.dataDir}`,
+        'reconfigEnabled=true',
+        'standaloneEnabled=false',
+        '4lw.commands.whitelist=srvr,mntr,ruok,conf,isro',
+        'admin.enableServer=true',
+        'admin.serverAddress=127.0.0.1',
+        `admin.serverPort=${this.adminPort}`,
+        'preAllocSize=4096',
+        'maxSessionTimeout=30000',
+        `dynamicConfigFile=${dyn}`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  dynamicConfigText(): string {
+    const cfg = readFileSync(this.cfgPath, 'utf8');
+    const m = /^dynamicConfigFile=(.*)$/m.exec(cfg);
+    return m && m[1] ? readFileSync(m[1].trim(), 'utf8') : '';
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { runtime, setpriv } = this.ctx;
+    const jvm = [
+      `-Xmx${this.ctx.heapMb}m`,
+      '-Xms32m',
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      '-Xss512k',
+      '-Djava.net.preferIPv4Stack=true',
+      `-Dlog4j.configuration=file:${this.ctx.log4j}`,
+      `-Dzookeeper.DigestAuthenticationProvider.superDigest=${this.ctx.superDigest}`,
+      '-cp',
+      runtime.classpath,
+      'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+      this.cfgPath,
+    ];
+    const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', runtime.java, ...jvm]] : [runtime.java, jvm];
+    const fd = openSync(this.logPath, 'a');
+    try {
+      const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], cwd: this.dir });
+      this.child = child;
+      this.exitPromise = new Promise<void>((res) => {
+        child.once('exit', () => res());
+        child.once('error', () => res());
+      });
+      await new Promise<void>((res, rej) => {
+        child.once('spawn', () => res());
+        child.once('error', rej);
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    const pid = this.pid;
+    if (pid !== undefined) process.kill(pid, signal);
+  }
+
+  exited(): Promise<void> {
+    return this.exitPromise;
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.kill('SIGTERM');
+    const t = setTimeout(() => this.kill('SIGKILL'), timeoutMs);
+    await this.exitPromise;
+    clearTimeout(t);
+  }
+
+  /** Synchronous last resort (process 'exit' hook). */
+  killNow(): void {
+    try {
+      this.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
+  const runtime = zkRuntime();
+  const root = mkdtempSync(join(tmpdir(), 'kzk-zk-'));
+  const superPassword = randomBytes(12).toString('base64url');
+  const digest = superDigest('super', superPassword);
+  const log4j = join(root, 'log4j.properties');
+  writeFileSync(log4j, LOG4J);
+  const ctx = {
+    runtime,
+    superDigest: digest,
+    tickTimeMs: opts.tickTimeMs ?? 500,
+    heapMb: opts.heapMb ?? 128,
+    setpriv: which('setpriv'),
+    log4j,
+  };
+  const servers: ServerProc[] = [];
+  const keep = opts.keepDirs ?? process.env['KZK_KEEP_ZK_DIRS'] === '1';
+
+  const newServer = async (id: number, role: ServerRole): Promise<ServerProc> => {
+    const [c, q, e, a] = (await freePorts(4)) as [number, number, number, number];
+    const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), ctx);
+    servers.push(s);
+    return s;
+  };
+
+  const observers = opts.observers ?? 0;
+  for (let id = 1; id <= opts.size; id++) {
+    await newServer(id, id > opts.size - observers ? 'observer' : 'participant');
+  }
+  const lines = servers.map((s) => s.serverLine());
+  for (const s of servers) s.writeConfig(lines);
+
+  const onExit = (): void => {
+    for (const s of servers) s.killNow();
+  };
+  process.on('exit', onExit);
+
+  const running = (): ServerProc[] => servers.filter((s) => s.running);
+  const waitForQuorum = async (o: { timeoutMs?: number; intervalMs?: number } = {}): Promise<number> => {
+    const t0 = performance.now();
+    const deadline = t0 + (o.timeoutMs ?? 60_000);
+    let last = '';
+    for (;;) {
+      const live = running();
+      const st = await ensembleStatus(live.map((s) => s.endpoint), { timeoutMs: 1000 });
+      const sum = summarize(st);
+      if (sum.leaders.length === 1 && sum.notServing.length === 0 && sum.unreachable.length === 0) return performance.now() - t0;
+      last = JSON.stringify(sum);
+      if (performance.now() > deadline) throw new Error(`no quorum within ${o.timeoutMs ?? 60_000} ms: ${last} (logs under ${root})`);
+      await sleep(o.intervalMs ?? 50);
+    }
+  };
+
+  const t0 = performance.now();
+  await Promise.all(servers.map((s) => s.start()));
+  let timeToQuorumMs: number;
+  try {
+    await waitForQuorum({ timeoutMs: opts.quorumTimeoutMs ?? 60_000, intervalMs: 50 });
+    timeToQuorumMs = performance.now() - t0;
+  } catch (e) {
+    onExit();
+    process.off('exit', onExit);
+    throw e;
+  }
+
+  const ens: Ensemble = {
+    runtime,
+    root,
+    servers,
+    server(id) {
+      const s = servers.find((x) => x.id === id);
+      if (!s) throw new Error(`no server ${id}`);
+      return s;
+    },
+    get endpoints() {
+      return servers.map((s) => s.endpoint);
+    },
+    get connectString() {
+      return servers.map((s) => `127.0.0.1:${s.clientPort}`).join(',');
+    },
+    superPassword,
+    superDigest: digest,
+    superAuth: [digestAuth('super', superPassword)],
+    timeToQuorumMs,
+    async addServer(id, o = {}) {
+      const role = o.role ?? 'participant';
+      let s = servers.find((x) => x.id === id);
+      if (s?.running) throw new Error(`server ${id} is running; stop it before re-adding`);
+      const live = running();
+      const committed = await readConfig(
+        live.map((x) => x.endpoint),
+        { connectTimeoutMs: 2000 },
+      );
+      if (!s) s = await newServer(id, role);
+      s.role = role;
+      const lines = committed.config.servers.filter((x) => x.id !== id).map((x) => formatServerLine(x));
+      lines.push(s.serverLine(role));
+      s.writeConfig(lines);
+      await s.start();
+      const deadline = performance.now() + (o.timeoutMs ?? 60_000);
+      for (;;) {
+        const [st] = await ensembleStatus([s.endpoint], { timeoutMs: 1000 });
+        if (st?.state === 'serving' && (st.srvr.mode === 'follower' || st.srvr.mode === 'observer')) return s;
+        if (!s.running) throw new Error(`joiner ${id} exited; see ${s.logPath}`);
+        if (performance.now() > deadline) throw new Error(`joiner ${id} not serving; see ${s.logPath}`);
+        await sleep(100);
+      }
+    },
+    waitForQuorum,
+    async leader(o = {}) {
+      const deadline = performance.now() + (o.timeoutMs ?? 30_000);
+      for (;;) {
+        const live = running();
+        const st = await ensembleStatus(live.map((s) => s.endpoint), { timeoutMs: 1000 });
+        const leaders = st.filter((m) => m.state === 'serving' && m.srvr.mode === 'leader');
+        const only = leaders[0];
+        if (leaders.length === 1 && only) return live[only.index] as ServerProc;
+        if (performance.now() > deadline) throw new Error('no single leader');
+        await sleep(50);
+      }
+    },
+    async stopAll() {
+      for (const s of servers) s.killNow();
+      await Promise.all(servers.map((s) => s.exited()));
+      process.off('exit', onExit);
+      if (!keep) rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return ens;
+}
