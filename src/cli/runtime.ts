@@ -36,6 +36,8 @@ export interface Runtime {
   /** Asks on a TTY; `--yes` answers for scripts; with no TTY and no --yes it refuses. */
   confirm(question: string): Promise<boolean>;
   debug(line: string): void;
+  /** Closes what the runtime opened (port-forwards, sockets). */
+  close(): Promise<void>;
 }
 
 export interface RuntimeOptions {
@@ -54,7 +56,7 @@ export function colorEnabled(stream: {isTTY?: boolean}, noColor: boolean, env: N
   if (noColor) return false;
   // https://no-color.org: any non-empty value disables colour (chalk itself ignores NO_COLOR)
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
@@ -100,6 +102,9 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         return new KubeClient(resolved, {requestTimeoutMs: o.requestTimeoutMs, log: o.verbose ? debug : undefined});
       })();
       return kube;
+    },
+    async close() {
+      if (kube) await kube.then((k) => k.close(), () => undefined);
     },
     async confirm(question) {
       if (o.yes) return true;

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {parseAllDocuments} from 'yaml';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** Runs the built plugin exactly as kubectl would (bin/kubectl-zk over dist/), no TTY. `npm test` builds first. */
+const BIN = path.resolve('bin/kubectl-zk');
+const dir = mkdtempSync(path.join(tmpdir(), 'kzk-cmd-'));
+// A kubeconfig whose server refuses connections (a port that was free a moment ago):
+// commands that must not contact the cluster still work.
+const KUBECONFIG = path.join(dir, 'config');
+let closedPort = 0;
+const writeKubeconfig = () => writeFileSync(
+  KUBECONFIG,
+  `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${closedPort}\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: dev\n`,
+);
+
+function zk(args: string[], env: Record<string, string> = {}) {
+  const base = {...process.env, KUBECONFIG};
+  delete base.FORCE_COLOR; // supports-color treats an empty FORCE_COLOR as "force"
+  delete base.NO_COLOR;
+  const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', env: {...base, ...env}, timeout: 30_000});
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr};
+}
+
+describe('commands through oclif (the built executable)', function () {
+  this.timeout(60_000);
+
+  before(async () => {
+    const srv = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    closedPort = (srv.address() as net.AddressInfo).port;
+    await new Promise((r) => srv.close(r));
+    writeKubeconfig();
+  });
+
+  it('--help names the commands as `kubectl zk …`', () => {
+    const r = zk(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /\$ kubectl zk \[COMMAND\]/);
+    for (const c of ['create', 'teardown', 'list']) assert.match(r.stdout, new RegExp(`^  ${c}\\s`, 'm'));
+    const c = zk(['create', '--help']);
+    assert.match(c.stdout, /\$ kubectl zk create NAME/);
+    assert.match(c.stdout, /-n, --namespace=<value>\s+Namespace/);
+  });
+
+  it('usage errors: exit 2, one `error:` line on stderr, nothing on stdout', () => {
+    for (const args of [['create'], ['create', 'Bad_Name', '--dry-run'], ['create', 'zk', '--replicas', '0', '--dry-run'], ['create', 'zk', '--bogus'], ['create', 'zk', '-o', 'wide', '--dry-run'], ['frobnicate'], ['create', 'zk', '--timeout', 'soon', '--dry-run']]) {
+      const r = zk(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+      assert.match(lines[0]!, /^error: /);
+    }
+  });
+
+  it('create --dry-run prints exactly the objects as YAML, in the context namespace, without contacting the cluster', () => {
+    const r = zk(['create', 'zk', '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as any);
+    assert.deepEqual(docs.map((d) => `${d.kind}/${d.metadata.name}`), ['Secret/zk-auth', 'ConfigMap/zk-config', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk']);
+    assert.ok(docs.every((d) => d.metadata.namespace === 'team-a'));
+    assert.equal(r.stderr, '');
+  });
+
+  it('create --dry-run -o json prints a List; -n overrides the namespace; flags reach the objects', () => {
+    const r = zk(['create', 'zk', '--dry-run', '-o', 'json', '-n', 'other', '--replicas', '5', '--memory', '512Mi', '--image', 'example/zk:1']);
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout);
+    assert.equal(list.kind, 'List');
+    const sts = list.items.find((o: any) => o.kind === 'StatefulSet');
+    assert.equal(sts.metadata.namespace, 'other');
+    assert.equal(sts.spec.replicas, 5);
+    assert.equal(sts.spec.template.spec.containers[0].image, 'example/zk:1');
+    assert.equal(sts.spec.template.spec.containers[0].env.find((e: any) => e.name === 'ZK_HEAP_MB').value, '256');
+    assert.equal(zk(['create', 'zk', '--dry-run', '--json']).stdout.trimStart()[0], '{');
+  });
+
+  it('warnings go to stderr, data to stdout', () => {
+    const r = zk(['create', 'zk', '--dry-run', '--replicas', '4']);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /^warning: 4 voters/m);
+    assert.doesNotMatch(r.stdout, /warning/);
+  });
+
+  it('an unreachable API server: exit 1, one line naming the server and the context', () => {
+    const r = zk(['list', '--request-timeout', '10s']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) \(context "dev"; /);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+    const v = zk(['list', '--verbose']);
+    assert.match(v.stderr, /\n\s+at /, '--verbose adds the stack trace');
+    assert.match(v.stderr, /list statefulsets team-a/, '--verbose logs API requests');
+  });
+
+  it('--context picks another context; an unknown one is a usage error', () => {
+    const r = zk(['list', '--context', 'nope']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: context "nope" not found in kubeconfig \(available: dev\)/);
+  });
+});

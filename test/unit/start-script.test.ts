@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {loadAssets} from '../../src/manifests/assets.js';
+import {validateEnsembleOptions} from '../../src/manifests/options.js';
+import {renderEnsemble} from '../../src/manifests/render.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/**
+ * Runs the real start.sh (bash) from the rendered ConfigMap with a stand-in
+ * zkServer.sh that records how it was called, to check myid handling and which
+ * membership file a member starts from.
+ */
+function harness() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kzk-start-'));
+  const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
+  const cm = renderEnsemble(o, {superPassword: 'pw'}, loadAssets()).find((x) => x.kind === 'ConfigMap') as any;
+  const scripts = path.join(dir, 'opt');
+  mkdirSync(scripts);
+  for (const [k, v] of Object.entries(cm.data as Record<string, string>)) writeFileSync(path.join(scripts, k), v);
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'zkServer.sh'), '#!/usr/bin/env bash\necho "ARGS $*"\necho "JVM $SERVER_JVMFLAGS"\necho "HEAP $ZK_SERVER_HEAP"\n');
+  chmodSync(path.join(bin, 'zkServer.sh'), 0o755);
+  const data = path.join(dir, 'data');
+  const run = (pod: string) =>
+    spawnSync('bash', [path.join(scripts, 'start.sh')], {
+      encoding: 'utf8',
+      env: {PATH: `${bin}:${process.env.PATH}`, POD_NAME: pod, ZK_DATA_DIR: data, ZK_HEAP_MB: '256', ZK_SUPER_DIGEST: 'super:abc=', ZK_STATIC_TEMPLATE: path.join(scripts, 'zoo.cfg'), ZK_BOOTSTRAP_DYNAMIC: path.join(scripts, 'zoo.cfg.dynamic'), ZOO_LOG_DIR: dir},
+    });
+  return {dir, data, run};
+}
+
+describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
+  it('first start: writes myid = ordinal + 1, the bootstrap membership and a static config pointing at it', () => {
+    const h = harness();
+    const r = h.run('zk-1');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(path.join(h.data, 'myid'), 'utf8').trim(), '2');
+    assert.match(r.stdout, new RegExp(`ARGS start-foreground ${h.data}/conf/zoo.cfg`));
+    assert.match(r.stdout, /JVM -Xms256m -Xmx256m .*-Dzookeeper\.DigestAuthenticationProvider\.superDigest=super:abc=/);
+    assert.match(r.stdout, /HEAP 256/);
+    const cfg = readFileSync(path.join(h.data, 'conf', 'zoo.cfg'), 'utf8');
+    assert.match(cfg, new RegExp(`^dataDir=${h.data}$`, 'm'));
+    assert.match(cfg, new RegExp(`^dynamicConfigFile=${h.data}/conf/zoo.cfg.dynamic.bootstrap$`, 'm'));
+    assert.match(cfg, /^reconfigEnabled=true$/m);
+    assert.match(readFileSync(path.join(h.data, 'conf', 'zoo.cfg.dynamic.bootstrap'), 'utf8'), /^server\.2=zk-1\.zk-hs\.ns\.svc\.cluster\.local:2888:3888:participant;2181$/m);
+  });
+
+  it('refuses a volume that belongs to another member', () => {
+    const h = harness();
+    mkdirSync(h.data, {recursive: true});
+    writeFileSync(path.join(h.data, 'myid'), '3\n');
+    const r = h.run('zk-0');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /holds myid 3 but this pod \(zk-0\) is member 1/);
+    assert.doesNotMatch(r.stdout, /ARGS/);
+  });
+
+  it('restart: keeps the last committed membership ZooKeeper wrote, when it still lists this member', () => {
+    const h = harness();
+    assert.equal(h.run('zk-0').status, 0);
+    // ZooKeeper committed a reconfig: new dynamic file, static file rewritten to point at it
+    const conf = path.join(h.data, 'conf');
+    writeFileSync(path.join(conf, 'zoo.cfg.dynamic.100000005'), 'server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181\nserver.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181\n');
+    writeFileSync(path.join(conf, 'zoo.cfg'), `tickTime=2000\ndataDir=${h.data}\ndynamicConfigFile=${conf}/zoo.cfg.dynamic.100000005\n`);
+    const r = h.run('zk-0');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /using the last committed membership zoo.cfg.dynamic.100000005/);
+    const cfg = readFileSync(path.join(conf, 'zoo.cfg'), 'utf8');
+    assert.match(cfg, /^dynamicConfigFile=.*zoo\.cfg\.dynamic\.100000005$/m);
+    assert.match(cfg, /^initLimit=10$/m, 'settings come from the ConfigMap again');
+    assert.equal(cfg.match(/^dynamicConfigFile=/gm)!.length, 1);
+  });
+
+  it('restart: falls back to the bootstrap membership when the committed one no longer lists this member', () => {
+    const h = harness();
+    assert.equal(h.run('zk-2').status, 0);
+    const conf = path.join(h.data, 'conf');
+    writeFileSync(path.join(conf, 'zoo.cfg.dynamic.100000009'), 'server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;2181\n');
+    writeFileSync(path.join(conf, 'zoo.cfg'), `dynamicConfigFile=${conf}/zoo.cfg.dynamic.100000009\n`);
+    const r = h.run('zk-2');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /does not list server\.3; using the bootstrap membership/);
+  });
+
+  it('a pod the bootstrap membership does not list is told to use kubectl zk scale', () => {
+    const h = harness();
+    const r = h.run('zk-5');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /does not list server\.6; add this member with 'kubectl zk scale'/);
+  });
+});
