@@ -1,0 +1,189 @@
+/** ZkClient (over node-zookeeper-client) against a real 3-server ensemble. */
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { ZkError, adminCommand, connectZk, digestAuth, type ConnectionState, type ZkClient } from '../../src/zk/index.js';
+import { startEnsemble, type Ensemble } from './lib/ensemble.js';
+
+const code = (c: string, msg?: string) => (e: unknown): boolean =>
+  e instanceof ZkError && e.code === c && (msg === undefined || e.message === msg);
+
+describe('integration: ZkClient on a real ensemble', function () {
+  this.timeout(120_000);
+  let ens: Ensemble;
+  let zk: ZkClient;
+
+  before(async () => {
+    ens = await startEnsemble({ size: 3 });
+    zk = await connectZk({ endpoints: ens.endpoints, sessionTimeoutMs: 10_000 });
+  });
+  after(async () => {
+    await zk?.close();
+    await ens?.stopAll();
+  });
+
+  it('has a session id', () => {
+    assert.match(zk.sessionId ?? '', /^0x[0-9a-f]+$/);
+    assert.equal(zk.state, 'connected');
+  });
+
+  it('create / get / set / stat / delete', async () => {
+    assert.equal(await zk.create('/t1', 'hello'), '/t1');
+    const g = await zk.get('/t1');
+    assert.equal(g.data.toString(), 'hello');
+    assert.equal(g.stat.version, 0);
+    assert.equal(g.stat.dataLength, 5);
+    assert.equal(g.stat.ephemeralOwner, 0n);
+    assert.ok(g.stat.ctime > Date.parse('2020-01-01'));
+    const s = await zk.set('/t1', 'world');
+    assert.equal(s.version, 1);
+    assert.equal((await zk.stat('/t1')).version, 1);
+    assert.equal((await zk.get('/t1')).data.toString(), 'world');
+    await zk.delete('/t1');
+    assert.equal(await zk.exists('/t1'), null);
+  });
+
+  it('empty data reads back as an empty buffer', async () => {
+    await zk.create('/empty');
+    assert.equal((await zk.get('/empty')).data.length, 0);
+    await zk.delete('/empty');
+  });
+
+  it('binary data round-trips byte for byte', async () => {
+    const bytes = Buffer.concat([Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 0]), randomBytes(64 * 1024)]);
+    await zk.create('/bin', bytes);
+    const g = await zk.get('/bin');
+    assert.ok(g.data.equals(bytes));
+    assert.equal(g.stat.dataLength, bytes.length);
+    await zk.delete('/bin');
+  });
+
+  it('parents, ls, lsRecursive, deleteRecursive', async () => {
+    await zk.create('/p/a/b/c', 'leaf', { parents: true });
+    await zk.create('/p/a/x');
+    await zk.create('/p/z');
+    assert.deepEqual(await zk.ls('/p'), ['a', 'z']);
+    assert.deepEqual(await zk.ls('/p/a'), ['b', 'x']);
+    assert.deepEqual(await zk.lsRecursive('/p'), ['/p', '/p/a', '/p/z', '/p/a/b', '/p/a/x', '/p/a/b/c']);
+    assert.ok((await zk.ls('/')).includes('zookeeper'));
+    await zk.create('/p/a/b/c2', 'x', { parents: true }); // parents with existing ancestors
+    await zk.deleteRecursive('/p');
+    assert.equal(await zk.exists('/p'), null);
+  });
+
+  it('NoNode / NodeExists / NotEmpty with zkCli-like messages', async () => {
+    await assert.rejects(zk.get('/nope'), code('NoNode', 'Node does not exist: /nope'));
+    await assert.rejects(zk.set('/nope', 'x'), code('NoNode', 'Node does not exist: /nope'));
+    await assert.rejects(zk.delete('/nope'), code('NoNode'));
+    await assert.rejects(zk.stat('/nope'), code('NoNode', 'Node does not exist: /nope'));
+    await assert.rejects(zk.ls('/nope'), code('NoNode'));
+    await assert.rejects(zk.create('/nope/child'), code('NoNode', 'Node does not exist: /nope/child'));
+    await zk.create('/dup');
+    await assert.rejects(zk.create('/dup'), code('NodeExists', 'Node already exists: /dup'));
+    await zk.create('/dup/kid');
+    await assert.rejects(zk.delete('/dup'), code('NotEmpty', 'Node not empty: /dup'));
+    await zk.deleteRecursive('/dup');
+  });
+
+  it('conditional set and delete with a wrong version → BadVersion', async () => {
+    await zk.create('/v', 'a');
+    await zk.set('/v', 'b', 0);
+    await assert.rejects(zk.set('/v', 'c', 0), code('BadVersion', 'version No is not valid : /v'));
+    await assert.rejects(zk.delete('/v', 7), code('BadVersion'));
+    await zk.delete('/v', 1);
+  });
+
+  it('invalid paths are refused before any round trip', async () => {
+    for (const p of ['nope', '/a/', '/a//b', '/a/./b', '/a/../b', '/a\u0000']) {
+      await assert.rejects(zk.get(p), code('InvalidPath'), p);
+      await assert.rejects(zk.create(p), code('InvalidPath'), p);
+    }
+  });
+
+  it('sequential and ephemeral nodes', async () => {
+    await zk.create('/q', '');
+    const a = await zk.create('/q/item-', 'a', { sequential: true });
+    const b = await zk.create('/q/item-', 'b', { sequential: true });
+    assert.match(a, /^\/q\/item-\d{10}$/);
+    assert.ok(b > a);
+    const other = await connectZk({ endpoints: ens.endpoints });
+    const e = await other.create('/q/eph', 'x', { ephemeral: true });
+    const es = await other.create('/q/eph-', 'x', { ephemeral: true, sequential: true });
+    const st = await zk.stat(e);
+    assert.notEqual(st.ephemeralOwner, 0n);
+    assert.equal('0x' + st.ephemeralOwner.toString(16), other.sessionId);
+    await assert.rejects(other.create('/q/eph/child'), code('NoChildrenForEphemerals'));
+    await other.close();
+    // closing the session removes its ephemerals (the close is processed before the reply)
+    assert.equal(await zk.exists(e), null);
+    assert.equal(await zk.exists(es), null);
+    await zk.deleteRecursive('/q');
+  });
+
+  it('ACLs: a digest-protected node refuses other sessions (NoAuth), super may read it', async () => {
+    const owner = await connectZk({ endpoints: ens.endpoints, auth: [digestAuth('alice', 'pw')] });
+    await owner.create('/secret', 's3', { acl: [{ perms: 'cdrwa', scheme: 'auth', id: '' }] });
+    await assert.rejects(zk.get('/secret'), code('NoAuth', 'Insufficient permission : /secret'));
+    const sup = await connectZk({ endpoints: ens.endpoints, auth: ens.superAuth });
+    assert.equal((await sup.get('/secret')).data.toString(), 's3');
+    await sup.delete('/secret');
+    await Promise.all([owner.close(), sup.close()]);
+  });
+
+  it('getConfig reads /zookeeper/config', async () => {
+    const c = await zk.getConfig();
+    assert.equal(c.config.servers.length, 3);
+    assert.match(c.version ?? '', /^[0-9a-f]+$/);
+    assert.ok(c.raw.includes('version='));
+  });
+
+  it('keeps working (same session) after the member it is connected to is killed', async () => {
+    const client = await connectZk({ endpoints: ens.endpoints, sessionTimeoutMs: 10_000 });
+    const states: ConnectionState[] = [];
+    client.onState((s) => states.push(s));
+    const session = client.sessionId;
+    await client.create('/survive', 'before');
+    // which server holds the connection? AdminServer "connections" lists it
+    let holder;
+    for (const s of ens.servers) {
+      const r = await adminCommand(s.adminEndpoint, 'connections');
+      if ((r['connections'] as unknown[]).length > 0) holder = s;
+    }
+    assert.ok(holder, 'found the server holding the client connection');
+    assert.equal(BigInt(session!) >> 56n, BigInt(holder.id), 'the session id carries the creating server id in its top byte');
+    const t0 = performance.now();
+    holder.kill('SIGKILL');
+    let data: string | undefined;
+    let attempts = 0;
+    while (data === undefined) {
+      attempts++;
+      try {
+        await client.set('/survive', 'after');
+        data = (await client.get('/survive')).data.toString();
+      } catch (e) {
+        assert.ok(e instanceof ZkError && (e.code === 'ConnectionLoss' || e.code === 'Timeout'), String(e));
+        assert.ok(performance.now() - t0 < 30_000, 'recovered within 30 s');
+      }
+    }
+    const ms = performance.now() - t0;
+    assert.equal(data, 'after');
+    assert.equal(client.sessionId, session, 'same session');
+    assert.ok(states.includes('disconnected') && states.at(-1) === 'connected', states.join(','));
+    console.log(`      [measure] killed server ${holder.id} under a client: write succeeded again after ${ms.toFixed(0)} ms (${attempts} attempt(s)), same session`);
+    await client.delete('/survive');
+    await client.close();
+    assert.equal(client.state, 'closed');
+    await assert.rejects(client.get('/'), code('Closed'));
+    await holder.exited();
+    await holder.start();
+    await ens.waitForQuorum();
+  });
+
+  it('connect fails with a typed Timeout when no server is reachable', async () => {
+    const t0 = performance.now();
+    await assert.rejects(
+      connectZk({ endpoints: [{ host: '127.0.0.1', port: 1 }], connectTimeoutMs: 1500, spinDelayMs: 100 }),
+      code('Timeout'),
+    );
+    assert.ok(performance.now() - t0 < 3000);
+  });
+});
