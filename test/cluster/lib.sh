@@ -139,7 +139,10 @@ wait_for() {
     if [[ -n $comp && $comp != - ]] && ! running "$comp"; then
       die "$comp exited while waiting for $desc" "$comp"
     fi
-    ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $desc" ${comp:+$comp}
+    if ((SECONDS >= deadline)); then
+      if [[ -n $comp && $comp != - ]]; then die "timed out after ${timeout}s waiting for $desc" "$comp"; fi
+      die "timed out after ${timeout}s waiting for $desc"
+    fi
     sleep 0.5
   done
 }

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Tears down what test/cluster/up.sh set up and leaves the machine as found:
+# stops exactly the processes recorded in $STATE/pids (never by name), removes
+# every pod sandbox through containerd first (CNI releases IPs, veths, netns),
+# unmounts everything under $STATE, removes kube-proxy's and the CNI plugins'
+# iptables chains, the kubepods cgroups, the bridge and its route, restores
+# the sysctls and removes directories the cluster created, then $STATE.
+# The build cache ($CACHE_DIR) is kept. Safe to run twice.
+set -uo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[[ $EUID -eq 0 ]] || die "down.sh must run as root"
+T0=$SECONDS
+step() { log "==> $*"; }
+
+# ---------------------------------------------------------------- processes
+step "stopping cluster components"
+for c in local-path-provisioner coredns kube-proxy kubelet kube-scheduler kube-controller-manager; do
+  stop "$c"
+done
+
+if running containerd; then
+  step "removing pod sandboxes through containerd"
+  if [[ -x $BIN/crictl ]]; then
+    timeout 180 crictl --runtime-endpoint "unix://$CONTAINERD_SOCK" --timeout 60s rmp --all --force >&2 ||
+      log "crictl rmp reported errors (continuing)"
+  fi
+  # Anything the CRI did not own (e.g. ctr-started tasks).
+  for ns in $(ctr --address "$CONTAINERD_SOCK" namespaces ls -q 2>/dev/null); do
+    for t in $(ctr --address "$CONTAINERD_SOCK" -n "$ns" tasks ls -q 2>/dev/null); do
+      ctr --address "$CONTAINERD_SOCK" -n "$ns" tasks kill -s SIGKILL "$t" 2>/dev/null
+      sleep 0.5
+      ctr --address "$CONTAINERD_SOCK" -n "$ns" tasks delete -f "$t" 2>/dev/null
+    done
+  done
+fi
+# Shims are started by our containerd and recorded in its state directory.
+for f in "$STATE"/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid; do
+  [[ -f $f ]] || continue
+  pid=$(<"$f")
+  if [[ -n $pid && "$(readlink "/proc/$pid/exe" 2>/dev/null)" == *containerd-shim* ]]; then
+    log "killing leftover shim pid $pid ($f)"
+    kill -KILL "$pid" 2>/dev/null
+  fi
+done
+stop containerd
+stop kube-apiserver
+stop etcd
+
+# ------------------------------------------------------------------ mounts
+step "unmounting under $STATE"
+if [[ -d $STATE ]]; then
+  for pass in 1 2 3; do
+    mapfile -t mnts < <(awk -v s="$STATE/" 'index($5, s) == 1 {print $5}' /proc/self/mountinfo | sort -r)
+    ((${#mnts[@]})) || break
+    for m in "${mnts[@]}"; do
+      m=$(printf '%b' "${m//\\/\\x5c}") # mountinfo escapes (\040 ...) -> bytes
+      umount "$m" 2>/dev/null || { [[ $pass == 3 ]] && umount -l "$m" 2>/dev/null; } || true
+    done
+  done
+fi
+
+# ---------------------------------------------------------------- iptables
+step "removing kube-proxy and CNI iptables chains"
+if [[ -x $BIN/kube-proxy ]]; then
+  "$BIN/kube-proxy" --cleanup >"/tmp/kzk-kube-proxy-cleanup.$$.log" 2>&1 || true
+  rm -f "/tmp/kzk-kube-proxy-cleanup.$$.log"
+fi
+sweep_chains() { # IPTABLES-BINARY
+  local ipt=$1 table rules chains r c
+  command -v "$ipt" >/dev/null || return 0
+  for table in filter nat mangle raw; do
+    rules=$("$ipt" -w -t "$table" -S 2>/dev/null) || continue
+    # Jumps from any chain into ours, then our chains themselves.
+    while read -r r; do
+      [[ -n $r ]] || continue
+      eval "\"$ipt\" -w -t $table ${r/-A /-D }" 2>/dev/null
+    done < <(grep -E '^-A ' <<<"$rules" | grep -E -- '-j (KUBE-|CNI-)|-g (KUBE-|CNI-)' | grep -vE '^-A (KUBE-|CNI-)')
+    chains=$(grep -oE '^-N (KUBE-|CNI-)[^ ]+' <<<"$rules" | cut -d' ' -f2)
+    for c in $chains; do "$ipt" -w -t "$table" -F "$c" 2>/dev/null; done
+    for c in $chains; do "$ipt" -w -t "$table" -X "$c" 2>/dev/null; done
+  done
+}
+sweep_chains iptables
+sweep_chains ip6tables
+
+# ----------------------------------------------------------------- cgroups
+step "removing kubepods cgroups"
+for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+  [[ -d $h/kubepods ]] || continue
+  find "$h/kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null
+  [[ -d $h/kubepods ]] && log "could not remove $h/kubepods (still in use?)"
+done
+
+# ---------------------------------------------------------------- network
+step "removing bridge $BRIDGE"
+ip route del "$SVC_CIDR" dev "$BRIDGE" 2>/dev/null
+ip link del "$BRIDGE" 2>/dev/null
+# Pod veths normally vanish with their netns; remove strays still on our bridge.
+for l in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+  ip link del "$l" 2>/dev/null
+done
+for ns in "$STATE"/containerd/state/io.containerd.grpc.v1.cri/netns/*; do
+  [[ -e $ns ]] && { umount "$ns" 2>/dev/null; rm -f "$ns"; }
+done
+
+# ------------------------------------------------------------ host restore
+if [[ -f $STATE/host-before ]]; then
+  step "restoring sysctls and removing directories the cluster created"
+  while read -r kind a b; do
+    [[ $kind == sysctl ]] && sysctl -qw "$a=$b" 2>/dev/null
+  done <"$STATE/host-before"
+  for d in $KZK_FOREIGN_DIRS; do
+    grep -qxF "dir $d" "$STATE/host-before" && continue
+    [[ -e $d ]] || continue
+    case $d in
+      /var/log/containers) find "$d" -maxdepth 1 -type l -lname "$STATE/*" -delete 2>/dev/null; rmdir "$d" 2>/dev/null ;;
+      /run/containerd) rm -rf "$d/s" "$d/io.containerd.runtime.v2.task" 2>/dev/null; rmdir "$d/runc/k8s.io" "$d/runc" 2>/dev/null; rmdir "$d" 2>/dev/null ;;
+      *) rm -rf "$d" ;;
+    esac
+  done
+fi
+
+# ------------------------------------------------------------------- state
+if [[ -d $STATE ]]; then
+  step "removing $STATE"
+  if awk -v s="$STATE/" 'index($5, s) == 1 {found=1} END {exit !found}' /proc/self/mountinfo; then
+    log "some mounts under $STATE are still busy; leaving the directory (run down.sh again)"
+    exit 1
+  fi
+  rm -rf "$STATE"
+fi
+log "cluster down in $((SECONDS - T0))s"
