@@ -1,0 +1,389 @@
+import {CliError, errorMessage} from '../errors.js';
+import type {Kube, KubeObject} from '../kube/types.js';
+import {LABEL} from '../manifests/labels.js';
+import {objectNames} from '../manifests/render.js';
+import type {Clock} from '../util/time.js';
+import type {Endpoint} from '../zk/endpoint.js';
+import {fourLetterWord} from '../zk/fourletter.js';
+import {parseConf, parseMntr, parseSrvr, type DynamicConfig, type MntrStats, type SrvrStats} from '../zk/parse.js';
+import {isReady, ordinalOf, restarts, toDate, type PodLike} from './pods.js';
+import {listMemberPods} from './wait.js';
+
+/** Exit codes of `status`, documented in the README so scripts can gate on them. */
+export const STATUS_EXIT = {healthy: 0, degraded: 3, noQuorum: 4} as const;
+
+export type Role = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only' | 'not serving' | 'unreachable' | 'no pod';
+export type Health = 'healthy' | 'degraded' | 'no-quorum';
+
+export interface MemberReport {
+  pod: string;
+  serverId: number;
+  role: Role;
+  /** role in the committed dynamic config, if listed */
+  configRole?: 'participant' | 'observer';
+  ready: boolean;
+  phase?: string;
+  zxid?: string;
+  epoch?: number;
+  counter?: number;
+  connections?: number;
+  outstanding?: number;
+  latencyAvg?: number;
+  latencyMax?: number;
+  version?: string;
+  node?: string;
+  ip?: string;
+  restarts: number;
+  ageMs?: number;
+  image?: string;
+  packetsReceived?: number;
+  packetsSent?: number;
+  znodeCount?: number;
+  dataSize?: number;
+  fsyncWarnings?: number;
+  error?: string;
+}
+
+export interface StatusReport {
+  name: string;
+  namespace: string;
+  /** when the report was gathered (ISO 8601) */
+  time: string;
+  image?: string;
+  zookeeperVersion?: string;
+  replicas: {desired: number; ready: number};
+  quorum: {
+    has: boolean;
+    /** voting members in the committed config (or desired replicas when it is unknown) */
+    voters: number;
+    /** members needed for a quorum */
+    needed: number;
+    servingVoters: number;
+    /** how many more voters may fail before the quorum is lost */
+    tolerates: number;
+    leader?: string;
+  };
+  sync?: {followers: number; observers?: number; pendingSyncs?: number};
+  config?: {version?: string; members: {id: number; host: string; role: string}[]};
+  pdb?: {disruptionsAllowed: number};
+  members: MemberReport[];
+  health: Health;
+  warnings: string[];
+  /** partial failures while gathering: listed, never dropped */
+  errors: string[];
+}
+
+interface StatefulSetLike extends KubeObject {
+  spec?: {replicas?: number; template?: {spec?: {containers?: {name: string; image?: string}[]}}};
+  status?: {readyReplicas?: number};
+}
+
+export interface StatusDeps {
+  kube: Kube;
+  clock: Clock;
+  /** where to reach a member's client port: a port-forward in production, loopback in tests */
+  endpoint(namespace: string, pod: string): Promise<Endpoint>;
+  timeoutMs?: number;
+}
+
+interface Probe {
+  srvr?: SrvrStats;
+  mntr?: MntrStats;
+  notServing?: boolean;
+  error?: string;
+}
+
+async function probeMember(deps: StatusDeps, namespace: string, pod: string): Promise<Probe> {
+  const timeoutMs = deps.timeoutMs ?? 5000;
+  try {
+    const ep = await deps.endpoint(namespace, pod);
+    const [s, m] = await Promise.allSettled([fourLetterWord(ep, 'srvr', {timeoutMs}), fourLetterWord(ep, 'mntr', {timeoutMs})]);
+    if (s.status === 'rejected') return {error: errorMessage(s.reason)};
+    const srvr = parseSrvr(s.value);
+    const mntr = m.status === 'fulfilled' ? parseMntr(m.value) : undefined;
+    const probe: Probe = {};
+    if (srvr.status === 'ok') probe.srvr = srvr;
+    else if (srvr.status === 'notServing') probe.notServing = true;
+    else probe.error = 'srvr is not in the 4lw whitelist';
+    if (mntr?.status === 'ok') probe.mntr = mntr;
+    return probe;
+  } catch (err) {
+    return {error: errorMessage(err)};
+  }
+}
+
+async function readMembership(deps: StatusDeps, namespace: string, pod: string): Promise<DynamicConfig | undefined> {
+  const ep = await deps.endpoint(namespace, pod);
+  const conf = parseConf(await fourLetterWord(ep, 'conf', {timeoutMs: deps.timeoutMs ?? 5000}));
+  return conf.status === 'ok' ? conf.membership : undefined;
+}
+
+/** Gathers one ensemble's report: Kubernetes objects and every member's own answers, in parallel. */
+export async function gatherStatus(req: {name: string; namespace: string}, deps: StatusDeps): Promise<StatusReport> {
+  const {kube, clock} = deps;
+  const names = objectNames(req.name);
+  const errors: string[] = [];
+  const [sts, pods, pdb] = await Promise.all([
+    kube.get<StatefulSetLike>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: names.statefulSet}),
+    listMemberPods(kube, req.namespace, req.name),
+    kube.get<KubeObject & {status?: {disruptionsAllowed?: number}}>({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: req.namespace, name: names.pdb}).catch((e: unknown) => {
+      errors.push(`PodDisruptionBudget: ${errorMessage(e)}`);
+      return null;
+    }),
+  ]);
+  if (!sts || sts.metadata.labels?.[LABEL.managedBy] !== 'kubectl-zk') {
+    throw new CliError(`ensemble "${req.name}" not found in namespace "${req.namespace}"`, {hint: `list ensembles with: kubectl zk list -n ${req.namespace} (or -A)`});
+  }
+  const desired = sts.spec?.replicas ?? 0;
+  const probes = await Promise.all(pods.map((p) => probeMember(deps, req.namespace, p.metadata.name)));
+  const now = clock.now();
+
+  const members: MemberReport[] = pods.map((pod, i) => memberRow(pod, probes[i]!, now));
+  const leaderRow = members.find((m) => m.role === 'leader');
+  const leaderProbe = leaderRow ? probes[members.indexOf(leaderRow)] : undefined;
+
+  // The committed membership, from the leader (else any serving member).
+  let membership: DynamicConfig | undefined;
+  const asked = leaderRow ?? members.find((m) => m.role === 'follower' || m.role === 'observer');
+  if (asked) {
+    membership = await readMembership(deps, req.namespace, asked.pod).catch((e: unknown) => {
+      errors.push(`conf from ${asked.pod}: ${errorMessage(e)}`);
+      return undefined;
+    });
+  }
+  if (membership) {
+    for (const s of membership.servers) {
+      const row = members.find((m) => m.serverId === s.id);
+      if (row) row.configRole = s.role;
+      else members.push({pod: `${req.name}-${s.id - 1}`, serverId: s.id, role: 'no pod', configRole: s.role, ready: false, restarts: 0});
+    }
+    members.sort((a, b) => a.serverId - b.serverId);
+  }
+
+  for (const [i, p] of probes.entries()) if (p.error) errors.push(`${members[i]?.pod ?? pods[i]!.metadata.name}: ${p.error}`);
+
+  const voterIds = membership ? membership.servers.filter((s) => s.role === 'participant').map((s) => s.id) : Array.from({length: desired}, (_, i) => i + 1);
+  const voters = voterIds.length;
+  const needed = Math.floor(voters / 2) + 1;
+  const servingVoters = members.filter((m) => voterIds.includes(m.serverId) && (m.role === 'leader' || m.role === 'follower' || m.role === 'standalone')).length;
+  const has = Boolean(leaderRow || members.some((m) => m.role === 'standalone')) && servingVoters >= needed;
+  const mntr = leaderProbe?.mntr;
+
+  const report: StatusReport = {
+    name: req.name,
+    namespace: req.namespace,
+    time: new Date(now).toISOString(),
+    image: sts.spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper')?.image,
+    zookeeperVersion: members.find((m) => m.version)?.version,
+    replicas: {desired, ready: pods.filter(isReady).length},
+    quorum: {has, voters, needed, servingVoters, tolerates: Math.max(0, servingVoters - needed), leader: leaderRow?.pod},
+    sync: mntr ? {followers: mntr.syncedFollowers ?? 0, observers: mntr.syncedObservers, pendingSyncs: mntr.pendingSyncs} : undefined,
+    config: membership ? {version: membership.version, members: membership.servers.map((s) => ({id: s.id, host: s.host, role: s.role}))} : undefined,
+    pdb: pdb ? {disruptionsAllowed: pdb.status?.disruptionsAllowed ?? 0} : undefined,
+    members,
+    health: 'healthy',
+    warnings: [],
+    errors,
+  };
+  report.warnings = warningsFor(report);
+  report.health = healthOf(report);
+  return report;
+}
+
+function memberRow(pod: PodLike, probe: Probe, now: number): MemberReport {
+  const created = toDate(pod.metadata.creationTimestamp);
+  const s = probe.srvr;
+  const m = probe.mntr;
+  const role: Role = s ? s.mode : probe.notServing ? 'not serving' : 'unreachable';
+  return {
+    pod: pod.metadata.name,
+    serverId: ordinalOf(pod) + 1,
+    role,
+    ready: isReady(pod),
+    phase: pod.status?.phase,
+    zxid: s?.zxid.hex,
+    epoch: s?.zxid.epoch,
+    counter: s?.zxid.counter,
+    connections: s?.connections,
+    outstanding: s?.outstanding,
+    latencyAvg: s?.latency.avg,
+    latencyMax: s?.latency.max,
+    version: s?.versionNumber ?? (m ? /^(\d+\.\d+\.\d+)/.exec(m.version)?.[1] : undefined),
+    node: pod.spec?.nodeName,
+    ip: pod.status?.podIP,
+    restarts: restarts(pod),
+    ageMs: created ? now - created.getTime() : undefined,
+    image: pod.spec?.containers?.find((c) => c.name === 'zookeeper')?.image,
+    packetsReceived: m?.packetsReceived,
+    packetsSent: m?.packetsSent,
+    znodeCount: m?.znodeCount,
+    dataSize: m?.approximateDataSize,
+    fsyncWarnings: m ? Number(m.raw['zk_fsync_threshold_exceed_count'] ?? 0) : undefined,
+    error: probe.error,
+  };
+}
+
+/** Lag beyond which a member counts as behind the leader (transactions). */
+export const LAG_WARNING = 1000;
+
+export function warningsFor(r: StatusReport): string[] {
+  const w: string[] = [];
+  if (r.quorum.voters % 2 === 0 && r.quorum.voters > 0) w.push(`${r.quorum.voters} voters: an even count tolerates no more failures than ${r.quorum.voters - 1}`);
+  if (r.config) {
+    const listed = new Set(r.config.members.map((m) => m.id));
+    const stray = r.members.filter((m) => m.role !== 'no pod' && !listed.has(m.serverId));
+    if (stray.length > 0) w.push(`pod(s) not in the committed config: ${stray.map((m) => m.pod).join(', ')} (was the StatefulSet scaled by hand? use kubectl zk scale)`);
+    const orphans = r.members.filter((m) => m.role === 'no pod');
+    if (orphans.length > 0) w.push(`config member(s) without a pod: ${orphans.map((m) => `server.${m.serverId} (${m.pod})`).join(', ')} (use kubectl zk scale to change membership)`);
+  }
+  const byNode = new Map<string, string[]>();
+  for (const m of r.members) if (m.node) byNode.set(m.node, [...(byNode.get(m.node) ?? []), m.pod]);
+  const shared = [...byNode.entries()].filter(([, pods]) => pods.length > 1);
+  if (shared.length > 0) w.push(`members share a node: ${shared.map(([n, p]) => `${n}: ${p.join(', ')}`).join('; ')} (one node failure takes several)`);
+  const versions = new Set(r.members.map((m) => m.version).filter(Boolean));
+  if (versions.size > 1) w.push(`mixed ZooKeeper versions: ${[...versions].join(', ')}`);
+  const images = new Set(r.members.map((m) => m.image).filter(Boolean));
+  if (images.size > 1) w.push(`mixed images: ${[...images].join(', ')}`);
+  const leader = r.members.find((m) => m.role === 'leader');
+  if (leader?.epoch !== undefined) {
+    for (const m of r.members) {
+      if (m === leader || m.epoch === undefined) continue;
+      if (m.epoch < leader.epoch) w.push(`${m.pod} is on an older epoch (${m.epoch}) than the leader (${leader.epoch})`);
+      else if (m.epoch === leader.epoch && (leader.counter ?? 0) - (m.counter ?? 0) > LAG_WARNING) w.push(`${m.pod} lags the leader by ${(leader.counter ?? 0) - (m.counter ?? 0)} transactions`);
+    }
+  }
+  return w;
+}
+
+export function healthOf(r: StatusReport): Health {
+  if (!r.quorum.has) return 'no-quorum';
+  const allServing = r.members.every((m) => m.role === 'leader' || m.role === 'follower' || m.role === 'observer' || m.role === 'standalone');
+  const synced = r.quorum.voters <= 1 || (r.sync !== undefined && r.sync.followers >= r.quorum.voters - 1 && (r.sync.pendingSyncs ?? 0) === 0);
+  const allReady = r.replicas.ready >= r.replicas.desired;
+  return allServing && synced && allReady ? 'healthy' : 'degraded';
+}
+
+export function exitCodeOf(health: Health): number {
+  return health === 'healthy' ? STATUS_EXIT.healthy : health === 'degraded' ? STATUS_EXIT.degraded : STATUS_EXIT.noQuorum;
+}
+
+// ---------------------------------------------------------------- summaries (NAME omitted)
+
+export interface StatusSummaryLine {
+  name: string;
+  namespace: string;
+  health: Health | 'unknown';
+  ready: string;
+  leader?: string;
+  voters?: number;
+  observers?: number;
+  error?: string;
+}
+
+export interface StatusSummary {
+  ensembles: StatusSummaryLine[];
+}
+
+export function summaryLine(r: StatusReport): StatusSummaryLine {
+  return {
+    name: r.name,
+    namespace: r.namespace,
+    health: r.health,
+    ready: `${r.replicas.ready}/${r.replicas.desired}`,
+    leader: r.quorum.leader,
+    voters: r.quorum.voters,
+    observers: r.config?.members.filter((m) => m.role === 'observer').length,
+  };
+}
+
+// ---------------------------------------------------------------- watch: what changed between two reports
+
+export interface Change {
+  time: string;
+  kind: 'leader' | 'unreachable' | 'back' | 'role' | 'epoch' | 'health' | 'member-added' | 'member-removed';
+  text: string;
+}
+
+export function diffReports(prev: StatusReport | undefined, next: StatusReport): Change[] {
+  if (!prev) return [];
+  const time = next.time;
+  const out: Change[] = [];
+  if (prev.quorum.leader !== next.quorum.leader) {
+    out.push({time, kind: 'leader', text: `leader ${prev.quorum.leader ?? 'none'} → ${next.quorum.leader ?? 'none'}`});
+  }
+  const before = new Map(prev.members.map((m) => [m.pod, m]));
+  const after = new Map(next.members.map((m) => [m.pod, m]));
+  for (const [pod, m] of after) {
+    const old = before.get(pod);
+    if (!old) {
+      out.push({time, kind: 'member-added', text: `${pod} appeared (${m.role})`});
+      continue;
+    }
+    const down = (r: Role) => r === 'unreachable' || r === 'no pod';
+    if (!down(old.role) && down(m.role)) out.push({time, kind: 'unreachable', text: `${pod} went unreachable${m.error ? ` (${m.error})` : ''}`});
+    else if (down(old.role) && !down(m.role)) out.push({time, kind: 'back', text: `${pod} came back as ${m.role}`});
+    else if (old.role !== m.role && !(old.role === 'leader' || m.role === 'leader')) out.push({time, kind: 'role', text: `${pod} ${old.role} → ${m.role}`});
+  }
+  for (const pod of before.keys()) if (!after.has(pod)) out.push({time, kind: 'member-removed', text: `${pod} is gone`});
+  const epoch = (r: StatusReport) => r.members.find((m) => m.role === 'leader')?.epoch;
+  const e0 = epoch(prev);
+  const e1 = epoch(next);
+  if (e0 !== undefined && e1 !== undefined && e0 !== e1) out.push({time, kind: 'epoch', text: `epoch ${e0} → ${e1}`});
+  if (prev.health !== next.health) out.push({time, kind: 'health', text: `health ${prev.health} → ${next.health}`});
+  return out;
+}
+
+// ---------------------------------------------------------------- the membership watch loop
+
+export interface WatchDeps extends StatusDeps {
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface WatchResult {
+  watched: true;
+  refreshes: number;
+  changes: Change[];
+}
+
+/**
+ * Refreshes every `intervalMs` until the signal aborts (Ctrl-C) or `maxRefreshes`;
+ * hands each report and what changed since the last one to `onUpdate`. A failed
+ * refresh (API server unreachable, ensemble gone) is reported, not fatal.
+ */
+export async function watchStatus(
+  req: {name: string; namespace: string; intervalMs: number; maxRefreshes?: number},
+  deps: WatchDeps,
+  onUpdate: (u: {report?: StatusReport; changes: Change[]; error?: string}) => void,
+): Promise<WatchResult> {
+  let prev: StatusReport | undefined;
+  let lastError: string | undefined;
+  const all: Change[] = [];
+  let refreshes = 0;
+  while (!deps.signal?.aborted && (req.maxRefreshes === undefined || refreshes < req.maxRefreshes)) {
+    const started = deps.clock.now();
+    try {
+      const report = await gatherStatus(req, deps);
+      const changes = diffReports(prev, report);
+      if (lastError) changes.unshift({time: report.time, kind: 'back', text: `answering again after: ${lastError}`});
+      all.push(...changes);
+      prev = report;
+      lastError = undefined;
+      onUpdate({report, changes});
+    } catch (err) {
+      if (deps.signal?.aborted) break;
+      const message = errorMessage(err);
+      if (message !== lastError) onUpdate({changes: [], error: message});
+      lastError = message;
+    }
+    refreshes++;
+    if (req.maxRefreshes !== undefined && refreshes >= req.maxRefreshes) break;
+    const wait = Math.max(0, req.intervalMs - (deps.clock.now() - started));
+    try {
+      await deps.sleep(wait, deps.signal);
+    } catch {
+      break; // Ctrl-C
+    }
+  }
+  return {watched: true, refreshes, changes: all};
+}
