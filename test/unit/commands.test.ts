@@ -21,7 +21,7 @@ const writeKubeconfig = () => writeFileSync(
 );
 
 function zk(args: string[], env: Record<string, string> = {}) {
-  const base = {...process.env, KUBECONFIG};
+  const base: NodeJS.ProcessEnv = {...process.env, KUBECONFIG};
   delete base.FORCE_COLOR; // supports-color treats an empty FORCE_COLOR as "force"
   delete base.NO_COLOR;
   const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', env: {...base, ...env}, timeout: 30_000});
