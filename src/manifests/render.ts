@@ -1,6 +1,6 @@
-import {createHash} from 'node:crypto';
 import {parse} from 'yaml';
 import type {KubeObject} from '../kube/types.js';
+import {superDigest} from '../zk/reconfig.js';
 import type {Assets} from './assets.js';
 import {ensembleLabels, selectorLabels} from './labels.js';
 import type {EnsembleOptions} from './options.js';
@@ -35,11 +35,6 @@ export function serverLine(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'clus
 
 export function bootstrapMembership(o: EnsembleOptions): string {
   return Array.from({length: o.replicas}, (_, i) => serverLine(o, i)).join('\n') + '\n';
-}
-
-/** ZooKeeper's digest form of a credential: user:base64(sha1("user:password")). */
-export function superDigest(user: string, password: string): string {
-  return `${user}:${createHash('sha1').update(`${user}:${password}`).digest('base64')}`;
 }
 
 export interface RenderSecrets {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import {loadAssets} from '../../src/manifests/assets.js';
 import {LABEL, instanceSelector, versionFromImage} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions, type EnsembleOptions} from '../../src/manifests/options.js';
-import {bootstrapMembership, memberHost, renderEnsemble, superDigest} from '../../src/manifests/render.js';
+import {bootstrapMembership, memberHost, renderEnsemble} from '../../src/manifests/render.js';
+import {superDigest} from '../../src/zk/reconfig.js';
 import type {KubeObject} from '../../src/kube/types.js';
 import {matches} from '../support/fake-kube.js';
 
