@@ -2,6 +2,12 @@ import Create from './commands/create.js';
 import List from './commands/list.js';
 import Status from './commands/status.js';
 import Teardown from './commands/teardown.js';
+import ZnodeCreate from './commands/znode/create.js';
+import ZnodeDelete from './commands/znode/delete.js';
+import ZnodeGet from './commands/znode/get.js';
+import ZnodeLs from './commands/znode/ls.js';
+import ZnodeSet from './commands/znode/set.js';
+import ZnodeStat from './commands/znode/stat.js';
 
 /** oclif's explicit command strategy: nothing is discovered from the filesystem at start. */
 export const COMMANDS = {
@@ -9,4 +15,10 @@ export const COMMANDS = {
   list: List,
   status: Status,
   teardown: Teardown,
+  'znode:create': ZnodeCreate,
+  'znode:delete': ZnodeDelete,
+  'znode:get': ZnodeGet,
+  'znode:ls': ZnodeLs,
+  'znode:set': ZnodeSet,
+  'znode:stat': ZnodeStat,
 };

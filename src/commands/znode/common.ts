@@ -1,0 +1,60 @@
+import {Flags} from '@oclif/core';
+import type {Runtime} from '../../cli/runtime.js';
+import type {ZnodeDeps} from '../../ops/znode.js';
+import {parseDuration} from '../../util/duration.js';
+import type {AuthInfo} from '../../zk/wire.js';
+
+/** Flags every `kubectl zk znode …` command takes: which ensemble, and who we are to it. */
+export const ensembleFlags = {
+  ensemble: Flags.string({summary: 'The ensemble (default: the only one kubectl-zk manages in the namespace).', helpGroup: 'ENSEMBLE'}),
+  auth: Flags.string({summary: 'Authenticate as user:password (digest scheme, like zkCli addauth); repeatable.', multiple: true, helpGroup: 'ENSEMBLE'}),
+  'as-super': Flags.boolean({summary: 'Authenticate as the ensemble\'s super user (password read from its Secret NAME-auth).', helpGroup: 'ENSEMBLE'}),
+  'connect-timeout': Flags.string({summary: 'How long to wait for a ZooKeeper session, e.g. 15s.', default: '15s', helpGroup: 'ENSEMBLE'}),
+};
+
+export interface EnsembleFlags {
+  ensemble?: string;
+  auth?: string[];
+  'as-super'?: boolean;
+  'connect-timeout': string;
+}
+
+export interface ConnectSpec {
+  ensemble?: string;
+  auth: AuthInfo[];
+  asSuper: boolean;
+  connectTimeoutMs: number;
+}
+
+/** Checks the connection flags (usage errors, exit 2) before anything is read or contacted. */
+export async function connectSpec(flags: EnsembleFlags): Promise<ConnectSpec> {
+  const {parseAuth} = await import('../../ops/znode.js');
+  const connectTimeoutMs = parseDuration(flags['connect-timeout'], '--connect-timeout');
+  return {ensemble: flags.ensemble, auth: (flags.auth ?? []).map(parseAuth), asSuper: Boolean(flags['as-super']), connectTimeoutMs: connectTimeoutMs || 15_000};
+}
+
+/**
+ * Resolves the ensemble, builds `connect` over one port-forward per member
+ * pod, runs the op and closes the forwarders (the op closes its client).
+ */
+export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps: ZnodeDeps) => Promise<T>): Promise<T> {
+  const [ops, {MemberForwarders}, {connectZk}] = await Promise.all([import('../../ops/znode.js'), import('../../ops/members.js'), import('../../zk/client.js')]);
+  const kube = await rt.kube();
+  const namespace = kube.namespace;
+  const ensemble = await ops.resolveEnsemble(kube, namespace, spec.ensemble);
+  const auth = spec.asSuper ? [...spec.auth, await ops.superAuth(kube, namespace, ensemble)] : spec.auth;
+  const forwarders = new MemberForwarders(kube);
+  try {
+    const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, {namespace, ensemble}, {auth, connectTimeoutMs: spec.connectTimeoutMs});
+    return await run({connect, signal: rt.signal});
+  } finally {
+    await forwarders.close();
+  }
+}
+
+/** create/set: DATA argument, --file, or stdin — read (binary-safe) before connecting. */
+export async function readDataFlags(rt: Runtime, o: {arg?: string; file?: string}): Promise<Buffer | undefined> {
+  const [{readData, selectDataSource}, {readFile}] = await Promise.all([import('../../ops/znode.js'), import('node:fs/promises')]);
+  const src = selectDataSource({arg: o.arg, file: o.file, stdinIsTTY: Boolean(rt.streams.stdin.isTTY)});
+  return readData(src, {stdin: rt.streams.stdin, readFile: (p) => readFile(p), signal: rt.signal});
+}
