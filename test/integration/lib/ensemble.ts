@@ -5,9 +5,13 @@
  * config files, AdminServer on, 4lw whitelist, a super digest user. Never
  * skipACL.
  *
- * Every process is started through `setpriv --pdeathsig KILL` (when present),
- * so the JVMs die with the test process even on a hard crash; stopAll() and
- * a process 'exit' hook kill them on normal and failing runs.
+ * Cleanup, in layers: stopAll() (call it from an after hook) kills the JVMs
+ * and removes the temp dir; a process 'exit' hook kills them if a run ends
+ * without it; a detached watchdog shell kills them (and removes the temp
+ * dir) when the test process dies hard (SIGKILL, crash). JVMs are also
+ * started through `setpriv --pdeathsig KILL` where present, but on this
+ * project's VMs the parent-death signal was not delivered (tested), so the
+ * watchdog is what counts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -172,7 +176,7 @@ class ServerProc implements ZkServer {
     readonly adminPort: number,
     role: ServerRole,
     readonly dir: string,
-    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; log4j: string },
+    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; log4j: string; pidDir: string },
   ) {
     this.role = role;
     this.endpoint = { host: '127.0.0.1', port: clientPort };
@@ -255,17 +259,22 @@ class ServerProc implements ZkServer {
     ];
     const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', runtime.java, ...jvm]] : [runtime.java, jvm];
     const fd = openSync(this.logPath, 'a');
+    const pidFile = join(this.ctx.pidDir, `server${this.id}`);
     try {
       const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], cwd: this.dir });
       this.child = child;
       this.exitPromise = new Promise<void>((res) => {
-        child.once('exit', () => res());
+        child.once('exit', () => {
+          rmSync(pidFile, { force: true });
+          res();
+        });
         child.once('error', () => res());
       });
       await new Promise<void>((res, rej) => {
         child.once('spawn', () => res());
         child.once('error', rej);
       });
+      writeFileSync(pidFile, `${child.pid}\n`);
     } finally {
       closeSync(fd);
     }
@@ -298,6 +307,38 @@ class ServerProc implements ZkServer {
   }
 }
 
+/**
+ * A detached shell that outlives a hard-killed test process: once our pid is
+ * gone it SIGKILLs every JVM listed in pidDir whose command line names this
+ * ensemble's root (guards against pid reuse), then removes the root.
+ */
+function startWatchdog(root: string, pidDir: string, keep: boolean): { stop(): void } {
+  const script = [
+    'parent=$1; root=$2; piddir=$3; keep=$4',
+    'while kill -0 "$parent" 2>/dev/null; do sleep 1; done',
+    'for f in "$piddir"/*; do',
+    '  [ -f "$f" ] || continue; p=$(cat "$f")',
+    '  if tr "\\0" " " < "/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$root"; then kill -9 "$p" 2>/dev/null; fi',
+    'done',
+    'sleep 1',
+    '[ "$keep" = 1 ] || rm -rf -- "$root"',
+  ].join('\n');
+  const w = spawn('bash', ['-c', script, 'kzk-zk-watchdog', String(process.pid), root, pidDir, keep ? '1' : '0'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  w.unref();
+  return {
+    stop() {
+      try {
+        if (w.pid !== undefined) process.kill(w.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
 export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
   const runtime = zkRuntime();
   const root = mkdtempSync(join(tmpdir(), 'kzk-zk-'));
@@ -305,6 +346,10 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
   const digest = superDigest('super', superPassword);
   const log4j = join(root, 'log4j.properties');
   writeFileSync(log4j, LOG4J);
+  const pidDir = join(root, 'pids');
+  mkdirSync(pidDir);
+  const keep = opts.keepDirs ?? process.env['KZK_KEEP_ZK_DIRS'] === '1';
+  const watchdog = startWatchdog(root, pidDir, keep);
   const ctx = {
     runtime,
     superDigest: digest,
@@ -312,9 +357,9 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
     heapMb: opts.heapMb ?? 128,
     setpriv: which('setpriv'),
     log4j,
+    pidDir,
   };
   const servers: ServerProc[] = [];
-  const keep = opts.keepDirs ?? process.env['KZK_KEEP_ZK_DIRS'] === '1';
 
   const newServer = async (id: number, role: ServerRole): Promise<ServerProc> => {
     const [c, q, e, a] = (await freePorts(4)) as [number, number, number, number];
@@ -360,6 +405,9 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
   } catch (e) {
     onExit();
     process.off('exit', onExit);
+    await Promise.all(servers.map((s) => s.exited()));
+    watchdog.stop();
+    if (!keep) rmSync(root, { recursive: true, force: true });
     throw e;
   }
 
@@ -423,6 +471,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
       for (const s of servers) s.killNow();
       await Promise.all(servers.map((s) => s.exited()));
       process.off('exit', onExit);
+      watchdog.stop();
       if (!keep) rmSync(root, { recursive: true, force: true });
     },
   };
