@@ -1,4 +1,5 @@
 import Create from './commands/create.js';
+import FailoverTest from './commands/failover-test.js';
 import List from './commands/list.js';
 import Status from './commands/status.js';
 import Teardown from './commands/teardown.js';
@@ -12,6 +13,7 @@ import ZnodeStat from './commands/znode/stat.js';
 /** oclif's explicit command strategy: nothing is discovered from the filesystem at start. */
 export const COMMANDS = {
   create: Create,
+  'failover-test': FailoverTest,
   list: List,
   status: Status,
   teardown: Teardown,
