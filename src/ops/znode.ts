@@ -368,9 +368,14 @@ export interface ZnodeCreateRequest {
   acl?: readonly Acl[];
 }
 
-export async function createZnode(req: ZnodeCreateRequest, deps: ZnodeDeps): Promise<ZnodeCreateResult> {
+/** Everything about a create that can be refused without the ensemble. */
+export function checkCreate(req: Pick<ZnodeCreateRequest, 'path' | 'sequential'>): void {
   checkPath(req.path, {sequential: req.sequential ?? false});
   if (req.path === '/') throw new UsageError('the root node / always exists');
+}
+
+export async function createZnode(req: ZnodeCreateRequest, deps: ZnodeDeps): Promise<ZnodeCreateResult> {
+  checkCreate(req);
   const created = await withClient(deps, (c) =>
     c.create(req.path, req.data ?? Buffer.alloc(0), {ephemeral: req.ephemeral, sequential: req.sequential, parents: req.parents, acl: req.acl && req.acl.length > 0 ? req.acl : undefined}),
   );
@@ -405,7 +410,14 @@ export interface ZnodeDeleteDeps extends ZnodeDeps {
  * `--recursive`: the subtree, leaves first, after confirmation when there
  * are children. ZooKeeper's own nodes (/zookeeper/…) are never touched.
  */
-export async function deleteZnode(req: {path: string; version?: number; recursive?: boolean}, deps: ZnodeDeleteDeps): Promise<ZnodeDeleteResult> {
+export interface ZnodeDeleteRequest {
+  path: string;
+  version?: number;
+  recursive?: boolean;
+}
+
+/** Everything about a delete that can be refused without the ensemble; returns the version to send. */
+export function checkDelete(req: ZnodeDeleteRequest): number {
   checkPath(req.path);
   if (req.recursive && req.version !== undefined) throw new UsageError('--version applies to one node; it cannot be combined with --recursive');
   const version = checkVersion(req.version);
@@ -413,6 +425,11 @@ export async function deleteZnode(req: {path: string; version?: number; recursiv
     throw new UsageError(`${req.path} belongs to ZooKeeper itself; --recursive never deletes there`);
   }
   if (!req.recursive && req.path === '/') throw new UsageError('the root node / cannot be deleted', 'to empty the tree: delete / --recursive');
+  return version;
+}
+
+export async function deleteZnode(req: ZnodeDeleteRequest, deps: ZnodeDeleteDeps): Promise<ZnodeDeleteResult> {
+  const version = checkDelete(req);
   return withClient(deps, async (c) => {
     if (!req.recursive) {
       await c.delete(req.path, version);

@@ -7,7 +7,7 @@ import type {AuthInfo} from '../../zk/wire.js';
 /** Flags every `kubectl zk znode …` command takes: which ensemble, and who we are to it. */
 export const ensembleFlags = {
   ensemble: Flags.string({summary: 'The ensemble (default: the only one kubectl-zk manages in the namespace).', helpGroup: 'ENSEMBLE'}),
-  auth: Flags.string({summary: 'Authenticate as user:password (digest scheme, like zkCli addauth); repeatable.', multiple: true, helpGroup: 'ENSEMBLE'}),
+  auth: Flags.string({summary: 'Authenticate as user:password (digest scheme, like zkCli addauth); repeatable.', multiple: true, multipleNonGreedy: true, helpGroup: 'ENSEMBLE'}),
   'as-super': Flags.boolean({summary: 'Authenticate as the ensemble\'s super user (password read from its Secret NAME-auth).', helpGroup: 'ENSEMBLE'}),
   'connect-timeout': Flags.string({summary: 'How long to wait for a ZooKeeper session, e.g. 15s.', default: '15s', helpGroup: 'ENSEMBLE'}),
 };
@@ -56,5 +56,10 @@ export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps
 export async function readDataFlags(rt: Runtime, o: {arg?: string; file?: string}): Promise<Buffer | undefined> {
   const [{readData, selectDataSource}, {readFile}] = await Promise.all([import('../../ops/znode.js'), import('node:fs/promises')]);
   const src = selectDataSource({arg: o.arg, file: o.file, stdinIsTTY: Boolean(rt.streams.stdin.isTTY)});
-  return readData(src, {stdin: rt.streams.stdin, readFile: (p) => readFile(p), signal: rt.signal});
+  const data = await readData(src, {stdin: rt.streams.stdin, readFile: (p) => readFile(p), signal: rt.signal});
+  if (rt.verbose && data) {
+    const {createHash} = await import('node:crypto');
+    rt.debug(`data: ${data.length} bytes from ${src.kind} (sha256 ${createHash('sha256').update(data).digest('hex')})`);
+  }
+  return data;
 }

@@ -16,22 +16,22 @@ export default class ZnodeCreate extends ZkCommand<ZnodeCreateResult> {
     '<%= config.bin %> znode create /secured data --acl digest:app:BASE64SHA1:cdrwa --acl world:anyone:r',
   ];
   static override args = {
-    path: Args.string({required: true, description: 'Absolute znode path (with --sequential, the prefix of the name).'}),
-    data: Args.string({required: false, description: 'The data; "-" reads stdin.'}),
+    path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path (with --sequential, the prefix of the name).'}),
+    data: Args.string({required: false, ignoreStdin: true, description: 'The data; "-" reads stdin.'}),
   };
   static override flags = {
     ephemeral: Flags.boolean({summary: 'Ephemeral node: deleted when this command\'s session ends.'}),
     sequential: Flags.boolean({summary: 'Append a monotonically increasing 10-digit counter to the name.'}),
     parents: Flags.boolean({char: 'p', summary: 'Create missing parent nodes (persistent, empty).'}),
     file: Flags.string({summary: 'Read the data from this file ("-" for stdin).'}),
-    acl: Flags.string({summary: 'ACL entry scheme:id:perms (perms from cdrwa), repeatable; default world:anyone:cdrwa.', multiple: true}),
+    acl: Flags.string({summary: 'ACL entry scheme:id:perms (perms from cdrwa), repeatable; default world:anyone:cdrwa.', multiple: true, multipleNonGreedy: true}),
     ...ensembleFlags,
   };
 
   async execute(rt: Runtime): Promise<ZnodeCreateResult> {
     const {args, flags} = await this.parse(ZnodeCreate);
     const ops = await import('../../ops/znode.js');
-    ops.checkPath(args.path, {sequential: flags.sequential});
+    ops.checkCreate({path: args.path, sequential: flags.sequential});
     const acl = (flags.acl ?? []).map(ops.parseAcl);
     const spec = await connectSpec(flags);
     const data = await readDataFlags(rt, {arg: args.data, file: flags.file});

@@ -13,7 +13,7 @@ export default class ZnodeDelete extends ZkCommand<ZnodeDeleteResult> {
     '<%= config.bin %> znode delete /app --recursive --yes',
   ];
   static override args = {
-    path: Args.string({required: true, description: 'Absolute znode path.'}),
+    path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path.'}),
   };
   static override flags = {
     version: Flags.integer({summary: 'Only delete when the node\'s dataVersion is this (-1: any).', exclusive: ['recursive']}),
@@ -25,8 +25,7 @@ export default class ZnodeDelete extends ZkCommand<ZnodeDeleteResult> {
   async execute(rt: Runtime): Promise<ZnodeDeleteResult> {
     const {args, flags} = await this.parse(ZnodeDelete);
     const ops = await import('../../ops/znode.js');
-    ops.checkPath(args.path);
-    ops.checkVersion(flags.version);
+    ops.checkDelete({path: args.path, version: flags.version, recursive: flags.recursive});
     const spec = await connectSpec(flags);
     return withEnsemble(rt, spec, (deps) =>
       ops.deleteZnode({path: args.path, version: flags.version, recursive: flags.recursive}, {...deps, confirm: (q) => rt.confirm(q)}),

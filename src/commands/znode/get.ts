@@ -15,7 +15,7 @@ export default class ZnodeGet extends ZkCommand<ZnodeGetResult> {
     '<%= config.bin %> znode get /secured --auth app:s3cret',
   ];
   static override args = {
-    path: Args.string({required: true, description: 'Absolute znode path.'}),
+    path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path.'}),
   };
   static override flags = {...ensembleFlags};
 

@@ -14,7 +14,7 @@ export default class ZnodeLs extends ZkCommand<ZnodeLsResult> {
     '<%= config.bin %> znode ls /app --output json',
   ];
   static override args = {
-    path: Args.string({required: true, description: 'Absolute znode path.'}),
+    path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path.'}),
   };
   static override flags = {
     recursive: Flags.boolean({char: 'R', summary: 'The whole subtree, as full paths.'}),

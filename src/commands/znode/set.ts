@@ -14,8 +14,8 @@ export default class ZnodeSet extends ZkCommand<ZnodeSetResult> {
     '<%= config.bin %> znode set /app/blob - --ensemble zk < blob.bin',
   ];
   static override args = {
-    path: Args.string({required: true, description: 'Absolute znode path.'}),
-    data: Args.string({required: false, description: 'The data; "-" reads stdin.'}),
+    path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path.'}),
+    data: Args.string({required: false, ignoreStdin: true, description: 'The data; "-" reads stdin.'}),
   };
   static override flags = {
     version: Flags.integer({summary: 'Only write when the node\'s dataVersion is this (-1: any).'}),

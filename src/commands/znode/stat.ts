@@ -10,7 +10,7 @@ export default class ZnodeStat extends ZkCommand<ZnodeStatResult> {
   static override description = `cZxid, ctime, mZxid, mtime, pZxid, cversion, dataVersion, aclVersion, ephemeralOwner, dataLength and numChildren; times in UTC. -o json|yaml prints {path, stat} with zxids and ephemeralOwner as "0x…" strings and times as ISO 8601.`;
   static override examples = ['<%= config.bin %> znode stat /app/config', '<%= config.bin %> znode stat /app/config --output json'];
   static override args = {
-    path: Args.string({required: true, description: 'Absolute znode path.'}),
+    path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path.'}),
   };
   static override flags = {...ensembleFlags};
 
