@@ -152,6 +152,15 @@ export function parseAcl(value: string): Acl {
   return {scheme, id, perms};
 }
 
+/** What node-zookeeper-client accepts (servers default to jute.maxbuffer 0xfffff for the whole packet). */
+export const MAX_DATA_BYTES = 1024 * 1024;
+
+export function checkDataSize(data: Buffer | undefined): void {
+  if (data && data.length > MAX_DATA_BYTES) {
+    throw new UsageError(`the data is ${data.length} bytes; a znode holds at most ${MAX_DATA_BYTES} bytes (1 MiB)`, 'ZooKeeper is for small coordination data');
+  }
+}
+
 // ---------------------------------------------------------------- data sources
 
 export type DataSource = {kind: 'arg'; value: string} | {kind: 'file'; path: string} | {kind: 'stdin'} | {kind: 'none'};
@@ -376,6 +385,7 @@ export function checkCreate(req: Pick<ZnodeCreateRequest, 'path' | 'sequential'>
 
 export async function createZnode(req: ZnodeCreateRequest, deps: ZnodeDeps): Promise<ZnodeCreateResult> {
   checkCreate(req);
+  checkDataSize(req.data);
   const created = await withClient(deps, (c) =>
     c.create(req.path, req.data ?? Buffer.alloc(0), {ephemeral: req.ephemeral, sequential: req.sequential, parents: req.parents, acl: req.acl && req.acl.length > 0 ? req.acl : undefined}),
   );
@@ -385,6 +395,7 @@ export async function createZnode(req: ZnodeCreateRequest, deps: ZnodeDeps): Pro
 export async function setZnode(req: {path: string; data: Buffer; version?: number}, deps: ZnodeDeps): Promise<ZnodeSetResult> {
   checkPath(req.path);
   const version = checkVersion(req.version);
+  checkDataSize(req.data);
   const stat = await withClient(deps, (c) => c.set(req.path, req.data, version));
   return {path: req.path, stat: toStatJson(stat)};
 }

@@ -268,6 +268,9 @@ describe('znode: ops with a client double', () => {
     await assert.rejects(deleteZnode({path: '/zookeeper/config', recursive: true}, deps), UsageError);
     await assert.rejects(deleteZnode({path: '/'}, deps), UsageError);
     await assert.rejects(createZnode({path: '/'}, deps), UsageError);
+    await createZnode({path: '/max', data: Buffer.alloc(1024 * 1024)}, {connect: async () => fakeClient()});
+    await assert.rejects(createZnode({path: '/big', data: Buffer.alloc(1024 * 1024 + 1)}, deps), {message: 'the data is 1048577 bytes; a znode holds at most 1048576 bytes (1 MiB)'});
+    await assert.rejects(setZnode({path: '/big', data: Buffer.alloc(1024 * 1024 + 1)}, deps), UsageError);
     assert.equal(connects, 0);
   });
 
