@@ -1,5 +1,5 @@
 import {Command, Flags, type Interfaces} from '@oclif/core';
-import {UsageError} from './errors.js';
+import {CliError, UsageError} from './errors.js';
 import {createRuntime, type OutputFormat, type Runtime} from './cli/runtime.js';
 import {parseDuration} from './util/duration.js';
 
@@ -89,6 +89,10 @@ export abstract class ZkCommand<R> extends Command {
       const code = this.exitCodeFor(result);
       if (code !== 0) process.exitCode = code;
       return result;
+    } catch (err) {
+      // Ctrl-C: the conventional 130, with whatever the op said about where it stopped
+      if (abort.signal.aborted) throw new CliError(err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted', {exitCode: 130});
+      throw err;
     } finally {
       process.removeListener('SIGINT', onSigint);
       await this.rt?.close();

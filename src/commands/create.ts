@@ -18,7 +18,7 @@ export default class Create extends ZkCommand<Result> {
     '<%= config.bin %> create zk --dry-run --output yaml',
   ];
   static override args = {
-    name: Args.string({required: true, description: 'Ensemble name (a DNS label, at most 52 characters).'}),
+    name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name (a DNS label, at most 52 characters).'}),
   };
   static override flags = {
     replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),

@@ -21,7 +21,7 @@ export default class Status extends ZkCommand<Result> {
   ];
   static override outputs: OutputFormat[] = ['json', 'yaml', 'wide'];
   static override args = {
-    name: Args.string({required: false, description: 'Ensemble name (omit for a summary of all ensembles).'}),
+    name: Args.string({required: false, ignoreStdin: true, description: 'Ensemble name (omit for a summary of all ensembles).'}),
   };
   static override flags = {
     'all-namespaces': Flags.boolean({char: 'A', summary: 'Summarize ensembles in every namespace.'}),

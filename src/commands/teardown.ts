@@ -16,7 +16,7 @@ export default class Teardown extends ZkCommand<TeardownResult> {
     '<%= config.bin %> teardown zk --dry-run',
   ];
   static override args = {
-    name: Args.string({required: true, description: 'Ensemble name.'}),
+    name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
   static override flags = {
     'delete-data': Flags.boolean({summary: 'Also delete the data volumes (PersistentVolumeClaims). Irreversible.'}),
