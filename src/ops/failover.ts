@@ -875,8 +875,9 @@ interface WatchOutcome {
  * Polls the members (gatherStatus) every pollMs and timestamps, in order:
  * leader loss, a new leader (another member, or the same with a newer
  * epoch), the disrupted member(s) serving again, and full health. Each
- * timestamp is when the poll that saw it returned; a poll takes up to
- * `longestMs`, the resolution.
+ * timestamp is the report's own (stamped once every member answered), so it
+ * lags the change by at most one poll: the interval plus the poll's own
+ * duration (`longestMs`), the resolution.
  */
 async function watchFailover(a: WatchArgs): Promise<WatchOutcome> {
   const {req, deps, t0, oldLeader, oldEpoch, targets, note, step} = a;
@@ -901,9 +902,11 @@ async function watchFailover(a: WatchArgs): Promise<WatchOutcome> {
       if (msg !== lastError) note('status-error', msg);
       lastError = msg;
     }
-    const at = clock.now();
     polls++;
-    longestMs = Math.max(longestMs, at - started);
+    longestMs = Math.max(longestMs, clock.now() - started);
+    // the members' answers are in when the report is stamped (before its conf read): the tighter time
+    const stamped = r ? Date.parse(r.time) : NaN;
+    const at = Number.isFinite(stamped) ? stamped : clock.now();
     if (r) {
       last = r;
       const leader = r.members.find((m) => m.role === 'leader');
@@ -941,10 +944,11 @@ async function watchFailover(a: WatchArgs): Promise<WatchOutcome> {
         return {outcome: 'pass', why: '', newLeader, last, polls, longestMs};
       }
     }
-    if (!newLeader && at - t0 >= req.timeoutMs) {
+    const elapsed = clock.now() - t0;
+    if (!newLeader && elapsed >= req.timeoutMs) {
       return {outcome: 'no-new-leader', why: `no new leader within ${formatDuration(req.timeoutMs)} of the disruption`, newLeader, last, polls, longestMs};
     }
-    if (at - t0 >= req.timeoutMs) {
+    if (elapsed >= req.timeoutMs) {
       const why = backAt === undefined ? `${targets.join(', ')} not serving again` : `ensemble ${last?.health ?? 'unknown'}`;
       return {outcome: 'not-recovered', why: `not fully recovered within ${formatDuration(req.timeoutMs)} of the disruption (${why})`, newLeader, last, polls, longestMs};
     }
