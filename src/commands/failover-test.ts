@@ -57,8 +57,9 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
       basePath: flags.path,
       runId: newRunId(rt.clock.now()),
     };
+    const [{runFailoverTest, kubeDisruptor, validateFailoverRequest}, {MemberForwarders}, {connectZk}] = await Promise.all([import('../ops/failover.js'), import('../ops/members.js'), import('../zk/client.js')]);
+    validateFailoverRequest({...req, namespace: ''}); // usage errors before the cluster is contacted
     const kube = await rt.kube();
-    const [{runFailoverTest, kubeDisruptor}, {MemberForwarders}, {connectZk}] = await Promise.all([import('../ops/failover.js'), import('../ops/members.js'), import('../zk/client.js')]);
     const forwarders = new MemberForwarders(kube);
     try {
       return await runFailoverTest(

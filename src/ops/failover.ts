@@ -559,6 +559,18 @@ function ancestorsOf(path: string): string[] {
   return parts.map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
 }
 
+/** Usage errors (exit 2) in the request, before anything is contacted. */
+export function validateFailoverRequest(req: FailoverRequest): void {
+  if (!Number.isInteger(req.rounds) || req.rounds < 1) throw new UsageError(`--rounds must be a positive integer, not ${req.rounds}`);
+  if (!(req.pollMs > 0)) throw new UsageError('--poll must be more than 0');
+  if (!(req.timeoutMs > 0)) throw new UsageError('--timeout must be more than 0');
+  if (!(req.writeRate >= 0) || !Number.isFinite(req.writeRate)) throw new UsageError(`--write-rate must be 0 or more, not ${req.writeRate}`);
+  if (req.mode === 'all-pods' && !req.force) throw new UsageError('--mode all-pods deletes every pod and loses the quorum on purpose', 'pass --force to do it');
+  if (!req.basePath.startsWith('/') || req.basePath.endsWith('/') || req.basePath === '/zookeeper' || req.basePath.startsWith('/zookeeper/')) {
+    throw new UsageError(`--path must be an absolute znode path outside /zookeeper, without a trailing slash: "${req.basePath}"`);
+  }
+}
+
 /**
  * Runs the failover test: preconditions (throws CliError exit 13 unless
  * --force), confirmation, then `rounds` rounds with a pause between them.
@@ -566,14 +578,7 @@ function ancestorsOf(path: string): string[] {
  * test finds: the report carries the outcome and exit code.
  */
 export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps): Promise<FailoverReport> {
-  if (!Number.isInteger(req.rounds) || req.rounds < 1) throw new UsageError(`--rounds must be a positive integer, not ${req.rounds}`);
-  if (!(req.pollMs > 0)) throw new UsageError('--poll must be more than 0');
-  if (!(req.timeoutMs > 0)) throw new UsageError('--timeout must be more than 0');
-  if (!(req.writeRate >= 0) || !Number.isFinite(req.writeRate)) throw new UsageError(`--write-rate must be 0 or more, not ${req.writeRate}`);
-  if (req.mode === 'all-pods' && !req.force) throw new UsageError('--mode all-pods deletes every pod and loses the quorum on purpose', 'pass --force to do it');
-  if (!req.basePath.startsWith('/') || req.basePath.endsWith('/') || req.basePath.startsWith('/zookeeper')) {
-    throw new UsageError(`--path must be an absolute znode path outside /zookeeper, without a trailing slash: "${req.basePath}"`);
-  }
+  validateFailoverRequest(req);
   const sdeps = {kube: deps.kube, clock: deps.clock, endpoint: deps.endpoint, timeoutMs: deps.probeTimeoutMs ?? 1000};
   const runPath = `${req.basePath}/${req.runId}`;
 
