@@ -40,6 +40,8 @@ export interface ReconfigChange {
   members?: readonly string[];
   /** Only apply when the current config version is this one (hex, "0x" optional). */
   fromConfigVersion?: string | bigint;
+  /** Credentials (normally [digestAuth('super', password)]); overrides options.auth. */
+  auth?: readonly AuthInfo[];
 }
 
 export interface ReconfigOptions extends NativeSessionOptions {
@@ -102,7 +104,7 @@ function snapshot(data: Buffer, stat: Stat): ConfigSnapshot {
  */
 export async function reconfig(endpoints: readonly Endpoint[], change: ReconfigChange, opts: ReconfigOptions = {}): Promise<ConfigSnapshot> {
   const req = buildReconfigRequest(change);
-  const session = await NativeSession.connect(endpoints, opts);
+  const session = await NativeSession.connect(endpoints, { ...opts, auth: change.auth ?? opts.auth ?? [] });
   try {
     const reply = await session.reconfig(req, opts.timeoutMs ?? 30_000);
     return snapshot(reply.data, reply.stat);

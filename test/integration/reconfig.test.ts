@@ -97,7 +97,7 @@ describe('integration: reconfig on a real ensemble', function () {
 
   it('a no-op reconfig (removing an unknown id) still commits a new config version', async () => {
     const before = await current();
-    const after = await reconfig(ens.endpoints, { remove: [42] }, { auth: ens.superAuth });
+    const after = await reconfig(ens.endpoints, { auth: ens.superAuth, remove: [42] }, { timeoutMs: 10_000 });
     assert.deepEqual(ids(after), [1, 2, 3]);
     assert.ok(after.config.versionZxid! > before.config.versionZxid!);
   });

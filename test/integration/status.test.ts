@@ -187,5 +187,10 @@ describe('integration: 4lw / status on a real ensemble', function () {
     assert.equal(m.status, 'notServing');
     const adm = await adminCommand(a.adminEndpoint, 'leader');
     assert.match(adm.error ?? '', /not currently serving/);
+    // the 4lw ruok says imok anyway (process up, no quorum); AdminServer ruok does not
+    assert.equal(await fourLetterWord(a.endpoint, 'ruok'), 'imok');
+    const admRuok = await adminCommand(a.adminEndpoint, 'ruok');
+    assert.match(admRuok.error ?? '', /not currently serving/);
+    assert.equal(await fourLetterWord(a.endpoint, 'isro'), 'null');
   });
 });

@@ -131,10 +131,14 @@ export interface Ensemble {
    * The joiner procedure: write a config = the committed /zookeeper/config
    * (without any line for `id`) + this server as `role`, start it, wait
    * until it serves (as a non-voting follower or observer). A known id
-   * (removed earlier, now stopped) reuses its ports and data dir. The caller
-   * then runs the reconfig that adds `server.serverLine(role)`.
+   * (removed earlier, now stopped) reuses its ports; its old transaction
+   * data is wiped first (keepData to keep it): restarting a removed
+   * ex-leader over its old data dir was seen to fail with "The current
+   * epoch, 1, is older than the last zxid" (ZooKeeper 3.8.0). A joiner is
+   * not a voter, so it loses nothing: the leader sends it a snapshot.
+   * The caller then runs the reconfig that adds `server.serverLine(role)`.
    */
-  addServer(id: number, opts?: { role?: ServerRole; timeoutMs?: number }): Promise<ZkServer>;
+  addServer(id: number, opts?: { role?: ServerRole; timeoutMs?: number; keepData?: boolean }): Promise<ZkServer>;
   /** Every running server serves and exactly one is leader. Resolves with the elapsed ms. */
   waitForQuorum(opts?: { timeoutMs?: number; intervalMs?: number }): Promise<number>;
   /** The server currently reporting Mode: leader (polls until exactly one). */
@@ -157,6 +161,17 @@ function which(cmd: string): string | undefined {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The last lines of a server log that are warnings or errors (plus the very last lines). */
+export function logTail(path: string, lines = 25): string {
+  try {
+    const all = readFileSync(path, 'utf8').split('\n');
+    const important = all.filter((l) => / (WARN|ERROR) |Exception|Caused by/.test(l)).slice(-lines);
+    return [...important, '…', ...all.slice(-8)].join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
 
 class ServerProc implements ZkServer {
   role: ServerRole;
@@ -232,6 +247,11 @@ class ServerProc implements ZkServer {
         '',
       ].join('\n'),
     );
+  }
+
+  /** Remove the transaction logs and snapshots (keeps myid). */
+  wipeData(): void {
+    rmSync(join(this.dataDir, 'version-2'), { recursive: true, force: true });
   }
 
   dynamicConfigText(): string {
@@ -440,6 +460,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
         { connectTimeoutMs: 2000 },
       );
       if (!s) s = await newServer(id, role);
+      else if (!o.keepData) s.wipeData();
       s.role = role;
       const lines = committed.config.servers.filter((x) => x.id !== id).map((x) => formatServerLine(x));
       lines.push(s.serverLine(role));
@@ -449,8 +470,8 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
       for (;;) {
         const [st] = await ensembleStatus([s.endpoint], { timeoutMs: 1000 });
         if (st?.state === 'serving' && (st.srvr.mode === 'follower' || st.srvr.mode === 'observer')) return s;
-        if (!s.running) throw new Error(`joiner ${id} exited; see ${s.logPath}`);
-        if (performance.now() > deadline) throw new Error(`joiner ${id} not serving; see ${s.logPath}`);
+        if (!s.running) throw new Error(`joiner ${id} exited; log tail:\n${logTail(s.logPath)}`);
+        if (performance.now() > deadline) throw new Error(`joiner ${id} not serving; log tail:\n${logTail(s.logPath)}`);
         await sleep(100);
       }
     },
