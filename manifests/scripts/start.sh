@@ -13,6 +13,8 @@ DATA_DIR="${ZK_DATA_DIR:-/data}"
 CONF_DIR="$DATA_DIR/conf"          # ZooKeeper rewrites its config at runtime: it must be writable and survive restarts
 STATIC_TEMPLATE="${ZK_STATIC_TEMPLATE:-/opt/kubectl-zk/zoo.cfg}"
 BOOTSTRAP_DYNAMIC="${ZK_BOOTSTRAP_DYNAMIC:-/opt/kubectl-zk/zoo.cfg.dynamic}"
+# The committed config version (hex) the ConfigMap's membership was taken from; written by kubectl zk scale.
+MEMBERSHIP_VERSION_FILE="${ZK_MEMBERSHIP_VERSION_FILE:-/opt/kubectl-zk/membership-version}"
 
 ORDINAL="${POD_NAME##*-}"
 [[ "$ORDINAL" =~ ^[0-9]+$ ]] || die "cannot take an ordinal from pod name '$POD_NAME'"
@@ -28,16 +30,45 @@ else
   echo "$MYID" > "$DATA_DIR/myid"
 fi
 
+# hex_ge A B: hex number A >= hex number B, at any length (bash arithmetic would overflow past 63 bits).
+hex_ge() {
+  local a b LC_ALL=C
+  a="$(tr 'A-F' 'a-f' <<<"${1#0x}" | sed 's/^0*//')"
+  b="$(tr 'A-F' 'a-f' <<<"${2#0x}" | sed 's/^0*//')"
+  if (( ${#a} != ${#b} )); then (( ${#a} > ${#b} )); return; fi
+  [[ "$a" > "$b" || "$a" == "$b" ]]
+}
+
 # 2. Membership: ZooKeeper's own record of the last committed configuration wins
 #    (the dynamicConfigFile= line it maintains in the static file), as long as it
-#    still lists this member; otherwise start from the bootstrap membership that
-#    kubectl-zk keeps in the ConfigMap.
+#    still lists this member AND is not older than the membership kubectl-zk
+#    recorded in the ConfigMap (membership-version: the committed version that
+#    membership was taken from; absent or empty = no constraint). A volume kept
+#    from an earlier member (scale down --keep-volumes, scale up later) holds an
+#    old config that may list this member among peers that are long gone.
+#    Otherwise start from the bootstrap membership in the ConfigMap.
+required=""
+if [[ -f "$MEMBERSHIP_VERSION_FILE" ]]; then
+  required="$(tr -d '[:space:]' < "$MEMBERSHIP_VERSION_FILE")"
+  required="${required#0x}"
+  if [[ -n "$required" && ! "$required" =~ ^[0-9a-fA-F]+$ ]]; then
+    say "ignoring membership-version '$required': not a hex version"
+    required=""
+  fi
+fi
 dynamic=""
 if [[ -f "$CONF_DIR/zoo.cfg" ]]; then
   prev="$(sed -n 's/^dynamicConfigFile=//p' "$CONF_DIR/zoo.cfg" | tail -n 1)"
   if [[ -n "$prev" && -f "$prev" ]] && grep -q "^server\.$MYID=" "$prev"; then
-    dynamic="$prev"
-    say "using the last committed membership $(basename "$prev")"
+    # the version is the hex suffix ZooKeeper gives the file; our own .bootstrap copy counts as 0
+    have="${prev##*.dynamic.}"
+    [[ "$have" =~ ^[0-9a-fA-F]+$ ]] || have=0
+    if [[ -z "$required" ]] || hex_ge "$have" "$required"; then
+      dynamic="$prev"
+      say "using the last committed membership $(basename "$prev")${required:+ (version $have, ConfigMap membership-version $required)}"
+    else
+      say "discarding the membership on the volume, $(basename "$prev") (version $have): older than the ConfigMap's membership-version $required (a volume kept from an earlier member?); using the bootstrap membership"
+    fi
   elif [[ -n "$prev" ]]; then
     say "last membership file '$prev' is missing or does not list server.$MYID; using the bootstrap membership"
   fi

@@ -29,9 +29,9 @@ function harness() {
   const run = (pod: string) =>
     spawnSync('bash', [path.join(scripts, 'start.sh')], {
       encoding: 'utf8',
-      env: {PATH: `${bin}:${process.env.PATH}`, POD_NAME: pod, ZK_DATA_DIR: data, ZK_HEAP_MB: '256', ZK_SUPER_DIGEST: 'super:abc=', ZK_STATIC_TEMPLATE: path.join(scripts, 'zoo.cfg'), ZK_BOOTSTRAP_DYNAMIC: path.join(scripts, 'zoo.cfg.dynamic'), ZOO_LOG_DIR: dir},
+      env: {PATH: `${bin}:${process.env.PATH}`, POD_NAME: pod, ZK_DATA_DIR: data, ZK_HEAP_MB: '256', ZK_SUPER_DIGEST: 'super:abc=', ZK_STATIC_TEMPLATE: path.join(scripts, 'zoo.cfg'), ZK_BOOTSTRAP_DYNAMIC: path.join(scripts, 'zoo.cfg.dynamic'), ZK_MEMBERSHIP_VERSION_FILE: path.join(scripts, 'membership-version'), ZOO_LOG_DIR: dir},
     });
-  return {dir, data, run};
+  return {dir, data, scripts, run};
 }
 
 describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
@@ -92,5 +92,82 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
     const r = h.run('zk-5');
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /does not list server\.6; add this member with 'kubectl zk scale'/);
+  });
+
+  describe('stale-config rule: the on-disk membership must not be older than the ConfigMap\'s membership-version', () => {
+    const member = (id: number, role = 'participant') => `server.${id}=zk-${id - 1}.zk-hs.ns.svc.cluster.local:2888:3888:${role};0.0.0.0:2181`;
+    /** zk-1 ran once, then ZooKeeper committed config `version` listing `ids`; the ConfigMap now says `cm` (membership-version `required`). */
+    function restartWith(o: {version: string; ids: number[]; required?: string; cm?: number[]}) {
+      const h = harness();
+      assert.equal(h.run('zk-1').status, 0);
+      const conf = path.join(h.data, 'conf');
+      const file = path.join(conf, `zoo.cfg.dynamic.${o.version}`);
+      writeFileSync(file, o.ids.map((i) => member(i)).join('\n') + `\nversion=${o.version}\n`);
+      writeFileSync(path.join(conf, 'zoo.cfg'), `tickTime=2000\ndataDir=${h.data}\ndynamicConfigFile=${file}\n`);
+      if (o.cm) writeFileSync(path.join(h.scripts, 'zoo.cfg.dynamic'), o.cm.map((i) => member(i)).join('\n') + '\n');
+      if (o.required !== undefined) writeFileSync(path.join(h.scripts, 'membership-version'), o.required);
+      const r = h.run('zk-1');
+      const cfg = readFileSync(path.join(conf, 'zoo.cfg'), 'utf8');
+      const used = /^dynamicConfigFile=(.*)$/m.exec(cfg)![1]!;
+      return {r, used: path.basename(used), usedText: readFileSync(used, 'utf8')};
+    }
+
+    it('absent membership-version: no constraint (the on-disk config that lists this member wins, as before)', () => {
+      const {r, used} = restartWith({version: '100000003', ids: [1, 2, 3]});
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(used, 'zoo.cfg.dynamic.100000003');
+      assert.match(r.stderr, /using the last committed membership zoo\.cfg\.dynamic\.100000003$/m);
+    });
+
+    it('empty membership-version: no constraint', () => {
+      const {r, used} = restartWith({version: '100000003', ids: [1, 2, 3], required: '\n'});
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(used, 'zoo.cfg.dynamic.100000003');
+    });
+
+    it('on-disk version equal to or newer than membership-version: kept (a member restarting after a scale)', () => {
+      for (const [version, required] of [['200000004', '200000004'], ['200000009', '200000004'], ['300000001', '2ffffffff'], ['10000000a', '0x100000009']]) {
+        const {r, used} = restartWith({version: version!, ids: [1, 2, 3], required, cm: [1, 2, 3, 4]});
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(used, `zoo.cfg.dynamic.${version}`, `${version} vs ${required}`);
+        assert.match(r.stderr, new RegExp(`using the last committed membership zoo\\.cfg\\.dynamic\\.${version} \\(version ${version}, ConfigMap membership-version ${required!.replace(/^0x/, '')}\\)`));
+      }
+    });
+
+    it('on-disk version older than membership-version although it lists this member: discarded, the ConfigMap\'s membership used, and the log says why', () => {
+      // a volume kept from an earlier scale-down: its config lists servers 1-3 as they were long ago
+      for (const [version, required] of [['100000003', '200000004'], ['ffffffff', '100000000'], ['1fffffffe', '1ffffffff']]) {
+        const {r, used, usedText} = restartWith({version: version!, ids: [1, 2, 3], required, cm: [1, 2]});
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(used, 'zoo.cfg.dynamic.bootstrap', `${version} vs ${required}`);
+        assert.equal(usedText, `${member(1)}\n${member(2)}\n`);
+        assert.match(r.stderr, new RegExp(`discarding the membership on the volume, zoo\\.cfg\\.dynamic\\.${version} \\(version ${version}\\): older than the ConfigMap's membership-version ${required}`));
+      }
+    });
+
+    it('the .bootstrap copy counts as version 0: replaced by the ConfigMap\'s membership once a scale recorded a version', () => {
+      const h = harness();
+      assert.equal(h.run('zk-1').status, 0);
+      writeFileSync(path.join(h.scripts, 'zoo.cfg.dynamic'), `${member(1)}\n${member(2)}\n${member(3)}\n${member(4)}\n`);
+      writeFileSync(path.join(h.scripts, 'membership-version'), '100000002');
+      const r = h.run('zk-1');
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /discarding the membership on the volume, zoo\.cfg\.dynamic\.bootstrap \(version 0\)/);
+      assert.match(readFileSync(path.join(h.data, 'conf', 'zoo.cfg.dynamic.bootstrap'), 'utf8'), /^server\.4=/m);
+    });
+
+    it('stale on-disk config, and the ConfigMap does not list this member either: refuses, pointing at kubectl zk scale', () => {
+      const {r} = restartWith({version: '100000003', ids: [1, 2, 3], required: '200000007', cm: [1]});
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /discarding the membership on the volume/);
+      assert.match(r.stderr, /does not list server\.2; add this member with 'kubectl zk scale'/);
+    });
+
+    it('a membership-version that is not hex is ignored (no constraint), with a log line', () => {
+      const {r, used} = restartWith({version: '100000003', ids: [1, 2, 3], required: 'v12'});
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(used, 'zoo.cfg.dynamic.100000003');
+      assert.match(r.stderr, /ignoring membership-version 'v12': not a hex version/);
+    });
   });
 });
