@@ -135,6 +135,12 @@ export function isServing(m: Pick<MemberReport, 'role'> | undefined): boolean {
   return m !== undefined && SERVING.has(m.role);
 }
 
+/** The leader says every other voter follows it in sync, nothing pending. */
+export function followersSynced(r: StatusReport): boolean {
+  if (r.quorum.voters <= 1) return r.quorum.has;
+  return r.quorum.has && r.sync !== undefined && r.sync.followers >= r.quorum.voters - 1 && (r.sync.pendingSyncs ?? 0) === 0;
+}
+
 /** What stands between this ensemble and a meaningful failover test; empty when it may run. */
 export function preconditionProblems(r: StatusReport): string[] {
   const p: string[] = [];
@@ -299,6 +305,7 @@ export type TimelineEvent =
   | 'first-write-failed'
   | 'first-ack-after-disruption'
   | 'member-back'
+  | 'followers-synced'
   | 'recovered'
   | 'writer-stopped'
   | 'writer-session'
@@ -339,6 +346,8 @@ export interface RoundFigures {
   unavailabilityMs?: number;
   /** disruption → the disrupted member(s) serving again */
   memberBackMs?: number;
+  /** disruption → every member serving and every follower synced with the leader */
+  syncedMs?: number;
   /** disruption → healthy: every member serving, followers synced, pods ready */
   recoveryMs?: number;
   acked: number;
@@ -348,7 +357,7 @@ export interface RoundFigures {
   committedUnacked: number;
 }
 
-export const FIGURE_KEYS = ['leaderLossMs', 'electionMs', 'firstAckMs', 'unavailabilityMs', 'memberBackMs', 'recoveryMs', 'acked', 'failed', 'lost', 'committedUnacked'] as const;
+export const FIGURE_KEYS = ['leaderLossMs', 'electionMs', 'firstAckMs', 'unavailabilityMs', 'memberBackMs', 'syncedMs', 'recoveryMs', 'acked', 'failed', 'lost', 'committedUnacked'] as const;
 export type FigureKey = (typeof FIGURE_KEYS)[number];
 
 /** Longest gap between consecutive acknowledged writes; a trailing stretch of failures counts up to the writer's stop. */
@@ -400,6 +409,7 @@ export function figuresOf(i: FigureInput): RoundFigures {
   set('firstAckMs', rel(first?.ackedAt));
   set('unavailabilityMs', gap?.ms);
   set('memberBackMs', rel(firstAt(i.observed, 'member-back')));
+  set('syncedMs', rel(firstAt(i.observed, 'followers-synced')));
   set('recoveryMs', rel(firstAt(i.observed, 'recovered')));
   return f;
 }
@@ -890,6 +900,7 @@ async function watchFailover(a: WatchArgs): Promise<WatchOutcome> {
   let lostAt: number | undefined;
   let newLeader: {pod: string; epoch?: number} | undefined;
   let backAt: number | undefined;
+  let syncedAt: number | undefined;
   const down = new Set<string>();
   let last: StatusReport | undefined;
   let lastError: string | undefined;
@@ -944,7 +955,11 @@ async function watchFailover(a: WatchArgs): Promise<WatchOutcome> {
           step.update('waiting for every follower to sync');
         }
       }
-      if (newLeader && backAt !== undefined && r.health === 'healthy') {
+      if (newLeader && backAt !== undefined && syncedAt === undefined && r.members.every(isServing) && followersSynced(r)) {
+        syncedAt = at;
+        note('followers-synced', `${r.sync?.followers ?? 0}/${Math.max(0, r.quorum.voters - 1)} followers synced with ${r.quorum.leader}`, at);
+      }
+      if (newLeader && backAt !== undefined && syncedAt !== undefined && r.health === 'healthy') {
         note('recovered', `healthy: ${r.members.map((m) => `${m.pod} ${m.role}`).join(', ')}`, at);
         return {outcome: 'pass', why: '', newLeader, last, polls, longestMs};
       }

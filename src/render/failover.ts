@@ -18,6 +18,7 @@ export const FIGURE_LABELS: Record<FigureKey, string> = {
   firstAckMs: 'first acknowledged write',
   unavailabilityMs: 'unavailability (longest ack gap)',
   memberBackMs: 'disrupted member back',
+  syncedMs: 'followers synced',
   recoveryMs: 'full recovery',
   acked: 'writes acknowledged',
   failed: 'writes failed',
@@ -50,6 +51,7 @@ function figureLines(f: RoundFigures, r: FailoverRound, p: Paint): string[] {
     out.push(`  First write ack: ${f.firstAckMs === undefined ? p.yellow('none after the disruption') : `${ms(f.firstAckMs)} after the disruption`}`);
   }
   out.push(`  Member back:     ${ms(f.memberBackMs)}`);
+  out.push(`  Synced again:    ${ms(f.syncedMs)}`);
   out.push(`  Full recovery:   ${ms(f.recoveryMs)}`);
   if (r.writes.ratePerSec > 0) {
     const lost = f.lost > 0 ? p.red(p.bold(`lost ${f.lost}`)) : `lost ${f.lost}`;

@@ -121,10 +121,11 @@ describe('integration: failover-test against a real ensemble', function () {
     const lost = at(r, 'leader-lost')!;
     const elected = at(r, 'new-leader')!;
     const back = at(r, 'member-back')!;
+    const synced = at(r, 'followers-synced')!;
     const recovered = at(r, 'recovered')!;
     assert.equal(sent, 0);
-    for (const [name, v] of Object.entries({lost, elected, back, recovered})) assert.equal(typeof v, 'number', `${name} missing from ${JSON.stringify(r.timeline)}`);
-    assert.ok(sent <= lost && lost <= elected && elected <= recovered && back <= recovered, JSON.stringify(r.timeline));
+    for (const [name, v] of Object.entries({lost, elected, back, synced, recovered})) assert.equal(typeof v, 'number', `${name} missing from ${JSON.stringify(r.timeline)}`);
+    assert.ok(sent <= lost && lost <= elected && elected <= synced && back <= synced && synced <= recovered, JSON.stringify(r.timeline));
     const f = r.figures!;
     assert.ok(f.electionMs! > 0 && f.electionMs! <= f.recoveryMs!, JSON.stringify(f));
     assert.ok(f.leaderLossMs! <= f.electionMs!);
@@ -135,7 +136,7 @@ describe('integration: failover-test against a real ensemble', function () {
   function measure(label: string, r: FailoverRound): void {
     const f = r.figures!;
     console.log(
-      `      [measure] ${label}: leader ${r.before?.leader} → ${r.newLeader?.pod}, leader loss seen ${f.leaderLossMs} ms, election ${f.electionMs} ms, first ack ${f.firstAckMs} ms, unavailability ${f.unavailabilityMs} ms, member back ${f.memberBackMs} ms, recovery ${f.recoveryMs} ms; writes acked ${f.acked}, failed ${f.failed}, lost ${f.lost}, committed-unacked ${f.committedUnacked}; ${r.polling.polls} polls, longest ${r.polling.longestMs} ms`,
+      `      [measure] ${label}: leader ${r.before?.leader} → ${r.newLeader?.pod}, leader loss seen ${f.leaderLossMs} ms, election ${f.electionMs} ms, first ack ${f.firstAckMs} ms, unavailability ${f.unavailabilityMs} ms, member back ${f.memberBackMs} ms, synced ${f.syncedMs} ms, recovery ${f.recoveryMs} ms; writes acked ${f.acked}, failed ${f.failed}, lost ${f.lost}, committed-unacked ${f.committedUnacked}; ${r.polling.polls} polls, longest ${r.polling.longestMs} ms`,
     );
   }
 
@@ -256,6 +257,7 @@ describe('integration: failover-test against a real ensemble', function () {
     assert.match(r.audit!.skipped!, /no leader/);
     assert.match(r.problems.join(), /no new leader within 2\.50s/);
     assert.ok(r.ensemble && r.ensemble.leader === undefined);
+    assert.equal(r.cleanup.removed, true, `cleanup: ${r.cleanup.error}`);
     assert.match(renderFailover(report, noPaint), /^Outcome: FAIL: no new leader \(exit 11\)$/m);
   });
 

@@ -97,13 +97,14 @@ describe('failover-test: figures from a timeline and a writer log', () => {
     {event: 'leader-lost', at: t0 + 80, detail: 'lost'},
     {event: 'new-leader', at: t0 + 450, detail: 'zk-2 leads'},
     {event: 'member-back', at: t0 + 9000, detail: 'zk-1 follower'},
+    {event: 'followers-synced', at: t0 + 9050, detail: 'synced'},
     {event: 'recovered', at: t0 + 9100, detail: 'healthy'},
   ];
   const writes = [acked(1, t0 - 100, t0 - 90), acked(2, t0 - 50, t0 - 40), failed(3, t0 - 1, t0 + 300), acked(4, t0 + 300, t0 + 520), acked(5, t0 + 530, t0 + 560)];
 
   it('election, leader loss, member back, recovery relative to the disruption; unavailability = the longest gap between acknowledged writes', () => {
     const f = figuresOf({disruptionAt: t0, observed, writes, writerStoppedAt: t0 + 9200, lost: 0, committedUnacked: 0});
-    assert.deepEqual(f, {acked: 4, failed: 1, lost: 0, committedUnacked: 0, leaderLossMs: 80, electionMs: 450, firstAckMs: 520, unavailabilityMs: 560, memberBackMs: 9000, recoveryMs: 9100});
+    assert.deepEqual(f, {acked: 4, failed: 1, lost: 0, committedUnacked: 0, leaderLossMs: 80, electionMs: 450, firstAckMs: 520, unavailabilityMs: 560, memberBackMs: 9000, syncedMs: 9050, recoveryMs: 9100});
     assert.deepEqual(longestAckGap(writes, t0), {fromMs: -40, toMs: 520, ms: 560, open: false});
   });
 
@@ -130,6 +131,7 @@ describe('failover-test: figures from a timeline and a writer log', () => {
         ['new-leader', 450],
         ['first-ack-after-disruption', 520],
         ['member-back', 9000],
+        ['followers-synced', 9050],
         ['recovered', 9100],
       ],
     );
@@ -213,6 +215,7 @@ function round(over: Partial<FailoverRound> = {}): FailoverRound {
     {event: 'leader-lost', at: t0 + 61, detail: 'no member leads (zk-1 unreachable)'},
     {event: 'new-leader', at: t0 + 412, detail: 'zk-2 leads (epoch 2, was 1)'},
     {event: 'member-back', at: t0 + 8100, detail: 'zk-1 follower'},
+    {event: 'followers-synced', at: t0 + 8150, detail: '2/2 followers synced with zk-2'},
     {event: 'recovered', at: t0 + 8200, detail: 'healthy'},
   ];
   return {
@@ -278,12 +281,14 @@ describe('failover-test: renderers', () => {
         '  +412ms   new-leader                   zk-2 leads (epoch 2, was 1)',
         '  +512ms   first-ack-after-disruption   w-0000000003 (issued 310ms after the disruption)',
         '  +8.10s   member-back                  zk-1 follower',
+        '  +8.15s   followers-synced             2/2 followers synced with zk-2',
         '  +8.20s   recovered                    healthy',
         '',
         '  Election:        412ms   (leader loss seen after 61ms)',
         '  Unavailability:  602ms   (longest gap between acknowledged writes, -90ms → +512ms)',
         '  First write ack: 512ms after the disruption',
         '  Member back:     8.10s',
+        '  Synced again:    8.15s',
         '  Full recovery:   8.20s',
         '  Writes:          3 issued at 20/s: acknowledged 2, failed 1 (unavailability, not loss), lost 0',
         '  Resolution:      membership polled every 100ms, 80 polls, longest 35ms',
