@@ -1,6 +1,7 @@
 import Create from './commands/create.js';
 import FailoverTest from './commands/failover-test.js';
 import List from './commands/list.js';
+import Scale from './commands/scale.js';
 import Status from './commands/status.js';
 import Teardown from './commands/teardown.js';
 import ZnodeCreate from './commands/znode/create.js';
@@ -15,6 +16,7 @@ export const COMMANDS = {
   create: Create,
   'failover-test': FailoverTest,
   list: List,
+  scale: Scale,
   status: Status,
   teardown: Teardown,
   'znode:create': ZnodeCreate,
