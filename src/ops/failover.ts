@@ -712,107 +712,109 @@ async function runRound(n: number, req: FailoverRequest, deps: FailoverDeps, sde
   let writerStoppedAt: number | undefined;
   let last: StatusReport | undefined;
   try {
-    for (const a of ancestorsOf(path)) if ((await main.exists(a)) === null) created.push(a);
-    await main.create(markerPath, markerValue, {parents: true});
-    if (req.writeRate > 0) await main.create(writesDir);
-    step.succeed(`${tag}marker ${markerPath} written`);
+    body: {
+      for (const a of ancestorsOf(path)) if ((await main.exists(a)) === null) created.push(a);
+      await main.create(markerPath, markerValue, {parents: true});
+      if (req.writeRate > 0) await main.create(writesDir);
+      step.succeed(`${tag}marker ${markerPath} written`);
 
-    if (req.writeRate > 0) {
-      writer = (deps.startWriter ?? startWriter)({
-        dir: writesDir,
-        ratePerSec: req.writeRate,
-        client: main,
-        reconnect: () => deps.connect(all),
-        clock,
-        sleep: deps.sleep,
-        onEvent: (detail, at) => note('writer-session', detail, at),
-      });
-      note('writer-started', `${req.writeRate} writes/s under ${writesDir}`);
-      // a baseline of acknowledged writes before the disruption
-      await deps.sleep(Math.min(2000, Math.max(200, 5 * (1000 / req.writeRate))), deps.signal).catch(() => undefined);
-    }
-
-    // 2. who leads, right now
-    if (aborted(deps)) throw new AbortedError();
-    const now = await gatherStatus(req, sdeps);
-    const leader = now.members.find((m) => m.role === 'leader');
-    if (!leader) {
-      round.outcome = 'precondition';
-      round.problems.push('no member reports itself leader right before the disruption');
-      round.ensemble = ensembleState(now);
-      return round;
-    }
-    round.before = {leader: leader.pod, epoch: leader.epoch, members: now.members.map((m) => ({pod: m.pod, role: m.role}))};
-    note('leader-identified', `${leader.pod} leads (epoch ${leader.epoch ?? '?'}, zxid ${leader.zxid ?? '?'})`);
-
-    // 3. disrupt
-    step = progress.step(`${tag}${modeText(req.mode, leader.pod)}`);
-    disruptionAt = clock.now();
-    note('disruption-sent', modeText(req.mode, leader.pod), disruptionAt);
-    const result = await deps.disruptor({namespace: req.namespace, name: req.name, mode: req.mode, leader: leader.pod, pods});
-    round.disruption = {...result, time: new Date(disruptionAt).toISOString()};
-    note('disruption-done', result.detail);
-    step.succeed(`${tag}${result.detail}`);
-
-    // 4. watch
-    step = progress.step(`${tag}waiting for a new leader`);
-    const targets = result.pods.length > 0 ? result.pods : [leader.pod];
-    const w = await watchFailover({req, deps, sdeps, t0: disruptionAt, oldLeader: leader.pod, oldEpoch: leader.epoch, targets, note, step, observed});
-    last = w.last;
-    round.polling.polls = w.polls;
-    round.polling.longestMs = w.longestMs;
-    if (w.newLeader) round.newLeader = w.newLeader;
-    if (w.outcome !== 'pass') {
-      round.outcome = w.outcome;
-      round.problems.push(w.why);
-      step.fail(`${tag}${w.why}`);
-    } else step.succeed(`${tag}recovered ${formatDuration(clock.now() - disruptionAt)} after the disruption; new leader ${w.newLeader?.pod} (epoch ${w.newLeader?.epoch ?? '?'})`);
-
-    // 5. keep writing until a write issued after the disruption is acknowledged (or the timeout)
-    if (writer && round.outcome === 'pass') {
-      const until = disruptionAt + req.timeoutMs;
-      while (!aborted(deps) && clock.now() < until && !firstAckAfter(writer.records(), disruptionAt)) {
-        await deps.sleep(Math.min(50, req.pollMs), deps.signal).catch(() => undefined);
+      if (req.writeRate > 0) {
+        writer = (deps.startWriter ?? startWriter)({
+          dir: writesDir,
+          ratePerSec: req.writeRate,
+          client: main,
+          reconnect: () => deps.connect(all),
+          clock,
+          sleep: deps.sleep,
+          onEvent: (detail, at) => note('writer-session', detail, at),
+        });
+        note('writer-started', `${req.writeRate} writes/s under ${writesDir}`);
+        // a baseline of acknowledged writes before the disruption
+        await deps.sleep(Math.min(2000, Math.max(200, 5 * (1000 / req.writeRate))), deps.signal).catch(() => undefined);
       }
-    }
-    if (writer) {
-      writes = await writer.stop();
-      writerStoppedAt = clock.now();
-      note('writer-stopped', `${writes.length} writes issued`, writerStoppedAt);
-    }
 
-    // 6. audit
-    if (round.outcome === 'interrupted' || aborted(deps)) {
-      round.outcome = 'interrupted';
-    } else if (round.outcome === 'no-new-leader') {
-      round.audit = {complete: false, barrier: false, members: [], lost: [], markerOk: false, committedUnacked: [], skipped: 'no leader: nothing can be read back consistently'};
-    } else {
-      step = progress.step(`${tag}reading the marker and every acknowledged write back from each member`);
-      round.audit = await audit({deps, req, endpoints, client: writer?.client() ?? main, markerPath, markerValue, writesDir: req.writeRate > 0 ? writesDir : undefined, barrierPath, writes});
-      const a = round.audit;
-      if (a.lost.length > 0 || !a.markerOk) {
-        round.outcome = 'data-loss';
-        if (a.lost.length > 0) round.problems.push(`${a.lost.length} acknowledged write(s) missing: ${a.lost.slice(0, 10).map((w) => w.name).join(', ')}${a.lost.length > 10 ? ', …' : ''}`);
-        for (const m of a.members) if (m.marker === 'wrong' || m.marker === 'missing') round.problems.push(`${m.pod}: marker ${m.marker}${m.markerValue !== undefined ? ` ("${m.markerValue}")` : ''}`);
-        step.fail(`${tag}DATA LOSS: ${round.problems.join('; ')}`);
-      } else if (!a.complete) {
-        if (round.outcome === 'pass') round.outcome = 'not-recovered';
-        for (const m of a.members) if (!m.reachable || !m.caughtUp || m.marker === 'unread') round.problems.push(`${m.pod}: could not be verified${m.error ? ` (${m.error})` : ''}`);
-        step.fail(`${tag}verification incomplete`);
+      // 2. who leads, right now
+      if (aborted(deps)) throw new AbortedError();
+      const now = await gatherStatus(req, sdeps);
+      const leader = now.members.find((m) => m.role === 'leader');
+      if (!leader) {
+        round.outcome = 'precondition';
+        round.problems.push('no member reports itself leader right before the disruption');
+        last = now;
+        break body;
+      }
+      round.before = {leader: leader.pod, epoch: leader.epoch, members: now.members.map((m) => ({pod: m.pod, role: m.role}))};
+      note('leader-identified', `${leader.pod} leads (epoch ${leader.epoch ?? '?'}, zxid ${leader.zxid ?? '?'})`);
+
+      // 3. disrupt
+      step = progress.step(`${tag}${modeText(req.mode, leader.pod)}`);
+      disruptionAt = clock.now();
+      note('disruption-sent', modeText(req.mode, leader.pod), disruptionAt);
+      const result = await deps.disruptor({namespace: req.namespace, name: req.name, mode: req.mode, leader: leader.pod, pods});
+      round.disruption = {...result, time: new Date(disruptionAt).toISOString()};
+      note('disruption-done', result.detail);
+      step.succeed(`${tag}${result.detail}`);
+
+      // 4. watch
+      step = progress.step(`${tag}waiting for a new leader`);
+      const targets = result.pods.length > 0 ? result.pods : [leader.pod];
+      const w = await watchFailover({req, deps, sdeps, t0: disruptionAt, oldLeader: leader.pod, oldEpoch: leader.epoch, targets, note, step, observed});
+      last = w.last;
+      round.polling.polls = w.polls;
+      round.polling.longestMs = w.longestMs;
+      if (w.newLeader) round.newLeader = w.newLeader;
+      if (w.outcome !== 'pass') {
+        round.outcome = w.outcome;
+        round.problems.push(w.why);
+        step.fail(`${tag}${w.why}`);
+      } else step.succeed(`${tag}recovered ${formatDuration(clock.now() - disruptionAt)} after the disruption; new leader ${w.newLeader?.pod} (epoch ${w.newLeader?.epoch ?? '?'})`);
+
+      // 5. keep writing until a write issued after the disruption is acknowledged (or the timeout)
+      if (writer && round.outcome === 'pass') {
+        const until = disruptionAt + req.timeoutMs;
+        while (!aborted(deps) && clock.now() < until && !firstAckAfter(writer.records(), disruptionAt)) {
+          await deps.sleep(Math.min(50, req.pollMs), deps.signal).catch(() => undefined);
+        }
+      }
+      if (writer) {
+        writes = await writer.stop();
+        writerStoppedAt = clock.now();
+        note('writer-stopped', `${writes.length} writes issued`, writerStoppedAt);
+      }
+
+      // 6. audit
+      if (round.outcome === 'interrupted' || aborted(deps)) {
+        if (round.outcome === 'pass') round.outcome = 'interrupted';
+      } else if (round.outcome === 'no-new-leader') {
+        round.audit = {complete: false, barrier: false, members: [], lost: [], markerOk: false, committedUnacked: [], skipped: 'no leader: nothing can be read back consistently'};
       } else {
-        step.succeed(`${tag}every member has the marker and all ${writes.filter((x) => x.ackedAt !== undefined).length} acknowledged writes`);
+        step = progress.step(`${tag}reading the marker and every acknowledged write back from each member`);
+        round.audit = await audit({deps, req, endpoints, client: writer?.client() ?? main, markerPath, markerValue, writesDir: req.writeRate > 0 ? writesDir : undefined, barrierPath, writes});
+        const a = round.audit;
+        if (a.lost.length > 0 || !a.markerOk) {
+          round.outcome = 'data-loss';
+          if (a.lost.length > 0) round.problems.push(`${a.lost.length} acknowledged write(s) missing: ${a.lost.slice(0, 10).map((w) => w.name).join(', ')}${a.lost.length > 10 ? ', …' : ''}`);
+          for (const m of a.members) if (m.marker === 'wrong' || m.marker === 'missing') round.problems.push(`${m.pod}: marker ${m.marker}${m.markerValue !== undefined ? ` ("${m.markerValue}")` : ''}`);
+          step.fail(`${tag}DATA LOSS: ${round.problems.join('; ')}`);
+        } else if (!a.complete) {
+          if (round.outcome === 'pass') round.outcome = 'not-recovered';
+          for (const m of a.members) if (!m.reachable || !m.caughtUp || m.marker === 'unread') round.problems.push(`${m.pod}: could not be verified${m.error ? ` (${m.error})` : ''}`);
+          step.fail(`${tag}verification incomplete`);
+        } else {
+          step.succeed(`${tag}every member has the marker and all ${writes.filter((x) => x.ackedAt !== undefined).length} acknowledged writes`);
+        }
       }
     }
   } catch (e) {
     if (!(e instanceof AbortedError) && !aborted(deps)) throw e;
-    round.outcome = 'interrupted';
+    if (round.outcome === 'pass') round.outcome = 'interrupted';
   } finally {
     if (writer && writerStoppedAt === undefined) {
       writes = await writer.stop(2000).catch(() => writes);
       writerStoppedAt = clock.now();
       note('writer-stopped', `${writes.length} writes issued`, writerStoppedAt);
     }
-    if (aborted(deps)) round.outcome = 'interrupted';
+    if (aborted(deps) && round.outcome === 'pass') round.outcome = 'interrupted'; // never masks what was found
     // clean up what we made: the round's subtree, then parents we created if they are empty
     if (req.keepData) round.cleanup = {removed: false, kept: true};
     else {

@@ -199,6 +199,24 @@ describe('integration: failover-test against a real ensemble', function () {
     await runPathGone(report);
   });
 
+  it('--no-load --keep-data: only the marker, read back from every member, and left in place', async () => {
+    const report = await runFailoverTest(request({writeRate: 0, keepData: true}), deps());
+    const r = report.rounds[0]!;
+    assert.equal(report.outcome, 'pass', renderFailover(report, noPaint));
+    assert.deepEqual(r.writes, {ratePerSec: 0, attempted: 0, acked: 0, failed: 0, failures: [], lost: []});
+    assert.equal(r.figures!.unavailabilityMs, undefined);
+    assert.ok(r.audit!.members.every((m) => m.marker === 'ok' && m.present === undefined));
+    assert.deepEqual(r.cleanup, {removed: false, kept: true});
+    assert.match(renderFailover(report, noPaint), /Writes: +none \(--no-load\)/);
+    const c = await connectZk({endpoints: ens.endpoints});
+    try {
+      assert.equal((await c.get(`${r.path}/marker`)).data.toString(), `kubectl-zk failover-test ${report.runId} round 1`);
+      await c.deleteRecursive('/kubectl-zk');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a LYING writer log (an "acknowledged" write that never happened) makes the audit fail: data loss, exit 10', async () => {
     const lie = 'w-9999999999';
     const report = await runFailoverTest(
