@@ -9,8 +9,7 @@ import { ZkError, isZkError } from './errors.js';
 import { connectString, type Endpoint } from './endpoint.js';
 import { ancestors, joinPath, validatePath } from './paths.js';
 import { parseDynamicConfig } from './parse.js';
-import type { ConfigSnapshot } from './reconfig.js';
-import { CONFIG_NODE } from './reconfig.js';
+import { CONFIG_NODE, type ConfigSnapshot } from './reconfig.js';
 import type { Stat as JuteStat } from './jute.js';
 import type { AuthInfo } from './wire.js';
 

@@ -5,6 +5,7 @@
  * The tests run in order on one ensemble; each leaves 3 voting members.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import {
   NativeSession,
   ZkError,
@@ -121,7 +122,16 @@ describe('integration: reconfig on a real ensemble', function () {
     assert.equal(m.syncedNonVotingFollowers, 1);
     assert.equal(m.learners, 2);
     console.log(`      [observed] leader mntr after removing a follower: learners=${m.learners} synced_followers=${m.syncedFollowers} synced_non_voting_followers=${m.syncedNonVotingFollowers} quorum_size=${m.quorumSize}`);
-    console.log(`      [observed] removed server's dynamic file now lists ids ${parseDynamicConfig(f.dynamicConfigText()).servers.map((x) => x.id).join(',')}`);
+    const own = parseDynamicConfig(f.dynamicConfigText()).servers.map((x) => x.id);
+    assert.ok(!own.includes(f.id), 'the removed server rewrote its own dynamic file without itself');
+    // restarted as is, it cannot find itself in its config
+    await f.stop();
+    await f.start();
+    const exited = await Promise.race([f.exited().then(() => true), sleep(8000).then(() => false)]);
+    const log = readFileSync(f.logPath, 'utf8');
+    const notInPeerList = /My id \d+ not in the peer list/.test(log);
+    console.log(`      [observed] removed server's dynamic file lists ids ${own.join(',')}; restarted as is it ${exited ? 'exited' : 'kept running'}${notInPeerList ? ' ("My id N not in the peer list")' : ''}`);
+    assert.ok(exited && notInPeerList);
   });
 
   it('adds it back as a participant through the joiner procedure', async () => {
