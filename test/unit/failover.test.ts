@@ -449,6 +449,31 @@ describe('failover-test: disruptors', () => {
     await assert.rejects(kubeDisruptor(kube('', new Error('pods "zk-1" is forbidden')))({...t, mode: 'kill'}), (e: unknown) => e instanceof CliError && /could not kill the ZooKeeper server in pod zk-1: pods "zk-1" is forbidden/.test(e.message) && /--mode delete-pod/.test(e.hint ?? ''));
   });
 
+  it('kill: when the exec stream dies with PID 1 before its output arrives, the container restart confirms the kill; no restart: an error', async () => {
+    const t = fakeTime();
+    const kube = Object.assign(new FakeKube('ns'), {
+      exec: async () => {
+        throw new Error('websocket closed (1006)');
+      },
+    });
+    const pod = fakePod('ns', 'zk-1', {}, 'ready');
+    kube.seed(pod);
+    let sleeps = 0;
+    t.onSleep(() => {
+      if (++sleeps === 3) {
+        const restarted = structuredClone(pod) as typeof pod & {status: {containerStatuses: {restartCount: number}[]}};
+        restarted.status.containerStatuses[0]!.restartCount = 1;
+        kube.seed(restarted);
+      }
+    });
+    const target = {namespace: 'ns', name: 'zk', mode: 'kill' as const, leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2']};
+    const r = await kubeDisruptor(kube, {sleep: t.sleep})(target);
+    assert.equal(r.detail, "killed the ZooKeeper server in zk-1 (the exec's output was lost: websocket closed (1006); the container restarted)");
+    assert.equal(sleeps, 3);
+    const stuck = Object.assign(new FakeKube('ns'), {exec: kube.exec}).seed(fakePod('ns', 'zk-1', {}, 'ready'));
+    await assert.rejects(kubeDisruptor(stuck, {sleep: fakeTime().sleep, confirmMs: 1000})(target), /could not kill the ZooKeeper server in pod zk-1: websocket closed \(1006\)/);
+  });
+
   it('parseKillOutput', () => {
     assert.deepEqual(parseKillOutput('target pid=12 signal=SIGKILL\nexited\n'), {pid: 12, signal: 'SIGKILL', exited: true});
     assert.deepEqual(parseKillOutput('target pid=1 signal=SIGTERM\n'), {pid: 1, signal: 'SIGTERM', exited: false});
