@@ -63,6 +63,8 @@ export interface ZkClientOptions {
   auth?: readonly AuthInfo[];
   /** Delay between full rounds of connection attempts. Default 1000 ms. */
   spinDelayMs?: number;
+  /** Aborting (Ctrl-C) stops connecting at once: the client is closed and connectZk rejects. */
+  signal?: AbortSignal;
 }
 
 export interface ZkClient {
@@ -391,24 +393,29 @@ export async function connectZk(opts: ZkClientOptions): Promise<ZkClient> {
   for (const a of opts.auth ?? []) c.addAuthInfo(a.scheme, typeof a.auth === 'string' ? Buffer.from(a.auth, 'utf8') : a.auth);
   const client = new NzcClient(lib, c, opts.operationTimeoutMs ?? 30_000);
   const connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
+  opts.signal?.throwIfAborted();
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const settle = (err?: unknown) => {
+      clearTimeout(timer);
       off();
-      void client.close();
-      reject(new ZkError('Timeout', `no ZooKeeper session within ${connectTimeoutMs} ms from ${connectString(opts.endpoints)}`));
-    }, connectTimeoutMs);
-    const off = client.onState((s) => {
-      if (s === 'connected' || s === 'connectedReadOnly') {
-        clearTimeout(timer);
-        off();
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err === undefined) {
         resolve();
-      } else if (s === 'authFailed' || s === 'expired') {
-        clearTimeout(timer);
-        off();
-        void client.close();
-        reject(ZkError.of(s === 'authFailed' ? 'AuthFailed' : 'SessionExpired'));
+        return;
       }
+      void client.close();
+      reject(err);
+    };
+    const onAbort = () => settle(opts.signal!.reason ?? new Error('interrupted'));
+    const timer = setTimeout(
+      () => settle(new ZkError('Timeout', `no ZooKeeper session within ${connectTimeoutMs} ms from ${connectString(opts.endpoints)}`)),
+      connectTimeoutMs,
+    );
+    const off = client.onState((s) => {
+      if (s === 'connected' || s === 'connectedReadOnly') settle();
+      else if (s === 'authFailed' || s === 'expired') settle(ZkError.of(s === 'authFailed' ? 'AuthFailed' : 'SessionExpired'));
     });
+    opts.signal?.addEventListener('abort', onAbort, {once: true});
     c.connect();
   });
   return client;

@@ -45,7 +45,7 @@ export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps
   const auth = spec.asSuper ? [...spec.auth, await ops.superAuth(kube, namespace, ensemble)] : spec.auth;
   const forwarders = new MemberForwarders(kube);
   try {
-    const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, {namespace, ensemble}, {auth, connectTimeoutMs: spec.connectTimeoutMs});
+    const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, {namespace, ensemble}, {auth, connectTimeoutMs: spec.connectTimeoutMs, signal: rt.signal});
     return await run({connect, signal: rt.signal});
   } finally {
     await forwarders.close();
