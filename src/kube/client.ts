@@ -174,7 +174,8 @@ export class KubeClient implements Kube {
               resolve({stdout, stderr, exitCode: exitCodeOf(status)});
             })
             .then((ws) => {
-              ws.on('error', reject);
+              // a stream that dies after output arrived still reports that output
+              ws.on('error', (err: unknown) => (stdout || stderr ? resolve({stdout, stderr, exitCode: -1}) : reject(err)));
               ws.on('close', () => resolve({stdout, stderr, exitCode: stderr ? 1 : 0}));
             }, reject);
         }),
