@@ -82,6 +82,10 @@ build_binaries() {
     "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$KZK_CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
   go_build local-path-provisioner "$CLUSTER_DIR/tools/local-path-provisioner" local-path-provisioner \
     "-s -w -X main.VERSION=$KZK_LOCALPATH_VERSION" github.com/rancher/local-path-provisioner
+  build_mkimage
+}
+
+build_mkimage() {
   go_build mkimage "$CLUSTER_DIR/tools/mkimage" kzk-mkimage "-s -w" .
 }
 
@@ -183,8 +187,11 @@ build_zookeeper() {
   : >"$r/etc/resolv.conf"
   printf 'kzk-zookeeper\n' >"$r/etc/hostname"
   # Sanity: the classpath resolves and the server main class is there.
-  chroot "$r" /usr/bin/java -cp "$(grep -o '^ZK_CLASSPATH_JARS=.*' "$CLUSTER_DIR/image/zookeeper/zkEnv.sh" | cut -d'"' -f2)" \
-    org.apache.zookeeper.version.VersionInfoMain >"$w/version" 2>&1 || { cat "$w/version" >&2; die "ZooKeeper jars do not load in the image"; }
+  # (java finds libjli.so through $ORIGIN, which needs /proc.)
+  mount -t proc proc "$r/proc"
+  chroot "$r" /usr/local/bin/zkServer.sh version >"$w/version" 2>&1 || {
+    umount "$r/proc"; cat "$w/version" >&2; die "ZooKeeper jars do not load in the image"; }
+  umount "$r/proc"
   log "zookeeper image: $(head -1 "$w/version")"
   layer_tar "$r" "$w/layer.tar"
   kzk-mkimage -tag "$ZK_IMAGE" -o "$IMAGES/zookeeper.tar" -layer "$w/layer.tar" \
@@ -201,6 +208,7 @@ build_zookeeper() {
 }
 
 build_images() {
+  build_mkimage
   build_pause
   build_busybox
   build_zookeeper
