@@ -97,9 +97,15 @@ running() { pid_of "$1" >/dev/null; }
 # session, logging to $LOGS/NAME.log, PID in $PIDS/NAME.pid. No-op if running.
 start() {
   local name=$1 prog=$2; shift 2
+  local args
+  args=$(printf '%q ' "$prog" "$@")
   if running "$name"; then
-    log "$name already running (pid $(pid_of "$name"))"
-    return 0
+    if [[ -f $PIDS/$name.args && "$(<"$PIDS/$name.args")" == "$args" ]]; then
+      log "$name already running (pid $(pid_of "$name"))"
+      return 0
+    fi
+    log "$name runs with other arguments: restarting it"
+    stop "$name"
   fi
   local exe
   exe=$(readlink -f "$(command -v "$prog")") || die "$prog not found" "$name"
@@ -108,6 +114,7 @@ start() {
   setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
   echo "$exe" >"$PIDS/$name.exe"
+  printf '%s' "$args" >"$PIDS/$name.args"
   log "started $name (pid $!)"
 }
 
@@ -127,7 +134,7 @@ stop() {
       sleep 0.5
     fi
   fi
-  rm -f "$PIDS/$name.pid" "$PIDS/$name.exe"
+  rm -f "$PIDS/$name.pid" "$PIDS/$name.exe" "$PIDS/$name.args"
 }
 
 # wait_for DESCRIPTION TIMEOUT_SECONDS COMPONENT COMMAND...: poll COMMAND until
@@ -145,6 +152,25 @@ wait_for() {
     fi
     sleep 0.5
   done
+}
+
+# write_cfg FILE [COMPONENT]: write stdin to FILE only when the content
+# differs (some components watch their config file and exit when it changes);
+# when it did change and COMPONENT runs, stop it so up.sh restarts it with the
+# new configuration.
+write_cfg() {
+  local f=$1 comp=${2:-}
+  mkdir -p "$(dirname "$f")"
+  cat >"$f.new"
+  if [[ -f $f ]] && cmp -s "$f" "$f.new"; then
+    rm -f "$f.new"
+    return 0
+  fi
+  mv "$f.new" "$f"
+  if [[ -n $comp ]] && running "$comp"; then
+    log "$f changed: restarting $comp"
+    stop "$comp"
+  fi
 }
 
 kc() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }

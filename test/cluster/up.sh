@@ -97,7 +97,7 @@ chmod 0600 "$PKI"/*.key
 
 mk_kubeconfig() { # FILE USER CERTNAME
   local b64="base64 -w0"
-  cat >"$1.tmp" <<EOF
+  (umask 077; write_cfg "$1" "${4:-}") <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -115,14 +115,13 @@ contexts:
   context: {cluster: kzk, user: $2}
 current-context: $2@kzk
 EOF
-  chmod 0600 "$1.tmp"
-  mv "$1.tmp" "$1"
+  chmod 0600 "$1"
 }
 mk_kubeconfig "$KUBECONFIG_ADMIN" kubernetes-admin admin
-mk_kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager controller-manager
-mk_kubeconfig "$STATE/scheduler.kubeconfig" system:kube-scheduler scheduler
-mk_kubeconfig "$STATE/kubelet.kubeconfig" "system:node:$NODE_NAME" kubelet
-mk_kubeconfig "$STATE/kube-proxy.kubeconfig" system:kube-proxy kube-proxy
+mk_kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager controller-manager kube-controller-manager
+mk_kubeconfig "$STATE/scheduler.kubeconfig" system:kube-scheduler scheduler kube-scheduler
+mk_kubeconfig "$STATE/kubelet.kubeconfig" "system:node:$NODE_NAME" kubelet kubelet
+mk_kubeconfig "$STATE/kube-proxy.kubeconfig" system:kube-proxy kube-proxy kube-proxy
 
 # -------------------------------------------------------------------- etcd
 step "etcd"
@@ -183,7 +182,7 @@ start kube-scheduler kube-scheduler \
 # --------------------------------------------------------------- containerd
 step "containerd (+runc, CNI bridge)"
 mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/cni/ipam"
-cat >"$STATE/cni/net.d/10-kzk.conflist" <<EOF
+write_cfg "$STATE/cni/net.d/10-kzk.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "kzk",
@@ -205,7 +204,7 @@ cat >"$STATE/cni/net.d/10-kzk.conflist" <<EOF
   ]
 }
 EOF
-cat >"$STATE/containerd/config.toml" <<EOF
+write_cfg "$STATE/containerd/config.toml" containerd <<EOF
 version = 2
 root = "$STATE/containerd/root"
 state = "$STATE/containerd/state"
@@ -262,8 +261,8 @@ done
 # ------------------------------------------------------------------ kubelet
 step "kubelet"
 mkdir -p "$STATE/kubelet" "$STATE/pod-logs"
-echo "nameserver $DNS_IP" >"$STATE/resolv.conf"
-cat >"$STATE/kubelet-config.yaml" <<EOF
+echo "nameserver $DNS_IP" | write_cfg "$STATE/resolv.conf" kubelet
+write_cfg "$STATE/kubelet-config.yaml" kubelet <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $HOST_IP
@@ -304,7 +303,7 @@ wait_for "node $NODE_NAME to register" 120 kubelet node_registered
 
 # --------------------------------------------------------------- kube-proxy
 step "kube-proxy (iptables mode)"
-cat >"$STATE/kube-proxy-config.yaml" <<EOF
+write_cfg "$STATE/kube-proxy-config.yaml" kube-proxy <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $STATE/kube-proxy.kubeconfig}
@@ -325,7 +324,7 @@ wait_for "kube-proxy healthz" 60 kube-proxy proxy_healthy
 
 # ------------------------------------------------------------------ CoreDNS
 step "CoreDNS on $DNS_IP:53"
-cat >"$STATE/Corefile" <<EOF
+write_cfg "$STATE/Corefile" coredns <<EOF
 $CLUSTER_DOMAIN:53 in-addr.arpa:53 ip6.arpa:53 {
     bind $DNS_IP
     errors
@@ -370,14 +369,14 @@ provisioner: rancher.io/local-path
 volumeBindingMode: WaitForFirstConsumer
 reclaimPolicy: Delete
 EOF
-cat >"$STATE/local-path-config.json" <<EOF
+write_cfg "$STATE/local-path-config.json" local-path-provisioner <<EOF
 {
   "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$STATE/local-path"]}],
   "setupCommand": "/kzk/setup",
   "teardownCommand": "/kzk/teardown"
 }
 EOF
-cat >"$STATE/local-path-helper-pod.yaml" <<EOF
+write_cfg "$STATE/local-path-helper-pod.yaml" local-path-provisioner <<EOF
 apiVersion: v1
 kind: Pod
 metadata: {name: helper-pod}
