@@ -192,9 +192,13 @@ export class KubeClient implements Kube {
       socket.on('error', () => socket.destroy());
       // The pod side reports failures (connection refused in the pod, pod gone) on the error channel.
       const errors = new Writable({
-        write(chunk, _enc, cb) {
-          log?.(`portforward ${namespace}/${pod}:${port}: ${chunk.toString().trim()}`);
-          socket.destroy();
+        write(chunk: Buffer, _enc, cb) {
+          // the channel's first frame carries only the port number (client-node strips it): not an error
+          const text = chunk.toString().trim();
+          if (text) {
+            log?.(`portforward ${namespace}/${pod}:${port}: ${text}`);
+            socket.destroy();
+          }
           cb();
         },
       });

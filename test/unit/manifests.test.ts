@@ -83,6 +83,7 @@ describe('manifests', () => {
     assert.equal(pod.securityContext.runAsUser, 1000);
     assert.equal(pod.securityContext.fsGroup, 1000);
     assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+    assert.equal(pod.volumes.find((v: any) => v.name === 'scripts').configMap.defaultMode, 0o555);
     assert.equal(pod.shareProcessNamespace, true, 'the JVM must not be PID 1 (SIGKILL to PID 1 is ignored)');
     const c = pod.containers[0];
     assert.equal(c.securityContext.allowPrivilegeEscalation, false);

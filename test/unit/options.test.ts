@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {UsageError} from '../../src/errors.js';
 import {validateEnsembleOptions, validateName} from '../../src/manifests/options.js';
 import {parseHeapMb, parseQuantity} from '../../src/util/quantity.js';
-import {parseDuration} from '../../src/util/duration.js';
+import {formatDuration, parseDuration} from '../../src/util/duration.js';
 
 const base = {name: 'zk', namespace: 'default'};
 
@@ -77,6 +77,9 @@ describe('option validation', () => {
     assert.equal(parseDuration('0'), 0);
     assert.equal(parseDuration('10'), 10_000);
     assert.throws(() => parseDuration('5 minutes'), UsageError);
+    assert.equal(formatDuration(179_900), '3m');
+    assert.equal(formatDuration(90_400), '1m30s');
+    assert.equal(formatDuration(1234), '1.23s');
     assert.throws(() => parseDuration(''), UsageError);
   });
 });
