@@ -116,7 +116,7 @@ export function planScale(name: string, current: Shape & {strays?: readonly numb
 
   if (desired.voters !== v && o > 0) {
     notes.push(
-      `the voter count changes while ${o} observer${o === 1 ? '' : 's'} exist: observers sit at the ordinals after the voters, so they are removed first, the voters changed, then ${desired.observers} observer${desired.observers === 1 ? '' : 's'} added back (reads are served by the voters alone meanwhile)`,
+      `the voter count changes while ${o} observer${o === 1 ? '' : 's'} exist: observers sit at the ordinals after the voters, so the observers are removed first, the voters changed, then ${desired.observers} observer${desired.observers === 1 ? '' : 's'} added back at the new ordinals (reads are served by the voters alone meanwhile)`,
     );
     while (o > 0) {
       o--;
@@ -218,8 +218,8 @@ export interface ScaleDeps {
   progress: Progress;
   /** rt.confirm: asks on a TTY, --yes answers, refuses without either */
   confirm(question: string): Promise<boolean>;
-  /** Shows the plan before anything changes (the command prints it on stderr). */
-  announce?(plan: ScalePlan, warnings: readonly string[]): void;
+  /** Shows the plan (and the warnings) before anything changes; the command prints it on stderr. Without it, warnings go to progress. */
+  announce?(planned: ScaleResult): void;
   signal?: AbortSignal;
   /** status polling interval while waiting (default 1000 ms) */
   pollMs?: number;
@@ -476,8 +476,8 @@ export async function scaleEnsemble(req: ScaleRequest, deps: ScaleDeps): Promise
   }
   if (req.dryRun) return finish();
 
-  for (const w of warnings) progress.warn(w);
-  deps.announce?.(plan, warnings);
+  if (deps.announce) deps.announce(result);
+  else for (const w of warnings) progress.warn(w);
   if (isDestructive(plan)) {
     const gone = plan.steps.filter((s) => s.action !== 'add').map((s) => s.pod);
     const vol = req.keepVolumes ? 'their volumes are kept' : 'their volumes are deleted';
@@ -500,7 +500,7 @@ export async function scaleEnsemble(req: ScaleRequest, deps: ScaleDeps): Promise
     const ctx: StepContext = {
       phase(name) {
         const now = clock.now();
-        if (phase) phases.push({phase, ms: now - phaseStart});
+        if (phase && now > phaseStart) phases.push({phase, ms: now - phaseStart}); // a phase a collaborator's own phases replaced at once is left out
         phase = name;
         phaseStart = now;
         if (name) ui.update(name);
