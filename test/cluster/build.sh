@@ -14,8 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 mkdir -p "$BIN" "$IMAGES" "$GO_DIR"
 export GOMODCACHE=$GO_DIR/mod GOCACHE=$GO_DIR/build GOTOOLCHAIN=local \
-  CGO_ENABLED=0 GOFLAGS=-mod=readonly GOPROXY=${GOPROXY:-https://proxy.golang.org,direct}
-unset GOPATH_UNUSED
+  CGO_ENABLED=0 GOFLAGS='-mod=readonly -buildvcs=false'
 
 record_time() { # NAME SECONDS
   printf '%s %s %ss\n' "$(date -Is)" "$1" "$2" >>"$CACHE_DIR/build-times.log"
@@ -91,6 +90,11 @@ build_mkimage() {
 
 # ---------------------------------------------------------------- images
 
+# Bump a recipe number when you change how that image is built below (the
+# stamps also cover the image's own files and the image writer).
+BUSYBOX_RECIPE=1
+ZK_RECIPE=1
+
 image_fresh() { # NAME STAMP
   [[ -f $IMAGES/$1.tar && -f $IMAGES/.stamp-$1 && "$(<"$IMAGES/.stamp-$1")" == "$2" ]]
 }
@@ -126,7 +130,7 @@ build_pause() {
 build_busybox() {
   local stamp
   stamp=$(stamp_of "$(dpkg-query -W -f '${Version}' busybox-static)" "$BUSYBOX_IMAGE" \
-    "$CLUSTER_DIR/build.sh" "$BIN/.stamp-mkimage")
+    "recipe $BUSYBOX_RECIPE" "$BIN/.stamp-mkimage")
   image_fresh busybox "$stamp" && { log "busybox image: cached"; return 0; }
   local t0=$SECONDS w r
   w=$(mktemp -d "$CACHE_DIR/.busybox.XXXX")
@@ -151,12 +155,27 @@ build_busybox() {
   record_time busybox-image $((SECONDS - t0))
 }
 
+# debian_mirror: the Debian archive apt on this machine uses for bookworm
+# (KZK_DEBIAN_MIRROR overrides), for debootstrap.
+debian_mirror() {
+  if [[ -n ${KZK_DEBIAN_MIRROR:-} ]]; then echo "$KZK_DEBIAN_MIRROR"; return 0; fi
+  local m
+  # deb822 .sources stanzas: the URIs of a stanza whose Suites include bookworm.
+  m=$(awk '/^[[:space:]]*$/ {u=""; s=""} /^URIs:/ {u=$2} /^Suites:/ {s=$0}
+           u != "" && s ~ /[[:space:]]bookworm([[:space:]]|$)/ {print u; exit}' \
+        /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  # one-line format: deb URI bookworm main
+  [[ -n $m ]] || m=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null)
+  [[ -n $m ]] && echo "$m"
+}
+
 build_zookeeper() {
   local stamp
-  stamp=$(stamp_of "$CLUSTER_DIR/build.sh" "$CLUSTER_DIR/image/zookeeper/"* "$ZK_IMAGE" "$BIN/.stamp-mkimage")
+  stamp=$(stamp_of "$CLUSTER_DIR/image/zookeeper/"* "$ZK_IMAGE" "recipe $ZK_RECIPE" "$BIN/.stamp-mkimage")
   image_fresh zookeeper "$stamp" && { log "zookeeper image: cached"; return 0; }
   local t0=$SECONDS w r mirror
-  mirror=${KZK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+  mirror=$(debian_mirror) || die "no Debian bookworm mirror found in /etc/apt/sources.list* (set KZK_DEBIAN_MIRROR)"
   w=$(mktemp -d "$CACHE_DIR/.zookeeper.XXXX")
   r=$w/root
   log "zookeeper image: debootstrap bookworm (minbase) from $mirror (log: $CACHE_DIR/build-zookeeper-image.log)"
