@@ -317,6 +317,25 @@ describe('scale: the op\'s guards (fake members and status, no ZooKeeper)', () =
     assert.match(seen[0]!, /warning: 4 voters tolerate/);
   });
 
+  it('the outcome of a real run: one row per step, members, leader and health', () => {
+    const r: any = {
+      name: 'zk', namespace: 'ns', dryRun: false, changed: true, keepVolumes: false, waited: true, health: 'healthy', leader: 'zk-0', warnings: [], durationMs: 61_000,
+      from: {voters: 5, observers: 0, configVersion: '100000003', members: []},
+      to: {voters: 3, observers: 1, configVersion: '10000000a', members: [{id: 1, pod: 'zk-0', role: 'participant'}, {id: 2, pod: 'zk-1', role: 'participant'}, {id: 3, pod: 'zk-2', role: 'participant'}, {id: 4, pod: 'zk-3', role: 'observer'}]},
+      plan: {from: {voters: 5, observers: 0}, to: {voters: 3, observers: 1}, steps: [], notes: []},
+      steps: [
+        {action: 'remove', ordinal: 4, id: 5, pod: 'zk-4', role: 'participant', after: {voters: 4, observers: 0}, durationMs: 1500, phases: [], configVersion: '100000007', volume: 'deleted', confirmedByReadBack: true},
+        {action: 'add', ordinal: 3, id: 4, pod: 'zk-3', role: 'observer', after: {voters: 3, observers: 1}, durationMs: 30_000, phases: [], configVersion: '10000000a', volume: 'fresh'},
+      ],
+    };
+    const text = renderScale(r, noPaint);
+    assert.match(text, /^✓ ensemble "zk" in namespace "ns": 5 voters → 3 voters \+ 1 observer in 1m1s \(config 0x100000003 → 0x10000000a\)$/m);
+    assert.match(text, /^ {2}remove\s+zk-4\s+server\.5\s+participant\s+1\.50s\s+0x100000007\s+deleted\s+reply lost, confirmed by read-back$/m);
+    assert.match(text, /^ {2}add\s+zk-3\s+server\.4\s+observer\s+30\.0s\s+0x10000000a\s+fresh$/m);
+    assert.match(text, /^members: zk-0, zk-1, zk-2, zk-3 \(observer\)$/m);
+    assert.match(text, /^leader zk-0, healthy$/m);
+  });
+
   it('a membership changed by hand is refused with a hint', async () => {
     const r = report(3, 0, {});
     r.config!.members[2]!.id = 7;
