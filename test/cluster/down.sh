@@ -16,14 +16,17 @@ step() { log "==> $*"; }
 
 # ---------------------------------------------------------------- processes
 step "stopping cluster components"
-for c in local-path-provisioner coredns kube-proxy kubelet kube-scheduler kube-controller-manager; do
-  stop "$c"
-done
+stop_all local-path-provisioner coredns kube-proxy kubelet kube-scheduler kube-controller-manager
 
 if running containerd; then
   step "removing pod sandboxes through containerd"
   if [[ -x $BIN/crictl ]]; then
-    timeout 180 crictl --runtime-endpoint "unix://$CONTAINERD_SOCK" --timeout 60s rmp --all --force >&2 ||
+    CRICTL=(crictl --config "$STATE/crictl.yaml" --runtime-endpoint "unix://$CONTAINERD_SOCK" --timeout 60s)
+    # Kill containers at once (a pod's PID 1 may ignore SIGTERM), then remove
+    # the sandboxes: CNI DEL releases their IPs, veths and port mappings.
+    mapfile -t ctrs < <("${CRICTL[@]}" ps -q 2>/dev/null)
+    ((${#ctrs[@]})) && timeout 120 "${CRICTL[@]}" stop --timeout 0 "${ctrs[@]}" >/dev/null 2>&1
+    timeout 180 "${CRICTL[@]}" rmp --all --force >&2 ||
       log "crictl rmp reported errors (continuing)"
   fi
   # Anything the CRI did not own (e.g. ctr-started tasks).
@@ -45,8 +48,7 @@ for f in "$STATE"/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid; d
   fi
 done
 stop containerd
-stop kube-apiserver
-stop etcd
+stop_all kube-apiserver etcd
 
 # ------------------------------------------------------------------ mounts
 step "unmounting under $STATE"

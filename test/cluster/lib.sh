@@ -137,6 +137,32 @@ stop() {
   rm -f "$PIDS/$name.pid" "$PIDS/$name.exe" "$PIDS/$name.args"
 }
 
+# stop_all NAME...: like stop, for several components at once (TERM to all,
+# then wait up to 20s for all, KILL what is left).
+stop_all() {
+  local name pid i alive pids=()
+  for name in "$@"; do
+    if pid=$(pid_of "$name"); then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  for ((i = 0; i < 100; i++)); do
+    alive=0
+    for pid in "${pids[@]}"; do [[ -d /proc/$pid ]] && alive=1; done
+    ((alive)) || break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do
+    if [[ -d /proc/$pid ]]; then
+      log "pid $pid did not exit after 20s, sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for name in "$@"; do rm -f "$PIDS/$name.pid" "$PIDS/$name.exe" "$PIDS/$name.args"; done
+}
+
 # wait_for DESCRIPTION TIMEOUT_SECONDS COMPONENT COMMAND...: poll COMMAND until
 # it succeeds; fail with COMPONENT's log tail on timeout or if it died.
 wait_for() {

@@ -240,6 +240,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     path = "$STATE/containerd/opt"
 EOF
 start containerd containerd --config "$STATE/containerd/config.toml"
+printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 30\n' "$CONTAINERD_SOCK" "$CONTAINERD_SOCK" |
+  write_cfg "$STATE/crictl.yaml"
 CTR=(ctr --address "$CONTAINERD_SOCK" -n k8s.io)
 wait_for "containerd socket" 60 containerd "${CTR[@]}" version
 
@@ -410,6 +412,8 @@ export KZK_CLUSTER_LOGS=$LOGS
 export KZK_CLUSTER_STATE=$STATE
 export KZK_BUSYBOX_IMAGE=$BUSYBOX_IMAGE
 export KZK_STORAGE_CLASS=local-path
+export CONTAINER_RUNTIME_ENDPOINT=unix://$CONTAINERD_SOCK
+export CRI_CONFIG_FILE=$STATE/crictl.yaml
 EOF
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 echo "$((SECONDS - T_START))" >"$STATE/last-up-seconds"
