@@ -48,7 +48,8 @@ for f in "$STATE"/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid; d
   fi
 done
 stop containerd
-stop_all kube-apiserver etcd
+stop kube-apiserver # before etcd: it waits for etcd while shutting down
+stop etcd
 
 # ------------------------------------------------------------------ mounts
 step "unmounting under $STATE"
