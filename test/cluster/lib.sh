@@ -168,7 +168,11 @@ stop_all() {
 wait_for() {
   local desc=$1 timeout=$2 comp=$3; shift 3
   local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
+  while :; do
+    if [[ -n $comp && $comp != - ]] && ! running "$comp"; then
+      die "$comp exited while waiting for $desc" "$comp"
+    fi
+    "$@" >/dev/null 2>&1 && break
     if [[ -n $comp && $comp != - ]] && ! running "$comp"; then
       die "$comp exited while waiting for $desc" "$comp"
     fi

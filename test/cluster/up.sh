@@ -134,7 +134,7 @@ start etcd etcd --name kzk --data-dir "$STATE/etcd" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-cluster "kzk=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
   --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level=warn
-etcd_healthy() { curl -fsS "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep -q '"health":"true"'; }
+etcd_healthy() { curl -fsS -m 3 "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep -q '"health":"true"'; }
 wait_for "etcd health" 60 etcd etcd_healthy
 
 # ---------------------------------------------------------- control plane
@@ -151,7 +151,7 @@ start kube-apiserver kube-apiserver \
   --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
   --allow-privileged=true --enable-priority-and-fairness=false --profiling=false \
   --endpoint-reconciler-type=lease --v=1
-apiserver_ready() { kc get --raw /readyz; }
+apiserver_ready() { kc --request-timeout=5s get --raw /readyz; }
 wait_for "kube-apiserver /readyz" 120 kube-apiserver apiserver_ready
 
 step "kube-controller-manager and kube-scheduler"
@@ -300,7 +300,7 @@ serverTLSBootstrap: false
 EOF
 start kubelet kubelet --config="$STATE/kubelet-config.yaml" --kubeconfig="$STATE/kubelet.kubeconfig" \
   --hostname-override="$NODE_NAME" --node-ip="$HOST_IP" --root-dir="$STATE/kubelet" --v=1
-node_registered() { kc get node "$NODE_NAME"; }
+node_registered() { kc --request-timeout=5s get node "$NODE_NAME"; }
 wait_for "node $NODE_NAME to register" 120 kubelet node_registered
 
 # --------------------------------------------------------------- kube-proxy
@@ -321,7 +321,7 @@ conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeou
 iptables: {localhostNodePorts: false, masqueradeAll: false, syncPeriod: 30s, minSyncPeriod: 1s}
 EOF
 start kube-proxy kube-proxy --config="$STATE/kube-proxy-config.yaml" --v=1
-proxy_healthy() { curl -fsS http://127.0.0.1:10256/healthz; }
+proxy_healthy() { curl -fsS -m 3 http://127.0.0.1:10256/healthz; }
 wait_for "kube-proxy healthz" 60 kube-proxy proxy_healthy
 
 # ------------------------------------------------------------------ CoreDNS
@@ -347,7 +347,7 @@ $CLUSTER_DOMAIN:53 in-addr.arpa:53 ip6.arpa:53 {
 }
 EOF
 start coredns coredns -conf "$STATE/Corefile"
-dns_ready() { curl -fsS http://127.0.0.1:18181/ready; }
+dns_ready() { curl -fsS -m 3 http://127.0.0.1:18181/ready; }
 wait_for "CoreDNS ready" 60 coredns dns_ready
 
 # ------------------------------------------------------------------ storage
@@ -396,9 +396,9 @@ start local-path-provisioner local-path-provisioner --debug start \
 
 # -------------------------------------------------------------------- ready
 step "waiting for node $NODE_NAME Ready"
-node_ready() { [[ $(kc get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
+node_ready() { [[ $(kc --request-timeout=5s get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
 wait_for "node $NODE_NAME Ready" 180 kubelet node_ready
-default_sa() { kc -n default get serviceaccount default; }
+default_sa() { kc --request-timeout=5s -n default get serviceaccount default; }
 wait_for "default ServiceAccount" 60 kube-controller-manager default_sa
 sleep 1
 running local-path-provisioner || die "local-path-provisioner exited" local-path-provisioner
