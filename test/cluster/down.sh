@@ -11,6 +11,12 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $EUID -eq 0 ]] || die "down.sh must run as root"
+cluster_lock
+users=$(cluster_users | tr '\n' ' ')
+if [[ -n $users && ${KZK_FORCE_DOWN:-} != 1 ]]; then
+  log "the cluster is in use by e2e process(es) $users(registered in $STATE/users): not stopping it; KZK_FORCE_DOWN=1 stops it anyway"
+  exit 3
+fi
 T0=$SECONDS
 step() { log "==> $*"; }
 

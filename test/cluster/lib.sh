@@ -59,6 +59,34 @@ KZK_FOREIGN_DIRS="/var/log/containers /var/log/pods /var/lib/cni /run/containerd
 
 export PATH="$BIN:/usr/local/go/bin:/usr/sbin:/sbin:$PATH"
 
+# cluster_lock: serialise up.sh/down.sh runs on this machine (one cluster per
+# machine). The lock file lives in /run/lock (tmpfs, gone at reboot).
+cluster_lock() {
+  local f=/run/lock/kzk-cluster.lock
+  [[ -d /run/lock ]] || f=/tmp/kzk-cluster.lock
+  exec 9>"$f"
+  if ! flock -n 9; then
+    log "waiting for another up.sh/down.sh (lock $f)"
+    flock -w 3600 9 || die "could not get $f within an hour"
+  fi
+}
+
+# cluster_users: PIDs of live e2e processes registered in $STATE/users
+# (test/e2e/lib/cluster.ts), other than $KZK_CLUSTER_USER_PID. Stale entries
+# are removed.
+cluster_users() {
+  local f p
+  for f in "$STATE"/users/*; do
+    [[ -f $f ]] || continue
+    p=${f##*/}
+    if [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q node; then
+      [[ $p == "${KZK_CLUSTER_USER_PID:-}" ]] || echo "$p"
+    else
+      rm -f "$f"
+    fi
+  done
+}
+
 log() { printf '[kzk-cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # tail_log COMPONENT [LINES]: print the end of a component's log on stderr.
@@ -111,7 +139,7 @@ start() {
   exe=$(readlink -f "$(command -v "$prog")") || die "$prog not found" "$name"
   mkdir -p "$LOGS" "$PIDS"
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$LOGS/$name.log"
-  setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
   echo $! >"$PIDS/$name.pid"
   echo "$exe" >"$PIDS/$name.exe"
   printf '%s' "$args" >"$PIDS/$name.args"

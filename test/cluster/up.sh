@@ -14,6 +14,7 @@ T_START=$SECONDS
 step() { log "==> $*"; }
 
 [[ $EUID -eq 0 ]] || die "up.sh must run as root (it starts kubelet, containerd and sets up networking)"
+cluster_lock
 mkdir -p "$STATE" "$LOGS" "$PIDS" "$PKI"
 chmod 0700 "$STATE"
 

@@ -5,8 +5,10 @@
  * - clusterEnv(): the cluster's environment, read from $KZK_CLUSTER_STATE/env
  *   (KUBECONFIG, PATH with the built kubectl first, KZK_ZK_IMAGE, ...).
  * - useCluster(): registers root mocha hooks: bring the cluster up with up.sh
- *   when it is not running (remembering that this process did), and run
- *   down.sh at the very end only in that case (KZK_KEEP_CLUSTER=1 keeps it).
+ *   when it is not running (remembering that this process did), register this
+ *   process in $STATE/users (down.sh refuses while other users are alive),
+ *   and run down.sh at the very end only if this process started the cluster
+ *   (KZK_KEEP_CLUSTER=1 keeps it).
  * - kubectl(args, opts): runs the built kubectl with the cluster's KUBECONFIG.
  * - withNamespace(fn) / createNamespace(): a unique namespace per test.
  * - waitFor(), waitForPod(), portForward(), dumpDiagnostics().
@@ -15,7 +17,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -75,9 +77,27 @@ export function clusterProcessEnv(): NodeJS.ProcessEnv {
 function runScript(name: string): number {
   const r = spawnSync('bash', [join(CLUSTER_SCRIPTS, name)], {
     stdio: ['ignore', process.stderr, process.stderr],
-    env: process.env,
+    // down.sh refuses while other registered e2e processes use the cluster;
+    // this process's own registration does not count.
+    env: { ...process.env, KZK_CLUSTER_USER_PID: String(process.pid) },
   });
   return r.status ?? 1;
+}
+
+const userFile = () => join(stateDir(), 'users', String(process.pid));
+
+/**
+ * Registers this process as a user of the cluster ($STATE/users/<pid>), so a
+ * concurrent `down.sh` (another test run, a developer) refuses to stop it.
+ */
+export function registerClusterUser(): void {
+  mkdirSync(join(stateDir(), 'users'), { recursive: true });
+  writeFileSync(userFile(), `${process.argv.join(' ')}\n`);
+  process.once('exit', unregisterClusterUser);
+}
+
+export function unregisterClusterUser(): void {
+  rmSync(userFile(), { force: true });
 }
 
 /** True when status.sh reports every component running and the node Ready. */
@@ -106,12 +126,13 @@ export function ensureCluster(): boolean {
 export function stopClusterIfStarted(): void {
   if (!startedByUs) return;
   startedByUs = false;
+  unregisterClusterUser();
   if (process.env['KZK_KEEP_CLUSTER'] === '1') {
     process.stderr.write('[e2e] KZK_KEEP_CLUSTER=1: leaving the cluster running\n');
     return;
   }
   process.stderr.write('[e2e] stopping the cluster this run started (test/cluster/down.sh)\n');
-  runScript('down.sh');
+  if (runScript('down.sh') === 3) process.stderr.write('[e2e] other e2e processes still use the cluster: left running\n');
 }
 
 let hooksRegistered = false;
@@ -123,9 +144,11 @@ export function useCluster(): void {
   before(function () {
     this.timeout(0); // a cold up.sh builds Kubernetes
     ensureCluster();
+    registerClusterUser();
   });
   after(function () {
     this.timeout(300_000);
+    unregisterClusterUser();
     stopClusterIfStarted();
   });
 }
