@@ -85,3 +85,62 @@ export async function labelled(ns: string, name: string): Promise<string[]> {
 }
 
 export {kubectl, kubectlJson, waitFor};
+
+/**
+ * A ZooKeeper session held open from the test process through port-forwards
+ * (the plugin's own kube client and forwarders), with a writer creating one
+ * znode every `intervalMs`: proves that a change keeps sessions and loses no
+ * acknowledged write.
+ */
+export async function holdSession(ns: string, name: string, pods: string[], intervalMs = 100) {
+  const [{resolveKubeConfig}, {KubeClient}, {MemberForwarders}, {connectZk}] = await Promise.all([
+    import('../../../src/kube/config.js'),
+    import('../../../src/kube/client.js'),
+    import('../../../src/ops/members.js'),
+    import('../../../src/zk/client.js'),
+  ]);
+  const kube = new KubeClient(resolveKubeConfig({namespace: ns}, {...process.env, KUBECONFIG: clusterEnv().KUBECONFIG}));
+  const forwarders = new MemberForwarders(kube);
+  const endpoints = await Promise.all(pods.map((p) => forwarders.endpoint(ns, p)));
+  const client = await connectZk({endpoints, sessionTimeoutMs: 30_000, operationTimeoutMs: 10_000, spinDelayMs: 100});
+  const sessionId = client.sessionId;
+  const states: string[] = [];
+  client.onState((s) => states.push(s));
+  const dir = `/e2e-writer-${Date.now()}`;
+  await client.create(dir, '', {parents: true});
+  const acked: string[] = [];
+  let failed = 0;
+  let lastAck = Date.now();
+  let longestGapMs = 0;
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const path = `${dir}/w-${String(i).padStart(8, '0')}`;
+      try {
+        await client.create(path, String(i));
+        const now = Date.now();
+        longestGapMs = Math.max(longestGapMs, now - lastAck);
+        lastAck = now;
+        acked.push(path);
+      } catch {
+        failed++;
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    /** Stops the writer and checks every acknowledged write is there, on the same session. */
+    async finish() {
+      running = false;
+      await loop;
+      const present = new Set((await client.ls(dir)).map((c) => `${dir}/${c}`));
+      const lost = acked.filter((p) => !present.has(p));
+      const result = {sessionKept: client.sessionId === sessionId && !states.includes('expired'), states, acked: acked.length, failed, lost, longestGapMs};
+      await client.deleteRecursive(dir).catch(() => undefined);
+      await client.close();
+      await forwarders.close();
+      await kube.close();
+      return result;
+    },
+  };
+}
