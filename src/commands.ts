@@ -1,9 +1,11 @@
 import Create from './commands/create.js';
 import FailoverTest from './commands/failover-test.js';
 import List from './commands/list.js';
+import Restart from './commands/restart.js';
 import Scale from './commands/scale.js';
 import Status from './commands/status.js';
 import Teardown from './commands/teardown.js';
+import Upgrade from './commands/upgrade.js';
 import ZnodeCreate from './commands/znode/create.js';
 import ZnodeDelete from './commands/znode/delete.js';
 import ZnodeGet from './commands/znode/get.js';
@@ -16,9 +18,11 @@ export const COMMANDS = {
   create: Create,
   'failover-test': FailoverTest,
   list: List,
+  restart: Restart,
   scale: Scale,
   status: Status,
   teardown: Teardown,
+  upgrade: Upgrade,
   'znode:create': ZnodeCreate,
   'znode:delete': ZnodeDelete,
   'znode:get': ZnodeGet,

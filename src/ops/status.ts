@@ -36,6 +36,8 @@ export interface MemberReport {
   restarts: number;
   ageMs?: number;
   image?: string;
+  /** the StatefulSet revision the pod was made from (its controller-revision-hash label) */
+  revision?: string;
   packetsReceived?: number;
   packetsSent?: number;
   znodeCount?: number;
@@ -66,6 +68,8 @@ export interface StatusReport {
   sync?: {followers: number; observers?: number; pendingSyncs?: number};
   config?: {version?: string; members: {id: number; host: string; role: string}[]};
   pdb?: {disruptionsAllowed: number};
+  /** the StatefulSet's template revision (status.updateRevision) and how many member pods run it */
+  rollout?: {updateRevision?: string; updated: number; pods: number};
   members: MemberReport[];
   health: Health;
   warnings: string[];
@@ -75,8 +79,11 @@ export interface StatusReport {
 
 interface StatefulSetLike extends KubeObject {
   spec?: {replicas?: number; template?: {spec?: {containers?: {name: string; image?: string}[]}}};
-  status?: {readyReplicas?: number};
+  status?: {readyReplicas?: number; updateRevision?: string};
 }
+
+/** The label the StatefulSet controller puts on each pod: the revision of the template it was made from. */
+export const REVISION_LABEL = 'controller-revision-hash';
 
 export interface StatusDeps {
   kube: Kube;
@@ -180,6 +187,7 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     sync: mntr ? {followers: mntr.syncedFollowers ?? 0, observers: mntr.syncedObservers, pendingSyncs: mntr.pendingSyncs} : undefined,
     config: membership ? {version: membership.version, members: membership.servers.map((s) => ({id: s.id, host: s.host, role: s.role}))} : undefined,
     pdb: pdb ? {disruptionsAllowed: pdb.status?.disruptionsAllowed ?? 0} : undefined,
+    rollout: rolloutOf(sts.status?.updateRevision, pods),
     members,
     health: 'healthy',
     warnings: [],
@@ -188,6 +196,12 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
   report.warnings = warningsFor(report);
   report.health = healthOf(report);
   return report;
+}
+
+function rolloutOf(updateRevision: string | undefined, pods: PodLike[]): StatusReport['rollout'] {
+  const revisions = pods.map((p) => p.metadata.labels?.[REVISION_LABEL]);
+  if (!updateRevision && revisions.every((r) => r === undefined)) return undefined;
+  return {updateRevision, updated: updateRevision ? revisions.filter((r) => r === updateRevision).length : 0, pods: pods.length};
 }
 
 function memberRow(pod: PodLike, probe: Probe, now: number): MemberReport {
@@ -214,6 +228,7 @@ function memberRow(pod: PodLike, probe: Probe, now: number): MemberReport {
     restarts: restarts(pod),
     ageMs: created ? now - created.getTime() : undefined,
     image: pod.spec?.containers?.find((c) => c.name === 'zookeeper')?.image,
+    revision: pod.metadata.labels?.[REVISION_LABEL],
     packetsReceived: m?.packetsReceived,
     packetsSent: m?.packetsSent,
     znodeCount: m?.znodeCount,
@@ -244,6 +259,7 @@ export function warningsFor(r: StatusReport): string[] {
   if (versions.size > 1) w.push(`mixed ZooKeeper versions: ${[...versions].join(', ')}`);
   const images = new Set(r.members.map((m) => m.image).filter(Boolean));
   if (images.size > 1) w.push(`mixed images: ${[...images].join(', ')}`);
+  w.push(...revisionWarnings(r));
   const leader = r.members.find((m) => m.role === 'leader');
   if (leader?.epoch !== undefined) {
     for (const m of r.members) {
@@ -254,6 +270,18 @@ export function warningsFor(r: StatusReport): string[] {
     }
   }
   return w;
+}
+
+/** Members on different StatefulSet revisions, or none on the template's: a restart/upgrade is incomplete or pending. */
+export function revisionWarnings(r: StatusReport): string[] {
+  const byRevision = new Map<string, string[]>();
+  for (const m of r.members) if (m.revision) byRevision.set(m.revision, [...(byRevision.get(m.revision) ?? []), m.pod]);
+  if (byRevision.size === 0) return [];
+  const update = r.rollout?.updateRevision;
+  const groups = [...byRevision.entries()].map(([rev, pods]) => `${pods.join(', ')} on ${rev}${rev === update ? ' (the template\'s)' : ''}`).join('; ');
+  if (byRevision.size > 1) return [`mixed revisions: ${groups}: a restart or upgrade is incomplete (kubectl zk restart ${r.name} -n ${r.namespace} resumes it)`];
+  if (update && !byRevision.has(update)) return [`no member runs the StatefulSet's template (revision ${update}; members on ${[...byRevision.keys()][0]}): kubectl zk restart ${r.name} -n ${r.namespace} rolls it out one member at a time`];
+  return [];
 }
 
 export function healthOf(r: StatusReport): Health {

@@ -12,6 +12,13 @@ function roleText(m: MemberReport, p: Paint): string {
   return m.configRole === 'observer' && m.role !== 'observer' ? `${role} (observer in config)` : role;
 }
 
+/** The pod's revision hash (without the NAME- prefix); yellow when it is not the template's. */
+function revisionText(m: MemberReport, r: StatusReport, p: Paint): string {
+  if (!m.revision) return '-';
+  const short = m.revision.startsWith(`${r.name}-`) ? m.revision.slice(r.name.length + 1) : m.revision;
+  return r.rollout?.updateRevision && m.revision !== r.rollout.updateRevision ? p.yellow(`${short} (old)`) : short;
+}
+
 const dash = (v: unknown) => (v === undefined || v === null || v === '' ? '-' : String(v));
 
 /** The human view of one ensemble: header, one row per member, warnings, partial errors. */
@@ -32,8 +39,18 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
     out.push(`  Config:      version ${dash(r.config.version)}: ${r.config.members.map((m) => `server.${m.id}${m.role === 'observer' ? ' (observer)' : ''}`).join(', ')}`);
   }
   if (r.pdb) out.push(`  Disruptions: ${r.pdb.disruptionsAllowed} allowed (PodDisruptionBudget)`);
+  if (r.rollout?.updateRevision) {
+    const all = r.rollout.updated === r.rollout.pods;
+    out.push(`  Revision:    ${r.rollout.updateRevision}, ${r.rollout.updated}/${r.rollout.pods} members on it${all ? '' : p.yellow(' (roll incomplete)')}`);
+  }
   out.push('');
-  const headers = ['POD', 'ID', 'ROLE', 'READY', 'ZXID', 'CONNS', 'OUTST', 'LAT AVG/MAX', 'NODE', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'PKTS RECV/SENT', 'ZNODES', 'DATA', 'FSYNC WARN', 'IMAGE'] : [])];
+  const revisions = r.members.some((m) => m.revision);
+  const mixedImages = new Set(r.members.map((m) => m.image).filter(Boolean)).size > 1;
+  const headers = [
+    'POD', 'ID', 'ROLE', 'READY', 'ZXID', 'CONNS', 'OUTST', 'LAT AVG/MAX', 'NODE', 'RESTARTS', 'AGE',
+    ...(revisions ? ['REVISION'] : []),
+    ...(wide ? ['IP', 'PKTS RECV/SENT', 'ZNODES', 'DATA', 'FSYNC WARN', 'IMAGE'] : mixedImages ? ['IMAGE'] : []),
+  ];
   const rows = r.members.map((m) => [
     m.pod,
     String(m.serverId),
@@ -46,9 +63,12 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
     dash(m.node),
     String(m.restarts),
     m.ageMs === undefined ? '-' : formatAge(m.ageMs),
+    ...(revisions ? [revisionText(m, r, p)] : []),
     ...(wide
       ? [dash(m.ip), m.packetsReceived === undefined ? '-' : `${m.packetsReceived}/${m.packetsSent}`, dash(m.znodeCount), m.dataSize === undefined ? '-' : `${m.dataSize}B`, dash(m.fsyncWarnings), dash(m.image)]
-      : []),
+      : mixedImages
+        ? [dash(m.image)]
+        : []),
   ]);
   out.push(table(headers, rows).trimEnd());
   if (r.warnings.length > 0) {
