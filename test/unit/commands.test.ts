@@ -1,42 +1,18 @@
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
-import {mkdtempSync, writeFileSync} from 'node:fs';
-import net from 'node:net';
-import {tmpdir} from 'node:os';
-import path from 'node:path';
 import {parseAllDocuments} from 'yaml';
+import {refusingCli, type Cli} from '../support/cli.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-/** Runs the built plugin exactly as kubectl would (bin/kubectl-zk over dist/), no TTY. `npm test` builds first. */
-const BIN = path.resolve('bin/kubectl-zk');
-const dir = mkdtempSync(path.join(tmpdir(), 'kzk-cmd-'));
-// A kubeconfig whose server refuses connections (a port that was free a moment ago):
-// commands that must not contact the cluster still work.
-const KUBECONFIG = path.join(dir, 'config');
-let closedPort = 0;
-const writeKubeconfig = () => writeFileSync(
-  KUBECONFIG,
-  `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${closedPort}\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: dev\n`,
-);
-
-function zk(args: string[], env: Record<string, string> = {}) {
-  const base: NodeJS.ProcessEnv = {...process.env, KUBECONFIG};
-  delete base.FORCE_COLOR; // supports-color treats an empty FORCE_COLOR as "force"
-  delete base.NO_COLOR;
-  const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', env: {...base, ...env}, timeout: 30_000});
-  return {code: r.status, stdout: r.stdout, stderr: r.stderr};
-}
+/** Runs the built plugin exactly as kubectl would, no TTY, against an API server that refuses connections. */
+let cli: Cli;
+const zk = (args: string[], env: Record<string, string> = {}) => cli.run(args, {env});
 
 describe('commands through oclif (the built executable)', function () {
   this.timeout(60_000);
 
   before(async () => {
-    const srv = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => srv.once('listening', r));
-    closedPort = (srv.address() as net.AddressInfo).port;
-    await new Promise((r) => srv.close(r));
-    writeKubeconfig();
+    cli = await refusingCli();
   });
 
   it('--help names the commands as `kubectl zk …`', () => {

@@ -1,37 +1,17 @@
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
-import {mkdtempSync, writeFileSync} from 'node:fs';
-import net from 'node:net';
-import {tmpdir} from 'node:os';
-import path from 'node:path';
 import {newRunId} from '../../src/commands/failover-test.js';
 
-/** `kubectl zk failover-test` through the built executable (`npm test` builds first), no TTY. */
-const BIN = path.resolve('bin/kubectl-zk');
-const dir = mkdtempSync(path.join(tmpdir(), 'kzk-failover-cmd-'));
-const KUBECONFIG = path.join(dir, 'config');
+import {refusingCli, type Cli} from '../support/cli.js';
 
-function zk(args: string[]) {
-  const env: NodeJS.ProcessEnv = {...process.env, KUBECONFIG};
-  delete env.FORCE_COLOR;
-  delete env.NO_COLOR;
-  const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', env, timeout: 30_000});
-  return {code: r.status, stdout: r.stdout, stderr: r.stderr};
-}
+/** `kubectl zk failover-test` through the built executable (`npm test` builds first), no TTY. */
+let cli: Cli;
+const zk = (args: string[]) => cli.run(args);
 
 describe('failover-test command (the built executable)', function () {
   this.timeout(60_000);
 
   before(async () => {
-    // a kubeconfig whose API server refuses connections
-    const srv = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => srv.once('listening', r));
-    const port = (srv.address() as net.AddressInfo).port;
-    await new Promise((r) => srv.close(r));
-    writeFileSync(
-      KUBECONFIG,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${port}\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: dev\n`,
-    );
+    cli = await refusingCli();
   });
 
   it('is listed, and --help documents the modes and every exit code', () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {mkdtempSync, writeFileSync} from 'node:fs';
-import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {refusingCli, type Cli} from '../support/cli.js';
 
 /**
  * `kubectl zk znode …` through the built executable (bin/kubectl-zk over
@@ -12,17 +11,9 @@ import path from 'node:path';
  * server port is closed: what is refused must be refused before any
  * connection (exit 2), what is valid gets as far as the API server (exit 1).
  */
-const BIN = path.resolve('bin/kubectl-zk');
 const dir = mkdtempSync(path.join(tmpdir(), 'kzk-znode-'));
-const KUBECONFIG = path.join(dir, 'config');
-
-function zk(args: string[], input?: Buffer | string) {
-  const env: NodeJS.ProcessEnv = {...process.env, KUBECONFIG};
-  delete env.FORCE_COLOR;
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], {env, input, timeout: 30_000});
-  return {code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), ms: performance.now() - t0};
-}
+let cli: Cli;
+const zk = (args: string[], input?: Buffer | string) => cli.run(args, {input});
 
 function oneErrorLine(r: {stdout: string; stderr: string}, what: string): string {
   assert.equal(r.stdout, '', what);
@@ -37,14 +28,8 @@ describe('znode commands through the built executable', function () {
   let port = 0;
 
   before(async () => {
-    const srv = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => srv.once('listening', r));
-    port = (srv.address() as net.AddressInfo).port;
-    await new Promise((r) => srv.close(r));
-    writeFileSync(
-      KUBECONFIG,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${port}\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: dev\n`,
-    );
+    cli = await refusingCli();
+    port = cli.port;
   });
 
   it('`znode get /x --ensemble zk` with an invalid path: exit 2 before any connection', () => {
