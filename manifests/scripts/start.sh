@@ -57,12 +57,15 @@ if [[ -f "$MEMBERSHIP_VERSION_FILE" ]]; then
   fi
 fi
 dynamic=""
+stale=""
 if [[ -f "$CONF_DIR/zoo.cfg" ]]; then
   prev="$(sed -n 's/^dynamicConfigFile=//p' "$CONF_DIR/zoo.cfg" | tail -n 1)"
+  # the version is the hex suffix ZooKeeper gives the file; our own .bootstrap copy counts as 0
+  have="${prev##*.dynamic.}"
+  [[ "$have" =~ ^[0-9a-fA-F]+$ ]] || have=0
+  # data written under a membership older than the one recorded in the ConfigMap is from an earlier life of this ordinal
+  if [[ -n "$required" ]] && ! hex_ge "$have" "$required"; then stale="$have"; fi
   if [[ -n "$prev" && -f "$prev" ]] && grep -q "^server\.$MYID=" "$prev"; then
-    # the version is the hex suffix ZooKeeper gives the file; our own .bootstrap copy counts as 0
-    have="${prev##*.dynamic.}"
-    [[ "$have" =~ ^[0-9a-fA-F]+$ ]] || have=0
     if [[ -z "$required" ]] || hex_ge "$have" "$required"; then
       dynamic="$prev"
       say "using the last committed membership $(basename "$prev")${required:+ (version $have, ConfigMap membership-version $required)}"
@@ -77,7 +80,15 @@ if [[ -z "$dynamic" ]]; then
   [[ -f "$BOOTSTRAP_DYNAMIC" ]] || die "bootstrap membership $BOOTSTRAP_DYNAMIC is missing"
   grep -q "^server\.$MYID=" "$BOOTSTRAP_DYNAMIC" || die "bootstrap membership does not list server.$MYID; add this member with 'kubectl zk scale'"
   dynamic="$CONF_DIR/zoo.cfg.dynamic.bootstrap"
-  cp "$BOOTSTRAP_DYNAMIC" "$dynamic"
+  # the ConfigMap's file is read-only (mode 0555): cp would copy that mode and fail the next time
+  rm -f "$dynamic"
+  cat "$BOOTSTRAP_DYNAMIC" > "$dynamic"
+  if [[ -n "$stale" && -d "$DATA_DIR/version-2" ]]; then
+    # rejoin as a new learner: the leader sends a snapshot. The old data is moved aside, not deleted.
+    aside="$DATA_DIR/version-2.stale-$stale-$(date +%s)"
+    mv "$DATA_DIR/version-2" "$aside"
+    say "moved the data from the earlier membership (version $stale) aside to $(basename "$aside"); this member rejoins from the leader's snapshot"
+  fi
 fi
 
 # 3. Static config: the ConfigMap's settings plus the membership file, in a writable place.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {loadAssets} from '../../src/manifests/assets.js';
@@ -20,7 +20,8 @@ function harness() {
   const cm = renderEnsemble(o, {superPassword: 'pw'}, loadAssets()).find((x) => x.kind === 'ConfigMap') as any;
   const scripts = path.join(dir, 'opt');
   mkdirSync(scripts);
-  for (const [k, v] of Object.entries(cm.data as Record<string, string>)) writeFileSync(path.join(scripts, k), v);
+  // as the ConfigMap volume mounts them: read-only (defaultMode 0555)
+  for (const [k, v] of Object.entries(cm.data as Record<string, string>)) writeFileSync(path.join(scripts, k), v, {mode: 0o555});
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
   writeFileSync(path.join(bin, 'zkServer.sh'), '#!/usr/bin/env bash\necho "ARGS $*"\necho "JVM $SERVER_JVMFLAGS"\necho "HEAP $ZK_SERVER_HEAP"\n');
@@ -169,5 +170,30 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
       assert.equal(used, 'zoo.cfg.dynamic.100000003');
       assert.match(r.stderr, /ignoring membership-version 'v12': not a hex version/);
     });
+  });
+
+  it('a volume kept from an earlier life of the ordinal rejoins: read-only bootstrap copied again, old data moved aside (not deleted)', () => {
+    const h = harness();
+    assert.equal(h.run('zk-1').status, 0);
+    const conf = path.join(h.data, 'conf');
+    // the member was removed: ZooKeeper rewrote its membership without it, at version 100000004
+    writeFileSync(path.join(conf, 'zoo.cfg.dynamic.100000004'), 'server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;2181\n');
+    writeFileSync(path.join(conf, 'zoo.cfg'), `dynamicConfigFile=${conf}/zoo.cfg.dynamic.100000004\n`);
+    mkdirSync(path.join(h.data, 'version-2'));
+    writeFileSync(path.join(h.data, 'version-2', 'log.100000001'), 'old txns');
+    // later kubectl zk scale re-adds it: the ConfigMap lists it again, recorded at membership-version 200000009
+    chmodSync(path.join(h.scripts, 'membership-version'), 0o644);
+    writeFileSync(path.join(h.scripts, 'membership-version'), '200000009\n');
+    const r = h.run('zk-1');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /moved the data from the earlier membership \(version 100000004\) aside to version-2\.stale-100000004-\d+/);
+    const kept = readdirSync(h.data).find((f) => f.startsWith('version-2.stale-100000004-'))!;
+    assert.equal(readFileSync(path.join(h.data, kept, 'log.100000001'), 'utf8'), 'old txns');
+    assert.ok(!existsSync(path.join(h.data, 'version-2')));
+    assert.match(readFileSync(path.join(conf, 'zoo.cfg'), 'utf8'), /^dynamicConfigFile=.*zoo\.cfg\.dynamic\.bootstrap$/m);
+    // and a restart that again falls back to the bootstrap copy (read-only source) still works
+    writeFileSync(path.join(conf, 'zoo.cfg'), `dynamicConfigFile=${conf}/zoo.cfg.dynamic.100000004\n`);
+    const again = h.run('zk-1');
+    assert.equal(again.status, 0, again.stderr);
   });
 });
