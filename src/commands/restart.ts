@@ -22,7 +22,7 @@ Exit codes: 0 done (or nothing to do); 3 refused (not healthy, a member missing)
 /** Runs one roll with the Kubernetes collaborators; shared by restart and upgrade. */
 export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, pollMs: number): Promise<RollResult> {
   const kube = await rt.kube();
-  const [{rollEnsemble}, {gatherStatus}, {MemberForwarders}] = await Promise.all([import('../ops/roll.js'), import('../ops/status.js'), import('../ops/members.js')]);
+  const [{rollEnsemble, srvrMode}, {gatherStatus}, {MemberForwarders}] = await Promise.all([import('../ops/roll.js'), import('../ops/status.js'), import('../ops/members.js')]);
   const forwarders = new MemberForwarders(kube);
   const namespace = kube.namespace;
   const endpoint = (ns: string, pod: string) => forwarders.endpoint(ns, pod);
@@ -40,6 +40,11 @@ export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, 
         announce: machine ? undefined : (planned) => rt.streams.stderr.write(renderRollPlan(planned, rt.errPaint)),
         signal: rt.signal,
         pollMs,
+        whoLeads: async (pods) => {
+          const answers = await Promise.all(pods.map(async (pod) => ({pod, ...(await endpoint(namespace, pod).then((ep) => srvrMode(ep, 2000), () => ({} as {mode?: string; epoch?: number})))})));
+          const leader = answers.find((a) => a.mode === 'leader');
+          return {leader: leader?.pod, epoch: leader?.epoch};
+        },
       },
     );
   } finally {

@@ -27,10 +27,13 @@ import type {Kube, KubeObject, ObjectRef} from '../kube/types.js';
 import {LABEL, MANAGER, versionFromImage} from '../manifests/labels.js';
 import {validateEnsembleOptions} from '../manifests/options.js';
 import {objectNames} from '../manifests/render.js';
+import {Socket} from 'node:net';
 import {formatDuration} from '../util/duration.js';
 import type {Progress, ProgressStep} from '../util/progress.js';
 import {parseQuantity} from '../util/quantity.js';
 import type {Clock, Sleep} from '../util/time.js';
+import type {Endpoint} from '../zk/endpoint.js';
+import {parseZxid} from '../zk/parse.js';
 import {FATAL_WAITING, isReady, ordinalOf, podProblem, type PodLike, type PodProblem} from './pods.js';
 import {REVISION_LABEL, type Health, type MemberReport, type Role, type StatusReport} from './status.js';
 import {listMemberPods} from './wait.js';
@@ -207,6 +210,46 @@ export function revisionOf(pod: PodLike): string | undefined {
 
 export function imageOf(pod: PodLike): string | undefined {
   return pod.spec?.containers?.find((c) => c.name === ZK_CONTAINER)?.image;
+}
+
+// ---------------------------------------------------------------- who leads, fast
+
+/**
+ * `srvr`, but done as soon as the Mode line has arrived: through a
+ * port-forward the server's close reaches us about a second after the reply,
+ * and fourLetterWord reads until the close. Used only to time the election
+ * during the leader's turn. (Candidate for src/zk/fourletter.ts as an option.)
+ */
+export function srvrMode(ep: Endpoint, timeoutMs = 2000): Promise<{mode?: string; epoch?: number}> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    let text = '';
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const mode = /^Mode: (\S+)\s*$/m.exec(text)?.[1];
+      const zxid = /^Zxid: (0x[0-9a-fA-F]+)\s*$/m.exec(text)?.[1];
+      let epoch: number | undefined;
+      try {
+        epoch = zxid ? parseZxid(zxid).epoch : undefined;
+      } catch {
+        epoch = undefined;
+      }
+      resolve(mode ? {mode, ...(epoch !== undefined ? {epoch} : {})} : {});
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      text += d;
+      if (/^Mode: \S+\s*\n/m.test(text) || /not currently serving requests/.test(text)) done();
+    });
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.connect(ep.port, ep.host, () => socket.write('srvr'));
+  });
 }
 
 // ---------------------------------------------------------------- order (pure)
@@ -412,6 +455,13 @@ export interface RollDeps {
   signal?: AbortSignal;
   /** polling interval (default 500 ms) */
   pollMs?: number;
+  /**
+   * Who leads among these members, asked of them directly (srvr): a light probe
+   * for timing the election during the leader's turn. Without it, status() is polled.
+   */
+  whoLeads?(pods: string[]): Promise<{leader?: string; epoch?: number}>;
+  /** polling interval while waiting for the new leader (default min(pollMs, 100 ms)) */
+  electionPollMs?: number;
 }
 
 export interface PhaseTiming {
@@ -698,10 +748,9 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
   // The roll.
   let lastLeader = leader;
   let lastEpoch = leaderEpoch(report);
-  const observe = (r: StatusReport, during: string, since: number, expected: boolean) => {
-    const now = r.quorum.leader;
+  const observe = (r: StatusReport, during: string, since: number, expected: boolean) => observeLeader(r.quorum.leader, leaderEpoch(r), during, since, expected);
+  const observeLeader = (now: string | undefined, epoch: number | undefined, during: string, since: number, expected: boolean) => {
     if (!now) return;
-    const epoch = leaderEpoch(r);
     const changed = (lastLeader !== undefined && now !== lastLeader) || (epoch !== undefined && lastEpoch !== undefined && epoch > lastEpoch);
     if (changed) {
       result.elections.push({during, from: lastLeader, to: now, epochBefore: lastEpoch, epochAfter: epoch, ms: clock.now() - since, expected});
@@ -854,10 +903,16 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
         deps.signal?.throwIfAborted();
         const p = await kube.get<PodLike>(podRef(next.pod));
         if (!newLeaderSeen) {
-          const s = await deps.status();
           const before = result.elections.length;
-          observe(s, next.pod, deletedAt, true);
-          if (s.quorum.leader && s.quorum.leader !== next.pod) newLeaderSeen = true;
+          if (deps.whoLeads && r.quorum.voters > 1) {
+            const others = podsNow.map((x) => x.metadata.name).filter((x) => x !== next.pod);
+            const w = await deps.whoLeads(others);
+            observeLeader(w.leader, w.epoch, next.pod, deletedAt, true);
+          } else {
+            const s = await deps.status();
+            observe(s, next.pod, deletedAt, true);
+            if (s.quorum.leader && s.quorum.leader !== next.pod) newLeaderSeen = true;
+          }
           if (result.elections.length > before) {
             const el = result.elections.at(-1)!;
             ui.update(`new leader ${el.to}${el.epochAfter !== undefined ? ` (epoch ${el.epochAfter})` : ''} ${formatDuration(el.ms)} after the deletion`);
@@ -905,7 +960,8 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
             problem ? await crashDetails(kube, req.namespace, problem) : [],
           );
         }
-        await deps.sleep(Math.min(poll, Math.max(0, deadline - clock.now())), deps.signal);
+        const interval = newLeaderSeen ? poll : (deps.electionPollMs ?? Math.min(poll, 100));
+        await deps.sleep(Math.min(interval, Math.max(0, deadline - clock.now())), deps.signal);
       }
       setPhase('');
       step.durationMs = clock.now() - stepStart;

@@ -395,6 +395,25 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     assert.match(text, /leader zk-1 → zk-2, healthy/);
   });
 
+  it('with a direct leader probe (whoLeads) the election is timed at its finer interval, asking only the other members', async () => {
+    const w = new World();
+    const asked: string[][] = [];
+    const deps = w.deps({
+      electionPollMs: 100,
+      whoLeads: async (pods) => {
+        asked.push(pods);
+        const l = w.leader && pods.includes(w.leader) ? w.leader : undefined;
+        return l ? {leader: l, epoch: w.epoch} : {};
+      },
+    });
+    const r = await rollEnsemble(req('restart'), deps);
+    assert.equal(r.outcome, 'done');
+    assert.deepEqual(asked[0], ['zk-0', 'zk-2']);
+    assert.equal(r.elections.length, 1);
+    assert.deepEqual([r.elections[0]!.from, r.elections[0]!.to, r.elections[0]!.epochAfter], ['zk-1', 'zk-2', 2]);
+    assert.ok(w.t.slept.includes(100), 'polled at the election interval');
+  });
+
   it('touches nothing but the pod template: no apply, no ConfigMap or replicas change', async () => {
     const w = new World();
     // as scale leaves it: a committed membership in the ConfigMap that create never wrote
