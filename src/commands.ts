@@ -1,3 +1,4 @@
+import Complete from './commands/complete.js';
 import Create from './commands/create.js';
 import FailoverTest from './commands/failover-test.js';
 import List from './commands/list.js';
@@ -6,6 +7,7 @@ import Scale from './commands/scale.js';
 import Status from './commands/status.js';
 import Teardown from './commands/teardown.js';
 import Upgrade from './commands/upgrade.js';
+import Version from './commands/version.js';
 import ZnodeCreate from './commands/znode/create.js';
 import ZnodeDelete from './commands/znode/delete.js';
 import ZnodeGet from './commands/znode/get.js';
@@ -15,6 +17,7 @@ import ZnodeStat from './commands/znode/stat.js';
 
 /** oclif's explicit command strategy: nothing is discovered from the filesystem at start. */
 export const COMMANDS = {
+  __complete: Complete,
   create: Create,
   'failover-test': FailoverTest,
   list: List,
@@ -23,6 +26,7 @@ export const COMMANDS = {
   status: Status,
   teardown: Teardown,
   upgrade: Upgrade,
+  version: Version,
   'znode:create': ZnodeCreate,
   'znode:delete': ZnodeDelete,
   'znode:get': ZnodeGet,

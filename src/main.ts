@@ -1,4 +1,4 @@
-import {Errors, flush, run} from '@oclif/core';
+import {Errors, flush, run, type Interfaces} from '@oclif/core';
 import {CliError, ExitCode} from './errors.js';
 
 /** Exit code and the one `error: …` line for anything a command throws. */
@@ -24,8 +24,11 @@ export function describeError(err: unknown): {code: number; line: string} {
   return {code: ExitCode.failure, line: err instanceof Error ? err.message : String(err)};
 }
 
-/** The executable's entry: run oclif, print errors as kubectl does, set the exit code. */
-export async function main(argv: string[], root: string): Promise<void> {
+/**
+ * The executable's entry: run oclif, print errors as kubectl does, set the exit code.
+ * `root` is bin/'s import.meta.url, or (single executable) oclif options with the package.json and commands inlined.
+ */
+export async function main(argv: string[], root: string | Interfaces.LoadOptions): Promise<void> {
   const verbose = argv.includes('--verbose');
   try {
     await run(argv, root);

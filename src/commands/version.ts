@@ -1,0 +1,87 @@
+import {readFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {isSea} from 'node:sea';
+import {fileURLToPath} from 'node:url';
+import {ZkCommand} from '../base.js';
+import type {Runtime} from '../cli/runtime.js';
+import {DEFAULT_IMAGE} from '../manifests/options.js';
+
+/**
+ * Set by the bundler (scripts/build-bundle.ts, esbuild `define`) when the
+ * single executable is built; not defined when running from the source tree.
+ */
+declare const KZK_BUILD: {commit: string; kubernetesClient: string} | undefined;
+
+export interface VersionInfo {
+  version: string;
+  /** short git commit the executable was built from, "dev" from the source tree */
+  commit: string;
+  /** the image `create` uses without --image */
+  defaultImage: string;
+  /** the Kubernetes client library and its version */
+  kubernetesClient: string;
+  node: string;
+  platform: string;
+  /** true for the single executable built by `npm run package` */
+  packaged: boolean;
+  /** running as a Node single-executable application */
+  singleExecutable: boolean;
+}
+
+const ARCH: Record<string, string> = {x64: 'amd64', ia32: '386'};
+
+/** @kubernetes/client-node's version, read from its package.json (the bundle has it inlined instead). */
+export function clientLibraryVersion(resolve: (specifier: string) => string = (s) => import.meta.resolve(s)): string {
+  try {
+    let dir = dirname(fileURLToPath(resolve('@kubernetes/client-node')));
+    for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+      try {
+        const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {name?: string; version?: string};
+        if (pj.name === '@kubernetes/client-node' && pj.version) return pj.version;
+      } catch {
+        // not here: one level up
+      }
+    }
+  } catch {
+    // not resolvable
+  }
+  return 'unknown';
+}
+
+export function versionInfo(version: string): VersionInfo {
+  const build = typeof KZK_BUILD === 'undefined' ? undefined : KZK_BUILD;
+  return {
+    version,
+    commit: build?.commit ?? 'dev',
+    defaultImage: DEFAULT_IMAGE,
+    kubernetesClient: `@kubernetes/client-node ${build?.kubernetesClient ?? clientLibraryVersion()}`,
+    node: process.version,
+    platform: `${process.platform}/${ARCH[process.arch] ?? process.arch}`,
+    packaged: build !== undefined,
+    singleExecutable: isSea(),
+  };
+}
+
+export function renderVersion(v: VersionInfo): string {
+  return [
+    `kubectl-zk v${v.version} (commit ${v.commit})`,
+    `default ZooKeeper image: ${v.defaultImage}`,
+    `Kubernetes client:       ${v.kubernetesClient}`,
+    `Node.js:                 ${v.node} ${v.platform}${v.singleExecutable ? ' (single executable)' : v.packaged ? ' (bundle)' : ''}`,
+    '',
+  ].join('\n');
+}
+
+export default class Version extends ZkCommand<VersionInfo> {
+  static override summary = 'Print the plugin version, its commit, the default ZooKeeper image and the Kubernetes client library.';
+  static override examples = ['<%= config.bin %> version', '<%= config.bin %> version -o json'];
+
+  async execute(_rt: Runtime): Promise<VersionInfo> {
+    await this.parse(Version);
+    return versionInfo(this.config.version);
+  }
+
+  override render(result: VersionInfo): string {
+    return renderVersion(result);
+  }
+}
