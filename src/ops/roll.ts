@@ -557,6 +557,17 @@ class RollStop extends Error {
   }
 }
 
+/** The upgrade that restores `from` (only the flags for what changed). */
+export function goBackCommand(req: {name: string; namespace: string}, from: TemplateSpec, to: TemplateSpec): string {
+  const flags: string[] = [];
+  if (from.image && from.image !== to.image) flags.push(`--image ${from.image}`);
+  if (from.imagePullPolicy && from.imagePullPolicy !== to.imagePullPolicy) flags.push(`--image-pull-policy ${from.imagePullPolicy}`);
+  if (from.cpu && !sameQuantity(from.cpu, to.cpu, 'cpu')) flags.push(`--cpu ${from.cpu}`);
+  if (from.memory && !sameQuantity(from.memory, to.memory, 'memory')) flags.push(`--memory ${from.memory}`);
+  if (from.heapMb !== undefined && from.heapMb !== to.heapMb) flags.push(`--heap ${from.heapMb}m`);
+  return `kubectl zk upgrade ${req.name} -n ${req.namespace} ${flags.join(' ')}`.trimEnd();
+}
+
 function verb(action: RollAction): string {
   return action === 'restart' ? 'restart' : 'upgrade';
 }
@@ -820,7 +831,7 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
       result.exitCode = ROLL_EXIT.stopped;
       const quorum = q ? (q.quorum.has ? `the others keep a quorum (${q.quorum.servingVoters}/${q.quorum.voters} voters serving, leader ${q.quorum.leader ?? '?'})` : `NO QUORUM (${q.quorum.servingVoters}/${q.quorum.voters} voters serving)`) : '';
       const rerun = req.action === 'upgrade' ? `kubectl zk upgrade ${req.name} -n ${req.namespace} …` : `kubectl zk restart ${req.name} -n ${req.namespace}`;
-      const back = req.action === 'upgrade' && from.image && e.pod ? `; to go back, kubectl zk upgrade ${req.name} -n ${req.namespace} --image ${from.image} replaces only the members on the new revision` : '';
+      const back = req.action === 'upgrade' && e.pod && changes.length > 0 ? `; to go back, ${goBackCommand(req, from, to)} replaces only the members on the new revision` : '';
       result.stopped = {
         ...(e.pod ? {pod: e.pod} : {}),
         reason: e.message,
