@@ -142,7 +142,7 @@ export function bundledPackages(metafile: Metafile): Map<string, PackageInfo> {
   for (const input of Object.keys(metafile.inputs)) {
     const root = packageRoot(resolve(REPO, input).replaceAll('\\', '/'));
     if (!root || !existsSync(join(root, 'package.json'))) continue;
-    const pj = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson & {license?: string | {type: string}};
+    const pj = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Omit<PackageJson, 'license'> & {license?: string | {type: string}};
     const key = `${pj.name}@${pj.version}`;
     if (out.has(key)) continue;
     const licenseFile = readdirSync(root).find((f) => /^(licen[sc]e|copying)(\.(md|txt))?$/i.test(f));
