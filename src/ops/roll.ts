@@ -609,22 +609,28 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
   const from = templateOf(sts);
   const {to, changes} = req.action === 'upgrade' ? desiredTemplate(req, from, req.change ?? {}) : {to: {...from}, changes: [] as string[]};
   let [report, pods] = await Promise.all([deps.status(), listMemberPods(kube, req.namespace, req.name)]);
-  // A pod deleted by an interrupted run is recreated within seconds: give transient states a moment before judging.
+  // A pod deleted by an interrupted run is recreated and serves within seconds: give such transient states
+  // (missing, terminating, starting without a start problem) up to a minute before judging the ensemble.
   const transient = (ps: PodLike[]) => {
     const names = new Set(ps.map((p) => p.metadata.name));
     const want = sts.spec?.replicas ?? report.replicas.desired;
-    return [...Array.from({length: want}, (_, i) => `${req.name}-${i}`).filter((x) => !names.has(x)), ...ps.filter((p) => p.metadata.deletionTimestamp).map((p) => p.metadata.name)];
+    const missing = Array.from({length: want}, (_, i) => `${req.name}-${i}`).filter((x) => !names.has(x));
+    const starting = ps.filter((p) => {
+      const pr = podProblem(p);
+      return pr !== null && !ROLL_STOPPERS.has(pr.reason) && pr.reason !== 'ErrImagePull' && !pr.crashed;
+    });
+    return [...missing, ...starting.map((p) => p.metadata.name)];
   };
   if (!req.dryRun && transient(pods).length > 0) {
-    const ui = progress.step(`waiting for ${transient(pods).join(', ')} to be recreated`);
+    const ui = progress.step(`waiting for ${transient(pods).join(', ')} to start (up to ${formatDuration(Math.min(req.timeoutMs, 60_000))})`);
     const until = clock.now() + Math.min(req.timeoutMs, 60_000);
     while (transient(pods).length > 0 && clock.now() < until) {
       await deps.sleep(poll, deps.signal);
       pods = await listMemberPods(kube, req.namespace, req.name);
     }
     report = await deps.status();
-    if (transient(pods).length === 0) ui.succeed(`member pods present`);
-    else ui.fail(`still missing or terminating: ${transient(pods).join(', ')}`);
+    if (transient(pods).length === 0) ui.succeed(`member pods running and Ready`);
+    else ui.fail(`still missing, terminating or not Ready: ${transient(pods).join(', ')}`);
   }
   const settled = settledRevision(sts);
   const incomplete = settled !== undefined && pods.some((p) => revisionOf(p) !== settled);
@@ -846,13 +852,15 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
       return finish();
     }
     if (deps.signal?.aborted) {
-      const left = await remaining();
+      const replacing = current?.deleted ? current.pod : undefined;
+      const left = (await remaining()).filter((p) => p !== replacing);
       const where = current ? (current.deleted ? `while ${current.pod} was being replaced (its pod was deleted; Kubernetes recreates it on revision ${target})` : `before ${current.pod} was touched`) : 'between members';
       const doneNow = result.members.filter((m) => m.outcome === 'done').map((m) => m.pod);
-      throw new CliError(`${verb(req.action)} stopped ${where}; done: ${doneNow.join(', ') || 'none'}; not on revision ${target} yet: ${left.join(', ') || 'none'}`, {
-        hint: `run the same command again to resume (kubectl zk ${req.action === 'restart' ? 'restart' : 'upgrade'} ${req.name} -n ${req.namespace}${req.action === 'upgrade' ? ' …' : ''}): members already on revision ${target} are skipped`,
-        cause: e,
-      });
+      // the message carries the way to resume: a Ctrl-C error is reported without its hint
+      throw new CliError(
+        `${verb(req.action)} stopped ${where}; done: ${doneNow.join(', ') || 'none'}; not started: ${left.join(', ') || 'none'}; run the same command again to resume (kubectl zk ${req.action} ${req.name} -n ${req.namespace}${req.action === 'upgrade' ? ' …' : ''}): members already on revision ${target} are skipped`,
+        {cause: e},
+      );
     }
     throw e;
   }
