@@ -828,8 +828,10 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
       waitStart = 0;
       await rollMember(next, r, podsNow, waitedMs, result.members.length + 1);
     }
-  } catch (e) {
+  } catch (caught) {
     waitUi?.fail();
+    // anything else that ends the roll early (the API server went away, the ensemble was removed) is a stop too: say where and how to resume
+    const e = caught instanceof RollStop || deps.signal?.aborted ? caught : new RollStop(errorMessage(caught), current?.pod);
     if (e instanceof RollStop) {
       const left = await remaining();
       const q = await deps.status().catch(() => undefined);
@@ -959,7 +961,8 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
             setPhase('wait until it is in sync');
             const s = await deps.status();
             observe(s, next.pod, deletedAt, wasLeader);
-            if (s.quorum.leader && s.quorum.leader !== next.pod) newLeaderSeen = true;
+            // a new leader, or the same one re-elected (a new epoch: 2 voters, or it won again)
+            if ((s.quorum.leader && s.quorum.leader !== next.pod) || result.elections.some((x) => x.during === next.pod)) newLeaderSeen = true;
             const back = memberBack(s, next.pod);
             const row = s.members.find((m) => m.pod === next.pod);
             if (back.ok && (!wasLeader || newLeaderSeen || s.quorum.voters <= 1)) {

@@ -597,4 +597,15 @@ describe('roll: upgrade (simulated)', () => {
   });
 });
 
+describe('roll: two voters (simulated)', () => {
+  it('the leader\'s turn completes when it wins the election again after coming back (a new epoch, same pod)', async () => {
+    const w = new World(2);
+    const r = await rollEnsemble(req('restart'), w.deps());
+    assert.equal(r.outcome, 'done');
+    assert.deepEqual(r.members.map((m) => `${m.pod} ${m.why}`), ['zk-0 follower', 'zk-1 leader']);
+    assert.match(r.warnings.join('\n'), /2 voters: the ensemble has no quorum \(serves no requests\) while a voter restarts/);
+    assert.deepEqual(r.elections.map((e) => `${e.from} → ${e.to} ${e.epochBefore}→${e.epochAfter}`), ['zk-1 → zk-1 1→2']);
+  });
+});
+
 export type {RollResult};
