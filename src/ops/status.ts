@@ -5,7 +5,7 @@ import {objectNames} from '../manifests/render.js';
 import type {Clock} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
 import {fourLetterWord} from '../zk/fourletter.js';
-import {parseConf, parseMntr, parseSrvr, type DynamicConfig, type MntrStats, type SrvrStats} from '../zk/parse.js';
+import {parseConf, parseMntr, parseSrvr, srvrComplete, type DynamicConfig, type MntrStats, type SrvrStats} from '../zk/parse.js';
 import {isReady, ordinalOf, restarts, toDate, type PodLike} from './pods.js';
 import {listMemberPods} from './wait.js';
 
@@ -96,33 +96,36 @@ export interface StatusDeps {
 interface Probe {
   srvr?: SrvrStats;
   mntr?: MntrStats;
+  /** the member's view of the committed membership (conf), asked at the same time */
+  membership?: DynamicConfig;
   notServing?: boolean;
   error?: string;
 }
 
+/** srvr, mntr and conf to one member, at once: each reply through a port-forward costs about a second. */
 async function probeMember(deps: StatusDeps, namespace: string, pod: string): Promise<Probe> {
   const timeoutMs = deps.timeoutMs ?? 5000;
   try {
     const ep = await deps.endpoint(namespace, pod);
-    const [s, m] = await Promise.allSettled([fourLetterWord(ep, 'srvr', {timeoutMs}), fourLetterWord(ep, 'mntr', {timeoutMs})]);
+    const [s, m, c] = await Promise.allSettled([
+      fourLetterWord(ep, 'srvr', {timeoutMs, complete: srvrComplete}),
+      fourLetterWord(ep, 'mntr', {timeoutMs}),
+      fourLetterWord(ep, 'conf', {timeoutMs}),
+    ]);
     if (s.status === 'rejected') return {error: errorMessage(s.reason)};
     const srvr = parseSrvr(s.value);
     const mntr = m.status === 'fulfilled' ? parseMntr(m.value) : undefined;
+    const conf = c.status === 'fulfilled' ? parseConf(c.value) : undefined;
     const probe: Probe = {};
     if (srvr.status === 'ok') probe.srvr = srvr;
     else if (srvr.status === 'notServing') probe.notServing = true;
     else probe.error = 'srvr is not in the 4lw whitelist';
     if (mntr?.status === 'ok') probe.mntr = mntr;
+    if (conf?.status === 'ok') probe.membership = conf.membership;
     return probe;
   } catch (err) {
     return {error: errorMessage(err)};
   }
-}
-
-async function readMembership(deps: StatusDeps, namespace: string, pod: string): Promise<DynamicConfig | undefined> {
-  const ep = await deps.endpoint(namespace, pod);
-  const conf = parseConf(await fourLetterWord(ep, 'conf', {timeoutMs: deps.timeoutMs ?? 5000}));
-  return conf.status === 'ok' ? conf.membership : undefined;
 }
 
 /** Gathers one ensemble's report: Kubernetes objects and every member's own answers, in parallel. */
@@ -149,15 +152,10 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
   const leaderRow = members.find((m) => m.role === 'leader');
   const leaderProbe = leaderRow ? probes[members.indexOf(leaderRow)] : undefined;
 
-  // The committed membership, from the leader (else any serving member).
-  let membership: DynamicConfig | undefined;
+  // The committed membership, as the leader (else any serving member) sees it.
   const asked = leaderRow ?? members.find((m) => m.role === 'follower' || m.role === 'observer');
-  if (asked) {
-    membership = await readMembership(deps, req.namespace, asked.pod).catch((e: unknown) => {
-      errors.push(`conf from ${asked.pod}: ${errorMessage(e)}`);
-      return undefined;
-    });
-  }
+  const membership = asked ? probes[members.indexOf(asked)]?.membership : undefined;
+  if (asked && !membership) errors.push(`conf from ${asked.pod}: no membership in the reply`);
   if (membership) {
     for (const s of membership.servers) {
       const row = members.find((m) => m.serverId === s.id);
@@ -183,7 +181,8 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     image: sts.spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper')?.image,
     zookeeperVersion: members.find((m) => m.version)?.version,
     replicas: {desired, ready: pods.filter(isReady).length},
-    quorum: {has, voters, needed, servingVoters, tolerates: Math.max(0, servingVoters - needed), leader: leaderRow?.pod},
+    // a "leader" without a serving majority is about to step down: it leads nothing
+    quorum: {has, voters, needed, servingVoters, tolerates: Math.max(0, servingVoters - needed), leader: has ? leaderRow?.pod : undefined},
     sync: mntr ? {followers: mntr.syncedFollowers ?? 0, observers: mntr.syncedObservers, pendingSyncs: mntr.pendingSyncs} : undefined,
     config: membership ? {version: membership.version, members: membership.servers.map((s) => ({id: s.id, host: s.host, role: s.role}))} : undefined,
     pdb: pdb ? {disruptionsAllowed: pdb.status?.disruptionsAllowed ?? 0} : undefined,

@@ -59,7 +59,7 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
     dash(m.zxid),
     dash(m.connections),
     dash(m.outstanding),
-    m.latencyAvg === undefined ? '-' : `${m.latencyAvg}/${m.latencyMax}ms`,
+    m.latencyAvg === undefined ? '-' : `${Number(m.latencyAvg.toFixed(1))}/${m.latencyMax}ms`,
     dash(m.node),
     String(m.restarts),
     m.ageMs === undefined ? '-' : formatAge(m.ageMs),

@@ -6,6 +6,12 @@ export interface FourLetterOptions {
   /** Whole exchange (connect + reply). Default 5000 ms. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Done as soon as the text so far is a whole reply (e.g. srvrComplete), instead
+   * of at the server's close: through a port-forward the close reaches us about a
+   * second after the reply.
+   */
+  complete?: (text: string) => boolean;
 }
 
 export const FOUR_LETTER_WORDS = [
@@ -52,7 +58,10 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
       return;
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', (b: Buffer) => chunks.push(b));
+    socket.on('data', (b: Buffer) => {
+      chunks.push(b);
+      if (opts.complete?.(Buffer.concat(chunks).toString('utf8'))) finish(null);
+    });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ECONNREFUSED') {
         finish(new ZkError('ConnectionRefused', `${cmd} to ${where}: connection refused`, { cause: e }));

@@ -80,6 +80,17 @@ export interface SrvrStats {
 
 export type SrvrResult = SrvrStats | FourLetterRefusal;
 
+/**
+ * Whether a `srvr` reply has fully arrived (for fourLetterWord's `complete`):
+ * the Node count line ends it, and a leader's Proposal sizes line after it; a
+ * refusal is one line.
+ */
+export function srvrComplete(text: string): boolean {
+  if (/\n/.test(text) && fourLetterRefusal(text)) return true;
+  if (!/^Node count: \d+\r?\n/m.test(text)) return false;
+  return !/^Mode: leader\r?$/m.test(text) || /^Proposal sizes last\/min\/max: [^\n]*\n/m.test(text);
+}
+
 /** Parse `srvr` (or `stat`, whose client list is skipped). */
 export function parseSrvr(text: string): SrvrResult {
   const refusal = fourLetterRefusal(text);
