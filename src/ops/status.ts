@@ -102,6 +102,9 @@ interface Probe {
   error?: string;
 }
 
+/** mntr and conf have no end marker: a reply is whole once nothing more came for this long. */
+const QUIET_MS = 100;
+
 /** srvr, mntr and conf to one member, at once: each reply through a port-forward costs about a second. */
 async function probeMember(deps: StatusDeps, namespace: string, pod: string): Promise<Probe> {
   const timeoutMs = deps.timeoutMs ?? 5000;
@@ -109,8 +112,8 @@ async function probeMember(deps: StatusDeps, namespace: string, pod: string): Pr
     const ep = await deps.endpoint(namespace, pod);
     const [s, m, c] = await Promise.allSettled([
       fourLetterWord(ep, 'srvr', {timeoutMs, complete: srvrComplete}),
-      fourLetterWord(ep, 'mntr', {timeoutMs}),
-      fourLetterWord(ep, 'conf', {timeoutMs}),
+      fourLetterWord(ep, 'mntr', {timeoutMs, quietMs: QUIET_MS}),
+      fourLetterWord(ep, 'conf', {timeoutMs, quietMs: QUIET_MS}),
     ]);
     if (s.status === 'rejected') return {error: errorMessage(s.reason)};
     const srvr = parseSrvr(s.value);

@@ -12,6 +12,12 @@ export interface FourLetterOptions {
    * second after the reply.
    */
   complete?: (text: string) => boolean;
+  /**
+   * Done when nothing more has arrived for this long after the last byte, for
+   * replies with no recognisable end (mntr, conf). The server writes a reply in
+   * one go, so a short quiet period is the reply's end, not a pause within it.
+   */
+  quietMs?: number;
 }
 
 export const FOUR_LETTER_WORDS = [
@@ -38,10 +44,12 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
     const chunks: Buffer[] = [];
     const socket = new Socket();
     let settled = false;
+    let quiet: NodeJS.Timeout | undefined;
     const finish = (err: ZkError | null): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(quiet);
       opts.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (err) reject(err);
@@ -61,7 +69,12 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
     socket.on('data', (b: Buffer) => {
       chunks.push(b);
       if (opts.complete?.(Buffer.concat(chunks).toString('utf8'))) finish(null);
+      else if (opts.quietMs !== undefined) {
+        clearTimeout(quiet);
+        quiet = setTimeout(() => finish(null), opts.quietMs);
+      }
     });
+    socket.on('close', () => clearTimeout(quiet));
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ECONNREFUSED') {
         finish(new ZkError('ConnectionRefused', `${cmd} to ${where}: connection refused`, { cause: e }));
