@@ -61,7 +61,7 @@ export const archiveName = (version: string, t: Pick<Target, 'os' | 'arch'>) => 
 
 /** The files next to the executable, sorted as they go into the archive. */
 function stageExtras(dir: string, t: Target, notices: string): string[] {
-  const license = existsSync(join(REPO, 'LICENSE')) ? join(REPO, 'LICENSE') : join(REPO, 'krew', 'LICENSE');
+  const license = join(REPO, 'LICENSE');
   copyFileSync(license, join(dir, 'LICENSE'));
   copyFileSync(join(REPO, 'README.md'), join(dir, 'README.md'));
   writeFileSync(join(dir, 'THIRD-PARTY-NOTICES'), notices);
