@@ -108,8 +108,17 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     const child = spawn('kubectl', ['zk', 'restart', NAME, '-n', ns, '--yes', '--timeout', '4m'], {env: childEnv, stdio: ['ignore', 'pipe', 'pipe']});
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number>((res) => child.on('close', (code, signal) => res(code ?? (signal ? 128 : 1))));
-    await waitFor('the second member\'s turn', async () => /\[2\/3\] zk-\d \(follower\) \.\.\.\n {2}delete the pod/.test(stderr), {timeoutMs: 300_000, intervalMs: 200});
+    let exitCode: number | undefined;
+    const exited = new Promise<number>((res) => child.on('close', (code, signal) => res((exitCode = code ?? (signal ? 128 : 1)))));
+    try {
+      await waitFor('the second member\'s turn', async () => {
+        if (exitCode !== undefined) throw new Error(`kubectl zk restart exited ${exitCode} early:\n${stderr}`);
+        return /\[2\/3\] zk-\d \(follower\) \.\.\.\n {2}delete the pod/.test(stderr);
+      }, {timeoutMs: 300_000, intervalMs: 200});
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw new Error(`${(e as Error).message}\nstderr so far:\n${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 1500)); // its pod deleted, not back yet
     child.kill('SIGINT');
     const code = await exited;
