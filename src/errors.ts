@@ -11,12 +11,15 @@ export const ExitCode = {
 export class CliError extends Error {
   readonly exitCode: number;
   readonly hint?: string;
+  /** Context printed on stderr before the error line (e.g. a crashed pod's last log lines). */
+  readonly details: string[];
 
-  constructor(message: string, opts: {hint?: string; exitCode?: number; cause?: unknown} = {}) {
+  constructor(message: string, opts: {hint?: string; exitCode?: number; cause?: unknown; details?: string[]} = {}) {
     super(message, opts.cause === undefined ? undefined : {cause: opts.cause});
     this.name = 'CliError';
     this.exitCode = opts.exitCode ?? ExitCode.failure;
     this.hint = opts.hint;
+    this.details = opts.details ?? [];
   }
 }
 
