@@ -41,6 +41,8 @@ interface Figures {
   epochDelta: number;
   leaderChangesSeen: number;
   leaders: string;
+  /** kubectl zk restart's own account: per-member times and the election it reported */
+  plugin?: string;
 }
 
 async function observer(ns: string, name: string, pods: string[]) {
@@ -153,7 +155,9 @@ async function viaPlugin(ns: string, name: string, pods: string[]): Promise<Figu
   const totalMs = performance.now() - t;
   if (r.code !== 0) throw new Error(`kubectl zk restart failed (${r.code}): ${r.stderr}`);
   const f = await o.finish();
-  return {way: 'kubectl zk restart', totalMs, healthyMs: totalMs, ...f};
+  const res = JSON.parse(r.stdout);
+  const plugin = `${res.members.map((m: any) => `${m.pod}(${m.why}) ${s(m.durationMs)}`).join(', ')}; ${res.elections.map((e: any) => `election ${e.from}→${e.to} seen ${s(e.ms)} after the deletion`).join('; ') || 'no election'}`;
+  return {way: 'kubectl zk restart', totalMs, healthyMs: totalMs, ...f, plugin};
 }
 
 async function viaController(ns: string, name: string, pods: string[]): Promise<Figures> {
@@ -186,6 +190,7 @@ function table(title: string, figures: Figures[]): string {
     ['elections (leader epoch after − before)', (f) => String(f.epochDelta)],
     ['leader changes seen (srvr polling)', (f) => String(f.leaderChangesSeen)],
     ['leaders seen (pod@epoch)', (f) => f.leaders],
+    ['the plugin\'s own account', (f) => f.plugin ?? '-'],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const widths = figures.map((f) => Math.max(f.way.length, ...rows.map((r) => r[1](f).length)));
