@@ -91,7 +91,11 @@ export abstract class ZkCommand<R> extends Command {
       return result;
     } catch (err) {
       // Ctrl-C: the conventional 130, with whatever the op said about where it stopped
-      if (abort.signal.aborted) throw new CliError(err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted', {exitCode: 130});
+      if (abort.signal.aborted) {
+        const inner = err instanceof CliError ? err : undefined;
+        const message = err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted';
+        throw new CliError(message, {exitCode: 130, hint: inner?.hint, details: inner?.details, cause: err});
+      }
       throw err;
     } finally {
       process.removeListener('SIGINT', onSigint);

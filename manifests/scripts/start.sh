@@ -102,7 +102,8 @@ mv "$CONF_DIR/zoo.cfg.tmp" "$CONF_DIR/zoo.cfg"
 # 4. JVM: heap from the pod's memory limit (set by kubectl-zk), super-user digest for reconfiguration.
 heap="${ZK_HEAP_MB:-512}"
 export ZK_SERVER_HEAP="$heap"
-export SERVER_JVMFLAGS="-Xms${heap}m -Xmx${heap}m -XX:+ExitOnOutOfMemoryError ${ZK_SUPER_DIGEST:+-Dzookeeper.DigestAuthenticationProvider.superDigest=$ZK_SUPER_DIGEST} ${SERVER_JVMFLAGS:-}"
+# cnxTimeout: connecting to a deleted peer times out after 1 s instead of 5 s (elections after a pod deletion: 1.7-11.3 s -> 1.6-3.6 s measured)
+export SERVER_JVMFLAGS="-Xms${heap}m -Xmx${heap}m -XX:+ExitOnOutOfMemoryError -Dzookeeper.cnxTimeout=1000 ${ZK_SUPER_DIGEST:+-Dzookeeper.DigestAuthenticationProvider.superDigest=$ZK_SUPER_DIGEST} ${SERVER_JVMFLAGS:-}"
 export ZOO_LOG_DIR="${ZOO_LOG_DIR:-/logs}"
 
 say "member $MYID ($POD_NAME), config $CONF_DIR/zoo.cfg, heap ${heap}m"

@@ -27,13 +27,13 @@ import type {Kube, KubeObject, ObjectRef} from '../kube/types.js';
 import {LABEL, MANAGER, versionFromImage} from '../manifests/labels.js';
 import {validateEnsembleOptions} from '../manifests/options.js';
 import {objectNames} from '../manifests/render.js';
-import {Socket} from 'node:net';
 import {formatDuration} from '../util/duration.js';
 import type {Progress, ProgressStep} from '../util/progress.js';
 import {parseQuantity} from '../util/quantity.js';
 import type {Clock, Sleep} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
-import {parseZxid} from '../zk/parse.js';
+import {fourLetterWord} from '../zk/fourletter.js';
+import {parseSrvr, srvrComplete} from '../zk/parse.js';
 import {FATAL_WAITING, isReady, ordinalOf, podProblem, type PodLike, type PodProblem} from './pods.js';
 import {REVISION_LABEL, type Health, type MemberReport, type Role, type StatusReport} from './status.js';
 import {listMemberPods} from './wait.js';
@@ -214,42 +214,14 @@ export function imageOf(pod: PodLike): string | undefined {
 
 // ---------------------------------------------------------------- who leads, fast
 
-/**
- * `srvr`, but done as soon as the Mode line has arrived: through a
- * port-forward the server's close reaches us about a second after the reply,
- * and fourLetterWord reads until the close. Used only to time the election
- * during the leader's turn. (Candidate for src/zk/fourletter.ts as an option.)
- */
-export function srvrMode(ep: Endpoint, timeoutMs = 2000): Promise<{mode?: string; epoch?: number}> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    let text = '';
-    let settled = false;
-    const done = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      const mode = /^Mode: (\S+)\s*$/m.exec(text)?.[1];
-      const zxid = /^Zxid: (0x[0-9a-fA-F]+)\s*$/m.exec(text)?.[1];
-      let epoch: number | undefined;
-      try {
-        epoch = zxid ? parseZxid(zxid).epoch : undefined;
-      } catch {
-        epoch = undefined;
-      }
-      resolve(mode ? {mode, ...(epoch !== undefined ? {epoch} : {})} : {});
-    };
-    const timer = setTimeout(done, timeoutMs);
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => {
-      text += d;
-      if (/^Mode: \S+\s*\n/m.test(text) || /not currently serving requests/.test(text)) done();
-    });
-    socket.on('error', done);
-    socket.on('close', done);
-    socket.connect(ep.port, ep.host, () => socket.write('srvr'));
-  });
+/** Who a member says it is, fast: srvr ends at its last line (srvrComplete), not at the port-forward's late close. */
+export async function srvrMode(ep: Endpoint, timeoutMs = 2000): Promise<{mode?: string; epoch?: number}> {
+  try {
+    const r = parseSrvr(await fourLetterWord(ep, 'srvr', {timeoutMs, complete: srvrComplete}));
+    return r.status === 'ok' ? {mode: r.mode, epoch: r.zxid.epoch} : {};
+  } catch {
+    return {};
+  }
 }
 
 // ---------------------------------------------------------------- order (pure)

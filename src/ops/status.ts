@@ -267,7 +267,8 @@ export function warningsFor(r: StatusReport): string[] {
     for (const m of r.members) {
       // a follower that has applied nothing since it synced reports Zxid 0x0: no basis for a lag warning
       if (m === leader || m.epoch === undefined || m.zxid === '0x0') continue;
-      if (m.epoch < leader.epoch) w.push(`${m.pod} is on an older epoch (${m.epoch}) than the leader (${leader.epoch})`);
+      // right after an election the leader's zxid is <epoch>:0 and followers still show the last one of the old epoch
+      if (m.epoch < leader.epoch && (leader.counter ?? 0) > 0) w.push(`${m.pod} is on an older epoch (${m.epoch}) than the leader (${leader.epoch})`);
       else if (m.epoch === leader.epoch && (leader.counter ?? 0) - (m.counter ?? 0) > LAG_WARNING) w.push(`${m.pod} lags the leader by ${(leader.counter ?? 0) - (m.counter ?? 0)} transactions`);
     }
   }
