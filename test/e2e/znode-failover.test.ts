@@ -68,8 +68,9 @@ describe('e2e: znode and failover-test on a real cluster', function () {
 
   it('failover-test --rounds 3 prints min/median/max', async () => {
     const r = await kzk(['failover-test', 'zk', '-n', ns, '--rounds', '3', '--pause', '5s', '--yes', '-o', 'json', '--timeout', '4m'], {timeoutMs: 900_000});
-    assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
+    const problems = report.rounds.map((x: {round: number; outcome: string; problems: string[]}) => `round ${x.round}: ${x.outcome} ${x.problems.join('; ')}`);
+    assert.equal(r.code, 0, `${r.stderr}\n${problems.join('\n')}`);
     assert.equal(report.rounds.length, 3);
     assert.ok(report.rounds.every((x: {figures: {lost: number}}) => x.figures.lost === 0));
     const e = report.summary.electionMs;
