@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
@@ -55,4 +56,13 @@ export async function refusingCli(): Promise<Cli> {
       return {code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), stdoutBytes: r.stdout, ms: performance.now() - t0};
     },
   };
+}
+
+/** A refused command: nothing on stdout, exactly one `error: …` line on stderr; returns that line. */
+export function oneErrorLine(r: {stdout: string; stderr: string}, what: string): string {
+  assert.equal(r.stdout, '', what);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
+  assert.match(lines[0]!, /^error: /, what);
+  return lines[0]!;
 }

@@ -1,35 +1,15 @@
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
-import {mkdtempSync, writeFileSync} from 'node:fs';
-import net from 'node:net';
-import {tmpdir} from 'node:os';
-import path from 'node:path';
+import {oneErrorLine, refusingCli, type Cli} from '../support/cli.js';
 
 /** `kubectl zk restart|upgrade` through the built executable (npm test builds first), no TTY, a kubeconfig whose server refuses connections. */
-const BIN = path.resolve('bin/kubectl-zk');
-const dir = mkdtempSync(path.join(tmpdir(), 'kzk-roll-cmd-'));
-const KUBECONFIG = path.join(dir, 'config');
-
-function zk(args: string[]) {
-  const env: NodeJS.ProcessEnv = {...process.env, KUBECONFIG};
-  delete env.FORCE_COLOR;
-  delete env.NO_COLOR;
-  const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', env, timeout: 30_000});
-  return {code: r.status, stdout: r.stdout, stderr: r.stderr};
-}
+let cli: Cli;
+const zk = (args: string[]) => cli.run(args);
 
 describe('restart and upgrade commands (the built executable)', function () {
   this.timeout(90_000);
 
   before(async () => {
-    const srv = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => srv.once('listening', r));
-    const port = (srv.address() as net.AddressInfo).port;
-    await new Promise((r) => srv.close(r));
-    writeFileSync(
-      KUBECONFIG,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${port}\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: dev\n`,
-    );
+    cli = await refusingCli();
   });
 
   it('are listed, with their flags and exit codes', () => {
@@ -63,10 +43,7 @@ describe('restart and upgrade commands (the built executable)', function () {
     ]) {
       const r = zk(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stdout, '');
-      const lines = r.stderr.trimEnd().split('\n');
-      assert.equal(lines.length, 1, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(lines[0]!, /^error: /);
+      oneErrorLine(r, args.join(' '));
     }
     assert.match(zk(['upgrade', 'zk']).stderr, /^error: nothing to upgrade \(pass --image, --cpu, --memory, --heap or --image-pull-policy/);
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {refusingCli, type Cli} from '../support/cli.js';
+import {oneErrorLine, refusingCli, type Cli} from '../support/cli.js';
 
 /** `kubectl zk scale` through the built executable (npm test builds first), no TTY, a kubeconfig whose server refuses connections. */
 let cli: Cli;
@@ -34,10 +34,7 @@ describe('scale command (the built executable)', function () {
     ]) {
       const r = zk(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stdout, '');
-      const lines = r.stderr.trimEnd().split('\n');
-      assert.equal(lines.length, 1, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(lines[0]!, /^error: /);
+      oneErrorLine(r, args.join(' '));
     }
     assert.match(zk(['scale', 'zk', '--replicas', '0']).stderr, /^error: --replicas must be between 1 and 255, got 0 \(ZooKeeper server ids are 1-255/);
   });

@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto';
 import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {refusingCli, type Cli} from '../support/cli.js';
+import {oneErrorLine, refusingCli, type Cli} from '../support/cli.js';
 
 /**
  * `kubectl zk znode …` through the built executable (bin/kubectl-zk over
@@ -15,13 +15,6 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kzk-znode-'));
 let cli: Cli;
 const zk = (args: string[], input?: Buffer | string) => cli.run(args, {input});
 
-function oneErrorLine(r: {stdout: string; stderr: string}, what: string): string {
-  assert.equal(r.stdout, '', what);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
-  assert.match(lines[0]!, /^error: /, what);
-  return lines[0]!;
-}
 
 describe('znode commands through the built executable', function () {
   this.timeout(60_000);
