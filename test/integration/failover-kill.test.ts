@@ -16,17 +16,13 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type {ExecResult} from '../../src/kube/types.js';
-import {loadAssets} from '../../src/manifests/assets.js';
-import {ensembleLabels} from '../../src/manifests/labels.js';
-import {validateEnsembleOptions} from '../../src/manifests/options.js';
-import {renderEnsemble} from '../../src/manifests/render.js';
 import {kubeDisruptor, killCommand, parseKillOutput, runFailoverTest, type FailoverDeps} from '../../src/ops/failover.js';
 import {renderFailover} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
 import {realSleep, systemClock} from '../../src/util/time.js';
 import {connectZk} from '../../src/zk/client.js';
 import {srvr} from '../../src/zk/status.js';
-import {FakeKube, fakePod} from '../support/fake-kube.js';
+import {FakeKube, seedEnsemble} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {freePorts, startEnsemble, zkRuntime, type Ensemble} from './lib/ensemble.js';
 
@@ -86,9 +82,7 @@ describe('integration: failover-test --mode kill (the kill script against real J
     before(async () => {
       ens = await startEnsemble({size: 3});
       kube = execKube();
-      const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
-      kube.seed(...renderEnsemble(o, {superPassword: 'pw'}, loadAssets()));
-      for (let i = 0; i < 3; i++) kube.seed(fakePod('ns', `zk-${i}`, ensembleLabels('zk', o.image), 'ready'));
+      await seedEnsemble(kube, 'zk', 'ns', 3);
     });
     after(async () => {
       await Promise.allSettled(restarts);

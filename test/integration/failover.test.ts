@@ -6,10 +6,6 @@
  * (StatefulSet, pods) is the in-memory API.
  */
 import assert from 'node:assert/strict';
-import {loadAssets} from '../../src/manifests/assets.js';
-import {ensembleLabels} from '../../src/manifests/labels.js';
-import {validateEnsembleOptions} from '../../src/manifests/options.js';
-import {renderEnsemble} from '../../src/manifests/render.js';
 import {
   runFailoverTest,
   startWriter,
@@ -24,7 +20,7 @@ import {renderFailover} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
 import {realSleep, systemClock} from '../../src/util/time.js';
 import {connectZk} from '../../src/zk/client.js';
-import {FakeKube, fakePod} from '../support/fake-kube.js';
+import {FakeKube, seedEnsemble} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {startEnsemble, type Ensemble, type ZkServer} from './lib/ensemble.js';
 
@@ -39,9 +35,7 @@ describe('integration: failover-test against a real ensemble', function () {
   before(async () => {
     ens = await startEnsemble({size: 3});
     kube = new FakeKube('ns');
-    const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
-    kube.seed(...renderEnsemble(o, {superPassword: 'pw'}, loadAssets()));
-    for (let i = 0; i < 3; i++) kube.seed(fakePod('ns', `zk-${i}`, ensembleLabels('zk', o.image), 'ready'));
+    await seedEnsemble(kube, 'zk', 'ns', 3);
   });
   after(async () => {
     await Promise.allSettled(restarts);

@@ -4,15 +4,12 @@
  * Kubernetes side (StatefulSet, pods) is the in-memory API.
  */
 import assert from 'node:assert/strict';
-import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
-import {validateEnsembleOptions} from '../../src/manifests/options.js';
-import {renderEnsemble} from '../../src/manifests/render.js';
 import {diffReports, exitCodeOf, gatherStatus, watchStatus, type Change, type StatusDeps} from '../../src/ops/status.js';
 import {renderStatus} from '../../src/render/status.js';
 import {noPaint} from '../../src/util/progress.js';
 import {realSleep, systemClock} from '../../src/util/time.js';
-import {FakeKube, fakePod} from '../support/fake-kube.js';
+import {FakeKube, fakePod, seedEnsemble} from '../support/fake-kube.js';
 import {startEnsemble, type Ensemble} from './lib/ensemble.js';
 
 describe('integration: status against a real ensemble', function () {
@@ -25,9 +22,7 @@ describe('integration: status against a real ensemble', function () {
   before(async () => {
     ens = await startEnsemble({size: 3});
     kube = new FakeKube('ns');
-    const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
-    kube.seed(...renderEnsemble(o, {superPassword: 'pw'}, loadAssets()));
-    for (let i = 0; i < 3; i++) kube.seed(fakePod('ns', `zk-${i}`, ensembleLabels('zk', o.image), 'ready'));
+    await seedEnsemble(kube, 'zk', 'ns', 3);
     // pod zk-<i> is server id i+1, as in the real layout
     deps = {kube, clock: systemClock, endpoint: async (_ns, pod) => ens.server(Number(pod.split('-')[1]) + 1).endpoint, timeoutMs: 2000};
   });

@@ -160,3 +160,20 @@ export function fakePod(namespace: string, name: string, labels: Record<string, 
   }
   return {apiVersion: 'v1', kind: 'Pod', metadata: {name, namespace, labels}, spec: {nodeName: 'node-1'}, status: {phase, conditions, containerStatuses}};
 }
+
+/**
+ * Seeds what `kubectl zk create` would have made (the rendered objects) plus
+ * `replicas` Ready pods NAME-0…, so ops can run against a real loopback ensemble
+ * with this in-memory API standing in for Kubernetes.
+ */
+export async function seedEnsemble(kube: FakeKube, name: string, namespace: string, replicas: number): Promise<void> {
+  const [{validateEnsembleOptions}, {renderEnsemble}, {loadAssets}, {ensembleLabels}] = await Promise.all([
+    import('../../src/manifests/options.js'),
+    import('../../src/manifests/render.js'),
+    import('../../src/manifests/assets.js'),
+    import('../../src/manifests/labels.js'),
+  ]);
+  const o = validateEnsembleOptions({name, namespace, replicas}).options;
+  kube.seed(...renderEnsemble(o, {superPassword: 'pw'}, loadAssets()));
+  for (let i = 0; i < replicas; i++) kube.seed(fakePod(namespace, `${name}-${i}`, ensembleLabels(name, o.image), 'ready'));
+}
