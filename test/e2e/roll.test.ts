@@ -54,11 +54,14 @@ function measure(what: string, r: any, w?: {acked: number; failed: number; longe
 describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
   this.timeout(2_400_000);
   let ns: string;
-  const env = clusterEnv();
-  const image2 = `${env.KZK_ZK_IMAGE.replace(/:[^:/]+$/, '')}:roll-e2e-${process.pid}`;
+  // The cluster's env exists only once the root hook (useCluster) has run up.sh: read it in hooks, never at load time
+  let env: ReturnType<typeof clusterEnv>;
+  let image2: string;
   const ctr = (args: string[]) => spawnSync('ctr', ['-n', 'k8s.io', '--address', join(env.KZK_CLUSTER_STATE, 'containerd/containerd.sock'), ...args], {encoding: 'utf8'});
 
   before(async () => {
+    env = clusterEnv();
+    image2 = `${env.KZK_ZK_IMAGE.replace(/:[^:/]+$/, '')}:roll-e2e-${process.pid}`;
     ns = await createNamespace('kzk-e2e-roll');
     const t = ctr(['images', 'tag', '--force', env.KZK_ZK_IMAGE, image2]);
     assert.equal(t.status, 0, `ctr images tag: ${t.stderr}`);

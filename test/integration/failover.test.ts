@@ -249,7 +249,11 @@ describe('integration: failover-test against a real ensemble', function () {
     assert.deepEqual(r.disruption?.pods, ['zk-0', 'zk-1', 'zk-2']);
     assert.ok(at(r, 'leader-lost')! <= at(r, 'new-leader')!);
     assert.ok(r.newLeader!.epoch! > r.before!.epoch!);
-    assert.ok(r.figures!.failed > 0, 'writes failed while no server ran');
+    // Whether a write fails depends on whether one was in flight at the kill: a write issued while
+    // disconnected waits for the reconnect and is acknowledged late. Either way the outage shows as a
+    // gap between acknowledgements, and no failure is counted as lost.
+    assert.equal(r.writes.acked + r.writes.failed, r.writes.attempted, 'every write is acknowledged or failed');
+    assert.ok(r.writes.acked > 0);
     assert.ok(r.figures!.unavailabilityMs! >= 1500, `unavailability ${r.figures!.unavailabilityMs}`);
     assert.equal(r.figures!.lost, 0);
     measure('all-pods', r);
