@@ -113,8 +113,14 @@ interface LibClient {
   getData(path: string, cb: (error: unknown, data?: Buffer | null, stat?: LibStat) => void): void;
   exists(path: string, cb: Cb<LibStat | null>): void;
   getChildren(path: string, cb: (error: unknown, children?: string[], stat?: LibStat) => void): void;
-  connectionManager?: { socket?: { destroy(): void } };
+  connectionManager?: {
+    socket?: { destroy(): void };
+    queue(request: { header?: { type: number } | null }, callback?: (error: unknown) => void): void;
+  };
 }
+
+/** ZooKeeper's OpCode.closeSession */
+const OP_CLOSE_SESSION = -11;
 interface LibModule {
   createClient(connectionString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): LibClient;
   ACL: new (perms: number, id: unknown) => unknown;
@@ -360,10 +366,14 @@ class NzcClient implements ZkClient {
     const wasConnected = this.current === 'connected' || this.current === 'connectedReadOnly';
     this.setState('closed');
     await new Promise<void>((resolve) => {
-      // The library closes the socket once closeSession is answered; if it
-      // never was connected (or the server is gone), cut the socket.
+      const cm = this.c.connectionManager;
+      const cut = () => cm?.socket?.destroy();
+      // The library waits for the server to close the socket after closeSession. Through a
+      // port-forward that close reaches us ~1 s late, so once the server has answered
+      // closeSession (the session is gone on the server then) the socket is cut here. When
+      // the answer does not come (server gone, never connected), the socket is cut anyway.
       const timer = setTimeout(() => {
-        this.c.connectionManager?.socket?.destroy();
+        cut();
         resolve();
       }, wasConnected ? 2000 : 0);
       this.c.on('state', (s) => {
@@ -372,6 +382,11 @@ class NzcClient implements ZkClient {
           resolve();
         }
       });
+      if (cm && wasConnected) {
+        const queue = cm.queue.bind(cm);
+        cm.queue = (request, callback) =>
+          queue(request, request.header?.type === OP_CLOSE_SESSION ? (error) => { callback?.(error); setImmediate(cut); } : callback);
+      }
       this.c.close();
     });
   }

@@ -1,8 +1,38 @@
 /** ZkClient (over node-zookeeper-client) against a real 3-server ensemble. */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { ZkError, adminCommand, connectZk, digestAuth, type ConnectionState, type ZkClient } from '../../src/zk/index.js';
 import { startEnsemble, type Ensemble } from './lib/ensemble.js';
+
+/**
+ * A TCP relay that passes bytes at once but hands the server's close on to the
+ * client only lateMs later: what a Kubernetes port-forward does (its stream
+ * closes ~1 s after the pod's socket).
+ */
+async function lateClosingRelay(target: { host: string; port: number }, lateMs: number): Promise<{ server: Server; port: number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((local) => {
+    const remote = createConnection(target);
+    for (const s of [local, remote]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+    }
+    local.pipe(remote, { end: true });
+    remote.on('data', (d) => local.write(d));
+    remote.on('close', () => setTimeout(() => local.destroy(), lateMs));
+    local.on('close', () => remote.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
 
 const code = (c: string, msg?: string) => (e: unknown): boolean =>
   e instanceof ZkError && e.code === c && (msg === undefined || e.message === msg);
@@ -174,6 +204,43 @@ describe('integration: ZkClient on a real ensemble', function () {
     await holder.exited();
     await holder.start();
     await ens.waitForQuorum();
+  });
+
+  it('close() ends the session without waiting for the server to close the socket (a port-forward delivers that ~1 s late)', async () => {
+    const relay = await lateClosingRelay(ens.endpoints[0]!, 3000);
+    try {
+      const c = await connectZk({ endpoints: [{ host: '127.0.0.1', port: relay.port }], sessionTimeoutMs: 10_000 });
+      const node = `/close-${Date.now()}`;
+      await c.create(node, 'x', { ephemeral: true });
+      const t0 = performance.now();
+      await c.close();
+      const ms = performance.now() - t0;
+      assert.equal(c.state, 'closed');
+      assert.ok(ms < 1000, `close took ${ms.toFixed(0)} ms (the relay closes 3000 ms late)`);
+      // the server ended the session before answering: a new session on the same server no longer sees its ephemeral node
+      const check = await connectZk({ endpoints: [ens.endpoints[0]!], sessionTimeoutMs: 10_000 });
+      try {
+        assert.equal(await check.exists(node), null, 'the ephemeral node outlived close(): the session was not closed');
+      } finally {
+        await check.close();
+      }
+      console.log(`      [measure] close() through a late-closing relay: ${ms.toFixed(1)} ms`);
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('close() of a session whose server is gone gives up after its grace period', async () => {
+    const relay = await lateClosingRelay(ens.endpoints[1]!, 60_000);
+    const c = await connectZk({ endpoints: [{ host: '127.0.0.1', port: relay.port }], sessionTimeoutMs: 10_000 });
+    relay.server.close();
+    // a relay that stops passing bytes: closeSession is never answered
+    relay.close();
+    const t0 = performance.now();
+    await c.close();
+    const ms = performance.now() - t0;
+    assert.equal(c.state, 'closed');
+    assert.ok(ms < 3000, `close took ${ms.toFixed(0)} ms`);
   });
 
   it('connect fails with a typed Timeout when no server is reachable', async () => {
