@@ -8,10 +8,13 @@
  *   5. scale 3→5→3: time per added / removed member and the client-visible gap
  * Environment: BENCH_RUNS (default 10), BENCH_FAILOVER_ROUNDS (default 10), BENCH_SKIP (comma list of 1-5).
  */
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {join, resolve} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {createNamespace, deleteNamespace, ensureCluster, kubectl, stopClusterIfStarted} from '../test/e2e/lib/cluster.js';
 import {createEnsemble, holdSession, kzk} from '../test/e2e/lib/zk.js';
 
+const REPO = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const ROUNDS = Number(process.env.BENCH_FAILOVER_ROUNDS ?? 10);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
@@ -92,7 +95,26 @@ async function main(): Promise<void> {
     if (!SKIP.has('4')) {
       const r = await kzk(['failover-test', 'zk', '-n', ns, '--rounds', String(ROUNDS), '--pause', '5s', '--yes', '-o', 'json', '--timeout', '4m'], {timeoutMs: 3_600_000});
       const report = JSON.parse(r.stdout);
-      say(`4. failover-test --mode delete-pod, ${report.rounds.length} rounds (exit ${r.code})`);
+      // keep the evidence: the whole report, and the members' logs when a round failed or an election was slow
+      const out = join(REPO, 'bench/out', `failover-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      mkdirSync(out, {recursive: true});
+      writeFileSync(join(out, 'report.json'), r.stdout);
+      writeFileSync(join(out, 'stderr.txt'), r.stderr);
+      say(`4. failover-test --mode delete-pod, ${report.rounds.length} rounds (exit ${r.code}); report and logs in ${out}`);
+      for (const x of report.rounds as {round: number; outcome: string; problems: string[]; figures?: {electionMs?: number; recoveryMs?: number}}[]) {
+        say(`  round ${String(x.round).padStart(2)}: ${x.outcome}${x.problems.length ? ` (${x.problems.join('; ')})` : ''}; election ${x.figures?.electionMs ?? '-'} ms, recovery ${x.figures?.recoveryMs ?? '-'} ms`);
+      }
+      const slow = (report.rounds as {outcome: string; figures?: {electionMs?: number}}[]).some((x) => x.outcome !== 'pass' || (x.figures?.electionMs ?? 0) > 10_000);
+      if (slow || r.code !== 0) {
+        for (const pod of ['zk-0', 'zk-1', 'zk-2']) {
+          for (const previous of [false, true]) {
+            const l = await kubectl(['logs', pod, '-n', ns, '-c', 'zookeeper', ...(previous ? ['--previous'] : [])], {allowFail: true});
+            writeFileSync(join(out, `${pod}${previous ? '.previous' : ''}.log`), l.stdout + l.stderr);
+          }
+        }
+        const ev = await kubectl(['get', 'events', '-n', ns, '--sort-by', '.lastTimestamp'], {allowFail: true});
+        writeFileSync(join(out, 'events.txt'), ev.stdout);
+      }
       for (const key of ['leaderLossMs', 'electionMs', 'unavailabilityMs', 'firstAckMs', 'memberBackMs', 'syncedMs', 'recoveryMs']) {
         const s = report.summary[key];
         if (s) say(`  ${key.padEnd(20)} min ${fmt(s.min).padStart(9)}   median ${fmt(s.median).padStart(9)}   max ${fmt(s.max).padStart(9)}`);
