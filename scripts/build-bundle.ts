@@ -15,7 +15,7 @@
  *   (buildManifest), so a run evaluates only the module of the command it runs.
  */
 import {existsSync, readFileSync, readdirSync} from 'node:fs';
-import {join, resolve} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import type {Interfaces} from '@oclif/core';
 import {build, type Metafile, type Plugin} from 'esbuild';
 
@@ -113,12 +113,61 @@ export async function buildManifest(pjson: PackageJson): Promise<Interfaces.Mani
   return JSON.parse(JSON.stringify(plugin.manifest)) as Interfaces.Manifest;
 }
 
+/**
+ * Modules that read the terminal or the environment once, when they are
+ * evaluated: ansis (colours), supports-color (oclif asks it whether to colour)
+ * and oclif's screen.js (the terminal width). The linux-amd64 executable starts
+ * from a V8 snapshot taken after the bundle's top level ran at build time;
+ * evaluated there they would keep the build's answers (no colour, 80 columns).
+ */
+export const RUNTIME_MODULES = [
+  /[\\/]node_modules[\\/]ansis[\\/]index\.js$/,
+  /[\\/]node_modules[\\/]supports-color[\\/]index\.js$/,
+  /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]screen\.js$/,
+];
+
+/**
+ * A CommonJS module evaluated at its first use, and again at the first use
+ * after the startup snapshot is deserialized: its exports are a proxy that
+ * evaluates the original on the first property read or call, and forgets that
+ * evaluation when the snapshot is built. Its users keep the module, not values
+ * read from it (a dist test checks colours and width on a terminal).
+ * `__esModule` is answered from the source so that `__importDefault` does not
+ * evaluate it.
+ */
+export function runtimeModule(source: string): string {
+  const esModule = /\b__esModule\b/.test(source);
+  return [
+    'let evaluated;',
+    "const {startupSnapshot} = require('node:v8');",
+    'if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.addDeserializeCallback(() => { evaluated = undefined; });',
+    'function load() {',
+    '  if (evaluated === undefined) {',
+    '    const module = {exports: {}};',
+    '    (function (exports, module) {',
+    source,
+    '    })(module.exports, module);',
+    '    evaluated = module.exports;',
+    '  }',
+    '  return evaluated;',
+    '}',
+    'module.exports = new Proxy(function () {}, {',
+    `  get: (_, k) => (k === '__esModule' ? ${esModule ? 'true' : 'undefined'} : Reflect.get(load(), k)),`,
+    '  has: (_, k) => Reflect.has(load(), k),',
+    '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
+    '});',
+  ].join('\n');
+}
+
 function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
   return {
     name: 'kzk-sources',
     setup(b) {
       b.onLoad({filter: /[\\/]src[\\/]manifests[\\/]assets\.ts$/}, () => ({contents: assetsModule, loader: 'js', resolveDir: join(REPO, 'src/manifests')}));
       b.onLoad({filter: /[\\/]src[\\/]commands\.ts$/}, () => ({contents: commandsModule, loader: 'js', resolveDir: join(REPO, 'src')}));
+      for (const filter of RUNTIME_MODULES) {
+        b.onLoad({filter}, (args) => ({contents: runtimeModule(readFileSync(args.path, 'utf8')), loader: 'js', resolveDir: dirname(args.path)}));
+      }
       b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('createRequire(import.meta.url)')) return undefined;

@@ -10,6 +10,7 @@
  * import).
  */
 import {dirname} from 'node:path';
+import {startupSnapshot} from 'node:v8';
 import {Plugin, type Interfaces} from '@oclif/core';
 import {COMMANDS} from '../src/commands.js';
 import {main} from '../src/main.js';
@@ -33,7 +34,12 @@ async function start(): Promise<void> {
   await main(process.argv.slice(2), {root, pjson: KZK_PJSON, plugins: new Map([[plugin.name, plugin]])});
 }
 
-start().catch((err: unknown) => {
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+function run(): void {
+  start().catch((err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
+
+if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.setDeserializeMainFunction(run);
+else run();

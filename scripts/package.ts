@@ -29,7 +29,8 @@ export interface ReleaseTarget {
   os: string;
   arch: string;
   node: string;
-  codeCache: boolean;
+  /** the blob carries a V8 startup snapshot (linux-amd64 only) */
+  snapshot: boolean;
   dir: string;
   executable: string;
   executableBytes: number;
@@ -124,7 +125,7 @@ export async function packageRelease(opts: {targets: Target[]; log?: (l: string)
       os: t.os,
       arch: t.arch,
       node: built.node,
-      codeCache: built.codeCache,
+      snapshot: built.snapshot,
       dir,
       executable: exe,
       executableBytes: built.bytes,

@@ -111,6 +111,30 @@ describe(`packaged executable ${path.relative(REPO, BINARY)}`, function () {
     }
   });
 
+  it('on a terminal: the source tree\'s colours and width (the startup snapshot keeps no answer from the build machine)', () => {
+    const release = JSON.parse(readFileSync(path.join(RELEASE, 'release.json'), 'utf8')) as {targets: {target: string; snapshot: boolean}[]};
+    assert.equal(release.targets.find((t) => t.target === 'linux-amd64')?.snapshot, true, 'linux-amd64 is built with a startup snapshot');
+    // script(1) gives the command a pseudo-terminal of the given width
+    const onTerminal = (bin: string[], args: string[], cols: number, env: NodeJS.ProcessEnv = {}) =>
+      run(['script', '-qec', `stty cols ${cols} rows 50; exec env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${[...bin, ...args].map((a) => `'${a}'`).join(' ')}`, '/dev/null'], [], {env: {TERM: 'xterm'}}).stdout.replaceAll('\r\n', '\n');
+    const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').length));
+    const help: Record<number, string> = {};
+    for (const cols of [150, 60]) {
+      for (const args of [['--help'], ['failover-test', '--help'], ['status', '-o', 'xml']]) {
+        const p = onTerminal([BINARY], args, cols);
+        assert.equal(p, onTerminal([process.execPath, SOURCE], args, cols), `${args.join(' ')} at ${cols} columns`);
+        if (args[0] === 'failover-test') {
+          assert.match(p, /\x1b\[1mUSAGE\x1b\[22m/, 'bold section headers on a terminal');
+          help[cols] = p;
+        }
+      }
+    }
+    // wrapped to the terminal it runs on, not to the build's 80 columns
+    const lines = (text: string) => text.split('\n').length;
+    assert.ok(widest(help[150]!) > 100 && lines(help[60]!) > lines(help[150]!), `150 columns: ${lines(help[150]!)} lines, the widest ${widest(help[150]!)}; 60 columns: ${lines(help[60]!)} lines`);
+    assert.doesNotMatch(onTerminal([BINARY], ['--help'], 150, {NO_COLOR: '1'}), /\x1b\[/, 'NO_COLOR on a terminal');
+  });
+
   it('create --dry-run prints the same objects as the source tree (embedded manifests)', () => {
     for (const extra of [[], ['--replicas', '5', '--ephemeral', '--memory', '2Gi'], ['-n', 'prod', '--storage-class', 'fast', '--image', 'zookeeper:3.8.4']]) {
       const args = ['create', 'zk', '--dry-run', '-o', 'json', ...extra];
