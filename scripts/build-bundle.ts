@@ -255,7 +255,12 @@ export async function bundle(o: BundleOptions): Promise<BundleResult> {
   if (unexpected.length > 0) {
     throw new Error(`esbuild warnings:\n${unexpected.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
   }
-  const bytes = readFileSync(o.outfile).length;
+  // A module left to a dynamic import() (esbuild keeps import() of Node's built-ins in ES modules)
+  // fails in the startup-snapshot executable: "A dynamic import callback was not specified".
+  const text = readFileSync(o.outfile, 'utf8');
+  const dynamic = [...new Set([...text.matchAll(/\bimport\((["'`])([^"'`]+)\1\)/g)].map((m) => m[2]!))];
+  if (dynamic.length > 0) throw new Error(`the bundle imports ${dynamic.join(', ')} with import(): import Node's built-in modules statically`);
+  const bytes = Buffer.byteLength(text);
   return {outfile: o.outfile, bytes, metafile: result.metafile, packages: bundledPackages(result.metafile)};
 }
 

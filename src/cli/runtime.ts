@@ -1,3 +1,4 @@
+import {createInterface} from 'node:readline/promises';
 import type {Writable} from 'node:stream';
 import {UsageError, AbortedError} from '../errors.js';
 import type {KubeFlags} from '../kube/config.js';
@@ -111,7 +112,6 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (!o.streams.stdin.isTTY || !o.streams.stderr.isTTY) {
         throw new UsageError(`${question.replace(/\?$/, '')}: refusing without confirmation`, 'no terminal to ask on; pass --yes to confirm');
       }
-      const {createInterface} = await import('node:readline/promises');
       const rl = createInterface({input: o.streams.stdin, output: o.streams.stderr});
       try {
         const answer = await rl.question(`${question} [y/N] `, {signal: o.signal});

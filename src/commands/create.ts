@@ -1,3 +1,6 @@
+// Node's built-in modules are imported statically: a dynamic import() cannot run in the
+// executable's startup snapshot (scripts/build-bundle.ts refuses one)
+import {randomBytes} from 'node:crypto';
 import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import {offlineNamespace, type Runtime} from '../cli/runtime.js';
@@ -41,11 +44,10 @@ export default class Create extends ZkCommand<Result> {
 
   async execute(rt: Runtime): Promise<Result> {
     const {args, flags} = await this.parse(Create);
-    const [{validateEnsembleOptions}, {loadAssets}, ops, {randomBytes}] = await Promise.all([
+    const [{validateEnsembleOptions}, {loadAssets}, ops] = await Promise.all([
       import('../manifests/options.js'),
       import('../manifests/assets.js'),
       import('../ops/create.js'),
-      import('node:crypto'),
     ]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const namespace = flags['dry-run'] ? await offlineNamespace(rt) : (await rt.kube()).namespace;

@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto';
+import {readFile} from 'node:fs/promises';
 import {Flags} from '@oclif/core';
 import type {Runtime} from '../../cli/runtime.js';
 import type {ZnodeDeps} from '../../ops/znode.js';
@@ -54,11 +56,10 @@ export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps
 
 /** create/set: DATA argument, --file, or stdin — read (binary-safe) before connecting. */
 export async function readDataFlags(rt: Runtime, o: {arg?: string; file?: string}): Promise<Buffer | undefined> {
-  const [{checkDataSize, readData, selectDataSource}, {readFile}] = await Promise.all([import('../../ops/znode.js'), import('node:fs/promises')]);
+  const {checkDataSize, readData, selectDataSource} = await import('../../ops/znode.js');
   const src = selectDataSource({arg: o.arg, file: o.file, stdinIsTTY: Boolean(rt.streams.stdin.isTTY)});
   const data = await readData(src, {stdin: rt.streams.stdin, readFile: (p) => readFile(p), signal: rt.signal});
   if (rt.verbose && data) {
-    const {createHash} = await import('node:crypto');
     rt.debug(`data: ${data.length} bytes from ${src.kind} (sha256 ${createHash('sha256').update(data).digest('hex')})`);
   }
   checkDataSize(data);
