@@ -114,9 +114,10 @@ describe(`packaged executable ${path.relative(REPO, BINARY)}`, function () {
   it('on a terminal: the source tree\'s colours and width (the startup snapshot keeps no answer from the build machine)', () => {
     const release = JSON.parse(readFileSync(path.join(RELEASE, 'release.json'), 'utf8')) as {targets: {target: string; snapshot: boolean}[]};
     assert.equal(release.targets.find((t) => t.target === 'linux-amd64')?.snapshot, true, 'linux-amd64 is built with a startup snapshot');
-    // script(1) gives the command a pseudo-terminal of the given width
+    // script(1) gives the command a pseudo-terminal of the given width; CI is unset (supports-color
+    // turns colour off under CI=true, as .ci/run sets it)
     const onTerminal = (bin: string[], args: string[], cols: number, env: NodeJS.ProcessEnv = {}) =>
-      run(['script', '-qec', `stty cols ${cols} rows 50; exec env ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${[...bin, ...args].map((a) => `'${a}'`).join(' ')}`, '/dev/null'], [], {env: {TERM: 'xterm'}}).stdout.replaceAll('\r\n', '\n');
+      run(['script', '-qec', `stty cols ${cols} rows 50; exec env -u CI ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${[...bin, ...args].map((a) => `'${a}'`).join(' ')}`, '/dev/null'], [], {env: {TERM: 'xterm'}}).stdout.replaceAll('\r\n', '\n');
     const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').length));
     const help: Record<number, string> = {};
     for (const cols of [150, 60]) {
