@@ -230,17 +230,15 @@ describe('integration: ZkClient on a real ensemble', function () {
     }
   });
 
-  it('close() of a session whose server is gone gives up after its grace period', async () => {
+  it('close() of a session whose connection is already gone returns at once', async () => {
     const relay = await lateClosingRelay(ens.endpoints[1]!, 60_000);
     const c = await connectZk({ endpoints: [{ host: '127.0.0.1', port: relay.port }], sessionTimeoutMs: 10_000 });
-    relay.server.close();
-    // a relay that stops passing bytes: closeSession is never answered
-    relay.close();
+    relay.close(); // the tunnel dies: no closeSession answer can come
     const t0 = performance.now();
     await c.close();
     const ms = performance.now() - t0;
     assert.equal(c.state, 'closed');
-    assert.ok(ms < 3000, `close took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 500, `close took ${ms.toFixed(0)} ms`);
   });
 
   it('connect fails with a typed Timeout when no server is reachable', async () => {
