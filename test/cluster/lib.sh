@@ -79,7 +79,7 @@ cluster_users() {
   for f in "$STATE"/users/*; do
     [[ -f $f ]] || continue
     p=${f##*/}
-    if [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q node; then
+    if [[ -r /proc/$p/cmdline ]] && [[ $(tr '\0' ' ' <"/proc/$p/cmdline") == *node* ]]; then
       [[ $p == "${KZK_CLUSTER_USER_PID:-}" ]] || echo "$p"
     else
       rm -f "$f"
@@ -105,6 +105,9 @@ die() {
   local c
   for c in "$@"; do tail_log "$c"; done
   log "FAILED: $msg"
+  # test/e2e/lib/cluster.ts repeats this after the log tails it prints, so the
+  # reason is the last thing in a CI log that keeps only the tail.
+  [[ -d $STATE ]] && printf '%s\n' "$msg" >"$STATE/up-failed" 2>/dev/null
   exit 1
 }
 

@@ -115,7 +115,10 @@ export function ensureCluster(): boolean {
   process.stderr.write('[e2e] cluster not up: running test/cluster/up.sh\n');
   if (runScript('up.sh') !== 0) {
     printComponentLogs();
-    throw new Error('test/cluster/up.sh failed (see its output above)');
+    // up.sh's own reason, repeated last: CI keeps only the tail of the output.
+    const why = join(stateDir(), 'up-failed');
+    const reason = existsSync(why) ? readFileSync(why, 'utf8').trim() : 'see its output above';
+    throw new Error(`test/cluster/up.sh failed: ${reason}`);
   }
   cachedEnv = undefined;
   startedByUs = true;
