@@ -72,7 +72,7 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
           signal: rt.signal,
           endpoint: (ns, pod) => forwarders.endpoint(ns, pod),
           connect: (endpoints, o = {}) =>
-            connectZk({endpoints, sessionTimeoutMs: 10_000, connectTimeoutMs: o.connectTimeoutMs ?? 15_000, operationTimeoutMs: o.operationTimeoutMs ?? 10_000, spinDelayMs: 100}),
+            connectZk({endpoints, sessionTimeoutMs: 10_000, connectTimeoutMs: o.connectTimeoutMs ?? 15_000, operationTimeoutMs: o.operationTimeoutMs ?? 10_000, spinDelayMs: 100, log: rt.debug}),
           disruptor: kubeDisruptor(kube, {sleep: rt.sleep}),
           confirm: (q) => rt.confirm(q),
           probeTimeoutMs: Math.min(rt.requestTimeoutMs ?? 2000, 2000),

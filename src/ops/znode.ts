@@ -293,7 +293,7 @@ export function forwardedConnector(
     const members = running.map((p) => p.metadata.name).join(', ');
     deps.debug?.(`connecting to ${ensemble} through ${endpoints.length} port-forward(s) (${members})`);
     try {
-      return await deps.dial({endpoints, auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs, signal: opts.signal});
+      return await deps.dial({endpoints, auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs, signal: opts.signal, log: deps.debug});
     } catch (err) {
       if (isZkError(err, 'Timeout')) {
         throw new CliError(`no ZooKeeper session from ensemble "${ensemble}" (members ${members}) within ${Math.round((opts.connectTimeoutMs ?? 15_000) / 1000)}s`, {

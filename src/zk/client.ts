@@ -65,6 +65,8 @@ export interface ZkClientOptions {
   spinDelayMs?: number;
   /** Aborting (Ctrl-C) stops connecting at once: the client is closed and connectZk rejects. */
   signal?: AbortSignal;
+  /** Debug lines (--verbose): a silent connection cut by the read timeout. */
+  log?: (line: string) => void;
 }
 
 export interface ZkClient {
@@ -113,10 +115,18 @@ interface LibClient {
   getData(path: string, cb: (error: unknown, data?: Buffer | null, stat?: LibStat) => void): void;
   exists(path: string, cb: Cb<LibStat | null>): void;
   getChildren(path: string, cb: (error: unknown, children?: string[], stat?: LibStat) => void): void;
-  connectionManager?: {
-    socket?: { destroy(): void };
-    queue(request: { header?: { type: number } | null }, callback?: (error: unknown) => void): void;
-  };
+  connectionManager?: LibConnectionManager;
+}
+export interface LibConnectionManager {
+  socket?: { destroy(): void; readonly destroyed?: boolean };
+  /** ConnectionManager STATES: 1 connecting, 2 connected, 3 connected read-only; others are not watched. */
+  state: number;
+  /** The negotiated session timeout once connected (the requested one before). */
+  sessionTimeout: number;
+  /** sessionTimeout / number of servers, as in ZooKeeper's Java client. */
+  connectTimeout: number;
+  onSocketData(buffer: Buffer): void;
+  queue(request: { header?: { type: number } | null }, callback?: (error: unknown) => void): void;
 }
 
 /** ZooKeeper's OpCode.closeSession */
@@ -202,20 +212,84 @@ function mapState(s: LibState): ConnectionState | undefined {
   }
 }
 
+// ---------------------------------------------------------------- read timeout
+
+const CM_CONNECTING = 1;
+const CM_CONNECTED = 2;
+const CM_CONNECTED_READ_ONLY = 3;
+
+/**
+ * node-zookeeper-client pings an idle connection but never checks that anything comes back, so a
+ * connection that goes silent without closing (a port-forward whose pod side is gone, a member
+ * that stopped answering) holds the session until the server expires it. This gives the library
+ * the read timeout of ZooKeeper's Java client (ClientCnxn): no byte for 2/3 of the negotiated
+ * session timeout while connected, or for connectTimeout (sessionTimeout / servers) while the
+ * session handshake is under way, and the socket is cut; the library then reconnects to the next
+ * server within the same session. The library binds `onSocketData` per socket when it connects,
+ * so wrapping it on the instance before the first connect sees every socket's data.
+ * Returns the function that stops the watch.
+ */
+export function watchReads(cm: LibConnectionManager, opts: { now?: () => number; tickMs?: number; onCut?: (silentMs: number, limitMs: number) => void } = {}): () => void {
+  const now = opts.now ?? (() => performance.now());
+  let socket = cm.socket;
+  let lastRecv = now();
+  const onSocketData = cm.onSocketData;
+  cm.onSocketData = function (this: LibConnectionManager, buffer: Buffer) {
+    lastRecv = now();
+    return onSocketData.call(this, buffer);
+  };
+  const timer = setInterval(() => {
+    if (cm.socket !== socket) {
+      // a new connection attempt: its silence counts from now
+      socket = cm.socket;
+      lastRecv = now();
+      return;
+    }
+    const limit =
+      cm.state === CM_CONNECTED || cm.state === CM_CONNECTED_READ_ONLY ? (cm.sessionTimeout * 2) / 3
+        : cm.state === CM_CONNECTING ? cm.connectTimeout
+          : undefined;
+    if (limit === undefined || !socket || socket.destroyed) {
+      lastRecv = now();
+      return;
+    }
+    const silent = now() - lastRecv;
+    if (silent > limit) {
+      opts.onCut?.(silent, limit);
+      lastRecv = now();
+      socket.destroy();
+    }
+  }, opts.tickMs ?? 100);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    cm.onSocketData = onSocketData;
+  };
+}
+
 // ---------------------------------------------------------------- implementation
 
 class NzcClient implements ZkClient {
   private current: ConnectionState = 'connecting';
   private readonly events = new EventEmitter<{ state: [ConnectionState] }>();
 
+  private readonly stopWatch: () => void;
+
   constructor(
     private readonly lib: LibModule,
     private readonly c: LibClient,
     private readonly opTimeoutMs: number,
+    log?: (line: string) => void,
   ) {
+    this.stopWatch = c.connectionManager
+      ? watchReads(c.connectionManager, {
+        onCut: (silent, limit) => log?.(`zookeeper: nothing received for ${Math.round(silent)} ms (read timeout ${Math.round(limit)} ms): dropping the connection, the session moves to another server`),
+      })
+      : () => undefined;
     c.on('state', (s) => {
       const mapped = mapState(s);
       if (mapped && this.current !== 'closed') this.setState(mapped);
+      if (mapped === 'expired' || mapped === 'authFailed') this.stopWatch();
     });
   }
 
@@ -365,6 +439,7 @@ class NzcClient implements ZkClient {
     if (this.current === 'closed') return;
     const wasConnected = this.current === 'connected' || this.current === 'connectedReadOnly';
     this.setState('closed');
+    this.stopWatch();
     await new Promise<void>((resolve) => {
       const cm = this.c.connectionManager;
       const cut = () => cm?.socket?.destroy();
@@ -406,7 +481,7 @@ export async function connectZk(opts: ZkClientOptions): Promise<ZkClient> {
     retries: 0,
   });
   for (const a of opts.auth ?? []) c.addAuthInfo(a.scheme, typeof a.auth === 'string' ? Buffer.from(a.auth, 'utf8') : a.auth);
-  const client = new NzcClient(lib, c, opts.operationTimeoutMs ?? 30_000);
+  const client = new NzcClient(lib, c, opts.operationTimeoutMs ?? 30_000, opts.log);
   const connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
   opts.signal?.throwIfAborted();
   await new Promise<void>((resolve, reject) => {

@@ -34,6 +34,42 @@ async function lateClosingRelay(target: { host: string; port: number }, lateMs: 
   };
 }
 
+/**
+ * A TCP relay that can go silent: after silence() it passes nothing in either direction and closes
+ * nothing, like a port-forward whose pod side is gone without a word. Counts the connections it accepted.
+ */
+async function silenceableRelay(target: { host: string; port: number }): Promise<{ port: number; accepted: () => number; open: () => number; silence(): void; close(): void }> {
+  const sockets = new Set<Socket>();
+  let silent = false;
+  let accepted = 0;
+  const server = createServer((local) => {
+    accepted++;
+    sockets.add(local);
+    local.on('close', () => sockets.delete(local));
+    local.on('error', () => undefined);
+    if (silent) return; // a black hole: accepts, never answers
+    const remote = createConnection(target);
+    sockets.add(remote);
+    remote.on('close', () => sockets.delete(remote));
+    remote.on('error', () => undefined);
+    local.on('data', (d) => { if (!silent) remote.write(d); });
+    remote.on('data', (d) => { if (!silent) local.write(d); });
+    remote.on('close', () => { if (!silent) local.destroy(); });
+    local.on('close', () => remote.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    accepted: () => accepted,
+    open: () => [...sockets].filter((s) => s.localPort === (server.address() as AddressInfo).port).length,
+    silence() { silent = true; },
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
 const code = (c: string, msg?: string) => (e: unknown): boolean =>
   e instanceof ZkError && e.code === c && (msg === undefined || e.message === msg);
 
@@ -239,6 +275,55 @@ describe('integration: ZkClient on a real ensemble', function () {
     const ms = performance.now() - t0;
     assert.equal(c.state, 'closed');
     assert.ok(ms < 500, `close took ${ms.toFixed(0)} ms`);
+  });
+
+  it('a connection that goes silent without closing is cut after 2/3 of the session timeout; the session moves to another server', async () => {
+    const relays = [await silenceableRelay(ens.endpoints[1]!), await silenceableRelay(ens.endpoints[2]!)];
+    try {
+      const c = await connectZk({ endpoints: relays.map((r) => ({ host: '127.0.0.1', port: r.port })), sessionTimeoutMs: 6000, spinDelayMs: 100 });
+      const session = c.sessionId;
+      const node = `/silent-${Date.now()}`;
+      await c.create(node, 'x', { ephemeral: true });
+      const holder = relays.find((r) => r.open() > 0);
+      assert.ok(holder, 'one relay holds the connection');
+      const states: Array<[ConnectionState, number]> = [];
+      const t0 = performance.now();
+      c.onState((st) => states.push([st, performance.now() - t0]));
+      const back = new Promise<void>((resolve) => c.onState((st) => { if (st === 'connected') resolve(); }));
+      holder.silence();
+      // a write sent into the silence has an unknown outcome: ConnectionLoss when the socket is cut
+      await assert.rejects(c.set(node, 'lost in the silence'), code('ConnectionLoss'));
+      await back;
+      await c.set(node, 'after the silence');
+      const ms = performance.now() - t0;
+      const cutAt = states.find(([st]) => st === 'disconnected')?.[1];
+      assert.ok(cutAt !== undefined, `the silent connection was never dropped: ${JSON.stringify(states)}`);
+      // negotiated 6000 ms: read timeout 4000 ms (ZooKeeper's Java client), checked every 100 ms
+      assert.ok(cutAt >= 3900 && cutAt < 5500, `dropped after ${cutAt.toFixed(0)} ms, expected ~4000`);
+      assert.equal(c.state, 'connected');
+      assert.equal(c.sessionId, session, 'same session after the move');
+      assert.equal((await c.get(node)).data.toString(), 'after the silence', 'the ephemeral node (and so the session) survived');
+      console.log(`      [measure] silent connection dropped after ${cutAt.toFixed(0)} ms (read timeout 4000 ms), write landed on the other server after ${ms.toFixed(0)} ms, same session`);
+      await c.close();
+    } finally {
+      for (const r of relays) r.close();
+    }
+  });
+
+  it('a server that accepts the connection but never answers the handshake is given up after connectTimeout, and tried again', async () => {
+    const hole = await silenceableRelay(ens.endpoints[0]!);
+    hole.silence();
+    try {
+      const t0 = performance.now();
+      // one server: connectTimeout = sessionTimeout (3000 ms); without a read timeout the first attempt hangs for good
+      await assert.rejects(
+        connectZk({ endpoints: [{ host: '127.0.0.1', port: hole.port }], sessionTimeoutMs: 3000, connectTimeoutMs: 7500, spinDelayMs: 100 }),
+        code('Timeout'),
+      );
+      assert.ok(hole.accepted() >= 2, `accepted ${hole.accepted()} connection(s) in ${(performance.now() - t0).toFixed(0)} ms: the silent handshake was never given up`);
+    } finally {
+      hole.close();
+    }
   });
 
   it('connect fails with a typed Timeout when no server is reachable', async () => {
