@@ -45,13 +45,14 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     const forwarders = new MemberForwarders(kube);
     const namespace = kube.namespace;
     const endpoint = (ns: string, pod: string) => forwarders.endpoint(ns, pod);
+    const fourLetter = new (await import('../zk/fourletter.js')).FourLetterGate(); // shared by the scale's status polls
     const machine = rt.output === 'json' || rt.output === 'yaml';
     try {
       return await ops.scaleEnsemble(
         {name: args.name, namespace, voters: flags.replicas, observers: flags.observers, keepVolumes: flags['keep-volumes'], force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs},
         {
           members: ops.kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: flags['keep-volumes'], endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
-          status: () => gatherStatus({name: args.name, namespace}, {kube, clock: rt.clock, endpoint, timeoutMs: Math.min(rt.requestTimeoutMs ?? 5000, 5000)}),
+          status: () => gatherStatus({name: args.name, namespace}, {kube, clock: rt.clock, endpoint, timeoutMs: Math.min(rt.requestTimeoutMs ?? 5000, 5000), fourLetter}),
           auth: () => ops.readSuperAuth(kube, namespace, args.name),
           clock: rt.clock,
           sleep: rt.sleep,

@@ -18,6 +18,7 @@ import type {Clock, Sleep} from '../util/time.js';
 import type {ZkClient} from '../zk/client.js';
 import {formatEndpoint, type Endpoint} from '../zk/endpoint.js';
 import {isZkError} from '../zk/errors.js';
+import {FourLetterGate} from '../zk/fourletter.js';
 import {restarts, type PodLike} from './pods.js';
 import {gatherStatus, healthOf, type Health, type MemberReport, type Role, type StatusReport} from './status.js';
 
@@ -590,7 +591,8 @@ export function validateFailoverRequest(req: FailoverRequest): void {
  */
 export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps): Promise<FailoverReport> {
   validateFailoverRequest(req);
-  const sdeps = {kube: deps.kube, clock: deps.clock, endpoint: deps.endpoint, timeoutMs: deps.probeTimeoutMs ?? 1000};
+  // one gate for every poll of the run: the members are polled every 100 ms through an election
+  const sdeps = {kube: deps.kube, clock: deps.clock, endpoint: deps.endpoint, timeoutMs: deps.probeTimeoutMs ?? 1000, fourLetter: new FourLetterGate()};
   const runPath = `${req.basePath}/${req.runId}`;
 
   const check = deps.progress.step(`checking ensemble ${req.name}`);

@@ -1,7 +1,7 @@
 import {errorMessage} from '../errors.js';
 import type {Forwarder, Kube} from '../kube/types.js';
 import {PORTS} from '../manifests/render.js';
-import {fourLetterWord} from '../zk/fourletter.js';
+import {FourLetterGate, fourLetterWord} from '../zk/fourletter.js';
 import {parseMntr, parseSrvr} from '../zk/parse.js';
 import type {MemberProbe, ProbeMembers} from './wait.js';
 
@@ -38,6 +38,7 @@ export class MemberForwarders {
 
 /** Asks each member with srvr (and the leader with mntr), in parallel; failures are data, not exceptions. */
 export function memberProbe(forwarders: MemberForwarders, timeoutMs = 5000): ProbeMembers {
+  const gate = new FourLetterGate(); // the probe runs in a loop: one mntr in flight per member
   return (namespace, pods) =>
     Promise.all(
       pods.map(async (pod): Promise<MemberProbe> => {
@@ -47,7 +48,7 @@ export function memberProbe(forwarders: MemberForwarders, timeoutMs = 5000): Pro
           if (srvr.status !== 'ok') return {pod, error: srvr.status === 'notServing' ? 'not serving' : `srvr is not whitelisted`};
           const probe: MemberProbe = {pod, mode: srvr.mode};
           if (srvr.mode === 'leader') {
-            const mntr = parseMntr(await fourLetterWord(ep, 'mntr', {timeoutMs}));
+            const mntr = parseMntr(await gate.ask(ep, 'mntr', {timeoutMs}));
             if (mntr.status === 'ok') probe.syncedFollowers = mntr.syncedFollowers;
           }
           return probe;

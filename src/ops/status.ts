@@ -4,7 +4,7 @@ import {LABEL} from '../manifests/labels.js';
 import {objectNames} from '../manifests/render.js';
 import type {Clock} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
-import {fourLetterWord} from '../zk/fourletter.js';
+import {FourLetterGate, fourLetterWord} from '../zk/fourletter.js';
 import {parseConf, parseMntr, parseSrvr, srvrComplete, type DynamicConfig, type MntrStats, type SrvrStats} from '../zk/parse.js';
 import {isReady, ordinalOf, restarts, toDate, type PodLike} from './pods.js';
 import {listMemberPods} from './wait.js';
@@ -91,6 +91,11 @@ export interface StatusDeps {
   /** where to reach a member's client port: a port-forward in production, loopback in tests */
   endpoint(namespace: string, pod: string): Promise<Endpoint>;
   timeoutMs?: number;
+  /**
+   * Shared by every refresh of a polling loop: at most one mntr and one conf in
+   * flight per member (see FourLetterGate). Without it each call goes straight out.
+   */
+  fourLetter?: FourLetterGate;
 }
 
 interface Probe {
@@ -110,10 +115,11 @@ async function probeMember(deps: StatusDeps, namespace: string, pod: string): Pr
   const timeoutMs = deps.timeoutMs ?? 5000;
   try {
     const ep = await deps.endpoint(namespace, pod);
+    const ask = deps.fourLetter ? deps.fourLetter.ask.bind(deps.fourLetter) : fourLetterWord;
     const [s, m, c] = await Promise.allSettled([
-      fourLetterWord(ep, 'srvr', {timeoutMs, complete: srvrComplete}),
-      fourLetterWord(ep, 'mntr', {timeoutMs, quietMs: QUIET_MS}),
-      fourLetterWord(ep, 'conf', {timeoutMs, quietMs: QUIET_MS}),
+      ask(ep, 'srvr', {timeoutMs, complete: srvrComplete}),
+      ask(ep, 'mntr', {timeoutMs, quietMs: QUIET_MS}),
+      ask(ep, 'conf', {timeoutMs, quietMs: QUIET_MS}),
     ]);
     if (s.status === 'rejected') return {error: errorMessage(s.reason)};
     const srvr = parseSrvr(s.value);
@@ -392,6 +398,7 @@ export async function watchStatus(
   let lastError: string | undefined;
   const all: Change[] = [];
   let refreshes = 0;
+  deps = {...deps, fourLetter: deps.fourLetter ?? new FourLetterGate()};
   while (!deps.signal?.aborted && (req.maxRefreshes === undefined || refreshes < req.maxRefreshes)) {
     const started = deps.clock.now();
     try {

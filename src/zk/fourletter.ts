@@ -18,6 +18,15 @@ export interface FourLetterOptions {
    * one go, so a short quiet period is the reply's end, not a pause within it.
    */
   quietMs?: number;
+  /**
+   * Called once the server is done with the request: it answered or closed, or
+   * lingerMs passed. After a local timeout the connection is kept open (unref'd)
+   * to see when the server finishes, since its worker thread may still be busy
+   * with the request (see FourLetterGate). Without this, the socket is closed at once.
+   */
+  onServerDone?: () => void;
+  /** How long to keep watching after a local timeout. Default 60000 ms. */
+  lingerMs?: number;
 }
 
 export const FOUR_LETTER_WORDS = [
@@ -45,20 +54,38 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
     const socket = new Socket();
     let settled = false;
     let quiet: NodeJS.Timeout | undefined;
-    const finish = (err: ZkError | null): void => {
+    let serverDone = false;
+    const markServerDone = (): void => {
+      if (serverDone) return;
+      serverDone = true;
+      opts.onServerDone?.();
+    };
+    const finish = (err: ZkError | null, serverBusy = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearTimeout(quiet);
       opts.signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
+      if (serverBusy && opts.onServerDone) {
+        // The request may still hold one of the server's worker threads: watch the
+        // connection (without keeping the process alive) until the server answers or closes.
+        const linger = setTimeout(() => { socket.destroy(); markServerDone(); }, opts.lingerMs ?? 60_000);
+        linger.unref();
+        const done = (): void => { clearTimeout(linger); socket.destroy(); markServerDone(); };
+        socket.unref();
+        socket.once('data', done);
+        socket.once('close', done);
+      } else {
+        socket.destroy();
+        markServerDone();
+      }
       if (err) reject(err);
       else resolve(Buffer.concat(chunks).toString('utf8'));
     };
     const onAbort = (): void =>
       finish(new ZkError('Timeout', `${cmd} to ${where}: aborted`, { cause: opts.signal?.reason }));
     const timer = setTimeout(
-      () => finish(new ZkError('Timeout', `${cmd} to ${where}: no complete reply within ${timeoutMs} ms`)),
+      () => finish(new ZkError('Timeout', `${cmd} to ${where}: no complete reply within ${timeoutMs} ms`), chunks.length === 0 && socket.readyState === 'open'),
       timeoutMs,
     );
     if (opts.signal?.aborted) {
@@ -96,4 +123,52 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
       socket.write(cmd);
     });
   });
+}
+
+/**
+ * The four-letter words whose server side can wait on a lock that leader election
+ * holds: ZooKeeper 3.8's `mntr` reads QuorumPeer.getPeerState() (synchronized on
+ * the peer, which FastLeaderElection's WorkerReceiver holds while it parses a
+ * received config, resolving every member's host name), and `conf` reads the
+ * quorum verifier under QV_LOCK. While stuck, each request occupies one of the
+ * server's few NIO worker threads (4 on 2 cores), which also serve the clients.
+ */
+export const LOCKING_WORDS: ReadonlySet<string> = new Set(['mntr', 'conf']);
+
+/**
+ * Keeps at most one request of each locking word in flight per server, so that a
+ * tool polling a member in the middle of an election cannot take all of the
+ * server's worker threads and with them its clients (observed: four timed-out
+ * mntr polls blocked every NIOWorkerThread of a member for 30 s, and the failover
+ * writer's session expired). A request is in flight until the server answers or
+ * closes, not just until the local timeout. Other words pass straight through.
+ * One gate per polling loop (status --watch, failover-test, scale).
+ */
+export class FourLetterGate {
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly send: typeof fourLetterWord = fourLetterWord) {}
+
+  ask(ep: Endpoint, cmd: FourLetterWord | string, opts: FourLetterOptions = {}): Promise<string> {
+    if (!LOCKING_WORDS.has(cmd)) return this.send(ep, cmd, opts);
+    const key = `${formatEndpoint(ep)} ${cmd}`;
+    if (this.inFlight.has(key)) {
+      return Promise.reject(
+        new ZkError('Timeout', `${cmd} to ${formatEndpoint(ep)}: the previous ${cmd} is still unanswered, not sending another (the member is busy, e.g. in leader election)`),
+      );
+    }
+    this.inFlight.add(key);
+    return this.send(ep, cmd, {
+      ...opts,
+      onServerDone: () => {
+        this.inFlight.delete(key);
+        opts.onServerDone?.();
+      },
+    });
+  }
+
+  /** Requests still held by a server (for tests and --verbose). */
+  get pending(): number {
+    return this.inFlight.size;
+  }
 }

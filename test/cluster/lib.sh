@@ -30,6 +30,7 @@ ENV_FILE=$STATE/env
 # 100.64.0.0/10 is the shared address space (RFC 6598): neither one of the
 # machine's own networks nor a public range.
 BRIDGE=kzkbr0                      # CNI bridge, created by up.sh
+BRIDGE_MAC=02:6b:7a:62:72:30       # locally administered, fixed (see up.sh)
 HOST_IP=100.65.0.1                 # bridge gateway = node IP = API server = DNS
 POD_CIDR=100.65.0.0/16
 POD_RANGE_START=100.65.1.1

@@ -58,6 +58,16 @@ if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
   ip link add "$BRIDGE" type bridge
 fi
 [[ $(ip addr show dev "$BRIDGE") == *"inet $HOST_IP/"* ]] || ip addr add "$HOST_IP/16" dev "$BRIDGE"
+# A bridge with no MAC of its own takes the lowest MAC among its ports. When the
+# pod owning that veth is deleted, the bridge's MAC changes and every other pod's
+# ARP entry for the gateway (the node: DNS, API server) points nowhere until it
+# goes stale, 15-45 s. ZooKeeper resolves peer names while holding its QuorumPeer
+# lock, so that window stalled whole members (failover bench; thread dumps showed
+# FastLeaderElection's WorkerReceiver in getaddrinfo for 30 s). A MAC that is set
+# (addr_assign_type 3) never follows the ports.
+if [[ $(<"/sys/class/net/$BRIDGE/addr_assign_type") != 3 ]]; then
+  ip link set dev "$BRIDGE" address "$BRIDGE_MAC"
+fi
 ip link set "$BRIDGE" up
 # ClusterIPs are only DNAT targets; route them to the bridge so a packet that
 # kube-proxy does not translate dies here instead of leaving the machine.
