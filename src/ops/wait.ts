@@ -1,6 +1,6 @@
 import {CliError} from '../errors.js';
 import type {Kube} from '../kube/types.js';
-import {selectorLabels} from '../manifests/labels.js';
+import {APP_NAME, LABEL, selectorLabels} from '../manifests/labels.js';
 import {formatDuration} from '../util/duration.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
@@ -59,8 +59,19 @@ export function podSelector(name: string): string {
 
 /** Pods of an ensemble (only the StatefulSet's ordinals below replicas count). */
 export async function listMemberPods(kube: Kube, namespace: string, name: string): Promise<PodLike[]> {
-  const pods = await kube.list<PodLike>('v1', 'Pod', {namespace, labelSelector: podSelector(name)});
-  return byOrdinal(pods.filter((p) => new RegExp(`^${name}-\\d+$`).test(p.metadata.name)));
+  return membersOf(await kube.list<PodLike>('v1', 'Pod', {namespace, labelSelector: podSelector(name)}), name);
+}
+
+/** The ensemble's member pods among `pods`: its selector labels and a StatefulSet ordinal name, by ordinal. */
+export function membersOf(pods: readonly PodLike[], name: string): PodLike[] {
+  const labels = Object.entries(selectorLabels(name));
+  const ordinal = new RegExp(`^${name}-\\d+$`);
+  return byOrdinal(pods.filter((p) => ordinal.test(p.metadata.name) && labels.every(([k, v]) => p.metadata.labels?.[k] === v)));
+}
+
+/** The selector of every ZooKeeper pod (any ensemble): for listing pods before the ensemble's name is known. */
+export function anyMemberSelector(): string {
+  return `${LABEL.name}=${APP_NAME}`;
 }
 
 /** The quorum is complete: one leader, every other expected member following and synced. */

@@ -15,7 +15,8 @@ import {isZkError} from '../zk/errors.js';
 import {validatePath} from '../zk/paths.js';
 import type {AuthInfo} from '../zk/wire.js';
 import type {MemberForwarders} from './members.js';
-import {listMemberPods, podSelector} from './wait.js';
+import type {PodLike} from './pods.js';
+import {listMemberPods, membersOf, podSelector} from './wait.js';
 
 // ---------------------------------------------------------------- results
 
@@ -268,12 +269,13 @@ export interface ConnectOptions {
  */
 export function forwardedConnector(
   deps: {kube: Kube; forwarders: MemberForwarders; dial: (o: ZkClientOptions) => Promise<ZkClient>; debug?: (line: string) => void},
-  target: {namespace: string; ensemble: string},
+  target: {namespace: string; ensemble: string; /** pods listed ahead (any ensemble's), to save a round trip */ pods?: Promise<PodLike[]>},
   opts: ConnectOptions,
 ): () => Promise<ZkClient> {
   return async () => {
     const {namespace, ensemble} = target;
-    const pods = (await listMemberPods(deps.kube, namespace, ensemble)).filter((p) => !p.metadata.deletionTimestamp);
+    const listed = target.pods ? membersOf(await target.pods, ensemble) : await listMemberPods(deps.kube, namespace, ensemble);
+    const pods = listed.filter((p) => !p.metadata.deletionTimestamp);
     const running = pods.filter((p) => p.status?.phase === 'Running');
     if (running.length === 0) {
       throw new CliError(`ensemble "${ensemble}" has no running member pods in namespace "${namespace}"${pods.length > 0 ? ` (${pods.map((p) => `${p.metadata.name}: ${p.status?.phase ?? 'unknown'}`).join(', ')})` : ''}`, {

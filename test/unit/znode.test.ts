@@ -3,6 +3,8 @@ import {Readable} from 'node:stream';
 import {AbortedError, CliError, UsageError} from '../../src/errors.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {MemberForwarders} from '../../src/ops/members.js';
+import type {PodLike} from '../../src/ops/pods.js';
+import {anyMemberSelector} from '../../src/ops/wait.js';
 import {
   checkPath,
   checkVersion,
@@ -339,6 +341,22 @@ describe('znode: connecting through port-forwards (in-memory API)', () => {
     assert.equal(dialed[0]!.endpoints.length, 2);
     assert.deepEqual(dialed[0]!.auth, [{scheme: 'digest', auth: 'a:b'}]);
     assert.equal(dialed[0]!.connectTimeoutMs, 3000);
+    await forwarders.close();
+  });
+
+  it('pods listed ahead (any ensemble, one API round trip with the ensemble lookup): only the ensemble\'s members are used', async () => {
+    const kube = new FakeKube('ns');
+    ensemble(kube, 'zk', 'ns', ['ready', 'ready']);
+    ensemble(kube, 'zk2', 'ns', ['ready']);
+    kube.seed(fakePod('ns', 'zk-9-helper', ensembleLabels('zk', 'zookeeper:3.9.4'), 'ready')); // right labels, not an ordinal
+    const before = kube.calls.length;
+    const pods = kube.list<PodLike>('v1', 'Pod', {namespace: 'ns', labelSelector: anyMemberSelector()});
+    const dialed: ZkClientOptions[] = [];
+    const forwarders = new MemberForwarders(kube);
+    await forwardedConnector({kube, forwarders, dial: async (o) => (dialed.push(o), fakeClient())}, {namespace: 'ns', ensemble: 'zk', pods}, {auth: []})();
+    assert.deepEqual(kube.calls.slice(before).filter((c) => !c.startsWith('portforward')), ['list Pod'], 'no second pod list');
+    assert.deepEqual(kube.calls.filter((c) => c.startsWith('portforward')), ['portforward Pod/zk-0', 'portforward Pod/zk-1']);
+    assert.equal(dialed[0]!.endpoints.length, 2);
     await forwarders.close();
   });
 
