@@ -202,6 +202,7 @@ export class KubeClient implements Kube {
           cb();
         },
       });
+      const opening = performance.now();
       pf.portForward(namespace, pod, [port], socket, errors, socket).then(
         (ws) => {
           const w = typeof ws === 'function' ? ws() : ws;
@@ -209,6 +210,7 @@ export class KubeClient implements Kube {
             socket.destroy();
             return;
           }
+          log?.(`portforward ${namespace}/${pod}:${port}: stream open in ${Math.round(performance.now() - opening)}ms`);
           w.on('close', () => socket.end());
           w.on('error', () => socket.destroy());
           socket.on('close', () => w.close());

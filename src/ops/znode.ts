@@ -295,7 +295,9 @@ export function forwardedConnector(
     const members = running.map((p) => p.metadata.name).join(', ');
     deps.debug?.(`connecting to ${ensemble} through ${endpoints.length} port-forward(s) (${members})`);
     try {
-      return await deps.dial({endpoints, auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs, signal: opts.signal, log: deps.debug});
+      const client = await deps.dial({endpoints, auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs, signal: opts.signal, log: deps.debug});
+      deps.debug?.(`ZooKeeper session ${client.sessionId ?? '?'}`);
+      return client;
     } catch (err) {
       if (isZkError(err, 'Timeout')) {
         throw new CliError(`no ZooKeeper session from ensemble "${ensemble}" (members ${members}) within ${Math.round((opts.connectTimeoutMs ?? 15_000) / 1000)}s`, {
