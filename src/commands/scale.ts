@@ -41,11 +41,11 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     ops.validateShape(flags.replicas, flags.observers);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const kube = await rt.kube();
-    const [{gatherStatus}, {MemberForwarders}] = await Promise.all([import('../ops/status.js'), import('../ops/members.js')]);
+    const [{gatherStatus}, {MemberForwarders}, {FourLetterGate}] = await Promise.all([import('../ops/status.js'), import('../ops/members.js'), import('../zk/fourletter.js')]);
     const forwarders = new MemberForwarders(kube);
     const namespace = kube.namespace;
     const endpoint = (ns: string, pod: string) => forwarders.endpoint(ns, pod);
-    const fourLetter = new (await import('../zk/fourletter.js')).FourLetterGate(); // shared by the scale's status polls
+    const fourLetter = new FourLetterGate(); // shared by the scale's status polls
     const machine = rt.output === 'json' || rt.output === 'yaml';
     try {
       return await ops.scaleEnsemble(

@@ -1,6 +1,6 @@
 import {CliError} from '../errors.js';
 import type {Kube} from '../kube/types.js';
-import {APP_NAME, LABEL, selectorLabels} from '../manifests/labels.js';
+import {selectorLabels} from '../manifests/labels.js';
 import {formatDuration} from '../util/duration.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
@@ -67,11 +67,6 @@ export function membersOf(pods: readonly PodLike[], name: string): PodLike[] {
   const labels = Object.entries(selectorLabels(name));
   const ordinal = new RegExp(`^${name}-\\d+$`);
   return byOrdinal(pods.filter((p) => ordinal.test(p.metadata.name) && labels.every(([k, v]) => p.metadata.labels?.[k] === v)));
-}
-
-/** The selector of every ZooKeeper pod (any ensemble): for listing pods before the ensemble's name is known. */
-export function anyMemberSelector(): string {
-  return `${LABEL.name}=${APP_NAME}`;
 }
 
 /** The quorum is complete: one leader, every other expected member following and synced. */

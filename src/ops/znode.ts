@@ -237,6 +237,17 @@ export async function resolveEnsemble(kube: Kube, namespace: string, requested?:
   return names[0]!;
 }
 
+/**
+ * The ensemble (resolveEnsemble) and, listed at the same time, the namespace's
+ * kubectl-zk pods for forwardedConnector, which keeps that ensemble's members:
+ * one API round trip before the port-forward instead of two.
+ */
+export async function resolveTarget(kube: Kube, namespace: string, requested?: string): Promise<{namespace: string; ensemble: string; pods: Promise<PodLike[]>}> {
+  const pods = kube.list<PodLike>('v1', 'Pod', {namespace, labelSelector: managedSelector()});
+  pods.catch(() => undefined); // a failure surfaces where the pods are used, not as an unhandled rejection
+  return {namespace, ensemble: await resolveEnsemble(kube, namespace, requested), pods};
+}
+
 /** The super user's credentials from the ensemble's Secret (`NAME-auth`; the API returns `.data` base64). */
 export function decodeSuperSecret(secret: KubeObject): {username: string; password: string} {
   const data = (secret.data ?? {}) as Record<string, unknown>;

@@ -147,10 +147,8 @@ export const LOCKING_WORDS: ReadonlySet<string> = new Set(['mntr', 'conf']);
 export class FourLetterGate {
   private readonly inFlight = new Set<string>();
 
-  constructor(private readonly send: typeof fourLetterWord = fourLetterWord) {}
-
   ask(ep: Endpoint, cmd: FourLetterWord | string, opts: FourLetterOptions = {}): Promise<string> {
-    if (!LOCKING_WORDS.has(cmd)) return this.send(ep, cmd, opts);
+    if (!LOCKING_WORDS.has(cmd)) return fourLetterWord(ep, cmd, opts);
     const key = `${formatEndpoint(ep)} ${cmd}`;
     if (this.inFlight.has(key)) {
       return Promise.reject(
@@ -158,7 +156,7 @@ export class FourLetterGate {
       );
     }
     this.inFlight.add(key);
-    return this.send(ep, cmd, {
+    return fourLetterWord(ep, cmd, {
       ...opts,
       onServerDone: () => {
         this.inFlight.delete(key);
@@ -167,7 +165,7 @@ export class FourLetterGate {
     });
   }
 
-  /** Requests still held by a server (for tests and --verbose). */
+  /** Requests still held by a server. */
   get pending(): number {
     return this.inFlight.size;
   }

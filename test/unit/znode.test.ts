@@ -3,8 +3,6 @@ import {Readable} from 'node:stream';
 import {AbortedError, CliError, UsageError} from '../../src/errors.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {MemberForwarders} from '../../src/ops/members.js';
-import type {PodLike} from '../../src/ops/pods.js';
-import {anyMemberSelector} from '../../src/ops/wait.js';
 import {
   checkPath,
   checkVersion,
@@ -20,6 +18,7 @@ import {
   parseAuth,
   readData,
   resolveEnsemble,
+  resolveTarget,
   selectDataSource,
   setZnode,
   statZnode,
@@ -344,17 +343,18 @@ describe('znode: connecting through port-forwards (in-memory API)', () => {
     await forwarders.close();
   });
 
-  it('pods listed ahead (any ensemble, one API round trip with the ensemble lookup): only the ensemble\'s members are used', async () => {
+  it('resolveTarget lists the pods while it resolves the ensemble (one round trip); only that ensemble\'s members are used', async () => {
     const kube = new FakeKube('ns');
     ensemble(kube, 'zk', 'ns', ['ready', 'ready']);
     ensemble(kube, 'zk2', 'ns', ['ready']);
     kube.seed(fakePod('ns', 'zk-9-helper', ensembleLabels('zk', 'zookeeper:3.9.4'), 'ready')); // right labels, not an ordinal
     const before = kube.calls.length;
-    const pods = kube.list<PodLike>('v1', 'Pod', {namespace: 'ns', labelSelector: anyMemberSelector()});
+    const target = await resolveTarget(kube, 'ns', 'zk');
+    assert.equal(target.ensemble, 'zk');
     const dialed: ZkClientOptions[] = [];
     const forwarders = new MemberForwarders(kube);
-    await forwardedConnector({kube, forwarders, dial: async (o) => (dialed.push(o), fakeClient())}, {namespace: 'ns', ensemble: 'zk', pods}, {auth: []})();
-    assert.deepEqual(kube.calls.slice(before).filter((c) => !c.startsWith('portforward')), ['list Pod'], 'no second pod list');
+    await forwardedConnector({kube, forwarders, dial: async (o) => (dialed.push(o), fakeClient())}, target, {auth: []})();
+    assert.deepEqual(kube.calls.slice(before).filter((c) => !c.startsWith('portforward')).sort(), ['get StatefulSet/zk', 'list Pod'], 'no second pod list');
     assert.deepEqual(kube.calls.filter((c) => c.startsWith('portforward')), ['portforward Pod/zk-0', 'portforward Pod/zk-1']);
     assert.equal(dialed[0]!.endpoints.length, 2);
     await forwarders.close();

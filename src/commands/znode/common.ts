@@ -2,7 +2,6 @@ import {createHash} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {Flags} from '@oclif/core';
 import type {Runtime} from '../../cli/runtime.js';
-import type {PodLike} from '../../ops/pods.js';
 import type {ZnodeDeps} from '../../ops/znode.js';
 import {parseDuration} from '../../util/duration.js';
 import type {AuthInfo} from '../../zk/wire.js';
@@ -41,18 +40,14 @@ export async function connectSpec(flags: EnsembleFlags): Promise<ConnectSpec> {
  * pod, runs the op and closes the forwarders (the op closes its client).
  */
 export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps: ZnodeDeps) => Promise<T>): Promise<T> {
-  const [ops, {MemberForwarders}, {connectZk}, {anyMemberSelector}] = await Promise.all([import('../../ops/znode.js'), import('../../ops/members.js'), import('../../zk/client.js'), import('../../ops/wait.js')]);
+  const [ops, {MemberForwarders}, {connectZk}] = await Promise.all([import('../../ops/znode.js'), import('../../ops/members.js'), import('../../zk/client.js')]);
   const kube = await rt.kube();
-  const namespace = kube.namespace;
-  // The pods are listed while the ensemble is resolved (one round trip instead of two);
-  // the connector keeps only the resolved ensemble's members.
-  const pods = kube.list<PodLike>('v1', 'Pod', {namespace, labelSelector: anyMemberSelector()});
-  pods.catch(() => undefined); // a failure surfaces where the pods are used, not as an unhandled rejection
-  const ensemble = await ops.resolveEnsemble(kube, namespace, spec.ensemble);
+  const target = await ops.resolveTarget(kube, kube.namespace, spec.ensemble);
+  const {namespace, ensemble} = target;
   const auth = spec.asSuper ? [...spec.auth, await ops.superAuth(kube, namespace, ensemble)] : spec.auth;
   const forwarders = new MemberForwarders(kube);
   try {
-    const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, {namespace, ensemble, pods}, {auth, connectTimeoutMs: spec.connectTimeoutMs, signal: rt.signal});
+    const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, target, {auth, connectTimeoutMs: spec.connectTimeoutMs, signal: rt.signal});
     return await run({connect, signal: rt.signal});
   } finally {
     await forwarders.close();
