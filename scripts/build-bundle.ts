@@ -1,7 +1,8 @@
 /**
  * One CommonJS file with the whole plugin (scripts/build-entry.ts and what it
- * imports), for Node's single-executable applications (SEA runs one CommonJS
- * script whose `require` sees only Node's built-in modules).
+ * imports), that `bun build --compile --bytecode` turns into the executables
+ * (scripts/build-exe.ts): its `require` sees only the runtime's built-in modules,
+ * and it runs unchanged on Node (the dist tests compare it with the source tree).
  *
  * - the manifests (manifests/*.yaml, manifests/scripts/*.sh) are inlined: the
  *   bundle's src/manifests/assets.ts is generated from what the real loadAssets()
@@ -114,49 +115,94 @@ export async function buildManifest(pjson: PackageJson): Promise<Interfaces.Mani
 }
 
 /**
- * Modules that read the terminal or the environment once, when they are
- * evaluated: ansis (colours), supports-color (oclif asks it whether to colour)
- * and oclif's screen.js (the terminal width). The linux-amd64 executable starts
- * from a V8 snapshot taken after the bundle's top level ran at build time;
- * evaluated there they would keep the build's answers (no colour, 80 columns).
+ * Imports inside @kubernetes/client-node's kubeconfig and port-forward modules
+ * that only some calls need, with the names imported: in the bundle each name
+ * is a stand-in that evaluates the module at its first use (new, call or
+ * property read). Measured under Bun with bytecode: undici (client-node's fetch
+ * dispatcher) ~17 ms, the generated API and models ~22 ms, the proxy agents a
+ * few ms, all of it at every start of a command that reads the kubeconfig,
+ * while a `znode get` uses none of them (reads and port-forwards go through
+ * node:https and ws). Every listed import must be found by the build,
+ * so a client-node upgrade that moves them fails the build instead of quietly
+ * evaluating them again.
  */
-export const RUNTIME_MODULES = [
-  /[\\/]node_modules[\\/]ansis[\\/]index\.js$/,
-  /[\\/]node_modules[\\/]supports-color[\\/]index\.js$/,
-  /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]screen\.js$/,
+export interface LazyImport {
+  importer: RegExp;
+  /** the specifier as the importer writes it */
+  from: string;
+  /** each name it imports → [module it really lives in (relative to the importer), export name] */
+  names: Record<string, [string, string]>;
+}
+
+const CONFIG_JS = /client-node\/dist\/config\.js$/;
+const PORTFORWARD_JS = /client-node\/dist\/portforward\.js$/;
+export const LAZY_IMPORTS: LazyImport[] = [
+  {importer: CONFIG_JS, from: 'undici', names: {Agent: ['undici', 'Agent'], ProxyAgent: ['undici', 'ProxyAgent']}},
+  {
+    importer: CONFIG_JS,
+    from: './gen/index.js',
+    names: {createConfiguration: ['./gen/configuration.js', 'createConfiguration'], ServerConfiguration: ['./gen/servers.js', 'ServerConfiguration']},
+  },
+  {importer: CONFIG_JS, from: 'socks-proxy-agent', names: {SocksProxyAgent: ['socks-proxy-agent', 'SocksProxyAgent']}},
+  {importer: CONFIG_JS, from: 'socks', names: {SocksClient: ['socks', 'SocksClient']}},
+  {importer: CONFIG_JS, from: 'hpagent', names: {HttpProxyAgent: ['hpagent', 'HttpProxyAgent'], HttpsProxyAgent: ['hpagent', 'HttpsProxyAgent']}},
+  {
+    importer: PORTFORWARD_JS,
+    from: './gen/index.js',
+    names: {AppsV1Api: ['./gen/types/ObjectParamAPI.js', 'ObjectAppsV1Api'], CoreV1Api: ['./gen/types/ObjectParamAPI.js', 'ObjectCoreV1Api']},
+  },
 ];
 
 /**
- * A CommonJS module evaluated at its first use, and again at the first use
- * after the startup snapshot is deserialized: its exports are a proxy that
- * evaluates the original on the first property read or call, and forgets that
- * evaluation when the snapshot is built. Its users keep the module, not values
- * read from it (a dist test checks colours and width on a terminal).
- * `__esModule` is answered from the source so that `__importDefault` does not
- * evaluate it.
+ * The stand-in for one lazy import: each name forwards new, calls and property
+ * reads to the real export, which a second generated module re-exports by name
+ * (a require() of the real module itself would keep all its exports in the bundle).
  */
-export function runtimeModule(source: string): string {
-  const esModule = /\b__esModule\b/.test(source);
+export function lazyImportModule(realModule: string, names: string[]): string {
   return [
-    'let evaluated;',
-    "const {startupSnapshot} = require('node:v8');",
-    'if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.addDeserializeCallback(() => { evaluated = undefined; });',
-    'function load() {',
-    '  if (evaluated === undefined) {',
-    '    const module = {exports: {}};',
-    '    (function (exports, module) {',
-    source,
-    '    })(module.exports, module);',
-    '    evaluated = module.exports;',
-    '  }',
-    '  return evaluated;',
-    '}',
-    'module.exports = new Proxy(function () {}, {',
-    `  get: (_, k) => (k === '__esModule' ? ${esModule ? 'true' : 'undefined'} : Reflect.get(load(), k)),`,
-    '  has: (_, k) => Reflect.has(load(), k),',
-    '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
+    '// generated by scripts/build-bundle.ts: evaluated at first use',
+    'let real;',
+    `const load = () => (real ??= require(${JSON.stringify(realModule)}));`,
+    'const lazy = (name) => new Proxy(function () {}, {',
+    '  construct: (_, args) => Reflect.construct(load()[name], args),',
+    '  apply: (_, self, args) => Reflect.apply(load()[name], self, args),',
+    '  get: (_, key) => Reflect.get(load()[name], key),',
     '});',
+    ...names.map((n) => `export const ${n} = lazy(${JSON.stringify(n)});`),
+    '',
   ].join('\n');
+}
+
+export function reexportModule(names: Record<string, [string, string]>): string {
+  return Object.entries(names)
+    .map(([as, [from, name]]) => `export {${name === as ? name : `${name} as ${as}`}} from ${JSON.stringify(from)};`)
+    .join('\n');
+}
+
+function lazyImportsPlugin(found: Set<LazyImport>): Plugin {
+  return {
+    name: 'kzk-lazy-imports',
+    setup(b) {
+      b.onResolve({filter: /.*/}, (args) => {
+        if (args.kind !== 'import-statement' || args.namespace !== 'file') return undefined;
+        const importer = args.importer.replaceAll('\\', '/');
+        const hit = LAZY_IMPORTS.find((l) => l.from === args.path && l.importer.test(importer));
+        if (!hit) return undefined;
+        found.add(hit);
+        const i = LAZY_IMPORTS.indexOf(hit);
+        return {path: `${importer}#${i}`, namespace: 'kzk-lazy', pluginData: {i, resolveDir: dirname(args.importer)}};
+      });
+      b.onResolve({filter: /^kzk-lazy-real:/}, (args) => ({path: args.path, namespace: 'kzk-lazy-real', pluginData: args.pluginData ?? {}}));
+      b.onLoad({filter: /.*/, namespace: 'kzk-lazy'}, (args) => {
+        const {i, resolveDir} = args.pluginData as {i: number; resolveDir: string};
+        return {contents: lazyImportModule(`kzk-lazy-real:${i}:${resolveDir}`, Object.keys(LAZY_IMPORTS[i]!.names)), loader: 'js', resolveDir};
+      });
+      b.onLoad({filter: /.*/, namespace: 'kzk-lazy-real'}, (args) => {
+        const [, i, resolveDir] = /^kzk-lazy-real:(\d+):(.*)$/.exec(args.path)!;
+        return {contents: reexportModule(LAZY_IMPORTS[Number(i)]!.names), loader: 'js', resolveDir};
+      });
+    },
+  };
 }
 
 function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
@@ -165,9 +211,15 @@ function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
     setup(b) {
       b.onLoad({filter: /[\\/]src[\\/]manifests[\\/]assets\.ts$/}, () => ({contents: assetsModule, loader: 'js', resolveDir: join(REPO, 'src/manifests')}));
       b.onLoad({filter: /[\\/]src[\\/]commands\.ts$/}, () => ({contents: commandsModule, loader: 'js', resolveDir: join(REPO, 'src')}));
-      for (const filter of RUNTIME_MODULES) {
-        b.onLoad({filter}, (args) => ({contents: runtimeModule(readFileSync(args.path, 'utf8')), loader: 'js', resolveDir: dirname(args.path)}));
-      }
+      // fdir (oclif's globbing) asks the file system whether picomatch is installed, at start. The
+      // executable would ask the build machine's paths (Bun resolves from where the bundle was
+      // built); picomatch is in the bundle, so it is simply used.
+      b.onLoad({filter: /[\\/]node_modules[\\/]fdir[\\/]dist[\\/]index\.c?js$/}, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const probe = /(__)?require\.resolve\("picomatch"\);/g;
+        if (!probe.test(text)) throw new Error(`${args.path}: no require.resolve("picomatch") to drop (fdir changed?)`);
+        return {contents: text.replaceAll(probe, ''), loader: 'js'};
+      });
       b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('createRequire(import.meta.url)')) return undefined;
@@ -205,11 +257,13 @@ export function bundledPackages(metafile: Metafile): Map<string, PackageInfo> {
   return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function thirdPartyNotices(packages: Map<string, PackageInfo>, nodeVersion: string): string {
+export function thirdPartyNotices(packages: Map<string, PackageInfo>, bunVersion: string): string {
   const parts = [
     'kubectl-zk bundles the following software. Their licenses follow.',
     '',
-    `Node.js ${nodeVersion} (the runtime in this executable): MIT and others, see https://github.com/nodejs/node/blob/${nodeVersion}/LICENSE`,
+    `Bun ${bunVersion} (the runtime in this executable): MIT, see https://github.com/oven-sh/bun/blob/bun-v${bunVersion}/LICENSE.md.`,
+    '  It statically links JavaScriptCore and WebCore from WebKit (LGPL-2.1 and BSD-2-Clause). Their source as Bun',
+    '  patched it: https://github.com/oven-sh/WebKit; that LICENSE.md also says how to relink Bun with a changed one.',
     ...[...packages.values()].map((p) => `${p.name} ${p.version}: ${p.license}`),
     '',
   ];
@@ -227,6 +281,7 @@ export async function bundle(o: BundleOptions): Promise<BundleResult> {
   const lazy = lazyCommandsModule(readFileSync(join(REPO, 'src/commands.ts'), 'utf8'));
   const missing = Object.keys(manifest.commands).filter((id) => !lazy.ids.includes(id));
   if (missing.length > 0 || lazy.ids.length !== Object.keys(manifest.commands).length) throw new Error(`lazy commands ${lazy.ids.join(',')} != manifest ${Object.keys(manifest.commands).join(',')}`);
+  const lazyFound = new Set<LazyImport>();
   const result = await build({
     entryPoints: [join(REPO, 'scripts/build-entry.ts')],
     outfile: o.outfile,
@@ -248,15 +303,17 @@ export async function bundle(o: BundleOptions): Promise<BundleResult> {
       KZK_MANIFEST: JSON.stringify(manifest),
       KZK_BUILD: JSON.stringify({commit: o.commit, kubernetesClient: client.version}),
     },
-    plugins: [sourcePlugin(await embeddedAssetsModule(), lazy.contents)],
+    plugins: [lazyImportsPlugin(lazyFound), sourcePlugin(await embeddedAssetsModule(), lazy.contents)],
   });
+  const notFound = LAZY_IMPORTS.filter((l) => !lazyFound.has(l));
+  if (notFound.length > 0) throw new Error(`LAZY_IMPORTS not found in the bundle: ${notFound.map((l) => `${l.from} in ${l.importer.source}`).join(', ')}`);
   // import.meta is empty in a CommonJS bundle: only version.ts's source-tree fallback may use it
   const unexpected = result.warnings.filter((w) => !(w.id === 'empty-import-meta' && w.location?.file.endsWith('src/commands/version.ts')));
   if (unexpected.length > 0) {
     throw new Error(`esbuild warnings:\n${unexpected.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
   }
-  // A module left to a dynamic import() (esbuild keeps import() of Node's built-ins in ES modules)
-  // fails in the startup-snapshot executable: "A dynamic import callback was not specified".
+  // The bundle is a closed world: a module left to a dynamic import() (esbuild keeps import() of
+  // Node's built-ins in ES modules) would be looked up at run time, beside the executable.
   const text = readFileSync(o.outfile, 'utf8');
   const dynamic = [...new Set([...text.matchAll(/\bimport\((["'`])([^"'`]+)\1\)/g)].map((m) => m[2]!))];
   if (dynamic.length > 0) throw new Error(`the bundle imports ${dynamic.join(', ')} with import(): import Node's built-in modules statically`);

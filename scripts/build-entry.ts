@@ -10,13 +10,24 @@
  * import).
  */
 import {dirname} from 'node:path';
-import {startupSnapshot} from 'node:v8';
-import {Plugin, type Interfaces} from '@oclif/core';
+import {Config, Plugin, type Interfaces} from '@oclif/core';
 import {COMMANDS} from '../src/commands.js';
 import {main} from '../src/main.js';
 
 declare const KZK_PJSON: Interfaces.PJSON;
 declare const KZK_MANIFEST: Interfaces.Manifest;
+
+// oclif's user agent ("kubectl-zk/0.1.0 linux-x64 node-v26.3.0", help's VERSION) would name the
+// Node.js version Bun claims compatibility with: name the runtime that runs (oclif makes the
+// Config in its own run(), so the one place to say it is Config's load)
+const bun = process.versions['bun'];
+if (bun) {
+  const load = Config.prototype.load;
+  Config.prototype.load = async function (this: Config) {
+    await load.call(this);
+    this.userAgent = `${this.name}/${this.version} ${this.platform}-${this.arch} bun-${bun}`;
+  };
+}
 
 async function start(): Promise<void> {
   const root = dirname(process.execPath);
@@ -34,12 +45,7 @@ async function start(): Promise<void> {
   await main(process.argv.slice(2), {root, pjson: KZK_PJSON, plugins: new Map([[plugin.name, plugin]])});
 }
 
-function run(): void {
-  start().catch((err: unknown) => {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
-}
-
-if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.setDeserializeMainFunction(run);
-else run();
+start().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,7 +1,7 @@
 /**
- * `npm run package`: self-contained executables (Node single-executable
- * applications, no Node needed where they run), release archives and the krew
- * manifest, into dist/release/:
+ * `npm run package`: self-contained executables (the bundle compiled by Bun,
+ * scripts/build-exe.ts: nothing needed where they run), release archives and the
+ * krew manifest, into dist/release/:
  *
  *   dist/release/<os>-<arch>/kubectl-zk[.exe]   the executable, with LICENSE, README.md,
  *                                                THIRD-PARTY-NOTICES and the completion shim
@@ -20,7 +20,7 @@ import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, st
 import {join} from 'node:path';
 import {bundle, readPackageJson, thirdPartyNotices} from './build-bundle.js';
 import {renderManifest, validateManifest, type ArchiveEntry} from './build-krew.js';
-import {buildExecutable, exeName, REPO, TARGETS, targetName, type Target} from './build-sea.js';
+import {buildExecutable, exeName, REPO, TARGETS, targetName, type Target} from './build-exe.js';
 
 export const RELEASE_DIR = join(REPO, 'dist', 'release');
 
@@ -28,9 +28,8 @@ export interface ReleaseTarget {
   target: string;
   os: string;
   arch: string;
-  node: string;
-  /** the blob carries a V8 startup snapshot (linux-amd64 only) */
-  snapshot: boolean;
+  /** the runtime compiled in: "bun 1.4.5" */
+  runtime: string;
   dir: string;
   executable: string;
   executableBytes: number;
@@ -117,15 +116,14 @@ export async function packageRelease(opts: {targets: Target[]; log?: (l: string)
     mkdirSync(dir, {recursive: true});
     const exe = join(dir, exeName(t));
     const built = buildExecutable(t, {bundle: b.outfile, out: exe, quill, log});
-    const files = [exeName(t), ...stageExtras(dir, t, thirdPartyNotices(b.packages, `v${t.node.version}`))].sort();
+    const files = [exeName(t), ...stageExtras(dir, t, thirdPartyNotices(b.packages, t.bun.version))].sort();
     const arc = join(RELEASE_DIR, archiveName(pj.version, t));
     archive(dir, files, arc, epoch, t.os === 'windows');
     const entry: ReleaseTarget = {
       target: targetName(t),
       os: t.os,
       arch: t.arch,
-      node: built.node,
-      snapshot: built.snapshot,
+      runtime: built.runtime,
       dir,
       executable: exe,
       executableBytes: built.bytes,

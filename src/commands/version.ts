@@ -1,6 +1,5 @@
 import {readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
-import {isSea} from 'node:sea';
 import {fileURLToPath} from 'node:url';
 import {ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
@@ -20,12 +19,20 @@ export interface VersionInfo {
   defaultImage: string;
   /** the Kubernetes client library and its version */
   kubernetesClient: string;
-  node: string;
+  /** the JavaScript runtime: "Bun 1.4.5" in the executables, "Node.js v24.…" from the source tree */
+  runtime: string;
   platform: string;
-  /** true for the single executable built by `npm run package` */
+  /** true for the bundle built by `npm run package` (inside the executable, or run by hand) */
   packaged: boolean;
-  /** running as a Node single-executable application */
+  /** running as the self-contained executable (`bun build --compile`) */
   singleExecutable: boolean;
+}
+
+/** The runtime and whether it runs a compiled-in program (Bun's own module file system: /$bunfs/ or B:\~BUN\). */
+export function runtimeOf(proc: {version: string; versions: Record<string, string | undefined>} = process, bun = (globalThis as {Bun?: {main: string}}).Bun): {runtime: string; singleExecutable: boolean} {
+  const version = proc.versions['bun'];
+  if (version === undefined) return {runtime: `Node.js ${proc.version}`, singleExecutable: false};
+  return {runtime: `Bun ${version}`, singleExecutable: /^(\/\$bunfs\/|[A-Za-z]:[\\/]~BUN[\\/])/.test(bun?.main ?? '')};
 }
 
 const ARCH: Record<string, string> = {x64: 'amd64', ia32: '386'};
@@ -55,10 +62,9 @@ export function versionInfo(version: string): VersionInfo {
     commit: build?.commit ?? 'dev',
     defaultImage: DEFAULT_IMAGE,
     kubernetesClient: `@kubernetes/client-node ${build?.kubernetesClient ?? clientLibraryVersion()}`,
-    node: process.version,
+    ...runtimeOf(),
     platform: `${process.platform}/${ARCH[process.arch] ?? process.arch}`,
     packaged: build !== undefined,
-    singleExecutable: isSea(),
   };
 }
 
@@ -67,7 +73,7 @@ export function renderVersion(v: VersionInfo): string {
     `kubectl-zk v${v.version} (commit ${v.commit})`,
     `default ZooKeeper image: ${v.defaultImage}`,
     `Kubernetes client:       ${v.kubernetesClient}`,
-    `Node.js:                 ${v.node} ${v.platform}${v.singleExecutable ? ' (single executable)' : v.packaged ? ' (bundle)' : ''}`,
+    `runtime:                 ${v.runtime} ${v.platform}${v.singleExecutable ? ' (single executable)' : v.packaged ? ' (bundle)' : ''}`,
     '',
   ].join('\n');
 }

@@ -1,14 +1,14 @@
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import {PassThrough, Writable} from 'node:stream';
-import {
-  CoreV1Api,
-  Exec,
-  KubernetesObjectApi,
-  PatchStrategy,
-  PortForward,
-  type KubernetesObject,
-  type V1Status,
-} from '@kubernetes/client-node';
+import type {KubernetesObject, V1Status} from '@kubernetes/client-node';
+// client-node's own modules, not its index: the index evaluates the whole generated API at start
+// (./apis.ts loads it when needed); the bundle also defers what the kubeconfig module imports for
+// proxies and fetch (scripts/build-bundle.ts, LAZY_IMPORTS): ~30 ms of a `znode get` under Bun.
+import {PatchStrategy} from '@kubernetes/client-node/dist/patch.js';
+import {PortForward} from '@kubernetes/client-node/dist/portforward.js';
+import type {Apis} from './apis.js';
 import type {ResolvedKubeConfig} from './config.js';
 import {toKubeError, type KubeRequest, type KubeTarget} from './errors.js';
 import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions, ObjectRef} from './types.js';
@@ -37,8 +37,7 @@ export class KubeClient implements Kube {
   readonly server: string;
   readonly context: string;
   readonly namespace: string;
-  private readonly objects: KubernetesObjectApi;
-  private readonly core: CoreV1Api;
+  private apis?: Promise<Apis>;
   private readonly target: KubeTarget;
   private readonly forwarders = new Set<Forwarder>();
 
@@ -50,8 +49,12 @@ export class KubeClient implements Kube {
     this.context = resolved.context;
     this.namespace = resolved.namespace;
     this.target = {server: resolved.server, context: resolved.context};
-    this.objects = KubernetesObjectApi.makeApiClient(resolved.kc);
-    this.core = resolved.kc.makeApiClient(CoreV1Api);
+  }
+
+  /** client-node's generated API clients, loaded by the first write, log or exec (reads and port-forwards do without). */
+  private api(): Promise<Apis> {
+    this.apis ??= import('./apis.js').then((m) => m.makeApis(this.resolved.kc));
+    return this.apis;
   }
 
   private async call<T>(req: KubeRequest, fn: () => Promise<T>): Promise<T> {
@@ -85,19 +88,53 @@ export class KubeClient implements Kube {
 
   async apply<T extends KubeObject>(obj: T, opts: {force?: boolean} = {}): Promise<T> {
     const req = {verb: 'patch', resource: resourceOf(obj.kind), namespace: obj.metadata.namespace, name: obj.metadata.name};
+    const {objects} = await this.api();
     const out = await this.call(req, () =>
-      this.objects.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, opts.force ?? false, PatchStrategy.ServerSideApply),
+      objects.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, opts.force ?? false, PatchStrategy.ServerSideApply),
     );
     return out as unknown as T;
+  }
+
+  /**
+   * GET of an API path, answered as parsed JSON. Reads go straight to the
+   * resource's path: client-node's KubernetesObjectApi would first ask the API's
+   * discovery (/api/v1, /apis/apps/v1, ...) which resource a kind is, one more
+   * round trip per API group and process, before every first read. The kinds
+   * kubectl-zk reads are all built in, so resourceOf() names them. Auth, TLS and
+   * proxies are client-node's (applyToHTTPSOptions: the same agent its
+   * WebSockets use).
+   */
+  private async getJson<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+    const opts: https.RequestOptions = {method: 'GET', headers: {Accept: 'application/json'}};
+    await this.resolved.kc.applyToHTTPSOptions(opts);
+    const url = new URL(`${this.server.replace(/\/+$/, '')}${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
+    return new Promise<T>((resolve, reject) => {
+      const request = (url.protocol === 'http:' ? http : https).request(url, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) return reject(Object.assign(new Error(`HTTP ${status}`), {code: status, body: text}));
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      request.on('error', reject);
+      request.end();
+    });
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | null> {
     const req = {verb: 'get', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
     try {
-      const out = await this.call(req, () =>
-        this.objects.read({apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}}),
-      );
-      return out as unknown as T;
+      const out = await this.call(req, () => this.getJson<T>(`${resourcePath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`));
+      return {...out, apiVersion: ref.apiVersion, kind: ref.kind};
     } catch (err) {
       if ((err as {status?: number}).status === 404) return null;
       throw err;
@@ -107,16 +144,17 @@ export class KubeClient implements Kube {
   async list<T extends KubeObject>(apiVersion: string, kind: string, opts: ListOptions = {}): Promise<T[]> {
     const req = {verb: 'list', resource: resourceOf(kind), namespace: opts.namespace};
     const out = await this.call(req, () =>
-      this.objects.list(apiVersion, kind, opts.namespace, undefined, undefined, undefined, opts.fieldSelector, opts.labelSelector),
+      this.getJson<{items?: T[]}>(resourcePath(apiVersion, kind, opts.namespace), {labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector}),
     );
-    return (out.items ?? []).map((item) => ({...item, apiVersion, kind}) as unknown as T);
+    return (out.items ?? []).map((item) => ({...item, apiVersion, kind}));
   }
 
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
     const req = {verb: 'delete', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
+    const {objects} = await this.api();
     try {
       await this.call(req, () =>
-        this.objects.delete(
+        objects.delete(
           {apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}},
           undefined,
           undefined,
@@ -135,22 +173,24 @@ export class KubeClient implements Kube {
   async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T> {
     const req = {verb: 'patch', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
     const body = {apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}, ...(patch as object)};
+    const {objects} = await this.api();
     const out = await this.call(req, () =>
-      this.objects.patch(body as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+      objects.patch(body as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
     );
     return out as unknown as T;
   }
 
   async logs(namespace: string, pod: string, opts: {container?: string; tailLines?: number; previous?: boolean} = {}): Promise<string> {
     const req = {verb: 'get', resource: 'pods/log', namespace, name: pod};
+    const {core} = await this.api();
     return this.call(req, () =>
-      this.core.readNamespacedPodLog({name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous}),
+      core.readNamespacedPodLog({name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous}),
     );
   }
 
   async exec(namespace: string, pod: string, command: string[], opts: {container?: string; stdin?: Buffer} = {}): Promise<ExecResult> {
     const req = {verb: 'create', resource: 'pods/exec', namespace, name: pod};
-    const exec = new Exec(this.resolved.kc);
+    const {exec} = await this.api();
     let stdout = '';
     let stderr = '';
     const sink = (append: (s: string) => void) =>
@@ -247,6 +287,12 @@ export class KubeClient implements Kube {
   async close(): Promise<void> {
     await Promise.all([...this.forwarders].map((f) => f.close()));
   }
+}
+
+/** /api/v1[/namespaces/NS]/pods, /apis/apps/v1[/namespaces/NS]/statefulsets, ... */
+export function resourcePath(apiVersion: string, kind: string, namespace?: string): string {
+  const group = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return `${group}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${resourceOf(kind)}`;
 }
 
 function describe(req: KubeRequest): string {

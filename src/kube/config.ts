@@ -1,7 +1,9 @@
 import {existsSync} from 'node:fs';
 import {homedir} from 'node:os';
 import path from 'node:path';
-import {KubeConfig, type Cluster, type Context, type User} from '@kubernetes/client-node';
+import type {Cluster, Context, User} from '@kubernetes/client-node';
+// the kubeconfig module alone, not client-node's index (see src/kube/client.ts)
+import {KubeConfig} from '@kubernetes/client-node/dist/config.js';
 import {CliError, UsageError, errorMessage} from '../errors.js';
 
 /** The kubectl connection flags every command takes (kubectl does not parse them for plugins). */

@@ -61,7 +61,7 @@ plugins=$(kubectl plugin list 2>&1); grep -q "$KREW_ROOT/bin/kubectl-zk" <<<"$pl
 
 v=$(kubectl zk version 2>&1) && grep -q "^kubectl-zk v$version (commit $built_commit)" <<<"$v" \
   && ok "kubectl zk version: $(head -1 <<<"$v")" || fail "kubectl zk version: $v"
-grep -q "(single executable)" <<<"$v" && ok "runs as a single executable ($(grep Node.js <<<"$v" | tr -s ' '))" || fail "not a single executable: $v"
+grep -q "(single executable)" <<<"$v" && ok "runs as a single executable ($(grep runtime: <<<"$v" | tr -s ' '))" || fail "not a single executable: $v"
 j=$(kubectl zk version -o json 2>&1) && grep -q '"packaged": true' <<<"$j" && ok "kubectl zk version -o json" || fail "kubectl zk version -o json: $j"
 h=$(kubectl zk --help 2>&1) && grep -q '\$ kubectl zk \[COMMAND\]' <<<"$h" && grep -q "^  create " <<<"$h" \
   && ok "kubectl zk --help lists the commands" || fail "kubectl zk --help: $h"

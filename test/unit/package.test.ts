@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {parse, stringify} from 'yaml';
-import {buildManifest, embeddedAssetsModule, lazyCommandsModule, readPackageJson, REPO, trimmedPackageJson} from '../../scripts/build-bundle.js';
+import {buildManifest, embeddedAssetsModule, lazyCommandsModule, lazyImportModule, LAZY_IMPORTS, readPackageJson, reexportModule, REPO, trimmedPackageJson} from '../../scripts/build-bundle.js';
 import {isKrewVersion, renderManifest, validateManifest, type ArchiveEntry, type KrewPlugin} from '../../scripts/build-krew.js';
-import {BLOB_MAKERS, exeName, TARGETS, targetName} from '../../scripts/build-sea.js';
+import {BUN_VERSION, bunBuildArgs, exeName, HOST_BUN, TARGETS, targetName} from '../../scripts/build-exe.js';
 import {archiveName} from '../../scripts/package.js';
 import {COMMANDS} from '../../src/commands.js';
 import {loadAssets} from '../../src/manifests/assets.js';
@@ -84,7 +84,7 @@ describe('krew manifest (scripts/build-krew.ts)', () => {
   });
 });
 
-describe('release targets (scripts/build-sea.ts)', () => {
+describe('release targets (scripts/build-exe.ts)', () => {
   it('the five platforms krew users ask for; Windows gets kubectl-zk.exe in a .zip, the others a .tar.gz', () => {
     assert.deepEqual(TARGETS.map(targetName), ['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64', 'windows-amd64']);
     assert.deepEqual(TARGETS.map(exeName), ['kubectl-zk', 'kubectl-zk', 'kubectl-zk', 'kubectl-zk', 'kubectl-zk.exe']);
@@ -92,14 +92,22 @@ describe('release targets (scripts/build-sea.ts)', () => {
     assert.equal(archiveName('0.1.0', {os: 'linux', arch: 'arm64'}), 'kubectl-zk_v0.1.0_linux_arm64.tar.gz');
   });
 
-  it('Node 24 everywhere; linux/amd64 is exactly the Node the tests run on (scripts/ensure-node.sh)', () => {
-    const ensure = /NODE_VERSION="\$\{KZK_NODE_VERSION:-([\d.]+)\}"/.exec(readFileSync(join(REPO, 'scripts/ensure-node.sh'), 'utf8'))?.[1];
-    assert.equal(TARGETS[0]!.node.version, ensure);
+  it('one Bun version everywhere, each runtime pinned by sha256; the build runs on linux-x64\'s', () => {
+    assert.equal(HOST_BUN, TARGETS[0]!.bun);
     for (const t of TARGETS) {
-      assert.match(t.node.version, /^24\./, targetName(t));
-      assert.match(t.node.sha256, /^[a-f0-9]{64}$/, targetName(t));
-      assert.ok(BLOB_MAKERS[t.node.version], `a linux-x64 Node ${t.node.version} makes ${targetName(t)}'s blob`);
+      assert.equal(t.bun.version, BUN_VERSION, targetName(t));
+      assert.match(t.bun.sha256, /^[a-f0-9]{64}$/, targetName(t));
+      assert.match(t.bun.name, /^@oven\/bun-(linux|darwin|windows)-(x64|aarch64)$/, targetName(t));
+      assert.equal(t.bunTarget, `bun-${t.os}-${t.arch === 'amd64' ? 'x64' : 'arm64'}`);
     }
+    assert.equal(new Set(TARGETS.map((t) => t.bun.sha256)).size, TARGETS.length, 'a runtime per platform');
+  });
+
+  it('bun build: compiled for the target from the pinned runtime (no download), with bytecode, reading no .env or bunfig.toml where it runs', () => {
+    const args = bunBuildArgs(TARGETS[3]!, {bundle: 'b.cjs', out: 'out', runtime: '/cache/bun'});
+    for (const a of ['--compile', '--target=bun-darwin-arm64', '--compile-executable-path=/cache/bun', '--bytecode', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--keep-names']) assert.ok(args.includes(a), a);
+    assert.deepEqual(args.slice(0, 2), ['build', 'b.cjs']);
+    assert.deepEqual(args.slice(-2), ['--outfile', 'out']);
   });
 });
 
@@ -131,6 +139,37 @@ describe('bundle inputs (scripts/build-bundle.ts)', () => {
     const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as {loadAssets(): unknown; ASSET_NAMES: string[]};
     assert.deepEqual(mod.loadAssets(), loadAssets());
     assert.deepEqual(mod.ASSET_NAMES, Object.keys(loadAssets()));
+  });
+
+  it('a lazy import evaluates its module at the first new, call or property read, once', () => {
+    const code = lazyImportModule('real', ['Thing', 'make']).replaceAll(/^export const (\w+) =/gm, 'exports.$1 =');
+    let loads = 0;
+    class Thing {
+      static kind = 'thing';
+      constructor(readonly x: number) {}
+    }
+    const real = {Thing, make: (a: number) => a * 2};
+    const exports: Record<string, any> = {};
+    new Function('require', 'exports', code)((spec: string) => (assert.equal(spec, 'real'), loads++, real), exports);
+    assert.equal(loads, 0, 'nothing evaluated before use');
+    const t = new exports['Thing'](3);
+    assert.ok(t instanceof Thing);
+    assert.equal(t.x, 3);
+    assert.equal(exports['make'](4), 8);
+    assert.equal(exports['Thing'].kind, 'thing');
+    assert.equal(loads, 1);
+  });
+
+  it('lazy imports re-export exactly the names client-node\'s modules import, from where they live', () => {
+    const config = readFileSync(join(REPO, 'node_modules/@kubernetes/client-node/dist/config.js'), 'utf8');
+    for (const l of LAZY_IMPORTS) {
+      const file = l.importer.test('x/client-node/dist/config.js') ? config : readFileSync(join(REPO, 'node_modules/@kubernetes/client-node/dist/portforward.js'), 'utf8');
+      const imported = new RegExp(`^import \\{([^}]*)\\} from '${l.from.replaceAll('.', '\\.')}';`, 'm').exec(file)?.[1];
+      assert.ok(imported, `${l.from} is imported`);
+      const locals = imported.split(',').map((x) => x.trim()).filter(Boolean).map((x) => x.split(/\s+as\s+/)[0]!);
+      assert.deepEqual(locals.sort(), Object.keys(l.names).sort(), l.from);
+    }
+    assert.equal(reexportModule({CoreV1Api: ['./gen/x.js', 'ObjectCoreV1Api'], Agent: ['undici', 'Agent']}), "export {ObjectCoreV1Api as CoreV1Api} from \"./gen/x.js\";\nexport {Agent} from \"undici\";");
   });
 
   it('the inlined package.json keeps what oclif reads and nothing else', () => {

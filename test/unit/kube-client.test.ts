@@ -1,0 +1,93 @@
+/**
+ * KubeClient's reads against a real HTTP server on loopback: the paths it asks
+ * for (no discovery round trip first), the auth header from the kubeconfig,
+ * and how the API's refusals come back (KubeError with status, reason, message).
+ */
+import assert from 'node:assert/strict';
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {KubeClient, resourcePath} from '../../src/kube/client.js';
+import {resolveKubeConfig} from '../../src/kube/config.js';
+import {KubeError} from '../../src/kube/errors.js';
+
+interface Seen {
+  url: string;
+  auth?: string;
+}
+
+describe('KubeClient reads (real HTTP server on loopback)', () => {
+  let server: http.Server;
+  let seen: Seen[];
+  let client: KubeClient;
+  const routes = new Map<string, [number, unknown]>();
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      seen.push({url: req.url!, auth: req.headers.authorization});
+      const [status, body] = routes.get(req.url!) ?? [404, {kind: 'Status', reason: 'NotFound', message: `${req.url} not found`, code: 404}];
+      res.writeHead(status, {'content-type': 'application/json'});
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(path.join(tmpdir(), 'kzk-kube-'));
+    const config = path.join(dir, 'config');
+    const port = (server.address() as AddressInfo).port;
+    writeFileSync(
+      config,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}/prefix\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: s3cret\ncurrent-context: dev\n`,
+    );
+    client = new KubeClient(resolveKubeConfig({kubeconfig: config}, {}));
+  });
+  beforeEach(() => (seen = []));
+  after(() => server.close());
+
+  it('paths of core and grouped kinds, namespaced and cluster-wide', () => {
+    assert.equal(resourcePath('v1', 'Pod', 'ns'), '/api/v1/namespaces/ns/pods');
+    assert.equal(resourcePath('apps/v1', 'StatefulSet'), '/apis/apps/v1/statefulsets');
+    assert.equal(resourcePath('policy/v1', 'PodDisruptionBudget', 'a b'), '/apis/policy/v1/namespaces/a%20b/poddisruptionbudgets');
+    assert.equal(resourcePath('v1', 'PersistentVolumeClaim', 'x'), '/api/v1/namespaces/x/persistentvolumeclaims');
+  });
+
+  it('list: one request to the resource, selectors in the query, the token as bearer, items with apiVersion and kind', async () => {
+    routes.set('/prefix/apis/apps/v1/namespaces/team-a/statefulsets?labelSelector=app.kubernetes.io%2Fname%3Dzookeeper', [200, {items: [{metadata: {name: 'zk', creationTimestamp: '2026-11-21T08:00:00Z'}}]}]);
+    const items = await client.list('apps/v1', 'StatefulSet', {namespace: 'team-a', labelSelector: 'app.kubernetes.io/name=zookeeper'});
+    assert.deepEqual(items, [{apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk', creationTimestamp: '2026-11-21T08:00:00Z'}}]);
+    assert.deepEqual(seen, [{url: '/prefix/apis/apps/v1/namespaces/team-a/statefulsets?labelSelector=app.kubernetes.io%2Fname%3Dzookeeper', auth: 'Bearer s3cret'}]);
+  });
+
+  it('get: the object, or null on 404; other refusals are KubeErrors with the API\'s reason and message', async () => {
+    routes.set('/prefix/api/v1/namespaces/team-a/secrets/zk-auth', [200, {metadata: {name: 'zk-auth'}, data: {}}]);
+    assert.deepEqual(await client.get({apiVersion: 'v1', kind: 'Secret', namespace: 'team-a', name: 'zk-auth'}), {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'zk-auth'}, data: {}});
+    assert.equal(await client.get({apiVersion: 'v1', kind: 'Secret', namespace: 'team-a', name: 'gone'}), null);
+    routes.set('/prefix/api/v1/namespaces/locked/pods', [403, {kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods is forbidden: User "u" cannot list resource "pods" in API group "" in the namespace "locked"'}]);
+    const err = await client.list('v1', 'Pod', {namespace: 'locked'}).then(
+      () => assert.fail('a 403 must throw'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof KubeError, String(err));
+    assert.equal(err.status, 403);
+    assert.equal(err.reason, 'Forbidden');
+    assert.match(err.apiMessage, /cannot list resource "pods"/);
+    assert.deepEqual(
+      seen.map((s) => s.url),
+      ['/prefix/api/v1/namespaces/team-a/secrets/zk-auth', '/prefix/api/v1/namespaces/team-a/secrets/gone', '/prefix/api/v1/namespaces/locked/pods'],
+    );
+  });
+
+  it('an unreachable server is a KubeError with status 0', async () => {
+    const dead = http.createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise((r) => dead.close(r));
+    const dir = mkdtempSync(path.join(tmpdir(), 'kzk-kube-'));
+    writeFileSync(path.join(dir, 'c'), `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\ncurrent-context: dev\n`);
+    const c = new KubeClient(resolveKubeConfig({kubeconfig: path.join(dir, 'c')}, {}));
+    const err = await c.list('v1', 'Pod', {namespace: 'x'}).catch((e: unknown) => e);
+    assert.ok(err instanceof KubeError);
+    assert.equal(err.status, 0);
+    assert.match(err.message, /cannot reach the Kubernetes API server .*ECONNREFUSED/);
+  });
+});
