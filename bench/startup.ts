@@ -89,12 +89,12 @@ function startup(): void {
 function sizes(): void {
   const file = path.join(RELEASE, 'release.json');
   if (!existsSync(file)) return;
-  const r = JSON.parse(readFileSync(file, 'utf8')) as {version: string; commit: string; bundleBytes: number; targets: {target: string; node: string; snapshot: boolean; executableBytes: number; archiveBytes: number; archive: string}[]};
+  const r = JSON.parse(readFileSync(file, 'utf8')) as {version: string; commit: string; bundleBytes: number; targets: {target: string; runtime: string; executableBytes: number; archiveBytes: number; archive: string}[]};
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   process.stdout.write(`\nRelease v${r.version} (${r.commit}); the JavaScript bundle is ${mb(r.bundleBytes)}\n`);
-  process.stdout.write(`${'platform'.padEnd(15)} ${'node'.padEnd(8)} ${'snapshot'.padEnd(11)} ${'executable'.padStart(11)} ${'archive'.padStart(9)}  file\n`);
+  process.stdout.write(`${'platform'.padEnd(15)} ${'runtime'.padEnd(11)} ${'executable'.padStart(11)} ${'archive'.padStart(9)}  file\n`);
   for (const t of r.targets) {
-    process.stdout.write(`${t.target.padEnd(15)} ${t.node.padEnd(8)} ${(t.snapshot ? 'yes' : 'no').padEnd(11)} ${mb(t.executableBytes).padStart(11)} ${mb(t.archiveBytes).padStart(9)}  ${path.basename(t.archive)}\n`);
+    process.stdout.write(`${t.target.padEnd(15)} ${t.runtime.padEnd(11)} ${mb(t.executableBytes).padStart(11)} ${mb(t.archiveBytes).padStart(9)}  ${path.basename(t.archive)}\n`);
   }
 }
 

@@ -220,6 +220,14 @@ function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
         if (!probe.test(text)) throw new Error(`${args.path}: no require.resolve("picomatch") to drop (fdir changed?)`);
         return {contents: text.replaceAll(probe, ''), loader: 'js'};
       });
+      // oclif checks at load that Node satisfies its engines range: semver parsing, then a require() of
+      // its package.json by a computed path, which the bundle cannot hold (it fails, caught). The
+      // executables bring their runtime, so the check is dropped (~3 ms of every start under Bun).
+      b.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/}, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        if (!/^checkNodeVersion\(\);$/m.test(text)) throw new Error(`${args.path}: no checkNodeVersion(); call to drop (oclif changed?)`);
+        return {contents: text.replace(/^checkNodeVersion\(\);$/m, ''), loader: 'js'};
+      });
       b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('createRequire(import.meta.url)')) return undefined;
