@@ -359,17 +359,27 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, 
 }
 
 /** Connects, runs `fn`, and closes the client whatever happens (also on Ctrl-C). */
-export async function withClient<T>(deps: ZnodeDeps, fn: (c: ZkClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(deps: ZnodeDeps, fn: (c: ZkClient) => Promise<T>, opts: {oneRequest?: boolean} = {}): Promise<T> {
   if (deps.signal?.aborted) throw new AbortedError('interrupted');
   const connecting = deps.connect();
   // a session that arrives after Ctrl-C is closed at once
   const client = await abortable(connecting, deps.signal, () => void connecting.then((c) => c.close(), () => undefined).catch(() => undefined));
+  let result: Promise<T>;
   try {
-    return await abortable(fn(client), deps.signal);
+    result = fn(client);
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  // oneRequest: fn sends exactly one request, at once; closeSession follows it on the same
+  // connection without waiting for its answer (the server answers a session's requests in
+  // order), which saves a round trip through the port-forward
+  const closing = opts.oneRequest ? client.close() : undefined;
+  try {
+    return await abortable(result, deps.signal);
   } catch (err) {
     throw withHint(err);
   } finally {
-    await client.close().catch(() => undefined);
+    await (closing ?? client.close()).catch(() => undefined);
   }
 }
 
@@ -381,7 +391,7 @@ function withHint(err: unknown): unknown {
 
 export async function getZnode(req: {path: string}, deps: ZnodeDeps): Promise<ZnodeGetResult> {
   checkPath(req.path);
-  const {data, stat} = await withClient(deps, (c) => c.get(req.path));
+  const {data, stat} = await withClient(deps, (c) => c.get(req.path), {oneRequest: true});
   return {path: req.path, ...encodeData(data), stat: toStatJson(stat)};
 }
 
@@ -413,18 +423,18 @@ export async function setZnode(req: {path: string; data: Buffer; version?: numbe
   checkPath(req.path);
   const version = checkVersion(req.version);
   checkDataSize(req.data);
-  const stat = await withClient(deps, (c) => c.set(req.path, req.data, version));
+  const stat = await withClient(deps, (c) => c.set(req.path, req.data, version), {oneRequest: true});
   return {path: req.path, stat: toStatJson(stat)};
 }
 
 export async function lsZnode(req: {path: string; recursive?: boolean}, deps: ZnodeDeps): Promise<ZnodeLsResult> {
   checkPath(req.path);
-  return withClient(deps, (c) => (req.recursive ? c.lsRecursive(req.path) : c.ls(req.path)));
+  return withClient(deps, (c) => (req.recursive ? c.lsRecursive(req.path) : c.ls(req.path)), {oneRequest: !req.recursive});
 }
 
 export async function statZnode(req: {path: string}, deps: ZnodeDeps): Promise<ZnodeStatResult> {
   checkPath(req.path);
-  const stat = await withClient(deps, (c) => c.stat(req.path));
+  const stat = await withClient(deps, (c) => c.stat(req.path), {oneRequest: true});
   return {path: req.path, stat: toStatJson(stat)};
 }
 

@@ -118,6 +118,39 @@ describe('integration: znode ops on a real ensemble', function () {
   });
   after(async () => ens?.stopAll());
 
+  it('one-request ops send closeSession right behind the request: the answer arrives, then the session is closed on the server', async () => {
+    await createZnode({path: '/pipelined', data: Buffer.from('answer')}, deps());
+    for (const [name, op] of [
+      ['get', (d: ZnodeDeps) => getZnode({path: '/pipelined'}, d).then((r) => r.data)],
+      ['stat', (d: ZnodeDeps) => statZnode({path: '/pipelined'}, d).then((r) => String(r.stat.dataLength))],
+      ['ls', (d: ZnodeDeps) => lsZnode({path: '/'}, d).then((r) => String(r.includes('pipelined')))],
+      ['set', (d: ZnodeDeps) => setZnode({path: '/pipelined', data: Buffer.from('answer')}, d).then((r) => String(r.stat.dataLength))],
+    ] as const) {
+      // the session holds an ephemeral node: it is gone only when the server closed the session
+      const marker = `/pipelined-${name}-${Date.now()}`;
+      let session: ZkClient | undefined;
+      const t0 = performance.now();
+      const value = await op({
+        connect: async () => {
+          session = await connectZk({endpoints: [ens.endpoints[0]!], connectTimeoutMs: 20_000, sessionTimeoutMs: 30_000});
+          await session.create(marker, 'x', {ephemeral: true});
+          return session;
+        },
+      });
+      const ms = performance.now() - t0;
+      assert.equal(value, {get: 'answer', stat: '6', ls: 'true', set: '6'}[name], name);
+      assert.equal(session!.state, 'closed', name);
+      assert.ok(ms < 1500, `${name}: ${ms.toFixed(0)} ms (close waits 2 s when no answer to closeSession comes)`);
+      const check = await connectZk({endpoints: [ens.endpoints[0]!], connectTimeoutMs: 20_000});
+      try {
+        assert.equal(await check.exists(marker), null, `${name}: the session outlived the op (closeSession lost)`);
+      } finally {
+        await check.close();
+      }
+    }
+    await deleteZnode({path: '/pipelined'}, confirmDeps(true));
+  });
+
   it('create → get → set → stat round trip, zkCli-shaped stat', async () => {
     const created = await createZnode({path: '/rt', data: Buffer.from('hello')}, deps());
     assert.deepEqual(created, {path: '/rt', ephemeral: false, sequential: false});
