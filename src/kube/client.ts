@@ -126,6 +126,9 @@ export class KubeClient implements Kube {
         });
       });
       request.on('error', reject);
+      // call() reports --request-timeout; this drops the socket then, so that it does not hold the process open
+      const timeout = this.opts.requestTimeoutMs;
+      if (timeout) request.setTimeout(timeout, () => request.destroy(Object.assign(new Error(`request timed out after ${timeout}ms`), {name: 'TimeoutError'})));
       request.end();
     });
   }

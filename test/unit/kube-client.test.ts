@@ -77,6 +77,31 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
     );
   });
 
+  it('--request-timeout: a server that never answers is a timeout, and the socket is dropped', async () => {
+    let sockets = 0;
+    const mute = http.createServer(() => undefined); // accepts, never answers
+    mute.on('connection', (sock) => {
+      sockets++;
+      sock.on('close', () => sockets--);
+    });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const port = (mute.address() as AddressInfo).port;
+    const dir = mkdtempSync(path.join(tmpdir(), 'kzk-kube-'));
+    writeFileSync(path.join(dir, 'c'), `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\ncurrent-context: dev\n`);
+    try {
+      const c = new KubeClient(resolveKubeConfig({kubeconfig: path.join(dir, 'c')}, {}), {requestTimeoutMs: 200});
+      const err = await c.list('v1', 'Pod', {namespace: 'x'}).catch((e: unknown) => e);
+      assert.ok(err instanceof KubeError, String(err));
+      assert.equal(err.status, 0);
+      assert.match(err.message, /did not answer in time/);
+      for (let i = 0; i < 50 && sockets > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(sockets, 0, 'the request\'s socket is closed');
+    } finally {
+      mute.closeAllConnections();
+      mute.close();
+    }
+  });
+
   it('an unreachable server is a KubeError with status 0', async () => {
     const dead = http.createServer();
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
