@@ -3,11 +3,11 @@
  * `bun build --compile --bytecode` into a copy of the Bun runtime of each target.
  *
  * Why Bun and not a Node single-executable application (both were built and
- * measured here, README "Distribution"): through kubectl, `kubectl zk --help`
- * takes ~1.7× `kubectl version --client` with Bun and ~2.6× with the Node SEA
+ * measured here, README "Packaging"): through kubectl, `kubectl zk --help`
+ * takes 1.85× `kubectl version --client` with Bun and 2.60× with the Node SEA
  * even from a V8 startup snapshot (Node's own empty start is 33 ms of the 40 ms
- * the 2× goal leaves us), and `znode get` is ~120 ms faster. The price is a
- * larger archive (~62 vs ~47 MB for linux-amd64).
+ * the 2× goal leaves us), and `znode get` is ~100 ms faster. The price is a
+ * larger archive (56.5 vs 47.0 MB for linux-amd64).
  *
  * Bun's runtimes come from the npm registry (`@oven/bun-<os>-<arch>`, the
  * official builds), pinned by version and the sha256 of the package, and are
