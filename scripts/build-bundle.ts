@@ -18,7 +18,7 @@
 import {existsSync, readFileSync, readdirSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import type {Interfaces} from '@oclif/core';
-import {build, type Metafile, type Plugin} from 'esbuild';
+import {build, type Metafile, type Plugin, type PluginBuild} from 'esbuild';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
@@ -186,13 +186,12 @@ function lazyImportsPlugin(found: Set<LazyImport>): Plugin {
       b.onResolve({filter: /.*/}, (args) => {
         if (args.kind !== 'import-statement' || args.namespace !== 'file') return undefined;
         const importer = args.importer.replaceAll('\\', '/');
-        const hit = LAZY_IMPORTS.find((l) => l.from === args.path && l.importer.test(importer));
-        if (!hit) return undefined;
-        found.add(hit);
-        const i = LAZY_IMPORTS.indexOf(hit);
+        const i = LAZY_IMPORTS.findIndex((l) => l.from === args.path && l.importer.test(importer));
+        if (i < 0) return undefined;
+        found.add(LAZY_IMPORTS[i]!);
         return {path: `${importer}#${i}`, namespace: 'kzk-lazy', pluginData: {i, resolveDir: dirname(args.importer)}};
       });
-      b.onResolve({filter: /^kzk-lazy-real:/}, (args) => ({path: args.path, namespace: 'kzk-lazy-real', pluginData: args.pluginData ?? {}}));
+      b.onResolve({filter: /^kzk-lazy-real:/}, (args) => ({path: args.path, namespace: 'kzk-lazy-real'}));
       b.onLoad({filter: /.*/, namespace: 'kzk-lazy'}, (args) => {
         const {i, resolveDir} = args.pluginData as {i: number; resolveDir: string};
         return {contents: lazyImportModule(`kzk-lazy-real:${i}:${resolveDir}`, Object.keys(LAZY_IMPORTS[i]!.names)), loader: 'js', resolveDir};
@@ -205,6 +204,16 @@ function lazyImportsPlugin(found: Set<LazyImport>): Plugin {
   };
 }
 
+/** Removes `pattern` (global) from the file(s) `file` matches; fails the build when it is not there (the package changed). */
+function drop(b: PluginBuild, file: RegExp, pattern: RegExp, what: string): void {
+  b.onLoad({filter: file}, (args) => {
+    const text = readFileSync(args.path, 'utf8');
+    const contents = text.replaceAll(pattern, '');
+    if (contents === text) throw new Error(`${args.path}: no ${what} to drop (did the package change?)`);
+    return {contents, loader: 'js'};
+  });
+}
+
 function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
   return {
     name: 'kzk-sources',
@@ -214,20 +223,11 @@ function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
       // fdir (oclif's globbing) asks the file system whether picomatch is installed, at start. The
       // executable would ask the build machine's paths (Bun resolves from where the bundle was
       // built); picomatch is in the bundle, so it is simply used.
-      b.onLoad({filter: /[\\/]node_modules[\\/]fdir[\\/]dist[\\/]index\.c?js$/}, (args) => {
-        const text = readFileSync(args.path, 'utf8');
-        const probe = /(__)?require\.resolve\("picomatch"\);/g;
-        if (!probe.test(text)) throw new Error(`${args.path}: no require.resolve("picomatch") to drop (fdir changed?)`);
-        return {contents: text.replaceAll(probe, ''), loader: 'js'};
-      });
+      drop(b, /[\\/]node_modules[\\/]fdir[\\/]dist[\\/]index\.c?js$/, /(__)?require\.resolve\("picomatch"\);/g, 'require.resolve("picomatch")');
       // oclif checks at load that Node satisfies its engines range: semver parsing, then a require() of
       // its package.json by a computed path, which the bundle cannot hold (it fails, caught). The
       // executables bring their runtime, so the check is dropped (~3 ms of every start under Bun).
-      b.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/}, (args) => {
-        const text = readFileSync(args.path, 'utf8');
-        if (!/^checkNodeVersion\(\);$/m.test(text)) throw new Error(`${args.path}: no checkNodeVersion(); call to drop (oclif changed?)`);
-        return {contents: text.replace(/^checkNodeVersion\(\);$/m, ''), loader: 'js'};
-      });
+      drop(b, /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, /^checkNodeVersion\(\);$/gm, 'checkNodeVersion();');
       b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('createRequire(import.meta.url)')) return undefined;

@@ -19,11 +19,11 @@ import path from 'node:path';
 import {parse} from 'yaml';
 import {COMMANDS} from '../../src/commands.js';
 import {DEFAULT_IMAGE} from '../../src/manifests/options.js';
+import {readPackageJson} from '../../scripts/build-bundle.js';
 import {BUN_VERSION} from '../../scripts/build-exe.js';
 import {inspectMacho} from './macho.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
-const readPackageJsonOclif = () => (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {oclif: Record<string, unknown>}).oclif;
 const RELEASE = path.join(REPO, 'dist/release');
 const PLUGIN_DIR = path.resolve(process.env['KZK_PLUGIN_DIR'] ?? path.join(RELEASE, 'linux-amd64'));
 const BINARY = path.join(PLUGIN_DIR, 'kubectl-zk');
@@ -260,7 +260,7 @@ describe('release archives and the krew manifest', function () {
 
   it('every executable is its platform\'s Bun with the plugin compiled in (macOS: a valid ad-hoc signature)', () => {
     // oclif's topic description, inlined from package.json: in the bundle, not in Bun
-    const marker = (readPackageJsonOclif().topics as Record<string, {description: string}>)['znode']!.description;
+    const marker = (readPackageJson().oclif!['topics'] as Record<string, {description: string}>)['znode']!.description;
     for (const t of release.targets) {
       const file = readFileSync(t.executable);
       assert.equal(t.runtime, `bun ${BUN_VERSION}`, t.target);

@@ -13,6 +13,16 @@ import {KubeClient, resourcePath} from '../../src/kube/client.js';
 import {resolveKubeConfig} from '../../src/kube/config.js';
 import {KubeError} from '../../src/kube/errors.js';
 
+/** A KubeClient for an API server at `server` (plain HTTP on loopback), bearer token `token`. */
+function clientFor(server: string, opts: {token?: string; requestTimeoutMs?: number} = {}): KubeClient {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'kzk-kube-')), 'config');
+  writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: ${opts.token ?? 't'}\ncurrent-context: dev\n`,
+  );
+  return new KubeClient(resolveKubeConfig({kubeconfig: file}, {}), {requestTimeoutMs: opts.requestTimeoutMs});
+}
+
 interface Seen {
   url: string;
   auth?: string;
@@ -32,14 +42,7 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
       res.end(JSON.stringify(body));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const dir = mkdtempSync(path.join(tmpdir(), 'kzk-kube-'));
-    const config = path.join(dir, 'config');
-    const port = (server.address() as AddressInfo).port;
-    writeFileSync(
-      config,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}/prefix\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\n    namespace: team-a\nusers:\n- name: u\n  user:\n    token: s3cret\ncurrent-context: dev\n`,
-    );
-    client = new KubeClient(resolveKubeConfig({kubeconfig: config}, {}));
+    client = clientFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}/prefix`, {token: 's3cret'});
   });
   beforeEach(() => (seen = []));
   after(() => server.close());
@@ -86,10 +89,8 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
     });
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
     const port = (mute.address() as AddressInfo).port;
-    const dir = mkdtempSync(path.join(tmpdir(), 'kzk-kube-'));
-    writeFileSync(path.join(dir, 'c'), `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\ncurrent-context: dev\n`);
     try {
-      const c = new KubeClient(resolveKubeConfig({kubeconfig: path.join(dir, 'c')}, {}), {requestTimeoutMs: 200});
+      const c = clientFor(`http://127.0.0.1:${port}`, {requestTimeoutMs: 200});
       const err = await c.list('v1', 'Pod', {namespace: 'x'}).catch((e: unknown) => e);
       assert.ok(err instanceof KubeError, String(err));
       assert.equal(err.status, 0);
@@ -107,9 +108,7 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
     const port = (dead.address() as AddressInfo).port;
     await new Promise((r) => dead.close(r));
-    const dir = mkdtempSync(path.join(tmpdir(), 'kzk-kube-'));
-    writeFileSync(path.join(dir, 'c'), `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\ncurrent-context: dev\n`);
-    const c = new KubeClient(resolveKubeConfig({kubeconfig: path.join(dir, 'c')}, {}));
+    const c = clientFor(`http://127.0.0.1:${port}`);
     const err = await c.list('v1', 'Pod', {namespace: 'x'}).catch((e: unknown) => e);
     assert.ok(err instanceof KubeError);
     assert.equal(err.status, 0);

@@ -7,6 +7,7 @@ import {isKrewVersion, renderManifest, validateManifest, type ArchiveEntry, type
 import {BUN_VERSION, bunBuildArgs, exeName, HOST_BUN, TARGETS, targetName} from '../../scripts/build-exe.js';
 import {archiveName} from '../../scripts/package.js';
 import {COMMANDS} from '../../src/commands.js';
+import {runtimeOf} from '../../src/commands/version.js';
 import {loadAssets} from '../../src/manifests/assets.js';
 
 const TEMPLATE = readFileSync(join(REPO, 'krew/zk.template.yaml'), 'utf8');
@@ -176,5 +177,15 @@ describe('bundle inputs (scripts/build-bundle.ts)', () => {
     const t = trimmedPackageJson(readPackageJson());
     assert.deepEqual(Object.keys(t).sort(), ['description', 'license', 'name', 'oclif', 'type', 'version']);
     assert.equal((t.oclif as {bin?: string}).bin, 'kubectl zk');
+  });
+});
+
+describe('version: the runtime (src/commands/version.ts)', () => {
+  it('Node from the source tree; Bun, and whether its program is compiled in (Linux/macOS /$bunfs/, Windows B:\\~BUN\\)', () => {
+    assert.deepEqual(runtimeOf({version: 'v24.21.0', versions: {node: '24.21.0'}}, undefined), {runtime: 'Node.js v24.21.0', singleExecutable: false});
+    const bun = {version: 'v26.3.0', versions: {node: '26.3.0', bun: '1.4.5'}};
+    assert.deepEqual(runtimeOf(bun, {main: '/$bunfs/root/kubectl-zk'}), {runtime: 'Bun 1.4.5', singleExecutable: true});
+    assert.deepEqual(runtimeOf(bun, {main: 'B:\\~BUN\\root\\kubectl-zk.exe'}), {runtime: 'Bun 1.4.5', singleExecutable: true});
+    assert.deepEqual(runtimeOf(bun, {main: '/work/dist/release/.build/kubectl-zk.cjs'}), {runtime: 'Bun 1.4.5', singleExecutable: false}, 'the bundle run by bun');
   });
 });
