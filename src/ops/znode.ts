@@ -11,6 +11,7 @@ import {validateName} from '../manifests/options.js';
 import {objectNames} from '../manifests/render.js';
 import type {Acl, ZkClient, ZkClientOptions, ZnodeStat} from '../zk/client.js';
 import type {Endpoint} from '../zk/endpoint.js';
+import {onceGet, onceLs, onceStat, type once, type OnceRequest} from '../zk/once.js';
 import {isZkError} from '../zk/errors.js';
 import {validatePath} from '../zk/paths.js';
 import type {AuthInfo} from '../zk/wire.js';
@@ -273,51 +274,78 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
+type ForwardDeps = {kube: Kube; forwarders: MemberForwarders; debug?: (line: string) => void};
+type ForwardTarget = {namespace: string; ensemble: string; /** pods listed ahead (any ensemble's), to save a round trip */ pods?: Promise<PodLike[]>};
+
+/** One port-forward per running member pod (a dead member fails only its own connection attempts). */
+async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Promise<{endpoints: Endpoint[]; members: string}> {
+  const {namespace, ensemble} = target;
+  const listed = target.pods ? membersOf(await target.pods, ensemble) : await listMemberPods(deps.kube, namespace, ensemble);
+  const pods = listed.filter((p) => !p.metadata.deletionTimestamp);
+  const running = pods.filter((p) => p.status?.phase === 'Running');
+  if (running.length === 0) {
+    throw new CliError(`ensemble "${ensemble}" has no running member pods in namespace "${namespace}"${pods.length > 0 ? ` (${pods.map((p) => `${p.metadata.name}: ${p.status?.phase ?? 'unknown'}`).join(', ')})` : ''}`, {
+      hint: `inspect with: kubectl get pods -n ${namespace} -l ${podSelector(ensemble)}`,
+    });
+  }
+  const opened = await Promise.allSettled(running.map((p) => deps.forwarders.endpoint(namespace, p.metadata.name)));
+  const endpoints: Endpoint[] = [];
+  opened.forEach((r, i) => {
+    if (r.status === 'fulfilled') endpoints.push({host: r.value.host, port: r.value.port});
+    else deps.debug?.(`port-forward to ${running[i]!.metadata.name}: ${errorMessage(r.reason)}`);
+  });
+  if (endpoints.length === 0) {
+    const first = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    throw new CliError(`cannot port-forward to any member of ensemble "${ensemble}": ${errorMessage(first?.reason)}`);
+  }
+  const members = running.map((p) => p.metadata.name).join(', ');
+  deps.debug?.(`connecting to ${ensemble} through ${endpoints.length} port-forward(s) (${members})`);
+  return {endpoints, members};
+}
+
+/** No session in time, or refused credentials: what the user can do about it. */
+function sessionError(err: unknown, target: ForwardTarget, members: string, opts: ConnectOptions): unknown {
+  const {namespace, ensemble} = target;
+  if (isZkError(err, 'Timeout')) {
+    return new CliError(`no ZooKeeper session from ensemble "${ensemble}" (members ${members}) within ${Math.round((opts.connectTimeoutMs ?? 15_000) / 1000)}s`, {
+      hint: `is a quorum serving? check: kubectl get pods -n ${namespace} -l ${podSelector(ensemble)}`,
+      cause: err,
+    });
+  }
+  if (isZkError(err, 'AuthFailed')) return new CliError('Authentication failed', {hint: 'the ensemble refused the --auth/--as-super credentials', cause: err});
+  return err;
+}
+
 /**
- * `connect` for the ops, over Kubernetes: one port-forward per member pod (so
- * a dead member fails only its own connection attempts), then one ZooKeeper
- * session over all of them. `dial` is connectZk (injected: tests and lazy loading).
+ * `connect` for the ops, over Kubernetes: one port-forward per member pod,
+ * then one ZooKeeper session over all of them. `dial` is connectZk
+ * (injected: tests and lazy loading).
  */
 export function forwardedConnector(
-  deps: {kube: Kube; forwarders: MemberForwarders; dial: (o: ZkClientOptions) => Promise<ZkClient>; debug?: (line: string) => void},
-  target: {namespace: string; ensemble: string; /** pods listed ahead (any ensemble's), to save a round trip */ pods?: Promise<PodLike[]>},
+  deps: ForwardDeps & {dial: (o: ZkClientOptions) => Promise<ZkClient>},
+  target: ForwardTarget,
   opts: ConnectOptions,
 ): () => Promise<ZkClient> {
   return async () => {
-    const {namespace, ensemble} = target;
-    const listed = target.pods ? membersOf(await target.pods, ensemble) : await listMemberPods(deps.kube, namespace, ensemble);
-    const pods = listed.filter((p) => !p.metadata.deletionTimestamp);
-    const running = pods.filter((p) => p.status?.phase === 'Running');
-    if (running.length === 0) {
-      throw new CliError(`ensemble "${ensemble}" has no running member pods in namespace "${namespace}"${pods.length > 0 ? ` (${pods.map((p) => `${p.metadata.name}: ${p.status?.phase ?? 'unknown'}`).join(', ')})` : ''}`, {
-        hint: `inspect with: kubectl get pods -n ${namespace} -l ${podSelector(ensemble)}`,
-      });
-    }
-    const opened = await Promise.allSettled(running.map((p) => deps.forwarders.endpoint(namespace, p.metadata.name)));
-    const endpoints: Endpoint[] = [];
-    opened.forEach((r, i) => {
-      if (r.status === 'fulfilled') endpoints.push({host: r.value.host, port: r.value.port});
-      else deps.debug?.(`port-forward to ${running[i]!.metadata.name}: ${errorMessage(r.reason)}`);
-    });
-    if (endpoints.length === 0) {
-      const first = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      throw new CliError(`cannot port-forward to any member of ensemble "${ensemble}": ${errorMessage(first?.reason)}`);
-    }
-    const members = running.map((p) => p.metadata.name).join(', ');
-    deps.debug?.(`connecting to ${ensemble} through ${endpoints.length} port-forward(s) (${members})`);
+    const {endpoints, members} = await forwardedEndpoints(deps, target);
     try {
       const client = await deps.dial({endpoints, auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs, signal: opts.signal, log: deps.debug});
       deps.debug?.(`ZooKeeper session ${client.sessionId ?? '?'}`);
       return client;
     } catch (err) {
-      if (isZkError(err, 'Timeout')) {
-        throw new CliError(`no ZooKeeper session from ensemble "${ensemble}" (members ${members}) within ${Math.round((opts.connectTimeoutMs ?? 15_000) / 1000)}s`, {
-          hint: `is a quorum serving? check: kubectl get pods -n ${namespace} -l ${podSelector(ensemble)}`,
-          cause: err,
-        });
-      }
-      if (isZkError(err, 'AuthFailed')) throw new CliError('Authentication failed', {hint: 'the ensemble refused the --auth/--as-super credentials', cause: err});
-      throw err;
+      throw sessionError(err, target, members, opts);
+    }
+  };
+}
+
+/** `once` for the ops, over the same port-forwards: one read, handshake and request in one round trip. */
+export function forwardedOnce(deps: ForwardDeps & {once: typeof once}, target: ForwardTarget, opts: ConnectOptions): ZnodeDeps['once'] {
+  return async (req) => {
+    const {endpoints, members} = await forwardedEndpoints(deps, target);
+    try {
+      return await deps.once(endpoints, req, {auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs, signal: opts.signal, log: deps.debug});
+    } catch (err) {
+      throw sessionError(err, target, members, opts);
     }
   };
 }
@@ -327,6 +355,11 @@ export function forwardedConnector(
 export interface ZnodeDeps {
   /** A connected client; the op closes it. */
   connect: () => Promise<ZkClient>;
+  /**
+   * A one-request read (get, stat, plain ls) in a session of its own, handshake and request in
+   * one round trip (zk/once.ts). Without it those reads go through `connect`.
+   */
+  once?: <T>(req: OnceRequest<T>) => Promise<T>;
   /** Ctrl-C: the op stops waiting and closes the client. */
   signal?: AbortSignal;
 }
@@ -383,6 +416,17 @@ export async function withClient<T>(deps: ZnodeDeps, fn: (c: ZkClient) => Promis
   }
 }
 
+/** A read of one request: through `once` when the deps have it, else a session of `connect`'s. */
+async function oneRead<T>(deps: ZnodeDeps, req: OnceRequest<T>, viaClient: (c: ZkClient) => Promise<T>): Promise<T> {
+  if (!deps.once) return withClient(deps, viaClient, {oneRequest: true});
+  if (deps.signal?.aborted) throw new AbortedError('interrupted');
+  try {
+    return await abortable(deps.once(req), deps.signal);
+  } catch (err) {
+    throw withHint(err);
+  }
+}
+
 /** zkCli's message, plus how to get in when ACLs refuse. */
 function withHint(err: unknown): unknown {
   if (isZkError(err, 'NoAuth')) return new CliError(err.message, {hint: 'the node\'s ACL refuses this session: pass --auth user:password or --as-super', cause: err});
@@ -391,7 +435,7 @@ function withHint(err: unknown): unknown {
 
 export async function getZnode(req: {path: string}, deps: ZnodeDeps): Promise<ZnodeGetResult> {
   checkPath(req.path);
-  const {data, stat} = await withClient(deps, (c) => c.get(req.path), {oneRequest: true});
+  const {data, stat} = await oneRead(deps, onceGet(req.path), (c) => c.get(req.path));
   return {path: req.path, ...encodeData(data), stat: toStatJson(stat)};
 }
 
@@ -429,12 +473,13 @@ export async function setZnode(req: {path: string; data: Buffer; version?: numbe
 
 export async function lsZnode(req: {path: string; recursive?: boolean}, deps: ZnodeDeps): Promise<ZnodeLsResult> {
   checkPath(req.path);
-  return withClient(deps, (c) => (req.recursive ? c.lsRecursive(req.path) : c.ls(req.path)), {oneRequest: !req.recursive});
+  if (req.recursive) return withClient(deps, (c) => c.lsRecursive(req.path));
+  return oneRead(deps, onceLs(req.path), (c) => c.ls(req.path));
 }
 
 export async function statZnode(req: {path: string}, deps: ZnodeDeps): Promise<ZnodeStatResult> {
   checkPath(req.path);
-  const stat = await withClient(deps, (c) => c.stat(req.path), {oneRequest: true});
+  const stat = await oneRead(deps, onceStat(req.path), (c) => c.stat(req.path));
   return {path: req.path, stat: toStatJson(stat)};
 }
 

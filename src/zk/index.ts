@@ -9,5 +9,6 @@ export * from './admin.js';
 export * from './status.js';
 export * from './jute.js';
 export * from './wire.js';
+export * from './once.js';
 export * from './client.js';
 export * from './reconfig.js';

@@ -1,7 +1,8 @@
 /**
  * Jute, ZooKeeper's wire serialisation: big-endian int/long, bool as one
  * byte, buffers and strings length-prefixed (-1 = null), plus the records
- * this project needs (handshake, auth, getData, sync, reconfig, close).
+ * this project needs (handshake, auth, getData, exists, getChildren, sync,
+ * reconfig, close).
  * Pure encode/decode; no sockets here.
  */
 import { ZkError } from './errors.js';
@@ -282,6 +283,22 @@ export function encodeReconfig(xid: number, r: ReconfigRequest): Buffer {
 
 export function encodeGetData(xid: number, path: string, watch = false): Buffer {
   return encodeRequest({ xid, type: OpCode.getData }, (w) => w.ustring(path).bool(watch));
+}
+
+export function encodeExists(xid: number, path: string, watch = false): Buffer {
+  return encodeRequest({ xid, type: OpCode.exists }, (w) => w.ustring(path).bool(watch));
+}
+
+export function encodeGetChildren(xid: number, path: string, watch = false): Buffer {
+  return encodeRequest({ xid, type: OpCode.getChildren }, (w) => w.ustring(path).bool(watch));
+}
+
+/** GetChildrenResponse: vector<ustring>, in the server's order. */
+export function decodeChildren(r: JuteReader): string[] {
+  const n = r.int();
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(r.ustring() ?? '');
+  return out;
 }
 
 export function encodeSync(xid: number, path: string): Buffer {

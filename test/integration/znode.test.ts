@@ -15,6 +15,7 @@ import {
   createZnode,
   deleteZnode,
   forwardedConnector,
+  forwardedOnce,
   getZnode,
   lsZnode,
   parseAcl,
@@ -28,7 +29,7 @@ import {
 } from '../../src/ops/znode.js';
 import {renderGetBytes, renderStat} from '../../src/render/znode.js';
 import type {Forwarder} from '../../src/kube/types.js';
-import {connectZk, superDigest, ZkError, type AuthInfo, type ZkClient} from '../../src/zk/index.js';
+import {NativeSession, connectZk, fourLetterWord, once, onceGet, onceLs, onceStat, superDigest, ZkError, type AuthInfo, type ZkClient} from '../../src/zk/index.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {startEnsemble, type Ensemble} from './lib/ensemble.js';
 
@@ -149,6 +150,38 @@ describe('integration: znode ops on a real ensemble', function () {
       }
     }
     await deleteZnode({path: '/pipelined'}, confirmDeps(true));
+  });
+
+  it('once: get, stat and ls each in a session of its own that the server closes, though nobody waits for the answer to closeSession', async () => {
+    await createZnode({path: '/once', data: Buffer.from('one')}, deps());
+    await createZnode({path: '/once/child'}, deps());
+    const leader = await ens.leader();
+    const sessions = async (): Promise<number> => Number(/zk_global_sessions\s+(\d+)/.exec(await fourLetterWord(leader.endpoint, 'mntr', {timeoutMs: 5000}))![1]);
+    const settled = async (want: number): Promise<number> => {
+      let n = await sessions();
+      for (let i = 0; i < 50 && n !== want; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        n = await sessions();
+      }
+      return n;
+    };
+    const base = await sessions();
+    // the metric sees a session left open (a 30 s session outlives this test's 5 s of waiting)
+    const open = await NativeSession.connect([ens.endpoints[0]!], {sessionTimeoutMs: 30_000});
+    assert.equal(await settled(base + 1), base + 1, 'zk_global_sessions counts an open session');
+    await open.close();
+    assert.equal(await settled(base), base);
+    const opts = {sessionTimeoutMs: 30_000};
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await once(ens.endpoints, onceGet('/once'), opts)).data.toString(), 'one');
+      assert.equal((await once(ens.endpoints, onceStat('/once'), opts)).numChildren, 1);
+      assert.deepEqual(await once(ens.endpoints, onceLs('/once'), opts), ['child']);
+    }
+    await rejectsWith(once(ens.endpoints, onceGet('/once-missing'), opts), 'Node does not exist: /once-missing', ZkError);
+    assert.equal(await settled(base), base, 'every once session was closed by its closeSession, not left to expire in 30 s');
+    // a refused credential: the server closes the connection (that session expires on its own)
+    await rejectsWith(once(ens.endpoints, onceGet('/once'), {auth: [{scheme: 'no-such-scheme', auth: 'x'}]}), 'Authentication failed', ZkError);
+    await deleteZnode({path: '/once', recursive: true}, confirmDeps(true));
   });
 
   it('create → get → set → stat round trip, zkCli-shaped stat', async () => {
@@ -292,12 +325,20 @@ describe('integration: znode ops on a real ensemble', function () {
       assert.deepEqual([...kube.forwards].sort(), ['zk-0', 'zk-1', 'zk-2'], 'one forwarder per pod, reused');
       const noSuper = forwardedConnector({kube, forwarders, dial: connectZk}, {namespace: 'zk-ns', ensemble: name}, {auth: []});
       await rejectsWith(getZnode({path: '/secured'}, {connect: noSuper}), 'Insufficient permission : /secured', CliError);
+      // the one-request path over the same forwarders: handshake, auth and getData in one write
+      const noConnect = async (): Promise<ZkClient> => assert.fail('a one-request read opens no session of connect\'s');
+      const onceSuper = forwardedOnce({kube, forwarders, once}, {namespace: 'zk-ns', ensemble: name}, {auth, connectTimeoutMs: 20_000});
+      assert.equal((await getZnode({path: '/secured'}, {connect: noConnect, once: onceSuper})).data, 'top secret');
+      const onceAnon = forwardedOnce({kube, forwarders, once}, {namespace: 'zk-ns', ensemble: name}, {auth: []});
+      const denied = await rejectsWith(getZnode({path: '/secured'}, {connect: noConnect, once: onceAnon}), 'Insufficient permission : /secured', CliError);
+      assert.match((denied as CliError).hint!, /--as-super/);
+      assert.deepEqual([...kube.forwards].sort(), ['zk-0', 'zk-1', 'zk-2'], 'the same forwarders');
     } finally {
       await forwarders.close();
     }
   });
 
-  it('[measure] get through the op (connect + get + close) on loopback, median of 20', async () => {
+  it('[measure] get through the op (connect + get + close, and once) on loopback, median of 20', async () => {
     await createZnode({path: '/lat', data: Buffer.from('x'.repeat(100))}, deps());
     const times: number[] = [];
     const getOnly: number[] = [];
@@ -305,6 +346,12 @@ describe('integration: znode ops on a real ensemble', function () {
       const t0 = performance.now();
       await getZnode({path: '/lat'}, deps());
       times.push(performance.now() - t0);
+    }
+    const onceTimes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await getZnode({path: '/lat'}, {...deps(), once: (req) => once(ens.endpoints, req)});
+      onceTimes.push(performance.now() - t0);
     }
     const c = await connectZk({endpoints: ens.endpoints});
     try {
@@ -317,7 +364,7 @@ describe('integration: znode ops on a real ensemble', function () {
       await c.close();
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`      [measure] getZnode op median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}); get on an open session median ${median(getOnly).toFixed(2)} ms`);
+    console.log(`      [measure] getZnode op median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}); through once ${median(onceTimes).toFixed(1)} ms; get on an open session median ${median(getOnly).toFixed(2)} ms`);
     assert.ok(median(times) < 2000);
   });
 
@@ -332,6 +379,7 @@ describe('integration: znode ops on a real ensemble', function () {
     const forwarders = new MemberForwarders(kube);
     try {
       const connect = forwardedConnector({kube, forwarders, dial: connectZk}, {namespace: 'zk-ns', ensemble: 'zk'}, {auth: [], connectTimeoutMs: 20_000});
+      const onceF = forwardedOnce({kube, forwarders, once}, {namespace: 'zk-ns', ensemble: 'zk'}, {auth: [], connectTimeoutMs: 20_000});
       // the client tries members in random order: go on until the dead one was tried (and failed over) a few times
       const dead = `zk-${victim.id - 1}`;
       let i = 0;
@@ -339,6 +387,7 @@ describe('integration: znode ops on a real ensemble', function () {
         const p = await createZnode({path: '/alive-', sequential: true, data: Buffer.from(String(i))}, {connect});
         assert.equal((await getZnode({path: p.path}, deps())).data, String(i));
         assert.equal((await getZnode({path: p.path}, {connect})).data, String(i));
+        assert.equal((await getZnode({path: p.path}, {connect, once: onceF})).data, String(i));
       }
       assert.ok((kube.accepted.get(dead) ?? 0) >= 3, `the dead member ${dead} was tried ${kube.accepted.get(dead) ?? 0} times`);
       assert.equal((await lsZnode({path: '/'}, {connect})).filter((n) => n.startsWith('alive-')).length, i);

@@ -11,6 +11,7 @@ import {
   deleteZnode,
   encodeData,
   forwardedConnector,
+  forwardedOnce,
   getZnode,
   hex64,
   lsZnode,
@@ -28,7 +29,7 @@ import {
   type ZnodeDeps,
 } from '../../src/ops/znode.js';
 import {formatZkDate, renderCreated, renderGetBytes, renderLs, renderStat} from '../../src/render/znode.js';
-import {ZkError, type ZkClient, type ZkClientOptions, type ZnodeStat} from '../../src/zk/index.js';
+import {ZkError, onceGet, type OnceRequest, type ZkClient, type ZkClientOptions, type ZnodeStat} from '../../src/zk/index.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -287,6 +288,24 @@ describe('znode: ops with a client double', () => {
     assert.equal(missing.closed, 1);
   });
 
+  it('get, stat and plain ls go through `once` when the deps have it (no session of connect\'s); NoAuth gets the hint there too', async () => {
+    const asked: string[] = [];
+    const deps = (answer: (path: string) => Promise<unknown>): ZnodeDeps => ({
+      connect: async () => assert.fail('no session of connect\'s for a one-request read'),
+      once: async <T>(req: OnceRequest<T>) => (asked.push(req.path), answer(req.path) as Promise<T>),
+    });
+    const stat = {czxid: 1n, mzxid: 2n, pzxid: 3n, ctime: 0, mtime: 0, version: 4, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 2, numChildren: 0};
+    assert.equal((await getZnode({path: '/g'}, deps(async () => ({data: Buffer.from('hi'), stat})))).data, 'hi');
+    assert.equal((await statZnode({path: '/s'}, deps(async () => stat))).stat.dataVersion, 4);
+    assert.deepEqual(await lsZnode({path: '/l'}, deps(async () => ['a'])), ['a']);
+    assert.deepEqual(asked, ['/g', '/s', '/l']);
+    await assert.rejects(getZnode({path: '/secret'}, deps(async (p) => Promise.reject(ZkError.fromServerCode(-102, p)))), (e: unknown) => e instanceof CliError && /--as-super/.test(e.hint!));
+    const hanging = new AbortController();
+    const p = getZnode({path: '/x'}, {...deps(() => new Promise(() => undefined)), signal: hanging.signal});
+    setTimeout(() => hanging.abort(), 5);
+    await assert.rejects(p, AbortedError);
+  });
+
   it('Ctrl-C: an op in flight stops and closes its client; a session arriving after Ctrl-C is closed', async () => {
     const hanging = fakeClient({get: () => new Promise(() => undefined)});
     const ac = new AbortController();
@@ -380,6 +399,14 @@ describe('znode: connecting through port-forwards (in-memory API)', () => {
     await assert.rejects(timeout(), (e: unknown) => e instanceof CliError && e.message === 'no ZooKeeper session from ensemble "zk" (members zk-0, zk-1, zk-2) within 2s' && /kubectl get pods -n ns/.test(e.hint!));
     const authFailed = forwardedConnector({kube, forwarders: fw, dial: async () => Promise.reject(ZkError.of('AuthFailed'))}, {namespace: 'ns', ensemble: 'zk'}, {auth: []});
     await assert.rejects(authFailed(), {message: 'Authentication failed'});
+
+    // the one-request path maps the same failures the same way, and gets the same endpoints
+    const seen: number[] = [];
+    const onceWith = (err: unknown) => forwardedOnce({kube, forwarders: fw, once: async (eps) => (seen.push(eps.length), Promise.reject(err))}, {namespace: 'ns', ensemble: 'zk'}, {auth: [], connectTimeoutMs: 2000})!;
+    await assert.rejects(onceWith(new ZkError('Timeout', 'no ZooKeeper session'))(onceGet('/x')), (e: unknown) => e instanceof CliError && e.message === 'no ZooKeeper session from ensemble "zk" (members zk-0, zk-1, zk-2) within 2s');
+    await assert.rejects(onceWith(ZkError.of('AuthFailed'))(onceGet('/x')), {message: 'Authentication failed'});
+    await assert.rejects(onceWith(ZkError.of('NoNode', '/x'))(onceGet('/x')), {message: 'Node does not exist: /x'});
+    assert.deepEqual(seen, [2, 2, 2]);
     await fw.close();
   });
 });

@@ -36,19 +36,26 @@ export async function connectSpec(flags: EnsembleFlags): Promise<ConnectSpec> {
 }
 
 /**
- * Resolves the ensemble, builds `connect` over one port-forward per member
- * pod, runs the op and closes the forwarders (the op closes its client).
+ * Resolves the ensemble, builds `connect` and `once` over one port-forward
+ * per member pod, runs the op and closes the forwarders (the op closes its
+ * client).
  */
 export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps: ZnodeDeps) => Promise<T>): Promise<T> {
-  const [ops, {MemberForwarders}, {connectZk}] = await Promise.all([import('../../ops/znode.js'), import('../../ops/members.js'), import('../../zk/client.js')]);
+  const [ops, {MemberForwarders}, {connectZk}, {once}] = await Promise.all([
+    import('../../ops/znode.js'),
+    import('../../ops/members.js'),
+    import('../../zk/client.js'),
+    import('../../zk/once.js'),
+  ]);
   const kube = await rt.kube();
   const target = await ops.resolveTarget(kube, kube.namespace, spec.ensemble);
   const {namespace, ensemble} = target;
   const auth = spec.asSuper ? [...spec.auth, await ops.superAuth(kube, namespace, ensemble)] : spec.auth;
   const forwarders = new MemberForwarders(kube);
   try {
-    const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, target, {auth, connectTimeoutMs: spec.connectTimeoutMs, signal: rt.signal});
-    return await run({connect, signal: rt.signal});
+    const how = {auth, connectTimeoutMs: spec.connectTimeoutMs, signal: rt.signal};
+    const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, target, how);
+    return await run({connect, once: ops.forwardedOnce({kube, forwarders, once, debug: rt.debug}, target, how), signal: rt.signal});
   } finally {
     await forwarders.close();
   }
