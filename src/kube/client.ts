@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import {PassThrough, Writable} from 'node:stream';
 import type {KubernetesObject, V1Status} from '@kubernetes/client-node';
 // client-node's own modules, not its index: the index evaluates the whole generated API at start
@@ -8,6 +9,7 @@ import type {KubernetesObject, V1Status} from '@kubernetes/client-node';
 // proxies and fetch (scripts/build-bundle.ts, LAZY_IMPORTS): ~30 ms of a `znode get` under Bun.
 import {PatchStrategy} from '@kubernetes/client-node/dist/patch.js';
 import {PortForward} from '@kubernetes/client-node/dist/portforward.js';
+import type {KubeConfig} from '@kubernetes/client-node/dist/config.js';
 import type {Apis} from './apis.js';
 import type {ResolvedKubeConfig} from './config.js';
 import {toKubeError, type KubeRequest, type KubeTarget} from './errors.js';
@@ -40,6 +42,10 @@ export class KubeClient implements Kube {
   private apis?: Promise<Apis>;
   private readonly target: KubeTarget;
   private readonly forwarders = new Set<Forwarder>();
+  /** TLS connections opened ahead for the next streams (connectAhead) */
+  private readonly ahead: Promise<tls.TLSSocket | undefined>[] = [];
+  /** what port-forwards build their WebSockets from: the kubeconfig, plus a connection opened ahead when there is one */
+  private readonly streamConfig: KubeConfig;
 
   constructor(
     private readonly resolved: ResolvedKubeConfig,
@@ -49,6 +55,60 @@ export class KubeClient implements Kube {
     this.context = resolved.context;
     this.namespace = resolved.namespace;
     this.target = {server: resolved.server, context: resolved.context};
+    const kc = resolved.kc;
+    // client-node's WebSocketHandler reads only these two from its KubeConfig
+    this.streamConfig = {
+      getCurrentCluster: () => kc.getCurrentCluster(),
+      applyToHTTPSOptions: async (o: https.RequestOptions & {createConnection?: () => net.Socket}) => {
+        await kc.applyToHTTPSOptions(o);
+        const socket = await this.ahead.shift();
+        if (socket && !socket.destroyed && socket.writable) {
+          delete o.agent; // with no agent, the upgrade request goes out on createConnection's socket
+          o.createConnection = () => socket;
+          this.opts.log?.('stream on a connection opened ahead');
+        } else {
+          socket?.destroy();
+        }
+      },
+    } as unknown as KubeConfig;
+  }
+
+  /**
+   * Opens a TLS connection to the API server now, for the next stream: its handshake then
+   * overlaps the reads before the stream (a znode command's ensemble lookup) instead of following
+   * them. Not with a proxy (its agent makes the connections) or plain http. A connection that
+   * fails is simply not used.
+   */
+  connectAhead(): void {
+    const cluster = this.resolved.kc.getCurrentCluster();
+    const url = new URL(this.server);
+    if (url.protocol !== 'https:' || !cluster || cluster.proxyUrl) return;
+    const socket = (async () => {
+      const o: https.RequestOptions = {};
+      await this.resolved.kc.applyToHTTPSOptions(o);
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const s = tls.connect({
+        host,
+        port: Number(url.port || 443),
+        ca: o.ca,
+        cert: o.cert,
+        key: o.key,
+        pfx: o.pfx,
+        passphrase: o.passphrase,
+        ...(o.rejectUnauthorized === undefined ? {} : {rejectUnauthorized: o.rejectUnauthorized}),
+        servername: o.servername || (net.isIP(host) ? undefined : host),
+        ALPNProtocols: ['http/1.1'],
+      });
+      return new Promise<tls.TLSSocket | undefined>((resolve) => {
+        s.once('secureConnect', () => resolve(s));
+        s.on('error', (err) => {
+          this.opts.log?.(`connection ahead to ${host}: ${err.message}`);
+          s.destroy();
+          resolve(undefined);
+        });
+      });
+    })().catch(() => undefined);
+    this.ahead.push(socket);
   }
 
   /** client-node's generated API clients, loaded by the first write, log or exec (reads and port-forwards do without). */
@@ -226,7 +286,7 @@ export class KubeClient implements Kube {
   }
 
   async portForward(namespace: string, pod: string, port: number): Promise<Forwarder> {
-    const pf = new PortForward(this.resolved.kc, true);
+    const pf = new PortForward(this.streamConfig, true);
     const sockets = new Set<net.Socket>();
     const log = this.opts.log;
     const server = net.createServer((socket) => {
@@ -288,6 +348,7 @@ export class KubeClient implements Kube {
   }
 
   async close(): Promise<void> {
+    for (const s of this.ahead.splice(0)) void s.then((x) => x?.destroy());
     await Promise.all([...this.forwarders].map((f) => f.close()));
   }
 }

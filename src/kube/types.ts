@@ -75,6 +75,11 @@ export interface Kube {
   logs(namespace: string, pod: string, opts?: {container?: string; tailLines?: number; previous?: boolean}): Promise<string>;
   exec(namespace: string, pod: string, command: string[], opts?: {container?: string; stdin?: Buffer}): Promise<ExecResult>;
   portForward(namespace: string, pod: string, port: number): Promise<Forwarder>;
+  /**
+   * A hint: the command will open a stream (a port-forward's connection) soon. The client may
+   * open its TLS connection now, while other requests are in flight; the next stream uses it.
+   */
+  connectAhead?(): void;
   /** Closes forwarders and sockets this client opened. */
   close(): Promise<void>;
 }

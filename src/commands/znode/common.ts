@@ -48,6 +48,7 @@ export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps
     import('../../zk/once.js'),
   ]);
   const kube = await rt.kube();
+  kube.connectAhead?.(); // the port-forward's TLS handshake overlaps the ensemble lookup
   const target = await ops.resolveTarget(kube, kube.namespace, spec.ensemble);
   const {namespace, ensemble} = target;
   const auth = spec.asSuper ? [...spec.auth, await ops.superAuth(kube, namespace, ensemble)] : spec.auth;
