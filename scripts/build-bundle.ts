@@ -146,6 +146,9 @@ export const LAZY_IMPORTS: LazyImport[] = [
   {importer: CONFIG_JS, from: 'socks-proxy-agent', names: {SocksProxyAgent: ['socks-proxy-agent', 'SocksProxyAgent']}},
   {importer: CONFIG_JS, from: 'socks', names: {SocksClient: ['socks', 'SocksClient']}},
   {importer: CONFIG_JS, from: 'hpagent', names: {HttpProxyAgent: ['hpagent', 'HttpProxyAgent'], HttpsProxyAgent: ['hpagent', 'HttpsProxyAgent']}},
+  // the auth providers' cmd-path output is read with JSONPath only when a token is refreshed
+  {importer: /client-node\/dist\/azure_auth\.js$/, from: 'jsonpath-plus', names: {JSONPath: ['jsonpath-plus', 'JSONPath']}},
+  {importer: /client-node\/dist\/gcp_auth\.js$/, from: 'jsonpath-plus', names: {JSONPath: ['jsonpath-plus', 'JSONPath']}},
   {
     importer: PORTFORWARD_JS,
     from: './gen/index.js',
@@ -204,14 +207,18 @@ function lazyImportsPlugin(found: Set<LazyImport>): Plugin {
   };
 }
 
-/** Removes `pattern` (global) from the file(s) `file` matches; fails the build when it is not there (the package changed). */
-function drop(b: PluginBuild, file: RegExp, pattern: RegExp, what: string): void {
+/** Replaces `pattern` (global) in the file(s) `file` matches; fails the build when it is not there (the package changed). */
+function patch(b: PluginBuild, file: RegExp, pattern: RegExp, replacement: string, what: string): void {
   b.onLoad({filter: file}, (args) => {
     const text = readFileSync(args.path, 'utf8');
-    const contents = text.replaceAll(pattern, '');
-    if (contents === text) throw new Error(`${args.path}: no ${what} to drop (did the package change?)`);
+    const contents = text.replaceAll(pattern, replacement);
+    if (contents === text) throw new Error(`${args.path}: no ${what} to patch (did the package change?)`);
     return {contents, loader: 'js'};
   });
+}
+
+function drop(b: PluginBuild, file: RegExp, pattern: RegExp, what: string): void {
+  patch(b, file, pattern, '', what);
 }
 
 function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
@@ -228,6 +235,10 @@ function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
       // its package.json by a computed path, which the bundle cannot hold (it fails, caught). The
       // executables bring their runtime, so the check is dropped (~3 ms of every start under Bun).
       drop(b, /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, /^checkNodeVersion\(\);$/gm, 'checkNodeVersion();');
+      // oclif's config asks whether it runs under WSL (is-wsl reads /proc/version, is-inside-container
+      // looks for container markers) to name its platform "wsl" instead of "linux". kubectl-zk never
+      // reads oclif's platform (version reports process.platform), so it is the runtime's (~1.5 ms of a start).
+      patch(b, /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/, /\(await import\('wsl-utils'\)\)\.isWsl \? 'wsl' : /g, '', "getPlatform()'s WSL probe");
       b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('createRequire(import.meta.url)')) return undefined;

@@ -3,25 +3,10 @@ import type {KubeObject} from '../kube/types.js';
 import {superDigest} from '../zk/reconfig.js';
 import type {Assets} from './assets.js';
 import {ensembleLabels, selectorLabels} from './labels.js';
+import {objectNames, podName, PORTS} from './names.js';
 import type {EnsembleOptions} from './options.js';
 
-export const PORTS = {client: 2181, quorum: 2888, election: 3888, admin: 8080} as const;
-
-/** Names of the objects of one ensemble. */
-export function objectNames(name: string) {
-  return {
-    statefulSet: name,
-    clientService: name,
-    headlessService: `${name}-hs`,
-    configMap: `${name}-config`,
-    secret: `${name}-auth`,
-    pdb: name,
-  };
-}
-
-export function podName(name: string, ordinal: number): string {
-  return `${name}-${ordinal}`;
-}
+export {objectNames, podName, PORTS} from './names.js';
 
 /** The stable DNS name of a member, as the peers use it. */
 export function memberHost(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'clusterDomain'>, ordinal: number): string {

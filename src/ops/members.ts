@@ -1,6 +1,6 @@
 import {errorMessage} from '../errors.js';
 import type {Forwarder, Kube} from '../kube/types.js';
-import {PORTS} from '../manifests/render.js';
+import {PORTS} from '../manifests/names.js';
 import {FourLetterGate, fourLetterWord} from '../zk/fourletter.js';
 import {parseMntr, parseSrvr} from '../zk/parse.js';
 import type {MemberProbe, ProbeMembers} from './wait.js';

@@ -26,7 +26,7 @@ import {AbortedError, CliError, errorMessage} from '../errors.js';
 import type {Kube, KubeObject, ObjectRef} from '../kube/types.js';
 import {LABEL, MANAGER, versionFromImage} from '../manifests/labels.js';
 import {validateEnsembleOptions} from '../manifests/options.js';
-import {objectNames} from '../manifests/render.js';
+import {objectNames} from '../manifests/names.js';
 import {formatDuration} from '../util/duration.js';
 import type {Progress, ProgressStep} from '../util/progress.js';
 import {parseQuantity} from '../util/quantity.js';

@@ -18,7 +18,7 @@
 import {AbortedError, CliError, UsageError, errorMessage} from '../errors.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import {MAX_REPLICAS} from '../manifests/options.js';
-import {objectNames, podName, PORTS} from '../manifests/render.js';
+import {objectNames, podName, PORTS} from '../manifests/names.js';
 import {formatDuration} from '../util/duration.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';

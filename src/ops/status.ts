@@ -1,7 +1,7 @@
 import {CliError, errorMessage} from '../errors.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import {LABEL} from '../manifests/labels.js';
-import {objectNames} from '../manifests/render.js';
+import {objectNames} from '../manifests/names.js';
 import type {Clock} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
 import {FourLetterGate, fourLetterWord} from '../zk/fourletter.js';

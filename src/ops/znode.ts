@@ -8,7 +8,7 @@ import {AbortedError, CliError, UsageError, errorMessage} from '../errors.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import {LABEL, MANAGER, managedSelector} from '../manifests/labels.js';
 import {validateName} from '../manifests/options.js';
-import {objectNames} from '../manifests/render.js';
+import {objectNames} from '../manifests/names.js';
 import type {Acl, ZkClient, ZkClientOptions, ZnodeStat} from '../zk/client.js';
 import type {Endpoint} from '../zk/endpoint.js';
 import {onceGet, onceLs, onceStat, type once, type OnceRequest} from '../zk/once.js';
