@@ -235,6 +235,16 @@ function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
       // its package.json by a computed path, which the bundle cannot hold (it fails, caught). The
       // executables bring their runtime, so the check is dropped (~3 ms of every start under Bun).
       drop(b, /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, /^checkNodeVersion\(\);$/gm, 'checkNodeVersion();');
+      // oclif makes its loggers with the debug package, whose evaluation (terminal colour probing,
+      // DEBUG_* options from the environment) costs ~1.7 ms of every start. Its loggers print only
+      // when DEBUG is set, so the package is loaded only then; without it they are no-ops.
+      patch(
+        b,
+        /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]logger\.js$/,
+        /^const debug_1 = __importDefault\(require\("debug"\)\);$/gm,
+        'const debug_1 = {default: (ns) => (process.env.DEBUG ? __importDefault(require("debug")).default(ns) : Object.assign(() => {}, {enabled: false, namespace: ns}))};',
+        "logger.js's debug import",
+      );
       // oclif's config asks whether it runs under WSL (is-wsl reads /proc/version, is-inside-container
       // looks for container markers) to name its platform "wsl" instead of "linux". kubectl-zk never
       // reads oclif's platform (version reports process.platform), so it is the runtime's (~1.5 ms of a start).
