@@ -17,6 +17,9 @@ import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions
 
 export const FIELD_MANAGER = 'kubectl-zk';
 
+/** How long a stream waits for a connection opened ahead that is still in its handshake. */
+const AHEAD_WAIT_MS = 3000;
+
 /** kind → resource name, for messages and RBAC hints ("you need permission to list statefulsets"). */
 export function resourceOf(kind: string): string {
   const lower = kind.toLowerCase();
@@ -42,8 +45,8 @@ export class KubeClient implements Kube {
   private apis?: Promise<Apis>;
   private readonly target: KubeTarget;
   private readonly forwarders = new Set<Forwarder>();
-  /** TLS connections opened ahead for the next streams (connectAhead) */
-  private readonly ahead: Promise<tls.TLSSocket | undefined>[] = [];
+  /** TLS connections opened ahead for the next streams (connectAhead): ready once secure, drop() in any state */
+  private readonly ahead: {ready: Promise<tls.TLSSocket | undefined>; drop: () => void}[] = [];
   /** what port-forwards build their WebSockets from: the kubeconfig, plus a connection opened ahead when there is one */
   private readonly streamConfig: KubeConfig;
 
@@ -61,13 +64,18 @@ export class KubeClient implements Kube {
       getCurrentCluster: () => kc.getCurrentCluster(),
       applyToHTTPSOptions: async (o: https.RequestOptions & {createConnection?: () => net.Socket}) => {
         await kc.applyToHTTPSOptions(o);
-        const socket = await this.ahead.shift();
+        const next = this.ahead.shift();
+        if (!next) return;
+        // still in its handshake: worth waiting for a while (it started before this stream was asked for)
+        let timer: NodeJS.Timeout | undefined;
+        const socket = await Promise.race([next.ready, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), AHEAD_WAIT_MS)))]);
+        clearTimeout(timer);
         if (socket && !socket.destroyed && socket.writable) {
           delete o.agent; // with no agent, the upgrade request goes out on createConnection's socket
           o.createConnection = () => socket;
           this.opts.log?.('stream on a connection opened ahead');
         } else {
-          socket?.destroy();
+          next.drop();
         }
       },
     } as unknown as KubeConfig;
@@ -83,11 +91,12 @@ export class KubeClient implements Kube {
     const cluster = this.resolved.kc.getCurrentCluster();
     const url = new URL(this.server);
     if (url.protocol !== 'https:' || !cluster || cluster.proxyUrl) return;
-    const socket = (async () => {
+    let s: tls.TLSSocket | undefined;
+    const ready = (async () => {
       const o: https.RequestOptions = {};
       await this.resolved.kc.applyToHTTPSOptions(o);
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      const s = tls.connect({
+      s = tls.connect({
         host,
         port: Number(url.port || 443),
         ca: o.ca,
@@ -99,16 +108,17 @@ export class KubeClient implements Kube {
         servername: o.servername || (net.isIP(host) ? undefined : host),
         ALPNProtocols: ['http/1.1'],
       });
+      const socket = s;
       return new Promise<tls.TLSSocket | undefined>((resolve) => {
-        s.once('secureConnect', () => resolve(s));
-        s.on('error', (err) => {
+        socket.once('secureConnect', () => resolve(socket));
+        socket.once('close', () => resolve(undefined));
+        socket.on('error', (err) => {
           this.opts.log?.(`connection ahead to ${host}: ${err.message}`);
-          s.destroy();
-          resolve(undefined);
+          socket.destroy();
         });
       });
     })().catch(() => undefined);
-    this.ahead.push(socket);
+    this.ahead.push({ready, drop: () => s?.destroy()});
   }
 
   /** client-node's generated API clients, loaded by the first write, log or exec (reads and port-forwards do without). */
@@ -348,7 +358,7 @@ export class KubeClient implements Kube {
   }
 
   async close(): Promise<void> {
-    for (const s of this.ahead.splice(0)) void s.then((x) => x?.destroy());
+    for (const a of this.ahead.splice(0)) a.drop();
     await Promise.all([...this.forwarders].map((f) => f.close()));
   }
 }

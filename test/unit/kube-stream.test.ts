@@ -103,6 +103,21 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
     await fwd.close();
   });
 
+  it('close() drops a connection opened ahead that is still in its handshake (a server that never answers)', async () => {
+    const held: net.Socket[] = [];
+    const silent = net.createServer((sock) => held.push(sock.resume())); // reads (and drops) the ClientHello, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kzk-kube-')), 'config');
+    writeFileSync(file, readFileSync((kube as unknown as {resolved: {source: string}}).resolved.source, 'utf8').replace(/server: .*/, `server: https://127.0.0.1:${(silent.address() as AddressInfo).port}`));
+    const stuck = new KubeClient(resolveKubeConfig({kubeconfig: file}, {}));
+    stuck.connectAhead();
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const closed = new Promise<void>((r) => held[0]!.once('close', () => r()));
+    await stuck.close();
+    await closed;
+    silent.close();
+  });
+
   it('close() drops a connection opened ahead and never used', async () => {
     const spare = new KubeClient(resolveKubeConfig({kubeconfig: (kube as unknown as {resolved: {source: string}}).resolved.source}, {}));
     spare.connectAhead();
