@@ -176,6 +176,11 @@ export function encodeConnectRequest(r: ConnectRequest): Buffer {
     .frame();
 }
 
+/** The handshake of a new session (no session id, no zxid seen yet). */
+export function encodeNewSession(timeOutMs: number, readOnly = false): Buffer {
+  return encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: timeOutMs, sessionId: 0n, passwd: Buffer.alloc(16), readOnly });
+}
+
 export interface ConnectResponse {
   protocolVersion: number;
   timeOut: number;

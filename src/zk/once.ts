@@ -32,15 +32,14 @@ import {
   decodeGetDataResponse,
   decodeReplyHeader,
   decodeStat,
-  encodeAuth,
   encodeCloseSession,
-  encodeConnectRequest,
+  encodeNewSession,
   encodeExists,
   encodeGetChildren,
   encodeGetData,
 } from './jute.js';
 import { validatePath } from './paths.js';
-import type { AuthInfo } from './wire.js';
+import { encodeAuthInfo, socketError, type AuthInfo } from './wire.js';
 
 /** What to ask: the request's frame for an xid, and how to read its answer. */
 export interface OnceRequest<T> {
@@ -104,8 +103,8 @@ export async function once<T>(endpoints: readonly Endpoint[], req: OnceRequest<T
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000;
   const deadline = performance.now() + connectTimeoutMs;
   const packets = Buffer.concat([
-    encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: sessionTimeoutMs, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false }),
-    ...(opts.auth ?? []).map((a) => encodeAuth({ type: 0, scheme: a.scheme, auth: typeof a.auth === 'string' ? Buffer.from(a.auth, 'utf8') : a.auth })),
+    encodeNewSession(sessionTimeoutMs),
+    ...(opts.auth ?? []).map(encodeAuthInfo),
     req.frame(REQUEST_XID),
     encodeCloseSession(CLOSE_XID),
   ]);
@@ -154,7 +153,7 @@ function attempt<T>(ep: Endpoint, packets: Buffer, req: OnceRequest<T>, opts: On
     let timer = setTimeout(() => retry(new ZkError('Timeout', `no answer to the handshake within ${opts.attemptMs} ms`)), opts.attemptMs);
     const onAbort = (): void => fail(new ZkError('ConnectionLoss', 'interrupted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('error', (e: NodeJS.ErrnoException) => retry(new ZkError(e.code === 'ECONNREFUSED' ? 'ConnectionRefused' : 'ConnectionLoss', e.code ?? e.message, { cause: e })));
+    socket.on('error', (e: NodeJS.ErrnoException) => retry(socketError(e)));
     socket.on('close', () => retry(new ZkError('ConnectionLoss', session ? 'connection closed before the answer' : 'closed during the handshake (server not serving?)')));
     socket.on('data', (chunk: Buffer) => {
       try {

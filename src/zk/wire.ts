@@ -20,7 +20,7 @@ import {
   decodeReplyHeader,
   encodeAuth,
   encodeCloseSession,
-  encodeConnectRequest,
+  encodeNewSession,
   encodeGetData,
   encodePing,
   encodeReconfig,
@@ -33,6 +33,16 @@ export interface AuthInfo {
   scheme: string;
   /** For "digest": "user:password". */
   auth: Buffer | string;
+}
+
+/** `addauth <scheme> <auth>` as a packet. */
+export function encodeAuthInfo(a: AuthInfo): Buffer {
+  return encodeAuth({ type: 0, scheme: a.scheme, auth: typeof a.auth === 'string' ? Buffer.from(a.auth, 'utf8') : a.auth });
+}
+
+/** A client socket's error as a ZkError: refused, or the connection lost. */
+export function socketError(e: NodeJS.ErrnoException): ZkError {
+  return new ZkError(e.code === 'ECONNREFUSED' ? 'ConnectionRefused' : 'ConnectionLoss', e.code ?? e.message, { cause: e });
 }
 
 export interface NativeSessionOptions {
@@ -143,9 +153,7 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
         reject(e);
       };
       const timer = setTimeout(() => fail(new ZkError('Timeout', `handshake with ${formatEndpoint(ep)} took over ${timeoutMs} ms`)), timeoutMs);
-      socket.on('error', (e: NodeJS.ErrnoException) =>
-        fail(new ZkError(e.code === 'ECONNREFUSED' ? 'ConnectionRefused' : 'ConnectionLoss', `${e.code ?? e.message}`, { cause: e })),
-      );
+      socket.on('error', (e: NodeJS.ErrnoException) => fail(socketError(e)));
       socket.on('close', () => fail(new ZkError('ConnectionLoss', 'closed during handshake (server not serving?)')));
       const onData = (chunk: Buffer): void => {
         let frames: Buffer[];
@@ -181,16 +189,7 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
       socket.on('data', onData);
       socket.setNoDelay(true);
       socket.connect(ep.port, ep.host, () => {
-        socket.write(
-          encodeConnectRequest({
-            protocolVersion: 0,
-            lastZxidSeen: 0n,
-            timeOut: opts.sessionTimeoutMs ?? 10_000,
-            sessionId: 0n,
-            passwd: Buffer.alloc(16),
-            readOnly: opts.canBeReadOnly ?? false,
-          }),
-        );
+        socket.write(encodeNewSession(opts.sessionTimeoutMs ?? 10_000, opts.canBeReadOnly ?? false));
       });
     });
   }
@@ -266,10 +265,9 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
   /** Send `addauth <scheme> <auth>` and wait for the server's verdict. */
   addAuth(a: AuthInfo): Promise<void> {
     if (this.closed) return Promise.reject(this.closeError ?? ZkError.of('ConnectionLoss'));
-    const auth = typeof a.auth === 'string' ? Buffer.from(a.auth, 'utf8') : a.auth;
     return new Promise<void>((resolve, reject) => {
       this.authWaiters.push({ resolve, reject });
-      this.socket.write(encodeAuth({ type: 0, scheme: a.scheme, auth }));
+      this.socket.write(encodeAuthInfo(a));
     });
   }
 
