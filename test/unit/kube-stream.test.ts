@@ -42,6 +42,8 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
   let tlsConnections: TLSSocket[];
   let upgrades: {url: string; socket: TLSSocket}[];
   let kube: KubeClient;
+  /** the kubeconfig for `server` */
+  let kubeconfig: string;
 
   before(async () => {
     server = https.createServer({cert, key});
@@ -58,12 +60,12 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
       socket.on('error', () => undefined);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kzk-kube-')), 'config');
+    kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'kzk-kube-')), 'config');
     writeFileSync(
-      file,
+      kubeconfig,
       `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${(server.address() as AddressInfo).port}\n    certificate-authority-data: ${cert.toString('base64')}\ncontexts:\n- name: dev\n  context:\n    cluster: c\n    user: u\ncurrent-context: dev\nusers:\n- name: u\n  user:\n    token: t\n`,
     );
-    kube = new KubeClient(resolveKubeConfig({kubeconfig: file}, {}));
+    kube = new KubeClient(resolveKubeConfig({kubeconfig}, {}));
   });
   beforeEach(() => {
     tlsConnections = [];
@@ -108,7 +110,7 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
     const silent = net.createServer((sock) => held.push(sock.resume())); // reads (and drops) the ClientHello, never answers
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'kzk-kube-')), 'config');
-    writeFileSync(file, readFileSync((kube as unknown as {resolved: {source: string}}).resolved.source, 'utf8').replace(/server: .*/, `server: https://127.0.0.1:${(silent.address() as AddressInfo).port}`));
+    writeFileSync(file, readFileSync(kubeconfig, 'utf8').replace(/server: .*/, `server: https://127.0.0.1:${(silent.address() as AddressInfo).port}`));
     const stuck = new KubeClient(resolveKubeConfig({kubeconfig: file}, {}));
     stuck.connectAhead();
     while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -119,7 +121,7 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
   });
 
   it('close() drops a connection opened ahead and never used', async () => {
-    const spare = new KubeClient(resolveKubeConfig({kubeconfig: (kube as unknown as {resolved: {source: string}}).resolved.source}, {}));
+    const spare = new KubeClient(resolveKubeConfig({kubeconfig}, {}));
     spare.connectAhead();
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(tlsConnections.length, 1);
