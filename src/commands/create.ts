@@ -6,18 +6,19 @@ import {ZkCommand} from '../base.js';
 import {offlineNamespace, type Runtime} from '../cli/runtime.js';
 import type {KubeObject} from '../kube/types.js';
 import type {CreateResult} from '../ops/create.js';
-import {objectList, renderCreate, renderObjectsYaml} from '../render/create.js';
+import {objectList, redactSecrets, renderCreate, renderObjectsYaml} from '../render/create.js';
 import {parseDuration} from '../util/duration.js';
 
 type Result = CreateResult | {apiVersion: 'v1'; kind: 'List'; items: KubeObject[]};
 
 export default class Create extends ZkCommand<Result> {
   static override summary = 'Create a ZooKeeper ensemble and wait until its quorum serves.';
-  static override description = `Renders the embedded manifests (Secret, ConfigMap, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced. Refuses to touch an ensemble that already exists.`;
+  static override description = `Renders the embedded manifests (Secret, ConfigMap, NetworkPolicy, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced; then sets the ACLs of /, /zookeeper and /zookeeper/quota so that nobody but the super user holds ADMIN. Only members reach the quorum and election ports; the client port admits --allow-clients-from (default: pods of the same namespace). Refuses to touch an ensemble that already exists.`;
   static override examples = [
     '<%= config.bin %> create zk',
     '<%= config.bin %> create zk --namespace prod --replicas 5 --storage 10Gi --storage-class fast-ssd --memory 2Gi',
     '<%= config.bin %> create dev --replicas 1 --ephemeral --memory 512Mi',
+    '<%= config.bin %> create zk --allow-clients-from namespace=kafka --allow-clients-from podSelector=app=billing',
     '<%= config.bin %> create zk --dry-run --output yaml',
   ];
   static override args = {
@@ -37,7 +38,12 @@ export default class Create extends ZkCommand<Result> {
     'tick-time': Flags.integer({summary: 'ZooKeeper tickTime in ms.', default: 2000}),
     'init-limit': Flags.integer({summary: 'Ticks a follower may take to connect and sync.', default: 10}),
     'sync-limit': Flags.integer({summary: 'Ticks a follower may lag behind.', default: 5}),
-    'dry-run': Flags.boolean({summary: 'Print the objects that would be applied; contact nothing.'}),
+    'allow-clients-from': Flags.string({
+      summary: 'Who may connect to the client port (repeatable): same-namespace (default), all, namespace=NAME, podSelector=k=v[,k=v], namespaceSelector=k=v[,k=v].',
+      multiple: true,
+    }),
+    'dry-run': Flags.boolean({summary: 'Print the objects that would be applied; contact nothing. Secret values are redacted.'}),
+    'show-secrets': Flags.boolean({summary: 'With --dry-run: print the Secret\'s values instead of redacting them.', dependsOn: ['dry-run']}),
     wait: Flags.boolean({summary: 'Wait until the quorum serves.', default: true, allowNo: true}),
     timeout: Flags.string({summary: 'How long to wait, e.g. 90s or 5m.', default: '5m'}),
   };
@@ -67,17 +73,24 @@ export default class Create extends ZkCommand<Result> {
       tickTime: flags['tick-time'],
       initLimit: flags['init-limit'],
       syncLimit: flags['sync-limit'],
+      allowClientsFrom: flags['allow-clients-from'],
     });
     const newPassword = () => randomBytes(24).toString('base64url');
     const req = {options, wait: flags.wait, timeoutMs, warnings};
     const assets = loadAssets();
     if (flags['dry-run']) {
       for (const w of warnings) rt.progress.warn(w);
-      return objectList(ops.planCreate(req, {assets, newPassword}));
+      const objects = ops.planCreate(req, assets, newPassword());
+      return objectList(flags['show-secrets'] ? objects : redactSecrets(objects));
     }
     const kube = await rt.kube();
-    const {MemberForwarders, memberProbe} = await import('../ops/members.js');
+    const [{MemberForwarders, memberProbe}, {forwardedConnector}, {connectZk}] = await Promise.all([
+      import('../ops/members.js'),
+      import('../ops/znode.js'),
+      import('../zk/client.js'),
+    ]);
     const forwarders = new MemberForwarders(kube);
+    const target = {namespace: options.namespace, ensemble: options.name};
     try {
       return await ops.createEnsemble(req, {
         kube,
@@ -87,6 +100,7 @@ export default class Create extends ZkCommand<Result> {
         probe: memberProbe(forwarders),
         assets,
         newPassword,
+        connect: (auth) => forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, target, {auth, signal: rt.signal})(),
         signal: rt.signal,
       });
     } finally {

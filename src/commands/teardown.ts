@@ -8,7 +8,7 @@ import {parseDuration} from '../util/duration.js';
 
 export default class Teardown extends ZkCommand<TeardownResult> {
   static override summary = 'Delete an ensemble created by kubectl zk, keeping its data unless told otherwise.';
-  static override description = `Deletes the StatefulSet, Services, PodDisruptionBudget, ConfigMap and Secret labelled for the ensemble and managed by kubectl-zk (nothing else), waits until its pods are gone, and keeps the data volumes (PersistentVolumeClaims) unless --delete-data. Asks for confirmation on a terminal; scripts pass --yes. Removing an ensemble that does not exist is not an error.`;
+  static override description = `Deletes the StatefulSet, Services, PodDisruptionBudget, ConfigMap, Secret and NetworkPolicy labelled for the ensemble and managed by kubectl-zk (nothing else), waits until its pods are gone, and keeps the data volumes (PersistentVolumeClaims) unless --delete-data. Asks for confirmation on a terminal; scripts pass --yes. Removing an ensemble that does not exist is not an error.`;
   static override examples = [
     '<%= config.bin %> teardown zk',
     '<%= config.bin %> teardown zk --namespace prod --yes',

@@ -12,6 +12,7 @@ export const ASSET_NAMES = [
   'headless-service.yaml',
   'client-service.yaml',
   'pdb.yaml',
+  'networkpolicy.yaml',
   'statefulset.yaml',
   'zoo.cfg',
   'scripts/start.sh',

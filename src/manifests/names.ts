@@ -13,9 +13,24 @@ export function objectNames(name: string) {
     configMap: `${name}-config`,
     secret: `${name}-auth`,
     pdb: name,
+    networkPolicy: name,
   };
 }
 
 export function podName(name: string, ordinal: number): string {
   return `${name}-${ordinal}`;
 }
+
+/**
+ * The kinds of object an ensemble is made of (besides its volumes), in the
+ * order teardown deletes them: the StatefulSet first (its pods go), the
+ * NetworkPolicy last (the members stay fenced while they stop).
+ */
+export const ENSEMBLE_KINDS: readonly (readonly [apiVersion: string, kind: string])[] = [
+  ['apps/v1', 'StatefulSet'],
+  ['policy/v1', 'PodDisruptionBudget'],
+  ['v1', 'Service'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'Secret'],
+  ['networking.k8s.io/v1', 'NetworkPolicy'],
+];

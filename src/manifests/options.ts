@@ -1,4 +1,5 @@
 import {UsageError} from '../errors.js';
+import {parseClientSources, type ClientSource} from './network.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
 
 export const DEFAULT_IMAGE = 'zookeeper:3.9.4';
@@ -24,6 +25,8 @@ export interface EnsembleOptions {
   tickTime: number;
   initLimit: number;
   syncLimit: number;
+  /** who may connect to the client port (the NetworkPolicy) */
+  clientSources: ClientSource[];
 }
 
 /** The raw flag values of `create` (and later `upgrade`). */
@@ -43,6 +46,7 @@ export interface EnsembleFlags {
   tickTime?: number;
   initLimit?: number;
   syncLimit?: number;
+  allowClientsFrom?: string[];
 }
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -142,8 +146,13 @@ export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOpt
     if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got ${v}`);
   }
 
+  const clientSources = parseClientSources(f.allowClientsFrom);
+  if (clientSources.some((s) => s.kind === 'all')) {
+    warnings.push('--allow-clients-from all: every pod of the cluster may connect to the client port; the root ACL still keeps ADMIN (snapshot, restore, setAcl /) to the super user');
+  }
+
   return {
-    options: {name: f.name, namespace: f.namespace, replicas, image, imagePullPolicy, storage, cpu, memory, heapMb, clusterDomain, tickTime, initLimit, syncLimit},
+    options: {name: f.name, namespace: f.namespace, replicas, image, imagePullPolicy, storage, cpu, memory, heapMb, clusterDomain, tickTime, initLimit, syncLimit, clientSources},
     warnings,
   };
 }

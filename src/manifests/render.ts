@@ -3,6 +3,7 @@ import type {KubeObject} from '../kube/types.js';
 import {superDigest} from '../zk/reconfig.js';
 import type {Assets} from './assets.js';
 import {ensembleLabels, selectorLabels} from './labels.js';
+import {clientPeers} from './network.js';
 import {objectNames, podName, PORTS} from './names.js';
 import type {EnsembleOptions} from './options.js';
 
@@ -47,7 +48,8 @@ type Obj = KubeObject & Record<string, any>;
 
 /**
  * Renders every object of an ensemble, in apply order (Secret and ConfigMap
- * before the StatefulSet that mounts them). Pure: same input, same output.
+ * before the StatefulSet that mounts them, the NetworkPolicy before any pod).
+ * Pure: same input, same output.
  */
 export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, assets: Assets): KubeObject[] {
   const values: Record<string, string> = {
@@ -81,6 +83,12 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   client.spec.selector = {...selector};
   const pdb = load('pdb.yaml');
   pdb.spec.selector.matchLabels = {...selector};
+  const policy = load('networkpolicy.yaml');
+  policy.spec.podSelector.matchLabels = {...selector};
+  policy.spec.ingress[0].from[0].podSelector.matchLabels = {...selector};
+  const peers = clientPeers(o.clientSources);
+  if (peers) policy.spec.ingress[1].from = peers;
+  else delete policy.spec.ingress[1].from;
 
   const sts = load('statefulset.yaml');
   sts.spec.replicas = o.replicas;
@@ -101,5 +109,6 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
     claim.metadata.labels = {...labels};
     if (o.storage.storageClass) claim.spec.storageClassName = o.storage.storageClass;
   }
-  return [secret, configMap, headless, client, pdb, sts];
+  // the NetworkPolicy before the StatefulSet: no member ever runs unprotected
+  return [secret, configMap, policy, headless, client, pdb, sts];
 }

@@ -1,11 +1,17 @@
-import {CliError, errorMessage} from '../errors.js';
+import {CliError, errorMessage, UsageError} from '../errors.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import type {Assets} from '../manifests/assets.js';
 import {instanceSelector} from '../manifests/labels.js';
+import {ENSEMBLE_KINDS} from '../manifests/names.js';
+import {formatClientSource, namedNamespaces} from '../manifests/network.js';
 import type {EnsembleOptions} from '../manifests/options.js';
 import {objectNames, renderEnsemble} from '../manifests/render.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
+import type {ZkClient} from '../zk/client.js';
+import {digestAuth} from '../zk/reconfig.js';
+import type {AuthInfo} from '../zk/wire.js';
+import {enforceSystemAcls, type AclChange} from './acl.js';
 import {waitForQuorum, type PhaseTime, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
@@ -17,6 +23,8 @@ export interface CreateDeps {
   assets: Assets;
   /** The generated super-user password (random in production, fixed in tests). */
   newPassword: () => string;
+  /** A ZooKeeper session with the ensemble, authenticated with `auth` (the op closes it). */
+  connect: (auth: readonly AuthInfo[]) => Promise<ZkClient>;
   signal?: AbortSignal;
 }
 
@@ -44,6 +52,11 @@ export interface CreateResult {
   ready: boolean;
   leader?: string;
   members: {pod: string; role: string}[];
+  /** who may connect to the client port (the NetworkPolicy's sources, as --allow-clients-from values) */
+  clientsFrom: string[];
+  /** the system ACLs were set (false without --wait: no quorum to set them on yet) */
+  aclsSet: boolean;
+  aclChanges: AclChange[];
   phases: PhaseTime[];
   durationMs: number;
   warnings: string[];
@@ -51,17 +64,24 @@ export interface CreateResult {
   connectString: string;
 }
 
-const KINDS: [string, string][] = [
-  ['apps/v1', 'StatefulSet'],
-  ['v1', 'Service'],
-  ['v1', 'ConfigMap'],
-  ['v1', 'Secret'],
-  ['policy/v1', 'PodDisruptionBudget'],
-];
-
 /** Renders the ensemble; used by --dry-run too (no cluster contact). */
-export function planCreate(req: CreateRequest, deps: Pick<CreateDeps, 'assets' | 'newPassword'>): KubeObject[] {
-  return renderEnsemble(req.options, {superPassword: deps.newPassword()}, deps.assets);
+export function planCreate(req: CreateRequest, assets: Assets, superPassword: string): KubeObject[] {
+  return renderEnsemble(req.options, {superPassword}, assets);
+}
+
+/** Namespaces that --allow-clients-from names must exist; a check we may not make is a warning, not a stop. */
+async function checkNamedNamespaces(kube: Kube, o: EnsembleOptions, warn: (w: string) => void): Promise<void> {
+  const missing: string[] = [];
+  for (const ns of namedNamespaces(o.clientSources)) {
+    try {
+      if (!(await kube.get({apiVersion: 'v1', kind: 'Namespace', name: ns}))) missing.push(ns);
+    } catch (e) {
+      warn(`could not check that namespace "${ns}" exists (${errorMessage(e)}); the NetworkPolicy admits it by name`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new UsageError(`--allow-clients-from names namespace${missing.length > 1 ? 's' : ''} that do${missing.length > 1 ? '' : 'es'} not exist: ${missing.join(', ')}`, 'create the namespace first, or check the spelling');
+  }
 }
 
 /**
@@ -81,13 +101,17 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   const existing = await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: o.namespace, name: names.statefulSet});
   const leftovers = existing
     ? [existing]
-    : (await Promise.all(KINDS.slice(1).map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat();
+    : (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat();
   if (existing || leftovers.length > 0) {
     const what = leftovers.map((x) => `${x.kind}/${x.metadata.name}`).join(', ');
     throw new CliError(`ensemble "${o.name}" already exists in namespace "${o.namespace}" (${what})`, {
       hint: `see it with: kubectl zk status ${o.name} -n ${o.namespace}; remove it with: kubectl zk teardown ${o.name} -n ${o.namespace}`,
     });
   }
+  await checkNamedNamespaces(kube, o, (w) => {
+    warnings.push(w);
+    progress.warn(w);
+  });
   const claims = o.storage.ephemeral ? [] : await kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)});
   const reusedVolumes = claims.map((c) => c.metadata.name).sort();
   if (reusedVolumes.length > 0) {
@@ -97,7 +121,8 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   }
 
   // 2. Apply, in order; on failure remove what this run applied.
-  const objects = planCreate(req, deps);
+  const password = deps.newPassword();
+  const objects = planCreate(req, deps.assets, password);
   const applied: KubeObject[] = [];
   const step = progress.step(`applying ${objects.length} objects`);
   try {
@@ -128,12 +153,18 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     waited: req.wait,
     ready: false,
     members: [],
+    clientsFrom: o.clientSources.map(formatClientSource),
+    aclsSet: false,
+    aclChanges: [],
     phases: [{phase: 'objects applied', atMs: clock.now() - started}],
     durationMs: 0,
     warnings,
     connectString: `${names.clientService}.${o.namespace}.svc.${o.clusterDomain}:2181`,
   };
   if (!req.wait) {
+    const w = `not waited for: the root ACL stays ZooKeeper's open default until the quorum serves and 'kubectl zk secure ${o.name} -n ${o.namespace}' runs`;
+    result.warnings.push(w);
+    progress.warn(w);
     result.durationMs = clock.now() - started;
     return result;
   }
@@ -148,6 +179,31 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   result.ready = true;
   result.leader = q.leader;
   result.members = q.members;
+
+  // 4. Close the open defaults of ZooKeeper's own znodes, as the super user.
+  result.aclChanges = await secureNewEnsemble(o, password, deps);
+  result.aclsSet = true;
+  result.phases.push({phase: 'system ACLs set', atMs: clock.now() - started});
   result.durationMs = clock.now() - started;
   return result;
+}
+
+async function secureNewEnsemble(o: EnsembleOptions, password: string, deps: CreateDeps): Promise<AclChange[]> {
+  const step = deps.progress.step('setting the ACLs of /, /zookeeper and /zookeeper/quota');
+  try {
+    const client = await deps.connect([digestAuth('super', password)]);
+    try {
+      const changes = await enforceSystemAcls(client);
+      step.succeed(`ACLs set: ${changes.map((c) => `${c.path} ${c.after}`).join('; ') || 'already as wanted'}`);
+      return changes;
+    } finally {
+      await client.close();
+    }
+  } catch (err) {
+    step.fail(`could not set the ACLs: ${errorMessage(err)}`);
+    throw new CliError(`ensemble "${o.name}" serves, but its root ACL is still ZooKeeper's open default: ${errorMessage(err)}`, {
+      hint: `run: kubectl zk secure ${o.name} -n ${o.namespace}`,
+      cause: err,
+    });
+  }
 }

@@ -1,6 +1,7 @@
 import {AbortedError, CliError} from '../errors.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import {instanceSelector} from '../manifests/labels.js';
+import {ENSEMBLE_KINDS} from '../manifests/names.js';
 import {formatDuration} from '../util/duration.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
@@ -37,14 +38,8 @@ export interface TeardownResult {
   durationMs: number;
 }
 
-/** Deleted in this order: the StatefulSet first (its pods go), the rest once the pods are gone. */
-const KINDS: [string, string][] = [
-  ['apps/v1', 'StatefulSet'],
-  ['policy/v1', 'PodDisruptionBudget'],
-  ['v1', 'Service'],
-  ['v1', 'ConfigMap'],
-  ['v1', 'Secret'],
-];
+/** Deleted in this order: the StatefulSet first (its pods go), the NetworkPolicy last. */
+const KINDS = ENSEMBLE_KINDS;
 
 async function gather(kube: Kube, req: TeardownRequest): Promise<{objects: KubeObject[]; claims: KubeObject[]}> {
   // Only what carries this instance's label *and* managed-by=kubectl-zk.

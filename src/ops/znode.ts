@@ -127,11 +127,20 @@ export function checkVersion(version: number | undefined): number {
   return version;
 }
 
-/** `--auth user:password` → `addauth digest user:password` (the password may contain ":"). */
-export function parseAuth(value: string): AuthInfo {
+/** `--auth user:password` → `addauth digest user:password` (the password may contain ":"). The value is never echoed: it may be a password. */
+export function parseAuth(value: string, where = '--auth'): AuthInfo {
   const i = value.indexOf(':');
-  if (i <= 0 || i === value.length - 1) throw new UsageError(`--auth must be user:password, got "${value}"`);
+  if (i <= 0 || i === value.length - 1) throw new UsageError(`${where} must be user:password${i > 0 ? ` (user "${value.slice(0, i)}" has an empty password)` : ' (no ":" found)'}`);
   return {scheme: 'digest', auth: value};
+}
+
+/** Credentials from a file or the environment: one user:password per line; blank lines and # comments skipped. */
+export function parseAuthLines(text: string, where: string): AuthInfo[] {
+  return text
+    .split(/\r?\n/)
+    .map((line, n) => [line.trim(), n + 1] as const)
+    .filter(([line]) => line !== '' && !line.startsWith('#'))
+    .map(([line, n]) => parseAuth(line, `${where}, line ${n},`));
 }
 
 const PERM_LETTERS = /^[cdrwa]+$/;

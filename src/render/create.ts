@@ -12,6 +12,8 @@ export function renderCreate(r: CreateResult, paint: Paint): string {
     lines.push(`ensemble "${r.name}" created in namespace "${r.namespace}" (${r.replicas} member${r.replicas === 1 ? '' : 's'}; not waited for)`);
   }
   lines.push(`connect: ${r.connectString}`);
+  lines.push(`clients: ${r.clientsFrom.join(', ')} (--allow-clients-from)`);
+  if (!r.aclsSet) lines.push(`${paint.yellow('!')} root ACL still open: run kubectl zk secure ${r.name} -n ${r.namespace} once the quorum serves`);
   lines.push(`status:  kubectl zk status ${r.name} -n ${r.namespace}`);
   return lines.join('\n') + '\n';
 }
@@ -19,6 +21,21 @@ export function renderCreate(r: CreateResult, paint: Paint): string {
 /** --dry-run: exactly the objects that would be applied. */
 export function renderObjectsYaml(objects: KubeObject[]): string {
   return objects.map((o) => stringify(o, {lineWidth: 0})).join('---\n');
+}
+
+export const REDACTED = '<redacted: --show-secrets prints it>';
+
+/** The objects with every Secret value replaced (data and stringData keys stay, so the shape is what would be applied). */
+export function redactSecrets(objects: KubeObject[]): KubeObject[] {
+  return objects.map((o) => {
+    if (o.kind !== 'Secret') return o;
+    const out: KubeObject = {...o};
+    for (const field of ['data', 'stringData'] as const) {
+      const values = o[field] as Record<string, unknown> | undefined;
+      if (values) out[field] = Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED]));
+    }
+    return out;
+  });
 }
 
 export function objectList(objects: KubeObject[]): {apiVersion: 'v1'; kind: 'List'; items: KubeObject[]} {

@@ -89,6 +89,10 @@ export interface ZkClient {
   delete(path: string, version?: number): Promise<void>;
   /** Delete the subtree, leaves first. */
   deleteRecursive(path: string): Promise<void>;
+  /** The znode's ACL (perms as bits) and its stat (aversion: the ACL's version). */
+  getAcl(path: string): Promise<{ acl: Acl[]; stat: ZnodeStat }>;
+  /** Replace the znode's ACL (needs ADMIN on it); version -1 (default) means any. */
+  setAcl(path: string, acl: readonly Acl[], version?: number): Promise<ZnodeStat>;
   /** /zookeeper/config, parsed. */
   getConfig(): Promise<ConfigSnapshot>;
   close(): Promise<void>;
@@ -102,6 +106,7 @@ interface LibStat {
   ephemeralOwner: Buffer; dataLength: number; numChildren: number; pzxid: Buffer;
 }
 interface LibState { name: string; code: number }
+interface LibAcl { permission: number; id: { scheme: string; id: string } }
 interface LibClient {
   connect(): void;
   close(): void;
@@ -115,6 +120,8 @@ interface LibClient {
   getData(path: string, cb: (error: unknown, data?: Buffer | null, stat?: LibStat) => void): void;
   exists(path: string, cb: Cb<LibStat | null>): void;
   getChildren(path: string, cb: (error: unknown, children?: string[], stat?: LibStat) => void): void;
+  getACL(path: string, cb: (error: unknown, acls?: LibAcl[], stat?: LibStat) => void): void;
+  setACL(path: string, acls: unknown[], version: number, cb: Cb<LibStat>): void;
   connectionManager?: LibConnectionManager;
 }
 export interface LibConnectionManager {
@@ -426,6 +433,22 @@ class NzcClient implements ZkClient {
         if (!isZkError(e, 'NoNode')) throw e;
       }
     }
+  }
+
+  async getAcl(path: string): Promise<{ acl: Acl[]; stat: ZnodeStat }> {
+    validatePath(path);
+    const [acls, stat] = await this.call<[LibAcl[] | undefined, LibStat]>(path, (done) =>
+      this.c.getACL(path, (err, acls, stat) => done(err, [acls, stat as LibStat])),
+    );
+    return { acl: (acls ?? []).map((a) => ({ perms: a.permission, scheme: a.id.scheme, id: a.id.id })), stat: fromLibStat(stat) };
+  }
+
+  async setAcl(path: string, acl: readonly Acl[], version = -1): Promise<ZnodeStat> {
+    validatePath(path);
+    if (acl.length === 0) throw new ZkError('InvalidACL', 'Invalid ACL: empty list', { path });
+    const acls = acl.map((a) => new this.lib.ACL(permsToBits(a.perms), new this.lib.Id(a.scheme, a.id)));
+    const stat = await this.call<LibStat>(path, (done) => this.c.setACL(path, acls, version, done));
+    return fromLibStat(stat);
   }
 
   async getConfig(): Promise<ConfigSnapshot> {

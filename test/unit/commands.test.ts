@@ -37,9 +37,37 @@ describe('commands through oclif (the built executable)', function () {
     const r = zk(['create', 'zk', '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as any);
-    assert.deepEqual(docs.map((d) => `${d.kind}/${d.metadata.name}`), ['Secret/zk-auth', 'ConfigMap/zk-config', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk']);
+    assert.deepEqual(docs.map((d) => `${d.kind}/${d.metadata.name}`), ['Secret/zk-auth', 'ConfigMap/zk-config', 'NetworkPolicy/zk', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk']);
     assert.ok(docs.every((d) => d.metadata.namespace === 'team-a'));
     assert.equal(r.stderr, '');
+  });
+
+  it('create --dry-run redacts the Secret\'s values unless --show-secrets', () => {
+    const secretOf = (args: string[]) => {
+      const r = zk(['create', 'zk', '--dry-run', '-o', 'json', ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).items.find((o: any) => o.kind === 'Secret');
+    };
+    const redacted = secretOf([]);
+    assert.deepEqual(Object.keys(redacted.stringData).sort(), ['digest', 'password', 'username']);
+    assert.ok(Object.values(redacted.stringData).every((v) => /^<redacted/.test(v as string)), JSON.stringify(redacted));
+    const shown = secretOf(['--show-secrets']);
+    assert.match(shown.stringData.password, /^[A-Za-z0-9_-]{32}$/);
+    assert.match(shown.stringData.digest, /^super:[A-Za-z0-9+/]{27}=$/);
+    const noDry = zk(['create', 'zk', '--show-secrets']);
+    assert.equal(noDry.code, 2, noDry.stderr);
+    assert.match(noDry.stderr, /dry-run/);
+  });
+
+  it('create --allow-clients-from: sources reach the NetworkPolicy; a malformed one exits 2 before anything else', () => {
+    const r = zk(['create', 'zk', '--dry-run', '-o', 'json', '--allow-clients-from', 'namespace=kafka', '--allow-clients-from', 'podSelector=app=web']);
+    assert.equal(r.code, 0, r.stderr);
+    const np = JSON.parse(r.stdout).items.find((o: any) => o.kind === 'NetworkPolicy');
+    assert.deepEqual(np.spec.ingress[1].from, [{namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'kafka'}}}, {podSelector: {matchLabels: {app: 'web'}}}]);
+    const bad = zk(['create', 'zk', '--dry-run', '--allow-clients-from', 'podSelector=app']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error: --allow-clients-from podSelector=app: "app" is not key=value/m);
+    assert.equal(bad.stdout, '');
   });
 
   it('create --dry-run -o json prints a List; -n overrides the namespace; flags reach the objects', () => {

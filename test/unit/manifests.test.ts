@@ -27,11 +27,11 @@ function sel(matchLabels: Record<string, string>): string {
 }
 
 describe('manifests', () => {
-  it('renders the six objects in apply order, all in the namespace, all labelled', () => {
+  it('renders the seven objects in apply order, all in the namespace, all labelled', () => {
     const objs = renderEnsemble(opts(), {superPassword: 'pw'}, assets);
     assert.deepEqual(
       objs.map((o) => `${o.kind}/${o.metadata.name}`),
-      ['Secret/zk-auth', 'ConfigMap/zk-config', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk'],
+      ['Secret/zk-auth', 'ConfigMap/zk-config', 'NetworkPolicy/zk', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk'],
     );
     for (const o of objs) {
       assert.equal(o.metadata.namespace, 'prod');
@@ -48,13 +48,15 @@ describe('manifests', () => {
 
   it('every selector matches the pod template labels (services, PDB, StatefulSet, anti-affinity, topology spread)', () => {
     const m = render();
-    const [, , headless, client] = renderEnsemble(opts(), {superPassword: 'pw'}, assets) as any[];
+    const [, , , headless, client] = renderEnsemble(opts(), {superPassword: 'pw'}, assets) as any[];
     const podLabels = m.StatefulSet.spec.template.metadata.labels;
     const selectors: [string, Record<string, string>][] = [
       ['StatefulSet', m.StatefulSet.spec.selector.matchLabels],
       ['headless Service', headless.spec.selector],
       ['client Service', client.spec.selector],
       ['PDB', m.PodDisruptionBudget.spec.selector.matchLabels],
+      ['NetworkPolicy', m.NetworkPolicy.spec.podSelector.matchLabels],
+      ['NetworkPolicy members rule', m.NetworkPolicy.spec.ingress[0].from[0].podSelector.matchLabels],
       ['anti-affinity', m.StatefulSet.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels],
       ['topology spread', m.StatefulSet.spec.template.spec.topologySpreadConstraints[0].labelSelector.matchLabels],
     ];
@@ -102,8 +104,48 @@ describe('manifests', () => {
     assert.equal(c.imagePullPolicy, undefined);
   });
 
+  it('pods: no service-account token, no AdminServer port, the super digest only by Secret reference', () => {
+    const sts = render().StatefulSet;
+    const pod = sts.spec.template.spec;
+    assert.equal(pod.automountServiceAccountToken, false);
+    const c = pod.containers[0];
+    assert.deepEqual(c.ports.map((p: any) => p.containerPort), [2181, 2888, 3888]);
+    const text = JSON.stringify(sts);
+    assert.ok(!text.includes(superDigest('super', 'pw')), 'the digest is not in the pod spec');
+    assert.ok(!text.includes('"pw"'), 'the password is not in the pod spec');
+  });
+
+  it('zoo.cfg: the AdminServer listens on the pod\'s loopback only', () => {
+    const cfg = render().ConfigMap.data['zoo.cfg'] as string;
+    assert.match(cfg, /^admin\.serverAddress=127\.0\.0\.1$/m);
+    assert.match(cfg, /^admin\.enableServer=true$/m);
+  });
+
+  it('NetworkPolicy: quorum and election ports only from members; client port from the pods of the namespace by default; nothing else', () => {
+    const np = render().NetworkPolicy;
+    assert.deepEqual(np.spec.policyTypes, ['Ingress']);
+    assert.equal(np.spec.ingress.length, 2, 'no rule for the AdminServer or anything else');
+    const [members, clients] = np.spec.ingress;
+    assert.deepEqual(members.ports, [{protocol: 'TCP', port: 2888}, {protocol: 'TCP', port: 3888}]);
+    assert.deepEqual(members.from, [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper', [LABEL.instance]: 'zk'}}}]);
+    assert.deepEqual(clients.ports, [{protocol: 'TCP', port: 2181}]);
+    assert.deepEqual(clients.from, [{podSelector: {}}]);
+  });
+
+  it('NetworkPolicy: --allow-clients-from sources become peers; all means no from at all', () => {
+    const some = render(opts({allowClientsFrom: ['namespace=kafka', 'podSelector=app=billing,tier=web', 'namespaceSelector=team=data']})).NetworkPolicy;
+    assert.deepEqual(some.spec.ingress[1].from, [
+      {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'kafka'}}},
+      {podSelector: {matchLabels: {app: 'billing', tier: 'web'}}},
+      {namespaceSelector: {matchLabels: {team: 'data'}}},
+    ]);
+    const all = render(opts({allowClientsFrom: ['all']})).NetworkPolicy;
+    assert.ok(!('from' in all.spec.ingress[1]), 'a rule without from admits every source');
+    assert.deepEqual(all.spec.ingress[0].ports.map((p: any) => p.port), [2888, 3888], 'the member rule stays');
+  });
+
   it('headless Service publishes not-ready addresses and has the peer ports', () => {
-    const hs = renderEnsemble(opts(), {superPassword: 'pw'}, assets)[2]! as any;
+    const hs = renderEnsemble(opts(), {superPassword: 'pw'}, assets)[3]! as any;
     assert.equal(hs.spec.clusterIP, 'None');
     assert.equal(hs.spec.publishNotReadyAddresses, true);
     assert.deepEqual(hs.spec.ports.map((p: any) => p.port), [2181, 2888, 3888]);

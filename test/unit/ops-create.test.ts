@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+/* eslint-disable @typescript-eslint/no-explicit-any */
 import {CliError} from '../../src/errors.js';
 import {KubeError} from '../../src/kube/errors.js';
 import {loadAssets} from '../../src/manifests/assets.js';
@@ -6,6 +7,8 @@ import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {createEnsemble, type CreateDeps} from '../../src/ops/create.js';
 import type {MemberProbe} from '../../src/ops/wait.js';
+import type {Acl, ZkClient} from '../../src/zk/client.js';
+import type {AuthInfo} from '../../src/zk/wire.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {fakeTime} from '../support/time.js';
@@ -13,12 +16,31 @@ import {fakeTime} from '../support/time.js';
 const assets = loadAssets();
 const labels = ensembleLabels('zk', 'zookeeper:3.9.4');
 
+/** A ZooKeeper whose system znodes carry the defaults a new server gives them; records who connected and what was set. */
+function fakeZk() {
+  const open: Acl[] = [{perms: 31, scheme: 'world', id: 'anyone'}];
+  const acls = new Map<string, Acl[]>([['/', open], ['/zookeeper', open], ['/zookeeper/quota', open]]);
+  const zk = {acls, sessions: [] as AuthInfo[][], closed: 0, failConnect: undefined as Error | undefined};
+  const connect = async (auth: readonly AuthInfo[]): Promise<ZkClient> => {
+    if (zk.failConnect) throw zk.failConnect;
+    zk.sessions.push([...auth]);
+    return {
+      getAcl: async (path: string) => ({acl: acls.get(path)!, stat: {aversion: 0}}),
+      setAcl: async (path: string, acl: readonly Acl[]) => void acls.set(path, [...acl]),
+      close: async () => void zk.closed++,
+    } as unknown as ZkClient;
+  };
+  return {zk, connect};
+}
+
 function setup(replicas = 3) {
   const kube = new FakeKube('prod');
   const time = fakeTime();
   const progress = recordingProgress();
   let probes: MemberProbe[] = [];
+  const {zk, connect} = fakeZk();
   const deps: CreateDeps = {
+    connect,
     kube,
     clock: time.clock,
     sleep: time.sleep,
@@ -28,7 +50,17 @@ function setup(replicas = 3) {
     newPassword: () => 'pw',
   };
   const req = {options: validateEnsembleOptions({name: 'zk', namespace: 'prod', replicas}).options, wait: true, timeoutMs: 60_000, warnings: []};
-  return {kube, time, progress, deps, req, setProbes: (p: MemberProbe[]) => (probes = p)};
+  return {kube, time, progress, deps, req, zk, setProbes: (p: MemberProbe[]) => (probes = p)};
+}
+
+/** The world moves on while the op sleeps: pods appear, run, become ready, a leader is elected with every follower synced. */
+function healthyStart(t: ReturnType<typeof setup>): void {
+  t.time.onSleep((now) => {
+    const elapsed = now - 1_000_000;
+    const state = elapsed < 2000 ? 'pending' : 'ready';
+    for (let i = 0; i < 3; i++) t.kube.seed(fakePod('prod', `zk-${i}`, labels, state));
+    if (elapsed >= 2000) t.setProbes([{pod: 'zk-0', mode: 'follower'}, {pod: 'zk-1', mode: 'leader', syncedFollowers: 2}, {pod: 'zk-2', mode: 'follower'}]);
+  });
 }
 
 describe('create (ops, against the in-memory API)', () => {
@@ -45,11 +77,11 @@ describe('create (ops, against the in-memory API)', () => {
     const r = await createEnsemble(t.req, t.deps);
     assert.deepEqual(
       t.kube.calls.filter((c) => c.startsWith('apply')),
-      ['apply Secret/zk-auth', 'apply ConfigMap/zk-config', 'apply Service/zk-hs', 'apply Service/zk', 'apply PodDisruptionBudget/zk', 'apply StatefulSet/zk'],
+      ['apply Secret/zk-auth', 'apply ConfigMap/zk-config', 'apply NetworkPolicy/zk', 'apply Service/zk-hs', 'apply Service/zk', 'apply PodDisruptionBudget/zk', 'apply StatefulSet/zk'],
     );
     assert.equal(r.ready, true);
     assert.equal(r.leader, 'zk-1');
-    assert.deepEqual(r.phases.map((p) => p.phase), ['objects applied', 'pods scheduled', 'containers running', 'members serving', 'leader elected, followers synced']);
+    assert.deepEqual(r.phases.map((p) => p.phase), ['objects applied', 'pods scheduled', 'containers running', 'members serving', 'leader elected, followers synced', 'system ACLs set']);
     const times = r.phases.map((p) => p.atMs);
     assert.deepEqual(times, [...times].sort((a, b) => a - b), 'phases are in time order');
     assert.ok(r.phases.at(-1)!.atMs >= 6000, 'not done before every follower is synced');
@@ -75,7 +107,7 @@ describe('create (ops, against the in-memory API)', () => {
     t.kube.fail('apply', 'PodDisruptionBudget', 403, {message: 'poddisruptionbudgets.policy is forbidden'});
     await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof KubeError && e.status === 403);
     assert.deepEqual(t.kube.all(), []);
-    assert.ok(t.progress.lines.some((l) => /removed the 4 object/.test(l)));
+    assert.ok(t.progress.lines.some((l) => /removed the 5 object/.test(l)));
   });
 
   it('fails fast with the pod\'s own reason when retrying cannot help (ErrImageNeverPull)', async () => {
@@ -110,7 +142,68 @@ describe('create (ops, against the in-memory API)', () => {
     const r = await createEnsemble({...t.req, wait: false}, t.deps);
     assert.equal(r.ready, false);
     assert.equal(r.waited, false);
-    assert.equal(t.kube.all().length, 6);
+    assert.equal(t.kube.all().length, 7);
+    assert.equal(r.aclsSet, false);
+    assert.equal(t.zk.sessions.length, 0, 'no quorum was waited for: no session');
+    assert.ok(t.progress.lines.some((l) => /warn not waited for: the root ACL stays .*kubectl zk secure zk -n prod/.test(l)), t.progress.lines.join('\n'));
+  });
+
+  it('once the quorum serves, withholds ADMIN from world:anyone on /, /zookeeper and /zookeeper/quota, as the super user with the Secret\'s password', async () => {
+    const t = setup();
+    healthyStart(t);
+    const r = await createEnsemble(t.req, t.deps);
+    assert.deepEqual(t.zk.sessions, [[{scheme: 'digest', auth: 'super:pw'}]]);
+    const secret = t.kube.all('Secret')[0]!;
+    assert.equal((secret['stringData'] as Record<string, string>)['password'], 'pw', 'the session used the password the Secret holds');
+    assert.deepEqual(Object.fromEntries([...t.zk.acls].map(([p, a]) => [p, a.map((x) => `${x.scheme}:${x.id}:${x.perms}`)])), {
+      '/': ['world:anyone:cdrw'],
+      '/zookeeper': ['world:anyone:r'],
+      '/zookeeper/quota': ['world:anyone:cdrw'],
+    });
+    assert.equal(r.aclsSet, true);
+    assert.deepEqual(r.aclChanges.map((c) => `${c.path} ${c.before} -> ${c.after}`), [
+      '/ world:anyone:cdrwa -> world:anyone:cdrw',
+      '/zookeeper world:anyone:cdrwa -> world:anyone:r',
+      '/zookeeper/quota world:anyone:cdrwa -> world:anyone:cdrw',
+    ]);
+    assert.equal(t.zk.closed, 1, 'the session is closed');
+    assert.deepEqual(r.clientsFrom, ['same-namespace']);
+  });
+
+  it('a failure to set the ACLs is an error that names the open root and the command that finishes the job', async () => {
+    const t = setup();
+    healthyStart(t);
+    t.zk.failConnect = new Error('no session');
+    await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof CliError && /serves, but its root ACL is still ZooKeeper's open default: no session/.test(e.message) && /kubectl zk secure zk -n prod/.test(e.hint!));
+  });
+
+  it('--allow-clients-from namespace=NAME: a namespace that does not exist stops create before anything is applied', async () => {
+    const t = setup();
+    t.kube.seed({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'kafka'}});
+    const options = validateEnsembleOptions({name: 'zk', namespace: 'prod', allowClientsFrom: ['namespace=kafka', 'namespace=billing']}).options;
+    await assert.rejects(createEnsemble({...t.req, options}, t.deps), (e: unknown) => e instanceof CliError && e.exitCode === 2 && /names namespace that does not exist: billing/.test(e.message));
+    assert.equal(t.kube.calls.filter((c) => c.startsWith('apply')).length, 0);
+  });
+
+  it('--allow-clients-from namespace=NAME: an existing namespace is admitted by name; a check we may not make is a warning', async () => {
+    const t = setup();
+    t.kube.seed({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'kafka'}});
+    t.kube.fail('get', 'Namespace', 403, {name: 'billing'});
+    const options = validateEnsembleOptions({name: 'zk', namespace: 'prod', allowClientsFrom: ['namespace=kafka', 'namespace=billing']}).options;
+    const r = await createEnsemble({...t.req, options, wait: false}, t.deps);
+    assert.deepEqual(r.clientsFrom, ['namespace=kafka', 'namespace=billing']);
+    assert.ok(r.warnings.some((w) => /could not check that namespace "billing" exists/.test(w)), r.warnings.join('\n'));
+    const policy = t.kube.all('NetworkPolicy')[0] as any;
+    assert.deepEqual(policy.spec.ingress[1].from, [
+      {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'kafka'}}},
+      {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'billing'}}},
+    ]);
+  });
+
+  it('refuses when a NetworkPolicy of the instance is left over', async () => {
+    const t = setup();
+    t.kube.seed({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: {name: 'zk', namespace: 'prod', labels}});
+    await assert.rejects(createEnsemble(t.req, t.deps), /already exists.*NetworkPolicy\/zk/);
   });
 
   it('warns when volumes kept by an earlier teardown will be reused', async () => {

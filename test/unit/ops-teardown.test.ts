@@ -51,12 +51,12 @@ describe('teardown (ops, against the in-memory API)', () => {
     const before = kube.all().length;
     const r = await teardownEnsemble(req, deps(kube));
     assert.equal(r.found, true);
-    assert.deepEqual(r.deleted.map((d) => `${d.kind}/${d.name}`).sort(), ['ConfigMap/zk-config', 'PodDisruptionBudget/zk', 'Secret/zk-auth', 'Service/zk', 'Service/zk-hs', 'StatefulSet/zk']);
+    assert.deepEqual(r.deleted.map((d) => `${d.kind}/${d.name}`).sort(), ['ConfigMap/zk-config', 'NetworkPolicy/zk', 'PodDisruptionBudget/zk', 'Secret/zk-auth', 'Service/zk', 'Service/zk-hs', 'StatefulSet/zk']);
     assert.deepEqual(r.keptVolumes, ['data-zk-0', 'data-zk-1', 'data-zk-2']);
     const left = kube.all().filter((o) => o.metadata.namespace === 'a' && /(^|-)zk(-|$)/.test(o.metadata.name));
     assert.deepEqual(left.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['ConfigMap/zk-notes', 'PersistentVolumeClaim/data-zk-0', 'PersistentVolumeClaim/data-zk-1', 'PersistentVolumeClaim/data-zk-2']);
-    assert.equal(kube.all().length, before - 6 - 3, 'six objects and three pods went, nothing else');
-    assert.equal(kube.all().filter((o) => o.metadata.namespace === 'b').length, 6 + 3 + 3);
+    assert.equal(kube.all().length, before - 7 - 3, 'seven objects and three pods went, nothing else');
+    assert.equal(kube.all().filter((o) => o.metadata.namespace === 'b').length, 7 + 3 + 3);
   });
 
   it('--delete-data deletes the claims after the pods are gone', async () => {
@@ -97,7 +97,7 @@ describe('teardown (ops, against the in-memory API)', () => {
     const n = kube.all().length;
     const r = await teardownEnsemble({...req, dryRun: true, deleteData: true}, deps(kube));
     assert.equal(r.dryRun, true);
-    assert.equal(r.deleted.length, 6);
+    assert.equal(r.deleted.length, 7);
     assert.equal(r.deletedVolumes.length, 3);
     assert.equal(kube.all().length, n);
   });

@@ -67,6 +67,29 @@ describe('znode commands through the built executable', function () {
     }
   });
 
+  it('credentials from $KUBECTL_ZK_AUTH and --auth-file are checked before connecting, never echoed; --auth warns that argv is visible', () => {
+    const file = path.join(dir, 'app.auth');
+    writeFileSync(file, '# app credentials\n\napp:s3cret\nbroken-secret-value\n');
+    const fromFile = zk(['znode', 'get', '/a', '--ensemble', 'zk', '--auth-file', file]);
+    assert.equal(fromFile.code, 2, fromFile.stderr);
+    assert.match(oneErrorLine(fromFile, 'auth file'), /^error: --auth-file .*app\.auth, line 4, must be user:password \(no ":" found\)$/);
+    assert.doesNotMatch(fromFile.stderr, /broken-secret-value|s3cret/);
+    const missing = zk(['znode', 'get', '/a', '--ensemble', 'zk', '--auth-file', path.join(dir, 'nope')]);
+    assert.equal(missing.code, 2);
+    assert.match(oneErrorLine(missing, 'missing file'), /cannot read --auth-file .*nope: ENOENT/);
+    const env = cli.run(['znode', 'get', '/a', '--ensemble', 'zk'], {env: {KUBECTL_ZK_AUTH: 'app:'}});
+    assert.equal(env.code, 2);
+    assert.match(oneErrorLine(env, 'env'), /^error: \$KUBECTL_ZK_AUTH, line 1, must be user:password \(user "app" has an empty password\)$/);
+    // valid credentials from the file and the environment get as far as the API server, silently
+    writeFileSync(file, 'app:s3cret\n');
+    const ok = cli.run(['znode', 'get', '/a', '--ensemble', 'zk', '--auth-file', file], {env: {KUBECTL_ZK_AUTH: 'other:pw'}});
+    assert.equal(ok.code, 1, ok.stderr);
+    assert.match(oneErrorLine(ok, 'valid'), /Kubernetes API/);
+    const argv = zk(['znode', 'get', '/a', '--ensemble', 'zk', '--auth', 'app:s3cret']);
+    assert.equal(argv.code, 1);
+    assert.match(argv.stderr, /^warning: --auth puts the password in the process list/m);
+  });
+
   it('binary data from stdin (all 256 byte values) reaches the op unchanged: oclif does not eat stdin as an argument', () => {
     const all = Buffer.from(Array.from({length: 256}, (_, i) => 255 - i));
     const sha = createHash('sha256').update(all).digest('hex');

@@ -3,13 +3,15 @@ import {readFile} from 'node:fs/promises';
 import {Flags} from '@oclif/core';
 import type {Runtime} from '../../cli/runtime.js';
 import type {ZnodeDeps} from '../../ops/znode.js';
+import {UsageError} from '../../errors.js';
 import {parseDuration} from '../../util/duration.js';
 import type {AuthInfo} from '../../zk/wire.js';
 
 /** Flags every `kubectl zk znode …` command takes: which ensemble, and who we are to it. */
 export const ensembleFlags = {
   ensemble: Flags.string({summary: 'The ensemble (default: the only one kubectl-zk manages in the namespace).', helpGroup: 'ENSEMBLE'}),
-  auth: Flags.string({summary: 'Authenticate as user:password (digest scheme, like zkCli addauth); repeatable.', multiple: true, multipleNonGreedy: true, helpGroup: 'ENSEMBLE'}),
+  auth: Flags.string({summary: 'Authenticate as user:password (digest scheme, like zkCli addauth); repeatable. Visible in the process list: prefer --auth-file or $KUBECTL_ZK_AUTH.', multiple: true, multipleNonGreedy: true, helpGroup: 'ENSEMBLE'}),
+  'auth-file': Flags.string({summary: 'Read user:password credentials from this file, one per line (# comments).', helpGroup: 'ENSEMBLE'}),
   'as-super': Flags.boolean({summary: 'Authenticate as the ensemble\'s super user (password read from its Secret NAME-auth).', helpGroup: 'ENSEMBLE'}),
   'connect-timeout': Flags.string({summary: 'How long to wait for a ZooKeeper session, e.g. 15s.', default: '15s', helpGroup: 'ENSEMBLE'}),
 };
@@ -17,6 +19,7 @@ export const ensembleFlags = {
 export interface EnsembleFlags {
   ensemble?: string;
   auth?: string[];
+  'auth-file'?: string;
   'as-super'?: boolean;
   'connect-timeout': string;
 }
@@ -28,11 +31,32 @@ export interface ConnectSpec {
   connectTimeoutMs: number;
 }
 
-/** Checks the connection flags (usage errors, exit 2) before anything is read or contacted. */
-export async function connectSpec(flags: EnsembleFlags): Promise<ConnectSpec> {
-  const {parseAuth} = await import('../../ops/znode.js');
+/** The environment variable that carries credentials, one user:password per line. */
+export const AUTH_ENV = 'KUBECTL_ZK_AUTH';
+
+/**
+ * Checks the connection flags (usage errors, exit 2) before anything is read
+ * or contacted. Credentials come from $KUBECTL_ZK_AUTH, --auth-file and
+ * --auth, in that order; only --auth puts them on the command line.
+ */
+export async function connectSpec(flags: EnsembleFlags, rt: Pick<Runtime, 'env' | 'progress'>): Promise<ConnectSpec> {
+  const {parseAuth, parseAuthLines} = await import('../../ops/znode.js');
   const connectTimeoutMs = parseDuration(flags['connect-timeout'], '--connect-timeout');
-  return {ensemble: flags.ensemble, auth: (flags.auth ?? []).map(parseAuth), asSuper: Boolean(flags['as-super']), connectTimeoutMs: connectTimeoutMs || 15_000};
+  const auth = [...parseAuthLines(rt.env[AUTH_ENV] ?? '', `$${AUTH_ENV}`)];
+  if (flags['auth-file']) {
+    let text: string;
+    try {
+      text = await readFile(flags['auth-file'], 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --auth-file ${flags['auth-file']}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    auth.push(...parseAuthLines(text, `--auth-file ${flags['auth-file']}`));
+  }
+  if (flags.auth && flags.auth.length > 0) {
+    auth.push(...flags.auth.map((v) => parseAuth(v)));
+    rt.progress.warn(`--auth puts the password in the process list of this machine; prefer --auth-file FILE or $${AUTH_ENV}`);
+  }
+  return {ensemble: flags.ensemble, auth, asSuper: Boolean(flags['as-super']), connectTimeoutMs: connectTimeoutMs || 15_000};
 }
 
 /**

@@ -33,7 +33,7 @@ export default class ZnodeCreate extends ZkCommand<ZnodeCreateResult> {
     const ops = await import('../../ops/znode.js');
     ops.checkCreate({path: args.path, sequential: flags.sequential});
     const acl = (flags.acl ?? []).map(ops.parseAcl);
-    const spec = await connectSpec(flags);
+    const spec = await connectSpec(flags, rt);
     const data = await readDataFlags(rt, {arg: args.data, file: flags.file});
     if (flags.ephemeral) rt.progress.warn(`${args.path} is ephemeral: ZooKeeper deletes it when this command's session closes`);
     return withEnsemble(rt, spec, (deps) =>

@@ -26,7 +26,7 @@ export default class ZnodeDelete extends ZkCommand<ZnodeDeleteResult> {
     const {args, flags} = await this.parse(ZnodeDelete);
     const ops = await import('../../ops/znode.js');
     ops.checkDelete({path: args.path, version: flags.version, recursive: flags.recursive});
-    const spec = await connectSpec(flags);
+    const spec = await connectSpec(flags, rt);
     return withEnsemble(rt, spec, (deps) =>
       ops.deleteZnode({path: args.path, version: flags.version, recursive: flags.recursive}, {...deps, confirm: (q) => rt.confirm(q)}),
     );

@@ -12,7 +12,8 @@ export default class ZnodeGet extends ZkCommand<ZnodeGetResult> {
     '<%= config.bin %> znode get /app/config',
     '<%= config.bin %> znode get /app/blob --ensemble zk --namespace prod > blob.bin',
     '<%= config.bin %> znode get /app/config --output json',
-    '<%= config.bin %> znode get /secured --auth app:s3cret',
+    'KUBECTL_ZK_AUTH=app:s3cret <%= config.bin %> znode get /secured',
+    '<%= config.bin %> znode get /secured --auth-file ./app.auth',
   ];
   static override args = {
     path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path.'}),
@@ -23,7 +24,7 @@ export default class ZnodeGet extends ZkCommand<ZnodeGetResult> {
     const {args, flags} = await this.parse(ZnodeGet);
     const ops = await import('../../ops/znode.js');
     ops.checkPath(args.path);
-    const spec = await connectSpec(flags);
+    const spec = await connectSpec(flags, rt);
     return withEnsemble(rt, spec, (deps) => ops.getZnode({path: args.path}, deps));
   }
 

@@ -25,7 +25,7 @@ export default class ZnodeLs extends ZkCommand<ZnodeLsResult> {
     const {args, flags} = await this.parse(ZnodeLs);
     const ops = await import('../../ops/znode.js');
     ops.checkPath(args.path);
-    const spec = await connectSpec(flags);
+    const spec = await connectSpec(flags, rt);
     return withEnsemble(rt, spec, (deps) => ops.lsZnode({path: args.path, recursive: flags.recursive}, deps));
   }
 

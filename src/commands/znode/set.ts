@@ -28,7 +28,7 @@ export default class ZnodeSet extends ZkCommand<ZnodeSetResult> {
     const ops = await import('../../ops/znode.js');
     ops.checkPath(args.path);
     const version = ops.checkVersion(flags.version);
-    const spec = await connectSpec(flags);
+    const spec = await connectSpec(flags, rt);
     const data = await readDataFlags(rt, {arg: args.data, file: flags.file});
     if (data === undefined) throw new UsageError('no data to set', 'give DATA (\'\' for empty), --file F, or pipe it on stdin');
     return withEnsemble(rt, spec, (deps) => ops.setZnode({path: args.path, data, version}, deps));

@@ -18,7 +18,7 @@ export default class ZnodeStat extends ZkCommand<ZnodeStatResult> {
     const {args, flags} = await this.parse(ZnodeStat);
     const ops = await import('../../ops/znode.js');
     ops.checkPath(args.path);
-    const spec = await connectSpec(flags);
+    const spec = await connectSpec(flags, rt);
     return withEnsemble(rt, spec, (deps) => ops.statZnode({path: args.path}, deps));
   }
 
