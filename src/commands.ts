@@ -4,6 +4,7 @@ import FailoverTest from './commands/failover-test.js';
 import List from './commands/list.js';
 import Restart from './commands/restart.js';
 import Scale from './commands/scale.js';
+import Secure from './commands/secure.js';
 import Status from './commands/status.js';
 import Teardown from './commands/teardown.js';
 import Upgrade from './commands/upgrade.js';
@@ -23,6 +24,7 @@ export const COMMANDS = {
   list: List,
   restart: Restart,
   scale: Scale,
+  secure: Secure,
   status: Status,
   teardown: Teardown,
   upgrade: Upgrade,

@@ -20,7 +20,7 @@ Safe to run again after an interruption (Ctrl-C too): members already on the tar
 Exit codes: 0 done (or nothing to do); 3 refused (not healthy, a member missing); 4 stopped at a member that did not come back; 1 error; 2 usage (also: no terminal and no --yes); 130 interrupted.`;
 
 /** Runs one roll with the Kubernetes collaborators; shared by restart and upgrade. */
-export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, pollMs: number): Promise<RollResult> {
+export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, pollMs: number, opts: {confirmed?: boolean} = {}): Promise<RollResult> {
   const kube = await rt.kube();
   const [{rollEnsemble, srvrMode}, {gatherStatus}, {MemberForwarders}] = await Promise.all([import('../ops/roll.js'), import('../ops/status.js'), import('../ops/members.js')]);
   const forwarders = new MemberForwarders(kube);
@@ -36,7 +36,7 @@ export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, 
         clock: rt.clock,
         sleep: rt.sleep,
         progress: rt.progress,
-        confirm: (q) => rt.confirm(q),
+        confirm: opts.confirmed ? async () => true : (q) => rt.confirm(q),
         announce: machine ? undefined : (planned) => rt.streams.stderr.write(renderRollPlan(planned, rt.errPaint)),
         signal: rt.signal,
         pollMs,

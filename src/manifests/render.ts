@@ -47,6 +47,23 @@ function fill<T>(node: T, values: Record<string, string>): T {
 type Obj = KubeObject & Record<string, any>;
 
 /**
+ * The NetworkPolicy alone (create renders it with the rest; secure applies it
+ * to an ensemble made before kubectl-zk had one). `image` only sets the
+ * version label, as on every other object.
+ */
+export function renderNetworkPolicy(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'image' | 'clientSources'>, assets: Pick<Assets, 'networkpolicy.yaml'>): KubeObject {
+  const selector = selectorLabels(o.name);
+  const policy = fill(parse(assets['networkpolicy.yaml']) as Obj, {name: o.name});
+  policy.metadata = {...policy.metadata, namespace: o.namespace, labels: ensembleLabels(o.name, o.image)};
+  policy.spec.podSelector.matchLabels = {...selector};
+  policy.spec.ingress[0].from[0].podSelector.matchLabels = {...selector};
+  const peers = clientPeers(o.clientSources);
+  if (peers) policy.spec.ingress[1].from = peers;
+  else delete policy.spec.ingress[1].from;
+  return policy;
+}
+
+/**
  * Renders every object of an ensemble, in apply order (Secret and ConfigMap
  * before the StatefulSet that mounts them, the NetworkPolicy before any pod).
  * Pure: same input, same output.
@@ -83,12 +100,7 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   client.spec.selector = {...selector};
   const pdb = load('pdb.yaml');
   pdb.spec.selector.matchLabels = {...selector};
-  const policy = load('networkpolicy.yaml');
-  policy.spec.podSelector.matchLabels = {...selector};
-  policy.spec.ingress[0].from[0].podSelector.matchLabels = {...selector};
-  const peers = clientPeers(o.clientSources);
-  if (peers) policy.spec.ingress[1].from = peers;
-  else delete policy.spec.ingress[1].from;
+  const policy = renderNetworkPolicy(o, assets);
 
   const sts = load('statefulset.yaml');
   sts.spec.replicas = o.replicas;
@@ -111,4 +123,44 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   }
   // the NetworkPolicy before the StatefulSet: no member ever runs unprotected
   return [secret, configMap, policy, headless, client, pdb, sts];
+}
+
+/** zoo.cfg keys whose rendered value `secure` brings to an ensemble made by an earlier kubectl-zk. */
+export const SECURITY_SETTINGS = ['admin.serverAddress'] as const;
+
+/** key=value lines of a zoo.cfg text (the last one of a key wins, as ZooKeeper reads it). */
+export function zooCfgValues(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^#=\s][^=]*?)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+export interface SettingChange {
+  key: string;
+  from?: string;
+  to: string;
+}
+
+/**
+ * The live zoo.cfg with SECURITY_SETTINGS set to the values the template
+ * gives them: the line replaced in place, or added at the end. Pure.
+ */
+export function secureZooCfg(live: string, assets: Pick<Assets, 'zoo.cfg'>): {text: string; changes: SettingChange[]} {
+  const want = zooCfgValues(assets['zoo.cfg']);
+  const have = zooCfgValues(live);
+  const changes: SettingChange[] = [];
+  let lines = live.replace(/\n?$/, '\n').split('\n').slice(0, -1);
+  for (const key of SECURITY_SETTINGS) {
+    const to = want.get(key);
+    if (to === undefined) throw new Error(`zoo.cfg template has no ${key}`);
+    if (have.get(key) === to) continue;
+    changes.push({key, from: have.get(key), to});
+    const re = new RegExp(`^\\s*${key.replace(/\./g, '\\.')}\\s*=`);
+    if (lines.some((l) => re.test(l))) lines = lines.map((l) => (re.test(l) ? `${key}=${to}` : l));
+    else lines.push(`${key}=${to}`);
+  }
+  return {text: lines.join('\n') + '\n', changes};
 }

@@ -70,9 +70,9 @@ export function planCreate(req: CreateRequest, assets: Assets, superPassword: st
 }
 
 /** Namespaces that --allow-clients-from names must exist; a check we may not make is a warning, not a stop. */
-async function checkNamedNamespaces(kube: Kube, o: EnsembleOptions, warn: (w: string) => void): Promise<void> {
+export async function checkNamedNamespaces(kube: Kube, namespaces: readonly string[], warn: (w: string) => void): Promise<void> {
   const missing: string[] = [];
-  for (const ns of namedNamespaces(o.clientSources)) {
+  for (const ns of namespaces) {
     try {
       if (!(await kube.get({apiVersion: 'v1', kind: 'Namespace', name: ns}))) missing.push(ns);
     } catch (e) {
@@ -108,7 +108,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
       hint: `see it with: kubectl zk status ${o.name} -n ${o.namespace}; remove it with: kubectl zk teardown ${o.name} -n ${o.namespace}`,
     });
   }
-  await checkNamedNamespaces(kube, o, (w) => {
+  await checkNamedNamespaces(kube, namedNamespaces(o.clientSources), (w) => {
     warnings.push(w);
     progress.warn(w);
   });
