@@ -19,7 +19,8 @@ import type {Kube, KubeObject} from '../kube/types.js';
 import type {Assets} from '../manifests/assets.js';
 import {objectNames, PORTS} from '../manifests/names.js';
 import {DEFAULT_CLIENT_SOURCES, describeClientPeers, formatClientSource, parseClientSources, type ClientSource} from '../manifests/network.js';
-import {renderNetworkPolicy, secureZooCfg, type SettingChange} from '../manifests/render.js';
+import {renderNetworkPolicy} from '../manifests/render.js';
+import {secureZooCfg, type SettingChange} from '../manifests/security.js';
 import type {Progress} from '../util/progress.js';
 import type {ZkClient} from '../zk/client.js';
 import type {AuthInfo} from '../zk/wire.js';
@@ -98,7 +99,7 @@ export function planSecure(
   const clientsFrom = sources.map(formatClientSource);
   const livePorts = JSON.stringify((live.policy?.['spec'] as {ingress?: unknown} | undefined)?.ingress ?? null);
   const action = !live.policy ? 'create' : sameSources(clientsFrom, liveSources ?? []) && livePorts === JSON.stringify((policy['spec'] as {ingress: unknown}).ingress) ? 'keep' : 'update';
-  const cfg = secureZooCfg(live.zooCfg, assets);
+  const cfg = secureZooCfg(live.zooCfg);
   const template = live.sts.spec?.template?.spec?.automountServiceAccountToken === false ? [] : ['automountServiceAccountToken: false'];
   return {
     plan: {networkPolicy: {action, clientsFrom, ...(liveSources ? {before: liveSources} : {})}, zooCfg: cfg.changes, template, restart: cfg.changes.length > 0 || template.length > 0},

@@ -7,6 +7,7 @@ import type {Endpoint} from '../zk/endpoint.js';
 import {FourLetterGate, fourLetterWord} from '../zk/fourletter.js';
 import {parseConf, parseMntr, parseSrvr, srvrComplete, type DynamicConfig, type MntrStats, type SrvrStats} from '../zk/parse.js';
 import {isReady, ordinalOf, restarts, toDate, type PodLike} from './pods.js';
+import {securityPosture, type SecurityPosture} from './posture.js';
 import {listMemberPods} from './wait.js';
 
 /** Exit codes of `status`, documented in the README so scripts can gate on them. */
@@ -68,6 +69,8 @@ export interface StatusReport {
   sync?: {followers: number; observers?: number; pendingSyncs?: number};
   config?: {version?: string; members: {id: number; host: string; role: string}[]};
   pdb?: {disruptionsAllowed: number};
+  /** the closed-by-default settings as the live objects have them */
+  security?: SecurityPosture;
   /** the StatefulSet's template revision (status.updateRevision) and how many member pods run it */
   rollout?: {updateRevision?: string; updated: number; pods: number};
   members: MemberReport[];
@@ -78,7 +81,7 @@ export interface StatusReport {
 }
 
 interface StatefulSetLike extends KubeObject {
-  spec?: {replicas?: number; template?: {spec?: {containers?: {name: string; image?: string}[]}}};
+  spec?: {replicas?: number; template?: {spec?: {automountServiceAccountToken?: boolean; containers?: {name: string; image?: string}[]}}};
   status?: {readyReplicas?: number; updateRevision?: string};
 }
 
@@ -142,13 +145,17 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
   const {kube, clock} = deps;
   const names = objectNames(req.name);
   const errors: string[] = [];
-  const [sts, pods, pdb] = await Promise.all([
+  const optional = <T>(what: string, p: Promise<T>): Promise<T | null> =>
+    p.catch((e: unknown) => {
+      errors.push(`${what}: ${errorMessage(e)}`);
+      return null;
+    });
+  const [sts, pods, pdb, cm, policy] = await Promise.all([
     kube.get<StatefulSetLike>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: names.statefulSet}),
     listMemberPods(kube, req.namespace, req.name),
-    kube.get<KubeObject & {status?: {disruptionsAllowed?: number}}>({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: req.namespace, name: names.pdb}).catch((e: unknown) => {
-      errors.push(`PodDisruptionBudget: ${errorMessage(e)}`);
-      return null;
-    }),
+    optional('PodDisruptionBudget', kube.get<KubeObject & {status?: {disruptionsAllowed?: number}}>({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: req.namespace, name: names.pdb})),
+    optional('ConfigMap', kube.get({apiVersion: 'v1', kind: 'ConfigMap', namespace: req.namespace, name: names.configMap})),
+    optional('NetworkPolicy', kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: req.namespace, name: names.networkPolicy})),
   ]);
   if (!sts || sts.metadata.labels?.[LABEL.managedBy] !== 'kubectl-zk') {
     throw new CliError(`ensemble "${req.name}" not found in namespace "${req.namespace}"`, {hint: `list ensembles with: kubectl zk list -n ${req.namespace} (or -A)`});
@@ -195,6 +202,7 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     sync: mntr ? {followers: mntr.syncedFollowers ?? 0, observers: mntr.syncedObservers, pendingSyncs: mntr.pendingSyncs} : undefined,
     config: membership ? {version: membership.version, members: membership.servers.map((s) => ({id: s.id, host: s.host, role: s.role}))} : undefined,
     pdb: pdb ? {disruptionsAllowed: pdb.status?.disruptionsAllowed ?? 0} : undefined,
+    security: securityPosture({sts, zooCfg: (cm?.['data'] as Record<string, string> | undefined)?.['zoo.cfg'], policy}),
     rollout: rolloutOf(sts.status?.updateRevision, pods),
     members,
     health: 'healthy',
@@ -268,6 +276,7 @@ export function warningsFor(r: StatusReport): string[] {
   const images = new Set(r.members.map((m) => m.image).filter(Boolean));
   if (images.size > 1) w.push(`mixed images: ${[...images].join(', ')}`);
   w.push(...revisionWarnings(r));
+  if (r.security && r.security.open.length > 0) w.push(`not closed by default: ${r.security.open.join('; ')} (fix with: kubectl zk secure ${r.name} -n ${r.namespace})`);
   const leader = r.members.find((m) => m.role === 'leader');
   if (leader?.epoch !== undefined) {
     for (const m of r.members) {

@@ -39,6 +39,7 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
     out.push(`  Config:      version ${dash(r.config.version)}: ${r.config.members.map((m) => `server.${m.id}${m.role === 'observer' ? ' (observer)' : ''}`).join(', ')}`);
   }
   if (r.pdb) out.push(`  Disruptions: ${r.pdb.disruptionsAllowed} allowed (PodDisruptionBudget)`);
+  if (r.security) out.push(`  Clients:     ${r.security.clientsFrom.join(', ')}${r.security.networkPolicy ? ' (NetworkPolicy)' : ''}`);
   if (r.rollout?.updateRevision) {
     const all = r.rollout.updated === r.rollout.pods;
     out.push(`  Revision:    ${r.rollout.updateRevision}, ${r.rollout.updated}/${r.rollout.pods} members on it${all ? '' : p.yellow(' (roll incomplete)')}`);

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import {CliError} from '../../src/errors.js';
 import {loadAssets} from '../../src/manifests/assets.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
-import {renderEnsemble, secureZooCfg} from '../../src/manifests/render.js';
+import {renderEnsemble} from '../../src/manifests/render.js';
+import {SECURE_ZOO_CFG, secureZooCfg, zooCfgValues} from '../../src/manifests/security.js';
 import type {RollResult} from '../../src/ops/roll.js';
 import {secureEnsemble, type SecureDeps} from '../../src/ops/secure.js';
+import {securityPosture} from '../../src/ops/posture.js';
 import type {Acl, ZkClient} from '../../src/zk/client.js';
 import type {AuthInfo} from '../../src/zk/wire.js';
 import {FakeKube} from '../support/fake-kube.js';
@@ -66,13 +68,19 @@ const req = {name: 'zk', namespace: 'prod', dryRun: false};
 
 describe('secure (ops, against the in-memory API)', () => {
   it('zoo.cfg: the security setting is added, or replaced in place; a secured text is left alone', () => {
-    const added = secureZooCfg('tickTime=2000\nadmin.serverPort=8080\n', assets);
+    const added = secureZooCfg('tickTime=2000\nadmin.serverPort=8080\n');
     assert.equal(added.text, 'tickTime=2000\nadmin.serverPort=8080\nadmin.serverAddress=127.0.0.1\n');
     assert.deepEqual(added.changes, [{key: 'admin.serverAddress', from: undefined, to: '127.0.0.1'}]);
-    const replaced = secureZooCfg('a=1\nadmin.serverAddress = 0.0.0.0\nb=2', assets);
+    const replaced = secureZooCfg('a=1\nadmin.serverAddress = 0.0.0.0\nb=2');
     assert.equal(replaced.text, 'a=1\nadmin.serverAddress=127.0.0.1\nb=2\n');
     assert.equal(replaced.changes[0]!.from, '0.0.0.0');
-    assert.deepEqual(secureZooCfg(replaced.text, assets).changes, []);
+    assert.deepEqual(secureZooCfg(replaced.text).changes, []);
+  });
+
+  it('the zoo.cfg template renders every security setting with the value secure and status expect', () => {
+    const tpl = zooCfgValues(assets['zoo.cfg']);
+    for (const [k, v] of Object.entries(SECURE_ZOO_CFG)) assert.equal(tpl.get(k), v, k);
+    assert.deepEqual(secureZooCfg(assets['zoo.cfg']).changes, []);
   });
 
   it('an old ensemble: confirm once, the policy first, then zoo.cfg and the template, a restart roll, then the ACLs as the super user', async () => {
@@ -150,5 +158,21 @@ describe('secure (ops, against the in-memory API)', () => {
     oldEnsemble(t.kube);
     await assert.rejects(secureEnsemble({...req, clientSources: [{kind: 'namespace', namespace: 'nope'}]}, t.deps), /does not exist: nope/);
     assert.deepEqual(t.kube.calls.filter((c) => /^(apply|patch)/.test(c)), []);
+  });
+
+  it('status\'s posture: an old ensemble lists every hole secure closes; a new one none', () => {
+    const t = setup();
+    oldEnsemble(t.kube);
+    const live = () => ({
+      sts: t.kube.all('StatefulSet')[0]!,
+      zooCfg: (t.kube.all('ConfigMap')[0] as any).data['zoo.cfg'],
+      policy: t.kube.all('NetworkPolicy')[0] ?? null,
+    });
+    const before = securityPosture(live());
+    assert.deepEqual(before.clientsFrom, ['all (no NetworkPolicy)']);
+    assert.equal(before.open.length, 3, before.open.join('\n'));
+    const fresh = renderEnsemble(validateEnsembleOptions({name: 'zk', namespace: 'prod'}).options, {superPassword: 'pw'}, assets) as any[];
+    const after = securityPosture({sts: fresh.find((x) => x.kind === 'StatefulSet'), zooCfg: fresh.find((x) => x.kind === 'ConfigMap').data['zoo.cfg'], policy: fresh.find((x) => x.kind === 'NetworkPolicy')});
+    assert.deepEqual(after, {clientsFrom: ['same-namespace'], networkPolicy: true, adminOnLoopback: true, serviceAccountToken: false, open: []});
   });
 });
