@@ -1,6 +1,7 @@
 /**
  * A real multi-process ZooKeeper ensemble on loopback for integration tests:
- * Debian's libzookeeper-java 3.8.0 on OpenJDK 17 (scripts/ensure-zookeeper.sh),
+ * Apache's released jars of the pinned line (3.9 by default, KZK_ZK_VERSION=3.8
+ * for the other) on OpenJDK 17 (scripts/ensure-zookeeper.sh),
  * one JVM per server, reconfigEnabled, standaloneEnabled=false, dynamic
  * config files, AdminServer on, 4lw whitelist, a super digest user. Never
  * skipACL.
@@ -37,6 +38,8 @@ export interface ZkRuntime {
   java: string;
   classpath: string;
   version: string;
+  /** logback configuration file (console at INFO) */
+  logback: string;
 }
 
 /** Run scripts/ensure-zookeeper.sh (installs when missing) and read its KEY=VALUE output. */
@@ -53,8 +56,9 @@ export function zkRuntime(): ZkRuntime {
   }
   const java = kv['JAVA'];
   const classpath = kv['ZK_CLASSPATH'];
-  if (!java || !classpath) throw new Error(`ensure-zookeeper.sh printed no JAVA/ZK_CLASSPATH:\n${out}`);
-  return { java, classpath, version: kv['ZK_VERSION'] ?? 'unknown' };
+  const logback = kv['ZK_LOGBACK'];
+  if (!java || !classpath || !logback) throw new Error(`ensure-zookeeper.sh printed no JAVA/ZK_CLASSPATH/ZK_LOGBACK:\n${out}`);
+  return { java, classpath, version: kv['ZK_VERSION'] ?? 'unknown', logback };
 }
 
 /** Free loopback TCP ports, all held open until every one is chosen (no duplicates). */
@@ -146,12 +150,6 @@ export interface Ensemble {
   stopAll(): Promise<void>;
 }
 
-const LOG4J = `log4j.rootLogger=INFO, CONSOLE
-log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
-log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout
-log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n
-`;
-
 function which(cmd: string): string | undefined {
   for (const d of (process.env['PATH'] ?? '').split(':').concat(['/usr/bin', '/bin'])) {
     const p = join(d, cmd);
@@ -191,7 +189,7 @@ class ServerProc implements ZkServer {
     readonly adminPort: number,
     role: ServerRole,
     readonly dir: string,
-    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; log4j: string; pidDir: string },
+    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string },
   ) {
     this.role = role;
     this.endpoint = { host: '127.0.0.1', port: clientPort };
@@ -270,7 +268,7 @@ class ServerProc implements ZkServer {
       '-XX:TieredStopAtLevel=1',
       '-Xss512k',
       '-Djava.net.preferIPv4Stack=true',
-      `-Dlog4j.configuration=file:${this.ctx.log4j}`,
+      `-Dlogback.configurationFile=${runtime.logback}`,
       `-Dzookeeper.DigestAuthenticationProvider.superDigest=${this.ctx.superDigest}`,
       '-cp',
       runtime.classpath,
@@ -364,8 +362,6 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
   const root = mkdtempSync(join(tmpdir(), 'kzk-zk-'));
   const superPassword = randomBytes(12).toString('base64url');
   const digest = superDigest('super', superPassword);
-  const log4j = join(root, 'log4j.properties');
-  writeFileSync(log4j, LOG4J);
   const pidDir = join(root, 'pids');
   mkdirSync(pidDir);
   const keep = opts.keepDirs ?? process.env['KZK_KEEP_ZK_DIRS'] === '1';
@@ -376,7 +372,6 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
     tickTimeMs: opts.tickTimeMs ?? 500,
     heapMb: opts.heapMb ?? 128,
     setpriv: which('setpriv'),
-    log4j,
     pidDir,
   };
   const servers: ServerProc[] = [];
