@@ -9,7 +9,7 @@
 #   JAVA=/usr/lib/jvm/.../bin/java
 #   ZK_VERSION=3.9.5
 #   ZK_CLASSPATH=/…/zookeeper/3.9.5/lib/zookeeper-3.9.5.jar:...
-#   ZK_LOGBACK=/…/scripts/zookeeper/logback.xml   (-Dlogback.configurationFile=…)
+#   ZK_LOGBACK=/…/test/cluster/image/zookeeper/logback.xml   (-Dlogback.configurationFile=…)
 # Usage: eval "$(bash scripts/ensure-zookeeper.sh)"  (values contain no spaces)
 set -euo pipefail
 
@@ -50,4 +50,4 @@ lib=$(sed -n 's/^ZK_LIB=//p' <<<"$fetched")
 
 cp=""
 for j in "$lib"/*.jar; do cp="${cp:+$cp:}$j"; done
-printf 'JAVA=%s\nZK_VERSION=%s\nZK_CLASSPATH=%s\nZK_LOGBACK=%s\n' "$java" "$version" "$cp" "$HERE/zookeeper/logback.xml"
+printf 'JAVA=%s\nZK_VERSION=%s\nZK_CLASSPATH=%s\nZK_LOGBACK=%s\n' "$java" "$version" "$cp" "$(cd "$HERE/../test/cluster/image/zookeeper" && pwd)/logback.xml"
