@@ -288,7 +288,9 @@ build_zookeeper() {
   # One archive for all: the blobs are named by digest (the OS layer once),
   # manifest.json lists every image.
   jq -s 'add' "$w"/manifest-*.json >"$w/all/manifest.json"
-  tar -C "$w/all" -cf "$IMAGES/zookeeper.tar.tmp" .
+  # member names without a ./ prefix, as docker-archive readers expect
+  (cd "$w/all" && find . -maxdepth 1 -type f -printf '%P\n' | sort |
+    tar --numeric-owner --mtime=@0 -cf "$IMAGES/zookeeper.tar.tmp" -T -)
   mv "$IMAGES/zookeeper.tar.tmp" "$IMAGES/zookeeper.tar"
   rm -rf "$w"
   echo "$stamp" >"$IMAGES/.stamp-zookeeper"

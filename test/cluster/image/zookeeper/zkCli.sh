@@ -8,5 +8,5 @@ set -euo pipefail
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/zkEnv.sh"
 # shellcheck disable=SC2086
 exec "$JAVA" "-Dzookeeper.log.dir=$ZOO_LOG_DIR" "-Dzookeeper.log.file=zookeeper-cli.log" \
-  "-Dzookeeper.console.threshold=${ZOO_CLI_LOG_THRESHOLD:-WARN}" -cp "$CLASSPATH" ${CLIENT_JVMFLAGS:-} ${JVMFLAGS:-} \
+  "-Dzookeeper.console.threshold=${ZOO_CLI_LOG_THRESHOLD:-WARN}" -cp "$CLASSPATH" $ZOO_LOGBACK_OPT ${CLIENT_JVMFLAGS:-} ${JVMFLAGS:-} \
   org.apache.zookeeper.ZooKeeperMain "$@"

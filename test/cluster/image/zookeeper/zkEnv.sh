@@ -21,6 +21,11 @@ if [[ -n ${JAVA_HOME:-} && -x ${JAVA_HOME:-}/bin/java ]]; then
 else
   JAVA=${JAVA:-java}
 fi
-# The config dir first: a logback.xml there wins over the distribution's
-# conf/logback.xml (logback reads the first logback.xml on the classpath).
-CLASSPATH="$ZOOCFGDIR:$ZOOKEEPER_PREFIX/conf:$ZOOKEEPER_PREFIX/lib/*${CLASSPATH:+:${CLASSPATH}}"
+# The config dir is on the classpath, as in the release: logback reads the
+# logback.xml there (the image has one in /conf, like the official image).
+# Without one there, the distribution's conf/logback.xml is used.
+CLASSPATH="$ZOOCFGDIR:$ZOOKEEPER_PREFIX/lib/*${CLASSPATH:+:${CLASSPATH}}"
+ZOO_LOGBACK_OPT=""
+if [[ ! -f $ZOOCFGDIR/logback.xml && -f $ZOOKEEPER_PREFIX/conf/logback.xml ]]; then
+  ZOO_LOGBACK_OPT="-Dlogback.configurationFile=$ZOOKEEPER_PREFIX/conf/logback.xml"
+fi

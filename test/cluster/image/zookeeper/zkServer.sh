@@ -36,7 +36,7 @@ java_cmd() {
   # shellcheck disable=SC2086 # JVMFLAGS is a list of flags
   set -- "$JAVA" "-Dzookeeper.log.dir=$ZOO_LOG_DIR" "-Dzookeeper.log.file=$ZOO_LOG_FILE" \
     -XX:+HeapDumpOnOutOfMemoryError "-XX:OnOutOfMemoryError=kill -9 %p" \
-    -cp "$CLASSPATH" $JVMFLAGS "$ZOOMAIN" "$ZOOCFG"
+    -cp "$CLASSPATH" $ZOO_LOGBACK_OPT $JVMFLAGS "$ZOOMAIN" "$ZOOCFG"
   printf '%q ' "$@"
 }
 
