@@ -812,7 +812,11 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
       const order = rollOrder(states, target).pending;
       // a member on the target revision that cannot start: the new template is broken; restarting others will not help
       const broken = states.find((m) => m.revision === target && m.problem && ROLL_STOPPERS.has(m.problem.reason));
-      if (broken?.problem) throw new RollStop(`${broken.pod} cannot start on revision ${target}: ${problemText(broken.problem)}`, broken.pod, await crashDetails(kube, req.namespace, broken.problem));
+      if (broken?.problem) {
+        const p = podsNow.find((x) => x.metadata.name === broken.pod);
+        const exit = p ? lastExit(p) : undefined;
+        throw new RollStop(`${broken.pod} cannot start on revision ${target}: ${problemText(broken.problem)}`, broken.pod, [...(exit ? [exit] : []), ...(await crashDetails(kube, req.namespace, broken.problem))]);
+      }
       const next = order[0];
       if (!next) break;
       const check = readyToStop(r, next.pod, req.force);
