@@ -42,9 +42,13 @@ export interface ZkRuntime {
   logback: string;
 }
 
-/** Run scripts/ensure-zookeeper.sh (installs when missing) and read its KEY=VALUE output. */
-export function zkRuntime(): ZkRuntime {
+/**
+ * Run scripts/ensure-zookeeper.sh (installs when missing) and read its KEY=VALUE output.
+ * line: "3.9" or "3.8" (default: $KZK_ZK_VERSION, else the 3.9 line).
+ */
+export function zkRuntime(line?: string): ZkRuntime {
   const out = execFileSync('bash', [join(REPO, 'scripts/ensure-zookeeper.sh')], {
+    env: line ? { ...process.env, KZK_ZK_VERSION: line } : process.env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 590_000,
@@ -91,6 +95,8 @@ export interface ZkServer {
   /** undefined while not running. */
   readonly pid: number | undefined;
   readonly running: boolean;
+  /** The ZooKeeper this server runs at its next start() (a rolling upgrade swaps it while stopped). */
+  runtime: ZkRuntime;
   /** This server's dynamic-config line. */
   serverLine(role?: ServerRole): string;
   /** Send a signal (default SIGKILL); does not wait. */
@@ -113,6 +119,8 @@ export interface StartOptions {
   heapMb?: number;
   /** Keep temp dirs after stopAll (also env KZK_KEEP_ZK_DIRS=1). */
   keepDirs?: boolean;
+  /** The ZooKeeper to run (default: zkRuntime()). */
+  runtime?: ZkRuntime;
   quorumTimeoutMs?: number;
 }
 
@@ -173,6 +181,7 @@ export function logTail(path: string, lines = 25): string {
 
 class ServerProc implements ZkServer {
   role: ServerRole;
+  runtime: ZkRuntime;
   private child: ChildProcess | undefined;
   private exitPromise: Promise<void> = Promise.resolve();
   readonly endpoint: Endpoint;
@@ -192,6 +201,7 @@ class ServerProc implements ZkServer {
     private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string },
   ) {
     this.role = role;
+    this.runtime = ctx.runtime;
     this.endpoint = { host: '127.0.0.1', port: clientPort };
     this.adminEndpoint = { host: '127.0.0.1', port: adminPort };
     this.logPath = join(dir, 'server.log');
@@ -260,7 +270,8 @@ class ServerProc implements ZkServer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const { runtime, setpriv } = this.ctx;
+    const { setpriv } = this.ctx;
+    const runtime = this.runtime;
     const jvm = [
       `-Xmx${this.ctx.heapMb}m`,
       '-Xms32m',
@@ -358,7 +369,7 @@ function startWatchdog(root: string, pidDir: string, keep: boolean): { stop(): v
 }
 
 export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
-  const runtime = zkRuntime();
+  const runtime = opts.runtime ?? zkRuntime();
   const root = mkdtempSync(join(tmpdir(), 'kzk-zk-'));
   const superPassword = randomBytes(12).toString('base64url');
   const digest = superDigest('super', superPassword);
