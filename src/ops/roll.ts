@@ -974,8 +974,8 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
           if (!isReady(p)) {
             setPhase('wait until it serves');
             why = problem ? problemText(problem) : 'starting';
-            if (problem?.reason === 'NotReady') {
-              // its container runs: ask its ZooKeeper which version it is (an old one never becomes Ready)
+            if (req.action === 'upgrade' && problem?.reason === 'NotReady') {
+              // its container runs a new image: ask its ZooKeeper which version it is (an old one never becomes Ready)
               said = (await deps.status()).members.find((m) => m.pod === next.pod);
               const old = memberVersionProblem(said, image);
               if (old) throw new RollStop(old, next.pod);
@@ -1002,9 +1002,10 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
         if (clock.now() >= deadline) {
           const latest = await kube.get<PodLike>(podRef(next.pod)).catch(() => null);
           const problem = latest ? podProblem(latest) : null;
-          const served = said && isServing(said);
+          const last = (await deps.status().catch(() => undefined))?.members.find((m) => m.pod === next.pod) ?? said;
+          const served = last && isServing(last);
           throw new RollStop(
-            `${next.pod} did not come back within ${formatDuration(req.timeoutMs)} (${phase}: ${why})${problem ? `; pod: ${problemText(problem)}` : ''}${served ? '' : `; it never served as a ZooKeeper member${step.imageAfter ? ` on image ${step.imageAfter}` : ''} (${zkSaid(said)})`}`,
+            `${next.pod} did not come back within ${formatDuration(req.timeoutMs)} (${phase}: ${why})${problem ? `; pod: ${problemText(problem)}` : ''}${served ? '' : `; it never served as a ZooKeeper member${step.imageAfter ? ` on image ${step.imageAfter}` : ''} (${zkSaid(last)})`}`,
             next.pod,
             problem ? await crashDetails(kube, req.namespace, problem) : [],
           );
