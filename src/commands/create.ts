@@ -5,6 +5,7 @@ import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import {offlineNamespace, type Runtime} from '../cli/runtime.js';
 import type {KubeObject} from '../kube/types.js';
+import {DEFAULT_IMAGE} from '../manifests/options.js';
 import type {CreateResult} from '../ops/create.js';
 import {objectList, redactSecrets, renderCreate, renderObjectsYaml} from '../render/create.js';
 import {parseDuration} from '../util/duration.js';
@@ -26,7 +27,7 @@ export default class Create extends ZkCommand<Result> {
   };
   static override flags = {
     replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),
-    image: Flags.string({summary: 'Container image with bash and zkServer.sh on PATH.', default: 'zookeeper:3.9.4'}),
+    image: Flags.string({summary: 'Container image with bash and zkServer.sh on PATH.', default: DEFAULT_IMAGE}),
     'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
     storage: Flags.string({summary: 'Size of each member\'s data volume.', default: '1Gi'}),
     'storage-class': Flags.string({summary: 'StorageClass of the data volumes (default: the cluster\'s default).'}),

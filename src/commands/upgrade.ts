@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import type {Runtime} from '../cli/runtime.js';
 import {UsageError} from '../errors.js';
-import {validateEnsembleOptions, validateImage, validateName} from '../manifests/options.js';
+import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION, validateEnsembleOptions, validateImage, validateName} from '../manifests/options.js';
 import type {RollResult} from '../ops/roll.js';
 import {parseDuration} from '../util/duration.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
@@ -12,10 +12,10 @@ export default class Upgrade extends RollCommand {
   static override description = `Patches only the fields it changes in the StatefulSet's pod template (the zookeeper container's image, imagePullPolicy, cpu request, memory request/limit and ZK_HEAP_MB, and the version label), validated with create's rules, then deletes the member pods one at a time. The replicas and the ConfigMap's membership are never touched (kubectl zk scale owns them). --memory without --heap sets the heap to half the memory, as create does. Upgrading back to the previous image after a stopped upgrade replaces only the members on the broken revision (the StatefulSet reuses the old revision).
 ${ROLL_DESCRIPTION_TAIL}`;
   static override examples = [
-    '<%= config.bin %> upgrade zk --image zookeeper:3.9.4',
-    '<%= config.bin %> upgrade zk --image zookeeper:3.9.4 --dry-run',
+    `<%= config.bin %> upgrade zk --image ${DEFAULT_IMAGE}`,
+    `<%= config.bin %> upgrade zk --image ${DEFAULT_IMAGE} --dry-run`,
     '<%= config.bin %> upgrade zk --memory 2Gi --heap 1g --yes',
-    '<%= config.bin %> upgrade zk --image registry.example.com/zookeeper:3.9.4 --image-pull-policy IfNotPresent -o json --yes',
+    `<%= config.bin %> upgrade zk --image registry.example.com/zookeeper:${DEFAULT_ZOOKEEPER_VERSION} --image-pull-policy IfNotPresent -o json --yes`,
   ];
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),

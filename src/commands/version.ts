@@ -3,7 +3,7 @@ import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
-import {DEFAULT_IMAGE} from '../manifests/options.js';
+import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION} from '../manifests/options.js';
 
 /**
  * Set by the bundler (scripts/build-bundle.ts, esbuild `define`) when the
@@ -17,6 +17,8 @@ export interface VersionInfo {
   commit: string;
   /** the image `create` uses without --image */
   defaultImage: string;
+  /** the ZooKeeper version of that image (the tested one) */
+  defaultZookeeperVersion: string;
   /** the Kubernetes client library and its version */
   kubernetesClient: string;
   /** the JavaScript runtime: "Bun 1.4.5" in the executables, "Node.js v24.…" from the source tree */
@@ -61,6 +63,7 @@ export function versionInfo(version: string): VersionInfo {
     version,
     commit: build?.commit ?? 'dev',
     defaultImage: DEFAULT_IMAGE,
+    defaultZookeeperVersion: DEFAULT_ZOOKEEPER_VERSION,
     kubernetesClient: `@kubernetes/client-node ${build?.kubernetesClient ?? clientLibraryVersion()}`,
     ...runtimeOf(),
     platform: `${process.platform}/${ARCH[process.arch] ?? process.arch}`,
@@ -71,7 +74,7 @@ export function versionInfo(version: string): VersionInfo {
 export function renderVersion(v: VersionInfo): string {
   return [
     `kubectl-zk v${v.version} (commit ${v.commit})`,
-    `default ZooKeeper image: ${v.defaultImage}`,
+    `default ZooKeeper:       ${v.defaultZookeeperVersion} (image ${v.defaultImage})`,
     `Kubernetes client:       ${v.kubernetesClient}`,
     `runtime:                 ${v.runtime} ${v.platform}${v.singleExecutable ? ' (single executable)' : v.packaged ? ' (bundle)' : ''}`,
     '',
@@ -79,7 +82,7 @@ export function renderVersion(v: VersionInfo): string {
 }
 
 export default class Version extends ZkCommand<VersionInfo> {
-  static override summary = 'Print the plugin version, its commit, the default ZooKeeper image and the Kubernetes client library.';
+  static override summary = 'Print the plugin version, its commit, the default ZooKeeper version and image, and the Kubernetes client library.';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version -o json'];
 
   async execute(_rt: Runtime): Promise<VersionInfo> {

@@ -2,7 +2,14 @@ import {UsageError} from '../errors.js';
 import {parseClientSources, type ClientSource} from './network.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
 
-export const DEFAULT_IMAGE = 'zookeeper:3.9.4';
+/**
+ * The ZooKeeper version `create` runs without --image: the newest release of
+ * the 3.9 line, the one the test images are built from. It must equal the
+ * version pinned in scripts/zookeeper/3.9/pom.xml (a unit test compares them).
+ */
+export const DEFAULT_ZOOKEEPER_VERSION = '3.9.5';
+/** The image `create` uses without --image (the official image; containerd reads it as docker.io/library/zookeeper). */
+export const DEFAULT_IMAGE = `zookeeper:${DEFAULT_ZOOKEEPER_VERSION}`;
 export const MAX_NAME_LENGTH = 52; // StatefulSet pods carry a controller-revision-hash label of NAME-<10 chars>, capped at 63
 export const MAX_REPLICAS = 255; // ZooKeeper server ids 1..255 in this layout (myid = ordinal + 1)
 
@@ -77,7 +84,7 @@ export function validateReplicas(n: number, flag = 'replicas'): void {
 /** Image references: no whitespace, no uppercase repository, an optional tag/digest. */
 export function validateImage(image: string): void {
   if (!/^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(image) || image.length > 512) {
-    throw new UsageError(`invalid image reference "${image}"`, 'for example zookeeper:3.9.4 or registry.example.com/zookeeper@sha256:…');
+    throw new UsageError(`invalid image reference "${image}"`, `for example ${DEFAULT_IMAGE} or registry.example.com/zookeeper@sha256:…`);
   }
 }
 

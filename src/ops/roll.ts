@@ -395,6 +395,45 @@ export function memberBack(r: StatusReport, pod: string): Check {
   return ok;
 }
 
+/** The oldest ZooKeeper a member may run: 3.5.0 brought dynamic reconfiguration, which every kubectl-zk ensemble uses. */
+export const MIN_ZOOKEEPER_VERSION = '3.5.0';
+
+/** a >= b for dotted numeric versions ("3.10.0" >= "3.9.5"). */
+export function versionAtLeast(a: string, b: string): boolean {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/**
+ * Why a rolled member cannot be part of this ensemble, from what its srvr said
+ * (the status row's version): a ZooKeeper older than MIN_ZOOKEEPER_VERSION.
+ * undefined when it is fine or has not said its version yet.
+ */
+export function memberVersionProblem(row: Pick<MemberReport, 'pod' | 'version'> | undefined, image: string | undefined): string | undefined {
+  if (!row?.version || versionAtLeast(row.version, MIN_ZOOKEEPER_VERSION)) return undefined;
+  return `${row.pod} runs ZooKeeper ${row.version}${image ? ` (image ${image})` : ''}: older than ${MIN_ZOOKEEPER_VERSION}, it has no dynamic reconfiguration and cannot join this ensemble`;
+}
+
+/** What a member's own ZooKeeper said during its turn, for the message when it never came back. */
+function zkSaid(row: Pick<MemberReport, 'role' | 'version' | 'error'> | undefined): string {
+  if (!row) return 'no answer';
+  if (row.role === 'unreachable' || row.role === 'no pod') return `no ZooKeeper answered on its client port${row.error ? ` (${row.error})` : ''}`;
+  return `${row.version ? `ZooKeeper ${row.version}, ` : ''}${row.role}${row.error ? ` (${row.error})` : ''}`;
+}
+
+/** The container's last exit, with the runtime's message (e.g. an executable missing from the image). */
+function lastExit(p: PodLike): string | undefined {
+  const c = p.status?.containerStatuses?.find((x) => x.name === ZK_CONTAINER) ?? p.status?.containerStatuses?.[0];
+  const t = c?.state?.terminated ?? c?.lastState?.terminated;
+  if (!t) return undefined;
+  return `${p.metadata.name} | last exit code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}${t.message ? `: ${t.message.trim()}` : ''}`;
+}
+
 function leaderEpoch(r: StatusReport): number | undefined {
   return r.members.find((m) => m.role === 'leader' || m.role === 'standalone')?.epoch;
 }
@@ -773,7 +812,11 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
       const order = rollOrder(states, target).pending;
       // a member on the target revision that cannot start: the new template is broken; restarting others will not help
       const broken = states.find((m) => m.revision === target && m.problem && ROLL_STOPPERS.has(m.problem.reason));
-      if (broken?.problem) throw new RollStop(`${broken.pod} cannot start on revision ${target}: ${problemText(broken.problem)}`, broken.pod, await crashDetails(kube, req.namespace, broken.problem));
+      if (broken?.problem) {
+        const p = podsNow.find((x) => x.metadata.name === broken.pod);
+        const exit = p ? lastExit(p) : undefined;
+        throw new RollStop(`${broken.pod} cannot start on revision ${target}: ${problemText(broken.problem)}`, broken.pod, [...(exit ? [exit] : []), ...(await crashDetails(kube, req.namespace, broken.problem))]);
+      }
       const next = order[0];
       if (!next) break;
       const check = readyToStop(r, next.pod, req.force);
@@ -886,6 +929,7 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
     const deadline = stepStart + req.timeoutMs;
     let newLeaderSeen = !wasLeader;
     let why = '';
+    let said: MemberReport | undefined;
     try {
       setPhase('delete the pod');
       await kube.delete(podRef(next.pod));
@@ -922,21 +966,31 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
           if (want && image && image !== want) throw new RollStop(`${next.pod} came back with image ${image}, not ${want}`, next.pod);
           const problem = podProblem(p);
           if (problem && (problem.fatal || ROLL_STOPPERS.has(problem.reason))) {
-            throw new RollStop(`${next.pod} cannot start on revision ${target}${want ? ` (image ${want})` : ''}: ${problemText(problem)}`, next.pod, await crashDetails(kube, req.namespace, problem));
+            const exit = lastExit(p);
+            throw new RollStop(`${next.pod} cannot start on revision ${target}${want ? ` (image ${want})` : ''}: ${problemText(problem)}`, next.pod, [...(exit ? [exit] : []), ...(await crashDetails(kube, req.namespace, problem))]);
           }
           step.revisionAfter = rev;
           step.imageAfter = image;
           if (!isReady(p)) {
             setPhase('wait until it serves');
             why = problem ? problemText(problem) : 'starting';
+            if (req.action === 'upgrade' && problem?.reason === 'NotReady') {
+              // its container runs a new image: ask its ZooKeeper which version it is (an old one never becomes Ready)
+              said = (await deps.status()).members.find((m) => m.pod === next.pod);
+              const old = memberVersionProblem(said, image);
+              if (old) throw new RollStop(old, next.pod);
+            }
           } else {
             setPhase('wait until it is in sync');
             const s = await deps.status();
             observe(s, next.pod, deletedAt, wasLeader);
             // a new leader, or the same one re-elected (a new epoch: 2 voters, or it won again)
             if ((s.quorum.leader && s.quorum.leader !== next.pod) || result.elections.some((x) => x.during === next.pod)) newLeaderSeen = true;
-            const back = memberBack(s, next.pod);
             const row = s.members.find((m) => m.pod === next.pod);
+            said = row;
+            const old = memberVersionProblem(row, image);
+            if (old) throw new RollStop(old, next.pod);
+            const back = memberBack(s, next.pod);
             if (back.ok && (!wasLeader || newLeaderSeen || s.quorum.voters <= 1)) {
               step.roleAfter = row?.role;
               break;
@@ -948,8 +1002,10 @@ export async function rollEnsemble(req: RollRequest, deps: RollDeps): Promise<Ro
         if (clock.now() >= deadline) {
           const latest = await kube.get<PodLike>(podRef(next.pod)).catch(() => null);
           const problem = latest ? podProblem(latest) : null;
+          const last = (await deps.status().catch(() => undefined))?.members.find((m) => m.pod === next.pod) ?? said;
+          const served = last && isServing(last);
           throw new RollStop(
-            `${next.pod} did not come back within ${formatDuration(req.timeoutMs)} (${phase}: ${why})${problem ? `; pod: ${problemText(problem)}` : ''}`,
+            `${next.pod} did not come back within ${formatDuration(req.timeoutMs)} (${phase}: ${why})${problem ? `; pod: ${problemText(problem)}` : ''}${served ? '' : `; it never served as a ZooKeeper member${step.imageAfter ? ` on image ${step.imageAfter}` : ''} (${zkSaid(last)})`}`,
             next.pod,
             problem ? await crashDetails(kube, req.namespace, problem) : [],
           );

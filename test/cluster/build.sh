@@ -4,10 +4,11 @@
 #   $BIN/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,
 #         kube-proxy,kubectl,etcd,coredns,crictl,local-path-provisioner,
 #         kzk-mkimage}
-#   $IMAGES/{pause,busybox,zookeeper}.tar   (docker-archive tarballs)
+#   $IMAGES/{pause,busybox,zookeeper}.tar   (docker-archive tarballs;
+#                                            zookeeper.tar holds every ZooKeeper line's image)
 # Each artefact has a stamp (hash of its inputs); a warm run only compares
 # stamps. Cold build times are appended to $CACHE_DIR/build-times.log.
-# Usage: build.sh [binaries|images|all]   (default: all)
+# Usage: build.sh [binaries|images|zookeeper|all]   (default: all)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -93,7 +94,8 @@ build_mkimage() {
 # Bump a recipe number when you change how that image is built below (the
 # stamps also cover the image's own files and the image writer).
 BUSYBOX_RECIPE=1
-ZK_RECIPE=1
+ZK_RECIPE=2        # the distribution layer and the images
+ZK_OS_RECIPE=1     # the zookeeper images' shared OS layer
 
 image_fresh() { # NAME STAMP
   [[ -f $IMAGES/$1.tar && -f $IMAGES/.stamp-$1 && "$(<"$IMAGES/.stamp-$1")" == "$2" ]]
@@ -170,60 +172,130 @@ debian_mirror() {
   [[ -n $m ]] && echo "$m"
 }
 
-build_zookeeper() {
-  local stamp
-  stamp=$(stamp_of "$CLUSTER_DIR/image/zookeeper/"* "$ZK_IMAGE" "recipe $ZK_RECIPE" "$BIN/.stamp-mkimage")
-  image_fresh zookeeper "$stamp" && { log "zookeeper image: cached"; return 0; }
+# ZooKeeper images in the official `zookeeper` image's layout, from Apache's
+# released jars (scripts/zookeeper/<line>/pom.xml, sha256-checked by
+# scripts/zookeeper/fetch.sh), one per line in ZK_LINES (lib.sh). Two layers:
+# the OS (bookworm minbase + OpenJDK 17 JRE, user zookeeper 1000, /conf /data
+# /datalog /logs), built once and shared by every image, then the
+# distribution /apache-zookeeper-<version>-bin/{bin,lib,conf} with the
+# entrypoint. All images go into one docker-archive, $IMAGES/zookeeper.tar
+# (the shared layer is stored once), so one `ctr images import` brings them all.
+ZK_IMG_DIR=$CLUSTER_DIR/image/zookeeper
+ZK_POM_DIR=$(cd "$CLUSTER_DIR/../../scripts/zookeeper" && pwd)
+
+# zookeeper_os_layer OUT: the OS layer tarball (cached in $IMAGES/.zookeeper-os.tar).
+zookeeper_os_layer() {
+  local out=$IMAGES/.zookeeper-os.tar stamp
+  stamp=$(stamp_of "os recipe $ZK_OS_RECIPE" "$(debian_mirror || true)")
+  if [[ -f $out && -f $IMAGES/.stamp-zookeeper-os && "$(<"$IMAGES/.stamp-zookeeper-os")" == "$stamp" ]]; then
+    log "zookeeper images: OS layer cached"
+    return 0
+  fi
   local t0=$SECONDS w r mirror
   mirror=$(debian_mirror) || die "no Debian bookworm mirror found in /etc/apt/sources.list* (set KZK_DEBIAN_MIRROR)"
-  w=$(mktemp -d "$CACHE_DIR/.zookeeper.XXXX")
+  command -v debootstrap >/dev/null || die "debootstrap not found (apt-get install debootstrap)"
+  w=$(mktemp -d "$CACHE_DIR/.zookeeper-os.XXXX")
   r=$w/root
-  log "zookeeper image: debootstrap bookworm (minbase) from $mirror (log: $CACHE_DIR/build-zookeeper-image.log)"
-  if ! debootstrap --variant=minbase \
-      --include=openjdk-17-jre-headless,libzookeeper-java,libservlet-api-java,liblog4j1.2-java,libslf4j-java,netcat-openbsd,procps \
+  log "zookeeper images: debootstrap bookworm (minbase) from $mirror (log: $CACHE_DIR/build-zookeeper-image.log)"
+  if ! debootstrap --variant=minbase --include=openjdk-17-jre-headless,netcat-openbsd,procps \
       bookworm "$r" "$mirror" >"$CACHE_DIR/build-zookeeper-image.log" 2>&1; then
     tail -n 40 "$CACHE_DIR/build-zookeeper-image.log" >&2
     [[ -f $r/debootstrap/debootstrap.log ]] && tail -n 40 "$r/debootstrap/debootstrap.log" >&2
     rm -rf "$w"
-    die "debootstrap of the zookeeper image failed"
+    die "debootstrap of the zookeeper OS layer failed"
   fi
   chroot "$r" groupadd -g 1000 zookeeper
   chroot "$r" useradd -u 1000 -g 1000 -d /home/zookeeper -m -s /bin/bash zookeeper
-  mkdir -p "$r/conf" "$r/data" "$r/datalog" "$r/logs" "$r/etc/zookeeper"
+  mkdir -p "$r/conf" "$r/data" "$r/datalog" "$r/logs"
   chown 1000:1000 "$r/conf" "$r/data" "$r/datalog" "$r/logs"
-  install -m 0755 "$CLUSTER_DIR/image/zookeeper/zkServer.sh" "$r/usr/local/bin/zkServer.sh"
-  install -m 0755 "$CLUSTER_DIR/image/zookeeper/zkCli.sh" "$r/usr/local/bin/zkCli.sh"
-  install -m 0755 "$CLUSTER_DIR/image/zookeeper/zkEnv.sh" "$r/usr/local/bin/zkEnv.sh"
-  install -m 0755 "$CLUSTER_DIR/image/zookeeper/docker-entrypoint.sh" "$r/docker-entrypoint.sh"
-  install -m 0644 "$CLUSTER_DIR/image/zookeeper/log4j.properties" "$r/etc/zookeeper/log4j.properties"
   # Prune what a server image never reads.
   rm -rf "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* \
-    "$r"/usr/share/locale/* "$r"/usr/share/lintian "$r"/usr/share/maven-repo \
+    "$r"/usr/share/locale/* "$r"/usr/share/lintian \
     "$r"/var/cache/apt/* "$r"/var/lib/apt/lists/* "$r"/var/log/*.log "$r"/var/log/apt/* \
-    "$r"/debootstrap "$r"/usr/share/java/zookeeper-it*.jar \
-    "$r"/usr/share/java/zookeeper-contrib-* "$r"/usr/share/java/junit4*.jar
+    "$r"/debootstrap
   rm -f "$r"/dev/* 2>/dev/null || true
   : >"$r/etc/resolv.conf"
   printf 'kzk-zookeeper\n' >"$r/etc/hostname"
-  # Sanity: the classpath resolves and the server main class is there.
-  # (java finds libjli.so through $ORIGIN, which needs /proc.)
-  mount -t proc proc "$r/proc"
-  chroot "$r" /usr/local/bin/zkServer.sh version >"$w/version" 2>&1 || {
-    umount "$r/proc"; cat "$w/version" >&2; die "ZooKeeper jars do not load in the image"; }
-  umount "$r/proc"
-  log "zookeeper image: $(head -1 "$w/version")"
-  layer_tar "$r" "$w/layer.tar"
-  kzk-mkimage -tag "$ZK_IMAGE" -o "$IMAGES/zookeeper.tar" -layer "$w/layer.tar" \
-    -env ZOO_CONF_DIR=/conf -env ZOO_DATA_DIR=/data -env ZOO_DATA_LOG_DIR=/datalog \
-    -env ZOO_LOG_DIR=/logs -env ZOOCFGDIR=/conf -env ZOO_TICK_TIME=2000 -env ZOO_INIT_LIMIT=5 \
-    -env ZOO_SYNC_LIMIT=2 -env ZOO_AUTOPURGE_PURGEINTERVAL=0 -env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-    -env ZOO_MAX_CLIENT_CNXNS=60 -env ZOO_STANDALONE_ENABLED=true -env ZOO_ADMINSERVER_ENABLED=true \
+  [[ -x $r/usr/lib/jvm/java-17-openjdk-amd64/bin/java ]] || die "no Java 17 in the zookeeper OS layer"
+  layer_tar "$r" "$out.tmp"
+  mv "$out.tmp" "$out"
+  rm -rf "$w"
+  echo "$stamp" >"$IMAGES/.stamp-zookeeper-os"
+  record_time zookeeper-os-layer $((SECONDS - t0))
+}
+
+# zookeeper_image LINE OUT: the docker-archive of one line's image.
+zookeeper_image() {
+  local line=$1 out=$2 fetched version lib w d ref
+  fetched=$(bash "$ZK_POM_DIR/fetch.sh" "$line") || die "fetching ZooKeeper $line's jars failed"
+  version=$(sed -n 's/^ZK_VERSION=//p' <<<"$fetched")
+  lib=$(sed -n 's/^ZK_LIB=//p' <<<"$fetched")
+  ref=$(zk_image_ref "$version")
+  w=$(mktemp -d "$CACHE_DIR/.zookeeper-$version.XXXX")
+  d=$w/root/apache-zookeeper-$version-bin
+  mkdir -p "$d/bin" "$d/lib" "$d/conf" "$w/root/conf"
+  cp "$lib"/*.jar "$d/lib/"
+  install -m 0755 "$ZK_IMG_DIR/zkServer.sh" "$ZK_IMG_DIR/zkCli.sh" "$ZK_IMG_DIR/zkEnv.sh" "$d/bin/"
+  install -m 0644 "$ZK_IMG_DIR/logback.xml" "$d/conf/logback.xml"
+  # The official image moves the distribution's conf/ into /conf (ZOOCFGDIR).
+  install -m 0644 -o 1000 -g 1000 "$ZK_IMG_DIR/logback.xml" "$w/root/conf/logback.xml"
+  chown 1000:1000 "$w/root/conf"
+  install -m 0755 "$ZK_IMG_DIR/docker-entrypoint.sh" "$w/root/docker-entrypoint.sh"
+  chmod 0755 "$w/root" "$d" "$d/bin" "$d/lib" "$d/conf"
+  # Sanity: the server's main classes load from these jars on the image's JRE
+  # (chroot into the OS layer with this layer on top; java needs /proc).
+  mkdir -p "$w/check"
+  tar -C "$w/check" -xf "$IMAGES/.zookeeper-os.tar"
+  cp -a "$w/root/." "$w/check/"
+  mount -t proc proc "$w/check/proc"
+  if ! chroot --userspec=1000:1000 "$w/check" env -i PATH=/usr/bin:/bin JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+      ZOOCFGDIR=/conf "/apache-zookeeper-$version-bin/bin/zkServer.sh" version >"$w/version" 2>&1 ||
+      ! grep -q "version $version" "$w/version"; then
+    umount "$w/check/proc"; cat "$w/version" >&2; rm -rf "$w"
+    die "ZooKeeper $version does not load in its image"
+  fi
+  umount "$w/check/proc"
+  rm -rf "$w/check"
+  log "zookeeper image $ref: $(grep -m1 'version' "$w/version")"
+  layer_tar "$w/root" "$w/layer.tar"
+  kzk-mkimage -tag "$ref" -o "$out" -layer "$IMAGES/.zookeeper-os.tar" -layer "$w/layer.tar" \
+    -env "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/apache-zookeeper-$version-bin/bin" \
     -env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    -env ZOO_CONF_DIR=/conf -env ZOO_DATA_DIR=/data -env ZOO_DATA_LOG_DIR=/datalog -env ZOO_LOG_DIR=/logs \
+    -env ZOO_TICK_TIME=2000 -env ZOO_INIT_LIMIT=5 -env ZOO_SYNC_LIMIT=2 \
+    -env ZOO_AUTOPURGE_PURGEINTERVAL=0 -env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 -env ZOO_MAX_CLIENT_CNXNS=60 \
+    -env ZOO_STANDALONE_ENABLED=true -env ZOO_ADMINSERVER_ENABLED=true -env ZOOCFGDIR=/conf \
+    -workdir "/apache-zookeeper-$version-bin" \
     -entrypoint '["/docker-entrypoint.sh"]' -cmd '["zkServer.sh","start-foreground"]'
   rm -rf "$w"
+}
+
+build_zookeeper() {
+  local stamp line hashes=()
+  for line in $ZK_LINES; do hashes+=("$ZK_POM_DIR/$line/pom.xml" "$ZK_POM_DIR/$line/jars.sha256"); done
+  stamp=$(stamp_of "$ZK_IMG_DIR/"* "$ZK_POM_DIR/fetch.sh" "${hashes[@]}" "$ZK_LINES" "$ZK_IMAGE $ZK_IMAGE_38" \
+    "recipe $ZK_RECIPE os $ZK_OS_RECIPE" "$(debian_mirror || true)" "$BIN/.stamp-mkimage")
+  image_fresh zookeeper "$stamp" && { log "zookeeper images: cached ($ZK_IMAGE $ZK_IMAGE_38)"; return 0; }
+  local t0=$SECONDS w
+  zookeeper_os_layer
+  w=$(mktemp -d "$CACHE_DIR/.zookeeper.XXXX")
+  mkdir -p "$w/all"
+  for line in $ZK_LINES; do
+    zookeeper_image "$line" "$w/$line.tar"
+    tar -C "$w/all" -xf "$w/$line.tar"
+    cp "$w/all/manifest.json" "$w/manifest-$line.json"
+  done
+  # One archive for all: the blobs are named by digest (the OS layer once),
+  # manifest.json lists every image.
+  jq -s 'add' "$w"/manifest-*.json >"$w/all/manifest.json"
+  # member names without a ./ prefix, as docker-archive readers expect
+  (cd "$w/all" && find . -maxdepth 1 -type f -printf '%P\n' | sort |
+    tar --numeric-owner --mtime=@0 -cf "$IMAGES/zookeeper.tar.tmp" -T -)
+  mv "$IMAGES/zookeeper.tar.tmp" "$IMAGES/zookeeper.tar"
+  rm -rf "$w"
   echo "$stamp" >"$IMAGES/.stamp-zookeeper"
-  record_time zookeeper-image $((SECONDS - t0))
-  log "zookeeper image: $(du -h "$IMAGES/zookeeper.tar" | cut -f1) (gzipped layers)"
+  record_time zookeeper-images $((SECONDS - t0))
+  log "zookeeper images: $(du -h "$IMAGES/zookeeper.tar" | cut -f1) for $ZK_IMAGE and $ZK_IMAGE_38 (gzipped layers, the OS layer shared)"
 }
 
 build_images() {
@@ -236,6 +308,7 @@ build_images() {
 case "${1:-all}" in
   binaries) build_binaries ;;
   images) build_images ;;
+  zookeeper) build_mkimage; build_zookeeper ;;
   all) build_binaries; build_images ;;
-  *) echo "usage: $0 [binaries|images|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [binaries|images|zookeeper|all]" >&2; exit 2 ;;
 esac

@@ -46,7 +46,18 @@ ETCD_PEER_PORT=12380
 # Images imported into containerd's k8s.io namespace (nothing can be pulled).
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.1
 BUSYBOX_IMAGE=docker.io/kubectl-zk/busybox:1.35-debian
-ZK_IMAGE=docker.io/kubectl-zk/zookeeper:3.8.0-debian
+# ZooKeeper: one image per line, from Apache's jars, version pinned in
+# scripts/zookeeper/<line>/pom.xml (the one place). Tagged as users pull the
+# official image: containerd and kubelet normalise the plugin's default
+# `zookeeper:<version>` to docker.io/library/zookeeper:<version>.
+ZK_LINES="3.9 3.8"
+zk_pinned_version() { # LINE -> the <zookeeper.version> of its pom
+  sed -n 's:.*<zookeeper\.version>\([^<]*\)</zookeeper\.version>.*:\1:p' \
+    "$CLUSTER_DIR/../../scripts/zookeeper/$1/pom.xml" | head -1
+}
+zk_image_ref() { echo "docker.io/library/zookeeper:$1"; } # VERSION -> image reference
+ZK_IMAGE=$(zk_image_ref "$(zk_pinned_version 3.9)")      # the plugin's default image (3.9 line)
+ZK_IMAGE_38=$(zk_image_ref "$(zk_pinned_version 3.8)")
 
 CONTAINERD_SOCK=$STATE/containerd/containerd.sock
 

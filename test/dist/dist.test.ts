@@ -18,7 +18,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {parse} from 'yaml';
 import {COMMANDS} from '../../src/commands.js';
-import {DEFAULT_IMAGE} from '../../src/manifests/options.js';
+import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION} from '../../src/manifests/options.js';
 import {readPackageJson} from '../../scripts/build-bundle.js';
 import {BUN_VERSION} from '../../scripts/build-exe.js';
 import {inspectMacho} from './macho.js';
@@ -104,6 +104,7 @@ describe(`packaged executable ${path.relative(REPO, BINARY)}`, function () {
       version: release.version,
       commit: release.commit,
       defaultImage: DEFAULT_IMAGE,
+      defaultZookeeperVersion: DEFAULT_ZOOKEEPER_VERSION,
       kubernetesClient: `@kubernetes/client-node ${client.version}`,
       runtime: `Bun ${BUN_VERSION}`,
       platform: 'linux/amd64',

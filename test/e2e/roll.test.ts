@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
 import {dirname, join} from 'node:path';
 import {clusterEnv, clusterProcessEnv, createNamespace, deleteNamespace, dumpDiagnostics, kubectl, kubectlJson, useCluster, waitFor} from './lib/cluster.js';
+import {DEFAULT_IMAGE} from '../../src/manifests/options.js';
 import {createEnsemble, fourLetter, holdSession, kzk, pluginDir, type ZkRun} from './lib/zk.js';
 
 useCluster();
@@ -152,7 +153,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout);
     measure('upgrade 3 members', result, w);
-    assert.deepEqual(result.template.changes, [`image ${env.KZK_ZK_IMAGE} → ${image2}`]);
+    assert.deepEqual(result.template.changes, [`image ${DEFAULT_IMAGE} → ${image2}`], 'created with the default image');
     assert.equal(result.members.length, 3);
     assert.equal(result.members.at(-1).pod, before.leader);
     assert.ok(result.members.every((m: any) => m.imageAfter === image2));

@@ -80,7 +80,7 @@ class LoopbackKube extends FakeKube {
 }
 
 function seedEnsemble(kube: FakeKube, ens: Ensemble, name: string, ns: string): void {
-  const labels = ensembleLabels(name, 'zookeeper:3.8.0');
+  const labels = ensembleLabels(name, `zookeeper:${ens.runtime.version}`);
   kube.seed({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name, namespace: ns, labels}, spec: {replicas: 3}});
   for (let i = 0; i < ens.servers.length; i++) kube.seed(fakePod(ns, `${name}-${i}`, labels, 'ready'));
   kube.seed({apiVersion: 'v1', kind: 'Secret', metadata: {name: `${name}-auth`, namespace: ns, labels}, data: {username: b64('super'), password: b64(ens.superPassword), digest: b64(ens.superDigest)}});

@@ -165,7 +165,7 @@ describe('completion: kubectl-zk __complete through the built executable', funct
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '--output\tOutput format: json|yaml (and wide where there is a table).\n:4\n');
     const top = cli.run(['__complete', '--', 'ver']);
-    assert.equal(top.stdout, 'version\tPrint the plugin version, its commit, the default ZooKeeper image and the Kubernetes client library.\n:4\n');
+    assert.equal(top.stdout, 'version\tPrint the plugin version, its commit, the default ZooKeeper version and image, and the Kubernetes client library.\n:4\n');
   });
 
   it('an unreachable API server: :1 on stdout, nothing on stderr, exit 0', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {loadAssets} from '../../src/manifests/assets.js';
 import {LABEL, instanceSelector, versionFromImage} from '../../src/manifests/labels.js';
-import {validateEnsembleOptions, type EnsembleOptions} from '../../src/manifests/options.js';
+import {DEFAULT_ZOOKEEPER_VERSION, validateEnsembleOptions, type EnsembleOptions} from '../../src/manifests/options.js';
 import {bootstrapMembership, memberHost, renderEnsemble} from '../../src/manifests/render.js';
 import {superDigest} from '../../src/zk/reconfig.js';
 import type {KubeObject} from '../../src/kube/types.js';
@@ -39,7 +39,7 @@ describe('manifests', () => {
         [LABEL.name]: 'zookeeper',
         [LABEL.instance]: 'zk',
         [LABEL.managedBy]: 'kubectl-zk',
-        [LABEL.version]: '3.9.4',
+        [LABEL.version]: DEFAULT_ZOOKEEPER_VERSION,
       });
       // teardown finds every object it must delete with the instance selector
       assert.ok(matches(o.metadata.labels!, instanceSelector('zk')), `${o.kind} not selected by teardown`);

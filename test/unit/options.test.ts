@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {UsageError} from '../../src/errors.js';
-import {validateEnsembleOptions, validateName} from '../../src/manifests/options.js';
+import {DEFAULT_IMAGE, validateEnsembleOptions, validateName} from '../../src/manifests/options.js';
 import {parseHeapMb, parseQuantity} from '../../src/util/quantity.js';
 import {formatDuration, parseDuration} from '../../src/util/duration.js';
 
@@ -16,7 +16,7 @@ describe('option validation', () => {
     assert.equal(options.replicas, 3);
     assert.deepEqual(options.storage, {ephemeral: false, size: '1Gi', storageClass: undefined});
     assert.equal(options.heapMb, 512);
-    assert.equal(options.image, 'zookeeper:3.9.4');
+    assert.equal(options.image, DEFAULT_IMAGE);
     assert.deepEqual(warnings, []);
   });
 

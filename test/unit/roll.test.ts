@@ -18,6 +18,9 @@ import type {PodLike} from '../../src/ops/pods.js';
 import {
   desiredTemplate,
   memberBack,
+  memberVersionProblem,
+  MIN_ZOOKEEPER_VERSION,
+  versionAtLeast,
   readyToStop,
   RESTARTED_AT,
   ROLL_EXIT,
@@ -94,6 +97,12 @@ class World {
   broken = new Set<string>();
   /** pods that never become ready (a crash on start) */
   crashing = new Set<string>();
+  /** images whose ZooKeeper is too old to join: the pod runs, never gets Ready, srvr says Mode: standalone and this version */
+  oldZookeeper = new Map<string, string>();
+  /** images that run but hold no ZooKeeper: the pod runs, nothing answers on 2181 */
+  notZookeeper = new Set<string>();
+  /** images whose container cannot start: CrashLoopBackOff after this runtime message */
+  cannotExec = new Map<string, string>();
   deletions: string[] = [];
   statusCalls = 0;
   private timers: {at: number; fn: () => void}[] = [];
@@ -162,8 +171,15 @@ class World {
         this.kube.seed(this.pod(name, rev, image, {waiting: 'ImagePullBackOff', message: `Back-off pulling image "${image}"`}));
         return;
       }
+      const exec = this.cannotExec.get(image);
+      if (exec !== undefined) {
+        const p = this.pod(name, rev, image, {waiting: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=zookeeper pod=${name}`}) as PodLike;
+        p.status!.containerStatuses![0]!.lastState = {terminated: {exitCode: 128, reason: 'StartError', message: exec}};
+        this.kube.seed(p);
+        return;
+      }
       this.kube.seed(this.pod(name, rev, image, 'running'));
-      if (this.crashing.has(name)) return;
+      if (this.crashing.has(name) || this.oldZookeeper.has(image) || this.notZookeeper.has(image)) return;
       this.later(this.readyTicks, () => {
         const p = this.pods().find((x) => x.metadata.name === name);
         if (!p) return;
@@ -188,7 +204,9 @@ class World {
     const members: MemberReport[] = Array.from({length: this.voters}, (_, i) => {
       const pod = pods.find((p) => p.metadata.name === `zk-${i}`);
       const ready = pod ? isReadyPod(pod) : false;
-      const role: Role = !pod ? 'no pod' : !ready ? 'unreachable' : this.leader === `zk-${i}` ? 'leader' : this.leader ? 'follower' : 'not serving';
+      const image = pod?.spec?.containers?.[0]?.image;
+      const old = image ? this.oldZookeeper.get(image) : undefined;
+      const role: Role = !pod ? 'no pod' : old ? 'standalone' : !ready ? 'unreachable' : this.leader === `zk-${i}` ? 'leader' : this.leader ? 'follower' : 'not serving';
       return {
         pod: `zk-${i}`,
         serverId: i + 1,
@@ -197,7 +215,8 @@ class World {
         ready,
         restarts: 0,
         ...(role === 'leader' || role === 'follower' ? {epoch: this.epoch, zxid: `0x${this.epoch.toString(16)}00000005`} : {}),
-        ...(pod ? {revision: pod.metadata.labels?.[REVISION_LABEL], image: pod.spec?.containers?.[0]?.image} : {}),
+        ...(pod ? {revision: pod.metadata.labels?.[REVISION_LABEL], image} : {}),
+        ...(role !== 'no pod' && role !== 'unreachable' ? {version: old ?? (image?.split(':')[1] ?? '3.8.0')} : {}),
       };
     });
     const servingVoters = members.filter((m) => m.role === 'leader' || m.role === 'follower').length;
@@ -249,6 +268,22 @@ function isReadyPod(p: PodLike): boolean {
 const req = (action: 'restart' | 'upgrade', extra: Partial<RollRequest> = {}): RollRequest => ({name: 'zk', namespace: NS, action, force: false, dryRun: false, timeoutMs: 120_000, ...extra});
 
 // ---------------------------------------------------------------- pure
+
+describe('roll: the ZooKeeper version a member reports (pure)', () => {
+  it('versionAtLeast compares dotted numbers, not strings', () => {
+    assert.ok(versionAtLeast('3.10.0', '3.9.5'));
+    assert.ok(versionAtLeast('3.5.0', MIN_ZOOKEEPER_VERSION));
+    assert.ok(!versionAtLeast('3.4.14', MIN_ZOOKEEPER_VERSION));
+    assert.ok(versionAtLeast('3.9', '3.9.0'));
+  });
+
+  it('a member older than 3.5.0 is a problem naming its version and image; a newer one or no version yet is not', () => {
+    assert.match(memberVersionProblem({pod: 'zk-2', version: '3.4.6'}, 'zookeeper:3.4')!, /^zk-2 runs ZooKeeper 3\.4\.6 \(image zookeeper:3\.4\): older than 3\.5\.0/);
+    assert.equal(memberVersionProblem({pod: 'zk-2', version: '3.8.7'}, 'zookeeper:3.8.7'), undefined);
+    assert.equal(memberVersionProblem({pod: 'zk-2', version: undefined}, 'busybox'), undefined);
+    assert.equal(memberVersionProblem(undefined, 'busybox'), undefined);
+  });
+});
 
 describe('roll: order (pure)', () => {
   const m = (pod: string, role: Role, extra: Partial<MemberState> = {}): MemberState => ({pod, ordinal: Number(pod.split('-')[1]), role, ready: role !== 'unreachable', revision: 'zk-a', ...extra});
@@ -570,6 +605,44 @@ describe('roll: upgrade (simulated)', () => {
     assert.match(r.notes.join('\n'), /zk-2 is down \(cannot start, or terminating\) and not on the target revision: replaced first/);
     assert.equal(r.elections.length, 1);
     assert.deepEqual(w.pods().map((p) => p.spec?.containers?.[0]?.image), ['zookeeper:3.9.4', 'zookeeper:3.9.4', 'zookeeper:3.9.4']);
+  });
+
+  it('an image with a ZooKeeper older than 3.5.0 stops after the first member, naming the version it found; quorum intact', async () => {
+    const w = new World();
+    w.oldZookeeper.set('zookeeper:3.4.14', '3.4.14');
+    const uids = ['zk-0', 'zk-1'].map((p) => w.uidOf(p));
+    const r = await rollEnsemble(req('upgrade', {change: {image: 'zookeeper:3.4.14'}}), w.deps());
+    assert.equal(r.outcome, 'stopped');
+    assert.equal(r.exitCode, ROLL_EXIT.stopped);
+    assert.equal(r.stopped?.pod, 'zk-2');
+    assert.equal(r.stopped!.reason, 'zk-2 runs ZooKeeper 3.4.14 (image zookeeper:3.4.14): older than 3.5.0, it has no dynamic reconfiguration and cannot join this ensemble');
+    assert.ok(r.members[0]!.durationMs < req('upgrade').timeoutMs, 'stopped on what srvr said, not at the member timeout');
+    assert.deepEqual(w.deletions, ['zk-2']);
+    assert.deepEqual(['zk-0', 'zk-1'].map((p) => w.uidOf(p)), uids, 'the others untouched');
+    assert.match(r.stopped!.hint, /the others keep a quorum \(2\/3 voters serving, leader zk-1\)/);
+    assert.match(r.stopped!.hint, /--image zookeeper:3\.8\.0 replaces only the members on the new revision/);
+  });
+
+  it('an image without ZooKeeper that runs: stops after the first member at its timeout, saying no ZooKeeper answered', async () => {
+    const w = new World();
+    w.notZookeeper.add('busybox:1.35');
+    const r = await rollEnsemble(req('upgrade', {change: {image: 'busybox:1.35'}, timeoutMs: 30_000}), w.deps());
+    assert.equal(r.outcome, 'stopped');
+    assert.equal(r.stopped?.pod, 'zk-2');
+    assert.match(r.stopped!.reason, /^zk-2 did not come back within 30\.0s \(wait until it serves: NotReady .*\); it never served as a ZooKeeper member on image busybox:1\.35 \(no ZooKeeper answered on its client port\)$/);
+    assert.deepEqual(w.deletions, ['zk-2']);
+    assert.match(r.stopped!.hint, /the others keep a quorum \(2\/3 voters serving/);
+  });
+
+  it('an image whose container cannot start: the stop carries the runtime\'s message (what the image lacks)', async () => {
+    const w = new World();
+    w.cannotExec.set('busybox:1.35', 'failed to create containerd task: exec: "bash": executable file not found in $PATH: unknown');
+    const r = await rollEnsemble(req('upgrade', {change: {image: 'busybox:1.35'}}), w.deps());
+    assert.equal(r.outcome, 'stopped');
+    assert.equal(r.stopped?.pod, 'zk-2');
+    assert.match(r.stopped!.reason, /^zk-2 cannot start on revision zk-\w+ \(image busybox:1\.35\): CrashLoopBackOff/);
+    assert.ok(r.stopped!.details.includes('zk-2 | last exit code 128 (StartError): failed to create containerd task: exec: "bash": executable file not found in $PATH: unknown'), r.stopped!.details.join('\n'));
+    assert.deepEqual(w.deletions, ['zk-2']);
   });
 
   it('nothing to do when every member already runs the requested template', async () => {

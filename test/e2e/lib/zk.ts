@@ -43,9 +43,19 @@ export function kzk(args: string[], opts: {input?: Buffer | string; timeoutMs?: 
   });
 }
 
-/** Flags every e2e ensemble uses: the locally built image, small pods for 2 cores. */
+/**
+ * Flags every e2e ensemble uses: small pods for 2 cores. No --image: the
+ * ensembles run the plugin's default image, which the cluster carries (built
+ * from the pinned 3.9 jars, tagged docker.io/library/zookeeper:<version>:
+ * KZK_ZK_IMAGE). Never pull: a missing image fails at once.
+ */
 export function smallEnsembleFlags(): string[] {
-  return ['--image', clusterEnv().KZK_ZK_IMAGE, '--image-pull-policy', 'Never', '--memory', '512Mi', '--cpu', '100m', '--storage', '128Mi'];
+  return ['--image-pull-policy', 'Never', '--memory', '512Mi', '--cpu', '100m', '--storage', '128Mi'];
+}
+
+/** The x.y.z a member's srvr reports (`Zookeeper version: 3.9.5-<commit>, built on …`). */
+export function srvrVersion(srvr: string): string | undefined {
+  return /^Zookeeper version: (\d+\.\d+\.\d+)/m.exec(srvr)?.[1];
 }
 
 export async function createEnsemble(ns: string, name: string, replicas: number, extra: string[] = []): Promise<ZkRun> {

@@ -1,6 +1,7 @@
 /**
  * A real multi-process ZooKeeper ensemble on loopback for integration tests:
- * Debian's libzookeeper-java 3.8.0 on OpenJDK 17 (scripts/ensure-zookeeper.sh),
+ * Apache's released jars of the pinned line (3.9 by default, KZK_ZK_VERSION=3.8
+ * for the other) on OpenJDK 17 (scripts/ensure-zookeeper.sh),
  * one JVM per server, reconfigEnabled, standaloneEnabled=false, dynamic
  * config files, AdminServer on, 4lw whitelist, a super digest user. Never
  * skipACL.
@@ -37,11 +38,17 @@ export interface ZkRuntime {
   java: string;
   classpath: string;
   version: string;
+  /** logback configuration file (console at INFO) */
+  logback: string;
 }
 
-/** Run scripts/ensure-zookeeper.sh (installs when missing) and read its KEY=VALUE output. */
-export function zkRuntime(): ZkRuntime {
+/**
+ * Run scripts/ensure-zookeeper.sh (installs when missing) and read its KEY=VALUE output.
+ * line: "3.9" or "3.8" (default: $KZK_ZK_VERSION, else the 3.9 line).
+ */
+export function zkRuntime(line?: string): ZkRuntime {
   const out = execFileSync('bash', [join(REPO, 'scripts/ensure-zookeeper.sh')], {
+    env: line ? { ...process.env, KZK_ZK_VERSION: line } : process.env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 590_000,
@@ -53,8 +60,9 @@ export function zkRuntime(): ZkRuntime {
   }
   const java = kv['JAVA'];
   const classpath = kv['ZK_CLASSPATH'];
-  if (!java || !classpath) throw new Error(`ensure-zookeeper.sh printed no JAVA/ZK_CLASSPATH:\n${out}`);
-  return { java, classpath, version: kv['ZK_VERSION'] ?? 'unknown' };
+  const logback = kv['ZK_LOGBACK'];
+  if (!java || !classpath || !logback) throw new Error(`ensure-zookeeper.sh printed no JAVA/ZK_CLASSPATH/ZK_LOGBACK:\n${out}`);
+  return { java, classpath, version: kv['ZK_VERSION'] ?? 'unknown', logback };
 }
 
 /** Free loopback TCP ports, all held open until every one is chosen (no duplicates). */
@@ -87,6 +95,8 @@ export interface ZkServer {
   /** undefined while not running. */
   readonly pid: number | undefined;
   readonly running: boolean;
+  /** The ZooKeeper this server runs at its next start() (a rolling upgrade swaps it while stopped). */
+  runtime: ZkRuntime;
   /** This server's dynamic-config line. */
   serverLine(role?: ServerRole): string;
   /** Send a signal (default SIGKILL); does not wait. */
@@ -109,6 +119,8 @@ export interface StartOptions {
   heapMb?: number;
   /** Keep temp dirs after stopAll (also env KZK_KEEP_ZK_DIRS=1). */
   keepDirs?: boolean;
+  /** The ZooKeeper to run (default: zkRuntime()). */
+  runtime?: ZkRuntime;
   quorumTimeoutMs?: number;
 }
 
@@ -146,12 +158,6 @@ export interface Ensemble {
   stopAll(): Promise<void>;
 }
 
-const LOG4J = `log4j.rootLogger=INFO, CONSOLE
-log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
-log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout
-log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n
-`;
-
 function which(cmd: string): string | undefined {
   for (const d of (process.env['PATH'] ?? '').split(':').concat(['/usr/bin', '/bin'])) {
     const p = join(d, cmd);
@@ -175,6 +181,7 @@ export function logTail(path: string, lines = 25): string {
 
 class ServerProc implements ZkServer {
   role: ServerRole;
+  runtime: ZkRuntime;
   private child: ChildProcess | undefined;
   private exitPromise: Promise<void> = Promise.resolve();
   readonly endpoint: Endpoint;
@@ -191,9 +198,10 @@ class ServerProc implements ZkServer {
     readonly adminPort: number,
     role: ServerRole,
     readonly dir: string,
-    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; log4j: string; pidDir: string },
+    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string },
   ) {
     this.role = role;
+    this.runtime = ctx.runtime;
     this.endpoint = { host: '127.0.0.1', port: clientPort };
     this.adminEndpoint = { host: '127.0.0.1', port: adminPort };
     this.logPath = join(dir, 'server.log');
@@ -262,7 +270,8 @@ class ServerProc implements ZkServer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const { runtime, setpriv } = this.ctx;
+    const { setpriv } = this.ctx;
+    const runtime = this.runtime;
     const jvm = [
       `-Xmx${this.ctx.heapMb}m`,
       '-Xms32m',
@@ -270,7 +279,7 @@ class ServerProc implements ZkServer {
       '-XX:TieredStopAtLevel=1',
       '-Xss512k',
       '-Djava.net.preferIPv4Stack=true',
-      `-Dlog4j.configuration=file:${this.ctx.log4j}`,
+      `-Dlogback.configurationFile=${runtime.logback}`,
       `-Dzookeeper.DigestAuthenticationProvider.superDigest=${this.ctx.superDigest}`,
       '-cp',
       runtime.classpath,
@@ -360,12 +369,10 @@ function startWatchdog(root: string, pidDir: string, keep: boolean): { stop(): v
 }
 
 export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
-  const runtime = zkRuntime();
+  const runtime = opts.runtime ?? zkRuntime();
   const root = mkdtempSync(join(tmpdir(), 'kzk-zk-'));
   const superPassword = randomBytes(12).toString('base64url');
   const digest = superDigest('super', superPassword);
-  const log4j = join(root, 'log4j.properties');
-  writeFileSync(log4j, LOG4J);
   const pidDir = join(root, 'pids');
   mkdirSync(pidDir);
   const keep = opts.keepDirs ?? process.env['KZK_KEEP_ZK_DIRS'] === '1';
@@ -376,7 +383,6 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
     tickTimeMs: opts.tickTimeMs ?? 500,
     heapMb: opts.heapMb ?? 128,
     setpriv: which('setpriv'),
-    log4j,
     pidDir,
   };
   const servers: ServerProc[] = [];

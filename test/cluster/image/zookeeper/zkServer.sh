@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# zkServer.sh for the kubectl-zk test image (Debian's ZooKeeper jars).
+# zkServer.sh for the kubectl-zk test image (Apache ZooKeeper's jars from Maven).
 # Compatible with the way the official zookeeper image is used:
 #   zkServer.sh [--config DIR] start-foreground [CFG]
 #   zkServer.sh [--config DIR] start|stop|print-cmd|version [CFG]
 # CFG is a path, or a file name inside $ZOOCFGDIR (default zoo.cfg).
 # Honours ZOOCFGDIR, JVMFLAGS, SERVER_JVMFLAGS, ZK_SERVER_HEAP (MB, default
-# 1000, only when no -Xmx is given), ZOO_LOG_DIR, ZOO_LOG4J_PROP, JAVA_HOME.
+# 1000, only when no -Xmx is given), ZOO_LOG_DIR, ZOO_LOG_FILE, JAVA_HOME.
+# Logging is logback (conf/logback.xml, or one in $ZOOCFGDIR), as in 3.8+.
 set -euo pipefail
 
 if [[ ${1:-} == --config ]]; then
@@ -34,9 +35,8 @@ datadir() { sed -n 's/^[[:space:]]*dataDir[[:space:]]*=[[:space:]]*//p' "$ZOOCFG
 java_cmd() {
   # shellcheck disable=SC2086 # JVMFLAGS is a list of flags
   set -- "$JAVA" "-Dzookeeper.log.dir=$ZOO_LOG_DIR" "-Dzookeeper.log.file=$ZOO_LOG_FILE" \
-    "-Dzookeeper.root.logger=$ZOO_LOG4J_PROP" \
     -XX:+HeapDumpOnOutOfMemoryError "-XX:OnOutOfMemoryError=kill -9 %p" \
-    -cp "$CLASSPATH" $JVMFLAGS "$ZOOMAIN" "$ZOOCFG"
+    -cp "$CLASSPATH" $ZOO_LOGBACK_OPT $JVMFLAGS "$ZOOMAIN" "$ZOOCFG"
   printf '%q ' "$@"
 }
 
