@@ -89,6 +89,19 @@ describe('e2e: closed by default (bystanders get nothing; secure brings an old e
     assert.match(human.stdout, /Clients:\s+same-namespace \(NetworkPolicy\)/);
     const pod = await kubectlJson<any>(['get', 'pod', 'zk-0', '-n', ns]);
     assert.ok(!pod.spec.volumes.some((v: any) => v.projected), 'no service-account token volume');
+    // the super digest is in no log, no pod spec and no four-letter word's answer
+    const digest = Buffer.from((await kubectlJson<any>(['get', 'secret', 'zk-auth', '-n', ns])).data.digest, 'base64').toString();
+    const hash = digest.split(':')[1]!;
+    for (let i = 0; i < 3; i++) {
+      const logs = await kubectl(['logs', `zk-${i}`, '-n', ns]);
+      assert.ok(!logs.stdout.includes(hash), `zk-${i}'s log shows the super digest`);
+      const spec = JSON.stringify(await kubectlJson<any>(['get', 'pod', `zk-${i}`, '-n', ns]));
+      assert.ok(!spec.includes(hash), `zk-${i}'s pod spec shows the super digest`);
+      for (const word of ['conf', 'srvr', 'mntr', 'envi']) {
+        const r = await kubectl(['exec', '-n', ns, 'inside', '--', 'bash', '-c', `timeout 5 bash -c 'exec 3<>/dev/tcp/${ips[i]}/2181 && printf ${word} >&3 && cat <&3'`], {allowFail: true});
+        assert.ok(!r.stdout.includes(hash), `${word} on zk-${i} shows the super digest`);
+      }
+    }
   });
 
   it('a pod in another namespace reaches no port of any member', async () => {
