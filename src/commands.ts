@@ -2,6 +2,7 @@ import Complete from './commands/complete.js';
 import Create from './commands/create.js';
 import FailoverTest from './commands/failover-test.js';
 import List from './commands/list.js';
+import Rbac from './commands/rbac.js';
 import Restart from './commands/restart.js';
 import Scale from './commands/scale.js';
 import Secure from './commands/secure.js';
@@ -22,6 +23,7 @@ export const COMMANDS = {
   create: Create,
   'failover-test': FailoverTest,
   list: List,
+  rbac: Rbac,
   restart: Restart,
   scale: Scale,
   secure: Secure,

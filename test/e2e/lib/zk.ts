@@ -83,7 +83,7 @@ export async function modes(ns: string, name: string, replicas: number): Promise
 export async function labelled(ns: string, name: string): Promise<string[]> {
   const list = await kubectlJson<{items: {kind: string; metadata: {name: string}}[]}>([
     'get',
-    'statefulsets,services,configmaps,secrets,poddisruptionbudgets,pods,persistentvolumeclaims',
+    'statefulsets,services,configmaps,secrets,poddisruptionbudgets,networkpolicies,pods,persistentvolumeclaims',
     '-n',
     ns,
     '-l',

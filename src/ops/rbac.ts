@@ -1,0 +1,131 @@
+/**
+ * The least Kubernetes permissions each kubectl-zk command needs in the
+ * ensemble's namespace, and the Role that grants them (`kubectl zk rbac`).
+ * test/e2e/rbac.test.ts runs commands as a ServiceAccount bound only to the
+ * Role rendered here: a rule missing from this table fails that test.
+ *
+ * Notes on the choices:
+ * - pods/portforward and pods/exec: `get` and `create`. Port-forward and exec
+ *   upgrade to a WebSocket with a GET; API servers that authorize the upgrade
+ *   as `create` (Kubernetes ≥ 1.31 by default) need the second verb.
+ * - Server-side apply of an object that does not exist yet is a `patch` that
+ *   also needs `create`.
+ * - create and secure check that namespaces named by --allow-clients-from
+ *   exist: a cluster-scoped `get namespaces` that is NOT in the Role (a Role
+ *   cannot grant it); without it they warn and go on.
+ * - `list -A` and `status -A` read every namespace: they need the list rules
+ *   of `list` in a ClusterRole instead.
+ */
+import {UsageError} from '../errors.js';
+import type {KubeObject} from '../kube/types.js';
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+type Rule = [group: string, resource: string, verbs: string[]];
+
+const READ_ENSEMBLE: Rule[] = [
+  ['apps', 'statefulsets', ['get', 'list']],
+  ['', 'pods', ['get', 'list']],
+  ['', 'pods/portforward', ['get', 'create']],
+];
+const STATUS: Rule[] = [...READ_ENSEMBLE, ['policy', 'poddisruptionbudgets', ['get']], ['', 'configmaps', ['get']], ['networking.k8s.io', 'networkpolicies', ['get']]];
+const ROLL: Rule[] = [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]];
+const OBJECTS: [string, string][] = [
+  ['apps', 'statefulsets'],
+  ['', 'services'],
+  ['', 'configmaps'],
+  ['', 'secrets'],
+  ['policy', 'poddisruptionbudgets'],
+  ['networking.k8s.io', 'networkpolicies'],
+];
+
+/** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
+export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze({
+  list: [['apps', 'statefulsets', ['list']], ['', 'pods', ['list']]],
+  status: STATUS,
+  znode: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
+  create: [
+    ...OBJECTS.map(([g, r]): Rule => [g, r, ['get', 'list', 'create', 'patch', 'delete']]),
+    ['', 'persistentvolumeclaims', ['list']],
+    ['', 'pods', ['get', 'list']],
+    ['', 'pods/log', ['get']],
+    ['', 'pods/portforward', ['get', 'create']],
+  ],
+  scale: [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods/log', ['get']]],
+  restart: ROLL,
+  upgrade: ROLL,
+  secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
+  'failover-test': [...STATUS, ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
+  teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']]],
+});
+
+export const RBAC_COMMANDS = Object.keys(COMMAND_RULES);
+
+/** The rules of these commands, merged per (group, resource), verbs and resources sorted: stable output. */
+export function roleRules(commands: readonly string[]): PolicyRule[] {
+  const unknown = commands.filter((c) => !(c in COMMAND_RULES));
+  if (unknown.length > 0) throw new UsageError(`unknown command${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, `one of: ${RBAC_COMMANDS.join(', ')}`);
+  const byKey = new Map<string, Set<string>>();
+  for (const c of commands) {
+    for (const [group, resource, verbs] of COMMAND_RULES[c]!) {
+      const key = `${group}\t${resource}`;
+      const set = byKey.get(key) ?? new Set<string>();
+      for (const v of verbs) set.add(v);
+      byKey.set(key, set);
+    }
+  }
+  // one rule per API group and verb set
+  const grouped = new Map<string, PolicyRule>();
+  for (const [key, verbs] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
+    const [group, resource] = key.split('\t') as [string, string];
+    const v = [...verbs].sort();
+    const gk = `${group}\t${v.join(',')}`;
+    const rule = grouped.get(gk) ?? {apiGroups: [group], resources: [], verbs: v};
+    rule.resources.push(resource);
+    grouped.set(gk, rule);
+  }
+  return [...grouped.values()];
+}
+
+export interface RbacRequest {
+  commands: string[];
+  namespace: string;
+  name: string;
+  /** bind the Role to this ServiceAccount (NAME or NAMESPACE:NAME) */
+  serviceAccount?: string;
+  user?: string;
+  group?: string;
+}
+
+/** A Role (and a RoleBinding when a subject is given). Pure. */
+export function renderRbac(req: RbacRequest): KubeObject[] {
+  const labels = {'app.kubernetes.io/managed-by': 'kubectl-zk'};
+  const role: KubeObject = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: {name: req.name, namespace: req.namespace, labels, annotations: {'kubectl-zk/commands': req.commands.join(',')}},
+    rules: roleRules(req.commands),
+  };
+  const subjects: Record<string, string>[] = [];
+  if (req.serviceAccount) {
+    const [ns, name] = req.serviceAccount.includes(':') ? (req.serviceAccount.split(':', 2) as [string, string]) : [req.namespace, req.serviceAccount];
+    subjects.push({kind: 'ServiceAccount', name, namespace: ns});
+  }
+  if (req.user) subjects.push({kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: req.user});
+  if (req.group) subjects.push({kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: req.group});
+  if (subjects.length === 0) return [role];
+  return [
+    role,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: {name: req.name, namespace: req.namespace, labels},
+      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: req.name},
+      subjects,
+    },
+  ];
+}

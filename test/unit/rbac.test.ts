@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import {COMMANDS} from '../../src/commands.js';
+import {UsageError} from '../../src/errors.js';
+import {COMMAND_RULES, RBAC_COMMANDS, renderRbac, roleRules} from '../../src/ops/rbac.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const can = (rules: ReturnType<typeof roleRules>, group: string, resource: string, verb: string) =>
+  rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+
+describe('rbac: the least permissions per command', () => {
+  it('every command that talks to the cluster has rules (a new command cannot ship without them)', () => {
+    const offline = new Set(['__complete', 'version', 'rbac']);
+    const families = new Set(Object.keys(COMMANDS).filter((c) => !offline.has(c)).map((c) => c.split(':')[0]!));
+    assert.deepEqual([...families].sort(), [...RBAC_COMMANDS].sort());
+  });
+
+  it('reads stay reads: status, list and znode get nothing that writes', () => {
+    for (const c of ['status', 'list', 'znode']) {
+      for (const r of roleRules([c])) {
+        const writes = r.verbs.filter((v) => ['patch', 'update', 'delete', 'deletecollection'].includes(v) || (v === 'create' && !r.resources.every((x) => x.endsWith('/portforward'))));
+        assert.deepEqual(writes, [], `${c}: ${JSON.stringify(r)}`);
+      }
+    }
+  });
+
+  it('only what needs the super password reads Secrets; only teardown and create delete ensemble objects', () => {
+    const readsSecrets = RBAC_COMMANDS.filter((c) => can(roleRules([c]), '', 'secrets', 'get'));
+    assert.deepEqual(readsSecrets.sort(), ['create', 'scale', 'secure', 'znode'].sort());
+    const deletesSts = RBAC_COMMANDS.filter((c) => can(roleRules([c]), 'apps', 'statefulsets', 'delete'));
+    assert.deepEqual(deletesSts.sort(), ['create', 'teardown']);
+    assert.deepEqual(RBAC_COMMANDS.filter((c) => can(roleRules([c]), '', 'pods/exec', 'create')), ['failover-test']);
+  });
+
+  it('merges rules per group and verb set, sorted, so the output is stable', () => {
+    const a = roleRules(['status', 'znode']);
+    const b = roleRules(['znode', 'status', 'status']);
+    assert.deepEqual(a, b);
+    const pods = a.find((r) => r.resources.includes('pods'))!;
+    assert.deepEqual(pods.verbs, ['get', 'list']);
+    for (const r of a) assert.deepEqual(r.verbs, [...r.verbs].sort());
+  });
+
+  it('an unknown command is a usage error naming the known ones', () => {
+    assert.throws(() => roleRules(['status', 'bogus']), (e: unknown) => e instanceof UsageError && /unknown command: bogus/.test(e.message) && /one of: list, status/.test(e.hint!));
+  });
+
+  it('renders a Role, and a RoleBinding when a subject is given', () => {
+    assert.deepEqual(renderRbac({commands: ['list'], namespace: 'prod', name: 'r'}).map((o) => o.kind), ['Role']);
+    const [role, binding] = renderRbac({commands: ['list'], namespace: 'prod', name: 'r', serviceAccount: 'ci:deployer', user: 'alice'}) as any[];
+    assert.equal(role.metadata.namespace, 'prod');
+    assert.deepEqual(binding.roleRef, {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r'});
+    assert.deepEqual(binding.subjects, [{kind: 'ServiceAccount', name: 'deployer', namespace: 'ci'}, {kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice'}]);
+  });
+});
