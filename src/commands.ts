@@ -1,6 +1,8 @@
 import Complete from './commands/complete.js';
 import Create from './commands/create.js';
+import Export from './commands/export.js';
 import FailoverTest from './commands/failover-test.js';
+import Import from './commands/import.js';
 import List from './commands/list.js';
 import Rbac from './commands/rbac.js';
 import Restart from './commands/restart.js';
@@ -21,7 +23,9 @@ import ZnodeStat from './commands/znode/stat.js';
 export const COMMANDS = {
   __complete: Complete,
   create: Create,
+  export: Export,
   'failover-test': FailoverTest,
+  import: Import,
   list: List,
   rbac: Rbac,
   restart: Restart,
