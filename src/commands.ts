@@ -1,3 +1,4 @@
+import Backup from './commands/backup.js';
 import Complete from './commands/complete.js';
 import Create from './commands/create.js';
 import Export from './commands/export.js';
@@ -22,6 +23,7 @@ import ZnodeStat from './commands/znode/stat.js';
 /** oclif's explicit command strategy: nothing is discovered from the filesystem at start. */
 export const COMMANDS = {
   __complete: Complete,
+  backup: Backup,
   create: Create,
   export: Export,
   'failover-test': FailoverTest,

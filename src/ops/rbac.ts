@@ -48,6 +48,7 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   list: [['apps', 'statefulsets', ['list']], ['', 'pods', ['list']]],
   status: STATUS,
   znode: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
+  backup: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
   export: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
   import: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
   create: [

@@ -83,3 +83,16 @@ export function writeAll(stream: NodeJS.WritableStream, chunk: string | Buffer):
     stream.once('error', onError);
   });
 }
+
+/** A small file written whole: NAME.partial, fsync, rename. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const partial = `${path}.partial`;
+  const handle = await open(partial, 'w', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(partial, path);
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import {PassThrough} from 'node:stream';
+import {CliError} from '../../src/errors.js';
+import {adminError, copySnapshot, hasSnapshotCommand, pickMember, type MemberZxid} from '../../src/ops/backup.js';
+import {TreeChecksum} from '../../src/ops/treefile.js';
+import {AdminCommandError} from '../../src/zk/admin-stream.js';
+import {parseZxid, type SrvrStats} from '../../src/zk/parse.js';
+import {hasSnapshotMagic, readSnapshot} from '../../src/zk/snapshot.js';
+
+/** A snapshot as FileSnap writes it (uncompressed): header, sessions, ACL cache, nodes, "/" end, seal. */
+export function encodeSnapshot(nodes: {path: string; data?: Buffer; acl?: bigint; ephemeralOwner?: bigint}[], acls: [bigint, {perms: number; scheme: string; id: string}[]][] = []): Buffer {
+  const parts: Buffer[] = [];
+  const int = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    parts.push(b);
+  };
+  const long = (n: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(n);
+    parts.push(b);
+  };
+  const buf = (b: Buffer) => {
+    int(b.length);
+    parts.push(b);
+  };
+  const str = (s: string) => buf(Buffer.from(s, 'utf8'));
+  int(0x5a4b534e);
+  int(2);
+  long(-1n);
+  int(1); // one session
+  long(0x1000n);
+  int(30000);
+  int(acls.length);
+  for (const [id, list] of acls) {
+    long(id);
+    int(list.length);
+    for (const a of list) {
+      int(a.perms);
+      str(a.scheme);
+      str(a.id);
+    }
+  }
+  for (const n of nodes) {
+    str(n.path === '/' ? '' : n.path);
+    buf(n.data ?? Buffer.alloc(0));
+    long(n.acl ?? -1n);
+    for (let i = 0; i < 4; i++) long(BigInt(i + 1));
+    int(0);
+    int(0);
+    int(0);
+    long(n.ephemeralOwner ?? 0n);
+    long(7n);
+  }
+  str('/');
+  long(12345n);
+  str('/');
+  long(99n); // a digest section after the seal
+  return Buffer.concat(parts);
+}
+
+async function* chunks(b: Buffer, size = 7) {
+  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+}
+
+const srvr = (zxid: string, mode: SrvrStats['mode']): SrvrStats => ({
+  status: 'ok', version: '3.9.5', versionNumber: '3.9.5', latency: {min: 0, avg: 0, max: 0}, received: 0, sent: 0, connections: 0, outstanding: 0, zxid: parseZxid(zxid), mode, nodeCount: 5, proposalSizes: undefined, raw: {},
+});
+
+describe('backup: pure pieces', () => {
+  const PRIV = [{perms: 31, scheme: 'digest', id: 'app:xyz'}];
+  const snap = encodeSnapshot(
+    [{path: '/'}, {path: '/zookeeper'}, {path: '/zookeeper/quota'}, {path: '/app', data: Buffer.from('x')}, {path: '/app/p', data: Buffer.from([0, 1]), acl: 1n}, {path: '/app/lock', ephemeralOwner: 0x1000n}],
+    [[1n, PRIV]],
+  );
+
+  it('reads a snapshot in small chunks: every node, the ACL cache resolved, "" as the root', async () => {
+    const seen: string[] = [];
+    let privAcl: unknown;
+    const s = await readSnapshot(chunks(snap), (n) => {
+      seen.push(n.path);
+      if (n.path === '/app/p') privAcl = n.acl;
+    });
+    assert.deepEqual(seen, ['/', '/zookeeper', '/zookeeper/quota', '/app', '/app/p', '/app/lock']);
+    assert.equal(s.nodes, 6);
+    assert.equal(s.sessions, 1);
+    assert.deepEqual(privAcl, PRIV);
+    assert.ok(hasSnapshotMagic(snap));
+  });
+
+  it('refuses what is not a snapshot, a gzip one, a truncated one, an unknown ACL reference', async () => {
+    await assert.rejects(readSnapshot(chunks(Buffer.from('{"format":"kubectl-zk/tree"}')), () => undefined), /not a ZooKeeper snapshot \(no ZKSN magic/);
+    await assert.rejects(readSnapshot(chunks(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0])), () => undefined), /gzip-compressed/);
+    await assert.rejects(readSnapshot(chunks(Buffer.alloc(0)), () => undefined), /no ZKSN magic/);
+    for (const cut of [10, 60, snap.length - 30]) await assert.rejects(readSnapshot(chunks(snap.subarray(0, cut)), () => undefined), /truncated/, `cut at ${cut}`);
+    await assert.rejects(readSnapshot(chunks(encodeSnapshot([{path: '/', acl: 5n}])), () => undefined), /names ACL 5/);
+  });
+
+  it('copySnapshot: the bytes pass unchanged; sha256, size, count and checksum leave out /zookeeper and ephemeral znodes', async () => {
+    const out = new PassThrough();
+    const got: Buffer[] = [];
+    out.on('data', (c: Buffer) => got.push(c));
+    const body = new PassThrough();
+    const copying = copySnapshot(body, out, {end: false});
+    body.end(snap);
+    const d = await copying;
+    assert.deepEqual(Buffer.concat(got), snap);
+    assert.equal(d.size, snap.length);
+    assert.equal(d.znodes, 3);
+    assert.equal(d.ephemeral, 1);
+    const sum = new TreeChecksum();
+    sum.add('/', Buffer.alloc(0), [{perms: 31, scheme: 'world', id: 'anyone'}]);
+    sum.add('/app', Buffer.from('x'), [{perms: 31, scheme: 'world', id: 'anyone'}]);
+    sum.add('/app/p', Buffer.from([0, 1]), PRIV);
+    assert.equal(d.checksum, sum.hex);
+  });
+
+  it('copySnapshot fails on a stream that is not a snapshot or is cut', async () => {
+    const body = new PassThrough();
+    const copying = copySnapshot(body, new PassThrough().resume(), {end: false});
+    body.end(Buffer.from('<html>error</html>'));
+    await assert.rejects(copying, /no ZKSN magic/);
+    const cut = new PassThrough();
+    const c2 = copySnapshot(cut, new PassThrough().resume(), {end: false});
+    cut.end(snap.subarray(0, 50));
+    await assert.rejects(c2, /truncated/);
+  });
+
+  it('pickMember: the highest zxid; the leader on a tie; no serving member is an error naming each', () => {
+    const ms: MemberZxid[] = [
+      {pod: 'zk-0', srvr: srvr('0x100000005', 'follower')},
+      {pod: 'zk-1', srvr: srvr('0x100000007', 'follower')},
+      {pod: 'zk-2', srvr: srvr('0x100000006', 'leader')},
+    ];
+    assert.equal(pickMember(ms).pod, 'zk-1');
+    assert.equal(pickMember([{pod: 'zk-0', srvr: srvr('0x100000007', 'follower')}, {pod: 'zk-1', srvr: srvr('0x100000007', 'leader')}]).pod, 'zk-1');
+    assert.throws(() => pickMember([{pod: 'zk-0', error: 'connection refused'}]), (e: unknown) => e instanceof CliError && /zk-0: connection refused/.test(e.message));
+  });
+
+  it('which versions have the snapshot command', () => {
+    assert.equal(hasSnapshotCommand('3.9.5'), true);
+    assert.equal(hasSnapshotCommand('3.10.0'), true);
+    assert.equal(hasSnapshotCommand('3.8.7'), false);
+    assert.equal(hasSnapshotCommand(undefined), false);
+  });
+
+  it('AdminServer refusals become one clear error each; a 429 on restore explains the rate limit', () => {
+    const o = {ensemble: 'zk', pod: 'zk-0', version: '3.9.5', command: 'restore' as const};
+    const msg = (status: number, unknown = false) => (adminError(new AdminCommandError('restore', status, null, unknown, 'x'), o) as CliError).message;
+    assert.match(msg(429), /less than the rate-limit interval ago.*5 minutes by default/);
+    assert.match((adminError(new AdminCommandError('restore', 429, null, false, 'x'), o) as CliError).hint!, /wait/);
+    assert.match(msg(403), /refused the super user's credentials/);
+    assert.match(msg(503), /disabled on zk-0 \(admin\.restore\.enabled=false\)/);
+    assert.match(msg(200, true), /has no snapshot command/);
+    assert.match(msg(500), /HTTP 500/);
+    const other = new Error('boom');
+    assert.equal(adminError(other, o), other);
+  });
+});
