@@ -7,6 +7,7 @@ import Import from './commands/import.js';
 import List from './commands/list.js';
 import Rbac from './commands/rbac.js';
 import Restart from './commands/restart.js';
+import Restore from './commands/restore.js';
 import Scale from './commands/scale.js';
 import Secure from './commands/secure.js';
 import Status from './commands/status.js';
@@ -31,6 +32,7 @@ export const COMMANDS = {
   list: List,
   rbac: Rbac,
   restart: Restart,
+  restore: Restore,
   scale: Scale,
   secure: Secure,
   status: Status,

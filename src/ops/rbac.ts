@@ -60,6 +60,18 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   ],
   scale: [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods/log', ['get']]],
   restart: ROLL,
+  // create's rules, scale's, and deleting the pod it restarts after the restore
+  restore: [
+    ...OBJECTS.map(([g, r]): Rule => [g, r, ['get', 'list', 'create', 'patch', 'delete']]),
+    ['', 'persistentvolumeclaims', ['list', 'get', 'delete']],
+    ['', 'pods', ['get', 'list', 'delete']],
+    ['', 'pods/log', ['get']],
+    ['', 'pods/portforward', ['get', 'create']],
+    ['apps', 'statefulsets', ['patch']],
+    ['', 'configmaps', ['patch']],
+    ['policy', 'poddisruptionbudgets', ['get']],
+    ['networking.k8s.io', 'networkpolicies', ['get']],
+  ],
   upgrade: ROLL,
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   'failover-test': [...STATUS, ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],

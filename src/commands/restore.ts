@@ -1,0 +1,82 @@
+// Node's built-in modules are imported statically (see create.ts)
+import {randomBytes} from 'node:crypto';
+import {Args, Flags} from '@oclif/core';
+import {ZkCommand} from '../base.js';
+import type {Runtime} from '../cli/runtime.js';
+import {DEFAULT_IMAGE} from '../manifests/options.js';
+import type {RestoreResult} from '../ops/restore.js';
+import {renderRestore} from '../render/restore.js';
+import {parseDuration} from '../util/duration.js';
+
+export default class Restore extends ZkCommand<RestoreResult> {
+  static override summary = 'Restore a backup (kubectl zk backup) into a new ensemble, verified member by member (ZooKeeper 3.9+).';
+  static override description = `Checks the file first (a ZooKeeper snapshot; sha256 and size as its manifest FILE.json says; reads to its end): a missing, foreign, corrupted or truncated file is refused with nothing made. When NAME does not exist it is created with one member, the snapshot restored on it as NAME's own super user, a snapshot taken at once (a restore alone is not durable), the member restarted, the tree verified (znode count and a checksum over path, data and ACL equal to the backup's), then grown to --replicas with the scale op (every new member syncs from the leader) and each member verified. Ephemeral znodes do not come back. An existing NAME must have exactly one member (a follower restored alone would be overwritten by its leader): with data it asks first (--yes for scripts; refuses without a terminal); with more members it refuses. ZooKeeper allows one restore per member per 5 minutes (admin.rateLimiterIntervalInMS): a second one sooner is refused with that explanation.`;
+  static override examples = [
+    '<%= config.bin %> restore zk-restored --from zk.snap',
+    '<%= config.bin %> restore zk2 --from zk.snap --replicas 5 --storage 10Gi',
+    '<%= config.bin %> restore dev --from zk.snap --replicas 1 --yes',
+  ];
+  static override args = {
+    name: Args.string({required: true, ignoreStdin: true, description: 'The ensemble to restore into (created when it does not exist).'}),
+  };
+  static override flags = {
+    from: Flags.string({summary: 'The snapshot file made by kubectl zk backup (its manifest FILE.json beside it).', required: true}),
+    replicas: Flags.integer({summary: 'Members after the restore.', default: 3}),
+    yes: Flags.boolean({char: 'y', summary: 'Replace the data of an existing one-member ensemble without asking.'}),
+    image: Flags.string({summary: 'Container image for a new ensemble (ZooKeeper 3.9+).', default: DEFAULT_IMAGE}),
+    storage: Flags.string({summary: 'Size of each new member\'s data volume.', default: '1Gi'}),
+    'storage-class': Flags.string({summary: 'StorageClass of the data volumes.'}),
+    ephemeral: Flags.boolean({summary: 'emptyDir instead of volumes (development only).', exclusive: ['storage', 'storage-class']}),
+    cpu: Flags.string({summary: 'CPU request per member.', default: '250m'}),
+    memory: Flags.string({summary: 'Memory request and limit per member.', default: '1Gi'}),
+    timeout: Flags.string({summary: 'How long each wait may take (create, restart, each scale step), e.g. 5m.', default: '5m'}),
+  };
+
+  async execute(rt: Runtime): Promise<RestoreResult> {
+    const {args, flags} = await this.parse(Restore);
+    const [{validateEnsembleOptions}, ops, {kubeRestoreDeps}, {checkReadable}] = await Promise.all([
+      import('../manifests/options.js'),
+      import('../ops/restore.js'),
+      import('../ops/restore-kube.js'),
+      import('../util/line-input.js'),
+    ]);
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    await checkReadable(flags.from, '--from');
+    const kube = await rt.kube();
+    const {options, warnings} = validateEnsembleOptions({
+      name: args.name,
+      namespace: kube.namespace,
+      replicas: 1,
+      image: flags.image,
+      storage: flags.ephemeral ? undefined : flags.storage,
+      storageClass: flags['storage-class'],
+      ephemeral: flags.ephemeral,
+      cpu: flags.cpu,
+      memory: flags.memory,
+    });
+    const deps = await kubeRestoreDeps({
+      kube,
+      namespace: kube.namespace,
+      name: args.name,
+      options,
+      warnings,
+      timeoutMs,
+      clock: rt.clock,
+      sleep: rt.sleep,
+      progress: rt.progress,
+      signal: rt.signal,
+      confirm: (q) => rt.confirm(q),
+      newPassword: () => randomBytes(24).toString('base64url'),
+      debug: rt.debug,
+    });
+    try {
+      return await ops.restore({name: args.name, namespace: kube.namespace, from: flags.from, replicas: flags.replicas}, deps);
+    } finally {
+      await deps.close();
+    }
+  }
+
+  override render(result: RestoreResult): string {
+    return renderRestore(result);
+  }
+}
