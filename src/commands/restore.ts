@@ -24,6 +24,7 @@ export default class Restore extends ZkCommand<RestoreResult> {
     replicas: Flags.integer({summary: 'Members after the restore.', default: 3}),
     yes: Flags.boolean({char: 'y', summary: 'Replace the data of an existing one-member ensemble without asking.'}),
     image: Flags.string({summary: 'Container image for a new ensemble (ZooKeeper 3.9+).', default: DEFAULT_IMAGE}),
+    'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
     storage: Flags.string({summary: 'Size of each new member\'s data volume.', default: '1Gi'}),
     'storage-class': Flags.string({summary: 'StorageClass of the data volumes.'}),
     ephemeral: Flags.boolean({summary: 'emptyDir instead of volumes (development only).', exclusive: ['storage', 'storage-class']}),
@@ -34,20 +35,21 @@ export default class Restore extends ZkCommand<RestoreResult> {
 
   async execute(rt: Runtime): Promise<RestoreResult> {
     const {args, flags} = await this.parse(Restore);
-    const [{validateEnsembleOptions}, ops, {kubeRestoreDeps}, {checkReadable}] = await Promise.all([
+    const [{validateEnsembleOptions}, ops, {kubeRestoreDeps}, {checkSnapshotHead}] = await Promise.all([
       import('../manifests/options.js'),
       import('../ops/restore.js'),
       import('../ops/restore-kube.js'),
-      import('../util/line-input.js'),
+      import('../ops/restore-core.js'),
     ]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    await checkReadable(flags.from, '--from');
+    await checkSnapshotHead(flags.from); // before the cluster is contacted
     const kube = await rt.kube();
     const {options, warnings} = validateEnsembleOptions({
       name: args.name,
       namespace: kube.namespace,
       replicas: 1,
       image: flags.image,
+      imagePullPolicy: flags['image-pull-policy'],
       storage: flags.ephemeral ? undefined : flags.storage,
       storageClass: flags['storage-class'],
       ephemeral: flags.ephemeral,

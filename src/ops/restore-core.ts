@@ -32,13 +32,8 @@ export interface CheckedBackup {
   manifest?: BackupManifest;
 }
 
-/**
- * Everything about a backup file that can be refused before anything is
- * made: missing or unreadable, not a ZooKeeper snapshot (no ZKSN magic), a
- * sha256 or size that differs from its manifest (corrupted, truncated), a
- * snapshot that does not read to its end.
- */
-export async function checkBackupFile(file: string): Promise<CheckedBackup> {
+/** Readable, and starts with the snapshot magic: the checks that need no parse (usage errors). */
+export async function checkSnapshotHead(file: string): Promise<void> {
   await checkReadable(file, '--from');
   const head = Buffer.alloc(4);
   const fh = await open(file, 'r');
@@ -51,6 +46,16 @@ export async function checkBackupFile(file: string): Promise<CheckedBackup> {
     const text = head.toString('latin1');
     throw new UsageError(`${file} is not a ZooKeeper snapshot (it does not start with ZKSN)`, text.startsWith('{') ? 'an export file (JSON lines)? load it with kubectl zk import' : 'pass a file made by kubectl zk backup');
   }
+}
+
+/**
+ * Everything about a backup file that can be refused before anything is
+ * made: missing or unreadable, not a ZooKeeper snapshot (no ZKSN magic), a
+ * sha256 or size that differs from its manifest (corrupted, truncated), a
+ * snapshot that does not read to its end.
+ */
+export async function checkBackupFile(file: string): Promise<CheckedBackup> {
+  await checkSnapshotHead(file);
   let manifest: BackupManifest | undefined;
   try {
     manifest = JSON.parse(await readFile(manifestPath(file), 'utf8')) as BackupManifest;
