@@ -3,7 +3,7 @@
  * port-forward): znodes/s of export and import, backup MB/s, and the peak
  * heap growth of export and backup at two tree sizes (flat in the tree size
  * means streamed). Figures printed, nothing asserted.
- * Run: npx tsx bench/transfer-loopback.ts  (BENCH_SIZES=10000,40000, BENCH_DATA=1024)
+ * Run: node --expose-gc --import tsx bench/transfer-loopback.ts  (BENCH_SIZES=10000,40000, BENCH_DATA=1024)
  */
 import {createWriteStream, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -38,6 +38,7 @@ async function peakHeap<T>(fn: () => Promise<T>): Promise<{result: T; peakMb: nu
   }
 }
 
+async function main(): Promise<void> {
 const dir = mkdtempSync(join(tmpdir(), 'kzk-bench-'));
 for (const n of SIZES) {
   const ens = await startEnsemble({size: 1, runtime: zkRuntime('3.9'), heapMb: 768});
@@ -91,3 +92,9 @@ for (const n of SIZES) {
   }
 }
 rmSync(dir, {recursive: true, force: true});
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
