@@ -124,6 +124,23 @@ export async function restore(req: RestoreRequest, deps: RestoreDeps): Promise<R
     await deps.create();
     created = true;
   }
+  try {
+    return await restoreInto(req, deps, checked, pod, created, started);
+  } catch (e) {
+    if (!created || deps.signal?.aborted) throw e;
+    // what was made for this restore stays, and the user is told how to remove or reuse it
+    const inner = e instanceof CliError ? e : undefined;
+    throw new CliError(errorMessage(e), {
+      hint: inner?.hint ?? `ensemble "${req.name}" was created for this restore and is left as it is; remove it with: kubectl zk teardown ${req.name} --delete-data --yes`,
+      details: [...(inner?.details ?? []), `ensemble "${req.name}" was created for this restore (kubectl zk teardown ${req.name} --delete-data --yes removes it)`],
+      exitCode: inner?.exitCode,
+      cause: e,
+    });
+  }
+}
+
+async function restoreInto(req: RestoreRequest, deps: RestoreDeps, checked: CheckedBackup, pod: string, created: boolean, started: number): Promise<RestoreResult> {
+  const m = checked.manifest;
   const auth = await deps.superAuth();
   const version = await deps.serverVersion(pod);
   deps.note(`restoring ${checked.size} bytes on ${pod}`);

@@ -128,7 +128,7 @@ describe('restore: refusals before anything is made', () => {
       writeFileSync(p, snap);
       const kube = new FakeKube('ns');
       const d = deps(kube, {adminEndpoint: async () => ({host: '127.0.0.1', port})});
-      await assert.rejects(restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, d), (e: unknown) => e instanceof CliError && /less than the rate-limit interval ago \(HTTP 429\)/.test(e.message) && /5 minutes by default/.test(e.message));
+      await assert.rejects(restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, d), (e: unknown) => e instanceof CliError && /less than the rate-limit interval ago \(HTTP 429\)/.test(e.message) && /5 minutes by default/.test(e.message) && e.details.some((d) => /was created for this restore.*teardown zk/.test(d)));
       assert.deepEqual(d.made, ['create']);
     } finally {
       server.close();
