@@ -8,6 +8,7 @@ KZK_ETCD_VERSION=v3.6.5           # test/cluster/tools/etcd/go.mod
 KZK_COREDNS_VERSION=v1.12.4       # test/cluster/tools/coredns/go.mod
 KZK_LOCALPATH_VERSION=v0.0.30     # test/cluster/tools/local-path-provisioner/go.mod
 KZK_CRICTL_VERSION=v1.34.0        # test/cluster/tools/crictl/go.mod
+KZK_KUBE_ROUTER_VERSION=v2.1.0    # test/cluster/tools/kube-router/go.mod (NetworkPolicy only)
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
