@@ -158,6 +158,7 @@ for i in $NODE_IDX; do
   ip link del "$(node_veth "$i")" 2>/dev/null
   ip route del "$(node_pod_cidr "$i")" 2>/dev/null
 done
+ip route del unreachable "$SVC_CIDR" 2>/dev/null
 ip route del blackhole "$SVC_CIDR" 2>/dev/null
 ip route del "$SVC_CIDR" dev "$BRIDGE" 2>/dev/null # older single-node layout
 ip link del "$BRIDGE" 2>/dev/null

@@ -53,7 +53,7 @@ step "building binaries and images (cached under $CACHE_DIR)"
 bash "$CLUSTER_DIR/build.sh" all
 
 # -------------------------------------------------------------- host setup
-step "host networking (bridge $BRIDGE $HOST_IP, $KZK_NODES node namespace(s), service blackhole $SVC_CIDR)"
+step "host networking (bridge $BRIDGE $HOST_IP, $KZK_NODES node namespace(s), services $SVC_CIDR unreachable on the host)"
 if [[ ! -f $STATE/host-before ]]; then
   # What existed before the first up.sh, so down.sh leaves the machine as found.
   {
@@ -79,8 +79,9 @@ if [[ $(<"/sys/class/net/$BRIDGE/addr_assign_type") != 3 ]]; then
 fi
 ip link set "$BRIDGE" up
 # ClusterIPs are only DNAT targets (kube-proxy in each node): a packet that
-# reaches the host untranslated dies here instead of leaving the machine.
-ip route replace blackhole "$SVC_CIDR"
+# reaches the host untranslated is refused here (ICMP unreachable) instead of
+# leaving the machine.
+ip route replace unreachable "$SVC_CIDR"
 
 # setup_node I: network namespace kzk-node-I, veth kzkvI <-> eth0 (node IP),
 # CNI bridge kzkcni0 (pod CIDR gateway), routes: the node network, the other
