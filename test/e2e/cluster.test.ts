@@ -400,7 +400,16 @@ spec:
     assert.match(get.stdout, /^kzk-znode$/m);
     const pf = await portForward(ns, 'pod/zk', 8080);
     try {
-      const http = await readAll(pf.localPort, 'GET /commands/ruok HTTP/1.0\r\nHost: localhost\r\n\r\n');
+      // The readiness probe checks 2181 only; the AdminServer (Jetty) may open
+      // 8080 a little later: until then the forwarded connection just closes.
+      const http = await waitFor(
+        'the AdminServer through the forwarded port',
+        async () => {
+          const d = await readAll(pf.localPort, 'GET /commands/ruok HTTP/1.0\r\nHost: localhost\r\n\r\n').catch(() => '');
+          return d.length > 0 ? d : false;
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
       assert.match(http, /^HTTP\/1\.[01] 200/);
       assert.match(http, /"command" : "ruok"/);
     } finally {
