@@ -182,10 +182,17 @@ start() {
   else
     setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
   fi
-  echo $! >"$PIDS/$name.pid"
+  local pid=$! k
+  echo "$pid" >"$PIDS/$name.pid"
   echo "$exe" >"$PIDS/$name.exe"
   printf '%s' "$args" >"$PIDS/$name.args"
-  log "started $name (pid $!)"
+  # Until setsid (and nsenter) have exec'ed, /proc/PID/exe is bash or setsid
+  # and pid_of would call the component dead (seen on a loaded machine).
+  for ((k = 0; k < 100; k++)); do
+    [[ -d /proc/$pid && "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$exe" ]] || break
+    sleep 0.05
+  done
+  log "started $name (pid $pid)"
 }
 
 # stop NAME: TERM the recorded process, KILL after 20s. Only that PID.
