@@ -22,17 +22,17 @@ Exit codes: 0 done (or nothing to do); 3 refused (not healthy, a member missing)
 /** Runs one roll with the Kubernetes collaborators; shared by restart and upgrade. */
 export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, pollMs: number): Promise<RollResult> {
   const kube = await rt.kube();
-  const [{rollEnsemble, srvrMode}, {gatherStatus}, {MemberForwarders}] = await Promise.all([import('../ops/roll.js'), import('../ops/status.js'), import('../ops/members.js')]);
-  const forwarders = new MemberForwarders(kube);
+  const [{rollEnsemble, srvrMode}, {ensembleProbe}] = await Promise.all([import('../ops/roll.js'), import('../ops/ensemble/probe.js')]);
+  const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
   const namespace = kube.namespace;
-  const endpoint = (ns: string, pod: string) => forwarders.endpoint(ns, pod);
+  const endpoint = probe.deps.endpoint;
   const machine = rt.output === 'json' || rt.output === 'yaml';
   try {
     return await rollEnsemble(
       {...req, namespace},
       {
         kube,
-        status: () => gatherStatus({name: req.name, namespace}, {kube, clock: rt.clock, endpoint, timeoutMs: Math.min(rt.requestTimeoutMs ?? 2000, 2000)}),
+        status: () => probe.status(req.name, namespace),
         clock: rt.clock,
         sleep: rt.sleep,
         progress: rt.progress,
@@ -48,7 +48,7 @@ export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, 
       },
     );
   } finally {
-    await forwarders.close();
+    await probe.close();
   }
 }
 

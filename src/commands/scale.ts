@@ -41,18 +41,17 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     ops.validateShape(flags.replicas, flags.observers);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const kube = await rt.kube();
-    const [{gatherStatus}, {MemberForwarders}, {FourLetterGate}] = await Promise.all([import('../ops/status.js'), import('../ops/members.js'), import('../zk/fourletter.js')]);
-    const forwarders = new MemberForwarders(kube);
+    const {ensembleProbe} = await import('../ops/ensemble/probe.js');
+    const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
     const namespace = kube.namespace;
-    const endpoint = (ns: string, pod: string) => forwarders.endpoint(ns, pod);
-    const fourLetter = new FourLetterGate(); // shared by the scale's status polls
+    const endpoint = probe.deps.endpoint;
     const machine = rt.output === 'json' || rt.output === 'yaml';
     try {
       return await ops.scaleEnsemble(
         {name: args.name, namespace, voters: flags.replicas, observers: flags.observers, keepVolumes: flags['keep-volumes'], force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs},
         {
           members: ops.kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: flags['keep-volumes'], endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
-          status: () => gatherStatus({name: args.name, namespace}, {kube, clock: rt.clock, endpoint, timeoutMs: Math.min(rt.requestTimeoutMs ?? 5000, 5000), fourLetter}),
+          status: () => probe.status(args.name, namespace),
           auth: () => ops.readSuperAuth(kube, namespace, args.name),
           clock: rt.clock,
           sleep: rt.sleep,
@@ -63,7 +62,7 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
         },
       );
     } finally {
-      await forwarders.close();
+      await probe.close();
     }
   }
 

@@ -18,7 +18,10 @@ import type {Clock, Sleep} from '../util/time.js';
 import type {ZkClient} from '../zk/client.js';
 import {formatEndpoint, type Endpoint} from '../zk/endpoint.js';
 import {isZkError} from '../zk/errors.js';
-import {FourLetterGate} from '../zk/fourletter.js';
+import {isNewLeadership} from './ensemble/leader.js';
+import {isServing} from './ensemble/member.js';
+import {statusDeps} from './ensemble/probe.js';
+import {ensembleSyncGap} from './ensemble/sync.js';
 import {restarts, type PodLike} from './pods.js';
 import {gatherStatus, healthOf, type Health, type MemberReport, type Role, type StatusReport} from './status.js';
 
@@ -123,7 +126,7 @@ export interface FailoverDeps {
   confirm(question: string): Promise<boolean>;
   /** the load generator; tests wrap it */
   startWriter?: StartWriter;
-  /** per-member 4lw timeout while watching (default 1000 ms) */
+  /** per-member 4lw timeout (default PROBE_TIMEOUT_MS, src/ops/ensemble/probe.ts) */
   probeTimeoutMs?: number;
   /** limit for reading back from each member (default min(timeout, 30 s)) */
   verifyTimeoutMs?: number;
@@ -131,16 +134,9 @@ export interface FailoverDeps {
 
 // ---------------------------------------------------------------- preconditions (pure)
 
-const SERVING: ReadonlySet<Role> = new Set<Role>(['leader', 'follower', 'observer', 'standalone']);
-
-export function isServing(m: Pick<MemberReport, 'role'> | undefined): boolean {
-  return m !== undefined && SERVING.has(m.role);
-}
-
-/** The leader says every other voter follows it in sync, nothing pending. */
+/** A quorum, and the leader has every other voter (and observer) in sync: the one sync rule (ensemble/sync.ts). */
 export function followersSynced(r: StatusReport): boolean {
-  if (r.quorum.voters <= 1) return r.quorum.has;
-  return r.quorum.has && r.sync !== undefined && r.sync.followers >= r.quorum.voters - 1 && (r.sync.pendingSyncs ?? 0) === 0;
+  return r.quorum.has && ensembleSyncGap(r) === undefined;
 }
 
 /** What stands between this ensemble and a meaningful failover test; empty when it may run. */
@@ -154,14 +150,8 @@ export function preconditionProblems(r: StatusReport): string[] {
     else if (!m.ready) p.push(`${m.pod}: pod is not Ready`);
   }
   if (r.replicas.ready < r.replicas.desired) p.push(`${r.replicas.ready}/${r.replicas.desired} pods ready`);
-  const wantSynced = Math.max(0, q.voters - 1);
-  if (q.has && q.voters > 1) {
-    if (!r.sync) p.push('the leader did not say how many followers are synced (mntr)');
-    else {
-      if (r.sync.followers < wantSynced) p.push(`${r.sync.followers}/${wantSynced} followers synced with the leader`);
-      if ((r.sync.pendingSyncs ?? 0) > 0) p.push(`${r.sync.pendingSyncs} syncs pending on the leader`);
-    }
-  }
+  const gap = q.has ? ensembleSyncGap(r) : undefined;
+  if (gap) p.push(gap);
   if (q.voters < 3) {
     p.push(`${q.voters} voter${q.voters === 1 ? '' : 's'}: losing the leader loses the quorum; a failover test needs at least 3`);
   }
@@ -592,13 +582,13 @@ export function validateFailoverRequest(req: FailoverRequest): void {
 export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps): Promise<FailoverReport> {
   validateFailoverRequest(req);
   // one gate for every poll of the run: the members are polled every 100 ms through an election
-  const sdeps = {kube: deps.kube, clock: deps.clock, endpoint: deps.endpoint, timeoutMs: deps.probeTimeoutMs ?? 1000, fourLetter: new FourLetterGate()};
+  const sdeps = statusDeps({kube: deps.kube, clock: deps.clock, endpoint: deps.endpoint, requestTimeoutMs: deps.probeTimeoutMs});
   const runPath = `${req.basePath}/${req.runId}`;
 
   const check = deps.progress.step(`checking ensemble ${req.name}`);
   let pre: StatusReport;
   try {
-    pre = await gatherStatus(req, {...sdeps, timeoutMs: Math.max(sdeps.timeoutMs, 3000)});
+    pre = await gatherStatus(req, sdeps);
   } catch (e) {
     check.fail();
     throw e;
@@ -931,7 +921,7 @@ async function watchFailover(a: WatchArgs): Promise<WatchOutcome> {
     if (r) {
       last = r;
       const leader = r.members.find((m) => m.role === 'leader');
-      const isNew = (m: MemberReport) => m.pod !== oldLeader || (m.epoch !== undefined && oldEpoch !== undefined && m.epoch > oldEpoch);
+      const isNew = (m: MemberReport) => isNewLeadership({pod: oldLeader, epoch: oldEpoch}, m);
       for (const pod of targets) {
         const m = r.members.find((x) => x.pod === pod);
         if (!down.has(pod) && !isServing(m)) {

@@ -34,6 +34,9 @@ import type {Clock, Sleep} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
 import {fourLetterWord} from '../zk/fourletter.js';
 import {parseSrvr, srvrComplete} from '../zk/parse.js';
+import {isServing, isServingVoter, leads} from './ensemble/member.js';
+import {hasQuorum} from './ensemble/quorum.js';
+import {ensembleSyncGap} from './ensemble/sync.js';
 import {FATAL_WAITING, isReady, ordinalOf, podProblem, type PodLike, type PodProblem} from './pods.js';
 import {REVISION_LABEL, type Health, type MemberReport, type Role, type StatusReport} from './status.js';
 import {listMemberPods} from './wait.js';
@@ -249,13 +252,7 @@ export interface PlannedMember {
   problem?: string;
 }
 
-const SERVING: ReadonlySet<Role> = new Set<Role>(['leader', 'follower', 'observer', 'standalone']);
-const VOTING: ReadonlySet<Role> = new Set<Role>(['leader', 'follower', 'standalone']);
 const RANK: Record<OrderReason, number> = {'not ready': 0, observer: 1, follower: 2, leader: 3};
-
-export function isServing(m: Pick<MemberReport, 'role'> | undefined): boolean {
-  return m !== undefined && SERVING.has(m.role);
-}
 
 export function memberStates(pods: PodLike[], report: StatusReport): MemberState[] {
   return pods.map((p) => {
@@ -273,7 +270,7 @@ export function memberStates(pods: PodLike[], report: StatusReport): MemberState
 }
 
 export function orderReason(m: Pick<MemberState, 'role' | 'ready'>): OrderReason {
-  if (!SERVING.has(m.role) || !m.ready) return 'not ready';
+  if (!isServing(m) || !m.ready) return 'not ready';
   if (m.role === 'observer') return 'observer';
   if (m.role === 'leader' || m.role === 'standalone') return 'leader';
   return 'follower';
@@ -339,26 +336,9 @@ export function rollPreconditions(r: StatusReport, pods: readonly PodLike[] | un
     const missing = Array.from({length: r.replicas.desired}, (_, i) => `${r.name}-${i}`).filter((x) => !existing.has(x));
     if (missing.length > 0) p.push(`member pod${missing.length === 1 ? '' : 's'} missing: ${missing.join(', ')}`);
   }
-  const sync = syncProblem(r, exempt);
+  const sync = ensembleSyncGap(r, {except: exempt});
   if (q.has && sync) p.push(sync);
   return p;
-}
-
-/** The leader's own count: every voter but those in `except` follows it in sync, nothing pending; observers too. */
-function syncProblem(r: StatusReport, except: ReadonlySet<string>): string | undefined {
-  const voters = r.quorum.voters;
-  if (voters <= 1) return undefined;
-  const configured = r.config?.members;
-  const isVoterRow = (m: MemberReport) => (m.configRole ? m.configRole === 'participant' : m.role !== 'observer');
-  const exemptVoters = r.members.filter((m) => except.has(m.pod) && isVoterRow(m) && !VOTING.has(m.role)).length;
-  const want = voters - 1 - exemptVoters;
-  if (!r.sync) return 'the leader did not say how many followers are in sync (mntr)';
-  if (r.sync.followers < want) return `leader ${r.quorum.leader ?? '?'}: ${r.sync.followers}/${want} followers in sync`;
-  if ((r.sync.pendingSyncs ?? 0) > 0) return `leader ${r.quorum.leader ?? '?'}: ${r.sync.pendingSyncs} syncs pending`;
-  const observers = configured ? configured.filter((m) => m.role === 'observer').length : 0;
-  const exemptObservers = r.members.filter((m) => except.has(m.pod) && m.configRole === 'observer' && m.role !== 'observer').length;
-  if (observers > 0 && r.sync.observers !== undefined && r.sync.observers < observers - exemptObservers) return `leader ${r.quorum.leader ?? '?'}: ${r.sync.observers}/${observers - exemptObservers} observers in sync`;
-  return undefined;
 }
 
 /**
@@ -372,7 +352,7 @@ export function readyToStop(r: StatusReport, pod: string, force: boolean): Check
   const row = r.members.find((m) => m.pod === pod);
   const q = r.quorum;
   if (force) {
-    if (isServing(row) && row !== undefined && VOTING.has(row.role) && q.voters >= 3 && q.servingVoters - 1 < q.needed) {
+    if (isServingVoter(row) && q.voters >= 3 && !hasQuorum(q.servingVoters - 1, q.voters)) {
       return no(`stopping ${pod} would leave ${q.servingVoters - 1} of ${q.voters} voters serving, ${q.needed} needed for a quorum`);
     }
     return ok;
@@ -388,15 +368,12 @@ export function memberBack(r: StatusReport, pod: string): Check {
   if (!row.ready) return no(`${pod} serves as ${row.role}; its pod is not Ready yet`);
   if (!r.quorum.has) return no(`no quorum (${r.quorum.servingVoters}/${r.quorum.voters} voters serving)`);
   if (r.quorum.voters <= 1) return ok;
-  if (!r.sync) return no('the leader did not say how many followers are in sync (mntr)');
-  const serving = r.quorum.servingVoters;
-  if (r.sync.followers < serving - 1) return no(`leader ${r.quorum.leader ?? '?'}: ${r.sync.followers}/${serving - 1} serving followers in sync`);
-  if ((r.sync.pendingSyncs ?? 0) > 0) return no(`leader ${r.quorum.leader ?? '?'}: ${r.sync.pendingSyncs} syncs pending`);
-  return ok;
+  const gap = ensembleSyncGap(r, {servingOnly: true});
+  return gap ? no(gap) : ok;
 }
 
 function leaderEpoch(r: StatusReport): number | undefined {
-  return r.members.find((m) => m.role === 'leader' || m.role === 'standalone')?.epoch;
+  return r.members.find(leads)?.epoch;
 }
 
 // ---------------------------------------------------------------- request, deps, result

@@ -27,6 +27,9 @@ import {isZkError, type ZkError} from '../zk/errors.js';
 import {formatServerLine, parseServerLine, type DynamicConfig, type ServerRole} from '../zk/parse.js';
 import {digestAuth, readConfig, reconfigAndConfirm, type ConfigSnapshot, type ReconfigChange} from '../zk/reconfig.js';
 import type {AuthInfo} from '../zk/wire.js';
+import {isServing, VOTING_ROLES} from './ensemble/member.js';
+import {hasQuorum, quorumSize} from './ensemble/quorum.js';
+import {ensembleSyncGap} from './ensemble/sync.js';
 import {isRunning, podProblem, type PodLike} from './pods.js';
 import type {Health, StatusReport} from './status.js';
 
@@ -147,8 +150,6 @@ export function isDestructive(plan: ScalePlan): boolean {
   return plan.steps.some((s) => s.action !== 'add');
 }
 
-const VOTING_ROLES = new Set(['leader', 'follower', 'standalone']);
-
 /**
  * Why removing voters would put the quorum at risk, judged from the members'
  * own answers: after each removal, a majority of the remaining voters must be
@@ -161,10 +162,10 @@ export function removalRisks(plan: ScalePlan, report: StatusReport): string[] {
   for (const s of plan.steps) {
     if (s.action !== 'remove' || s.role !== 'participant') continue;
     const remaining = s.after.voters;
-    const needed = Math.floor(remaining / 2) + 1;
+    const needed = quorumSize(remaining);
     const ids = Array.from({length: remaining}, (_, i) => i + 1);
     const serving = ids.filter((id) => VOTING_ROLES.has(role(id)));
-    if (serving.length < needed) {
+    if (!hasQuorum(serving.length, remaining)) {
       const down = ids.filter((id) => !VOTING_ROLES.has(role(id))).map((id) => `${podName(report.name, id - 1)} (${role(id)})`);
       risks.push(`after removing ${s.pod}, ${serving.length} of the ${remaining} remaining voter${remaining === 1 ? '' : 's'} serve and ${needed} are needed for a quorum; not serving: ${down.join(', ')}`);
       break; // later removals only get worse
@@ -378,13 +379,8 @@ export function joinedAndSynced(r: StatusReport, step: PlanStep): {ok: true} | {
   if (!r.quorum.has) return {why: `no quorum (${r.quorum.servingVoters}/${r.quorum.voters} voters serving)`};
   const row = r.members.find((m) => m.serverId === step.id);
   if (!row || !SERVING_AS[step.role!].has(row.role)) return {why: `${step.pod} is ${row?.role ?? 'absent'}`};
-  const voters = r.config!.members.filter((m) => m.role === 'participant').length;
-  const observers = r.config!.members.length - voters;
-  if (!r.sync) return {why: 'the leader did not report its synced followers (mntr)'};
-  if (r.sync.followers < voters - 1) return {why: `leader ${r.quorum.leader}: ${r.sync.followers}/${voters - 1} followers synced`};
-  if (observers > 0 && (r.sync.observers ?? 0) < observers) return {why: `leader ${r.quorum.leader}: ${r.sync.observers ?? 0}/${observers} observers synced`};
-  if ((r.sync.pendingSyncs ?? 0) > 0) return {why: `leader ${r.quorum.leader}: ${r.sync.pendingSyncs} syncs pending`};
-  return {ok: true};
+  const gap = ensembleSyncGap(r);
+  return gap ? {why: gap} : {ok: true};
 }
 
 /** After a remove: the committed config no longer lists it and a leader among the remaining voters serves. */
@@ -425,7 +421,7 @@ export async function scaleEnsemble(req: ScaleRequest, deps: ScaleDeps): Promise
   if (desired.voters % 2 === 0) warnings.push(`${desired.voters} voters tolerate no more failures than ${desired.voters - 1}; an odd count is usually better`);
   if (desired.voters < 3 && desired.voters < current.voters) warnings.push(`${desired.voters} voter${desired.voters === 1 ? '' : 's'}: losing any member loses the quorum`);
   if (plan.steps.length > 0 && report.health !== 'healthy') {
-    const down = report.members.filter((m) => !['leader', 'follower', 'observer', 'standalone'].includes(m.role)).map((m) => `${m.pod} (${m.role})`);
+    const down = report.members.filter((m) => !isServing(m)).map((m) => `${m.pod} (${m.role})`);
     warnings.push(`the ensemble is ${report.health}${down.length ? `: ${down.join(', ')}` : ''}`);
   }
 

@@ -4,6 +4,7 @@ import {selectorLabels} from '../manifests/labels.js';
 import {formatDuration} from '../util/duration.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
+import {syncGap} from './ensemble/sync.js';
 import {byOrdinal, isReady, isRunning, isScheduled, podProblem, type PodLike, type PodProblem} from './pods.js';
 
 /** What one member says about itself (from srvr/mntr), as the wait loop needs it. */
@@ -13,6 +14,8 @@ export interface MemberProbe {
   mode?: string;
   /** leader only: followers in sync (mntr zk_synced_followers) */
   syncedFollowers?: number;
+  /** leader only: mntr zk_pending_syncs */
+  pendingSyncs?: number;
   error?: string;
 }
 
@@ -81,11 +84,9 @@ export function quorumComplete(probes: MemberProbe[], replicas: number): {ok: bo
   if (leaders.length > 1) return {ok: false, why: `${leaders.length} members claim to lead`};
   const leader = leaders[0]!;
   const followers = probes.filter((p) => p.mode === 'follower').length;
-  const synced = leader.syncedFollowers ?? 0;
-  if (followers < replicas - 1 || synced < replicas - 1) {
-    return {ok: false, leader: leader.pod, why: `leader ${leader.pod}, ${synced}/${replicas - 1} followers synced`};
-  }
-  return {ok: true, leader: leader.pod, why: ''};
+  if (followers < replicas - 1) return {ok: false, leader: leader.pod, why: `leader ${leader.pod}: ${followers}/${replicas - 1} members follow`};
+  const gap = syncGap(leader.syncedFollowers === undefined ? undefined : {followers: leader.syncedFollowers, pendingSyncs: leader.pendingSyncs}, {followers: replicas - 1}, leader.pod);
+  return gap ? {ok: false, leader: leader.pod, why: gap} : {ok: true, leader: leader.pod, why: ''};
 }
 
 async function describeProblems(kube: Kube, namespace: string, problems: PodProblem[]): Promise<string[]> {

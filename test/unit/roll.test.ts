@@ -330,7 +330,7 @@ describe('roll: checks (pure)', () => {
     const w = new World();
     const r = await w.status();
     assert.deepEqual(memberBack(r, 'zk-0'), {ok: true});
-    assert.match((memberBack({...r, sync: {followers: 1, pendingSyncs: 0}}, 'zk-0') as any).why, /1\/2 serving followers in sync/);
+    assert.match((memberBack({...r, sync: {followers: 1, pendingSyncs: 0}}, 'zk-0') as any).why, /1\/2 followers in sync/);
     assert.match((memberBack({...r, members: r.members.map((m) => (m.pod === 'zk-0' ? {...m, ready: false} : m))}, 'zk-0') as any).why, /not Ready/);
   });
 
