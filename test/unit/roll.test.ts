@@ -15,23 +15,10 @@ import {ensembleLabels, LABEL} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 import type {PodLike} from '../../src/ops/pods.js';
-import {
-  desiredTemplate,
-  memberBack,
-  readyToStop,
-  RESTARTED_AT,
-  ROLL_EXIT,
-  rollEnsemble,
-  rollOrder,
-  rollPreconditions,
-  templateOf,
-  upgradePatch,
-  type MemberState,
-  type RollDeps,
-  type RollRequest,
-  type RollResult,
-  type RollStatefulSet,
-} from '../../src/ops/roll.js';
+import {rollEnsemble} from '../../src/ops/roll.js';
+import {memberBack, readyToStop, rollOrder, rollPreconditions, type MemberState} from '../../src/ops/roll/plan.js';
+import {desiredTemplate, RESTARTED_AT, templateOf, upgradePatch, type RollStatefulSet} from '../../src/ops/roll/template.js';
+import {ROLL_EXIT, type RollDeps, type RollRequest, type RollResult} from '../../src/ops/roll/types.js';
 import {healthOf, REVISION_LABEL, warningsFor, type MemberReport, type Role, type StatusReport} from '../../src/ops/status.js';
 import {renderRoll, renderRollPlan} from '../../src/render/roll.js';
 import {noPaint} from '../../src/util/progress.js';

@@ -8,7 +8,8 @@
 import {errorMessage} from '../../errors.js';
 import type {Kube} from '../../kube/types.js';
 import type {Clock} from '../../util/time.js';
-import {FourLetterGate} from '../../zk/fourletter.js';
+import type {Endpoint} from '../../zk/endpoint.js';
+import {FourLetterGate, fourLetterWord} from '../../zk/fourletter.js';
 import {parseMntr, parseSrvr, srvrComplete} from '../../zk/parse.js';
 import {QUIET_MS, gatherStatus, type StatusDeps, type StatusReport} from '../status.js';
 import type {MemberProbe, ProbeMembers} from '../wait.js';
@@ -75,4 +76,23 @@ export function memberProbe(forwarders: Pick<MemberForwarders, 'endpoint'>, time
         }
       }),
     );
+}
+
+/** Who a member says it is, fast: srvr ends at its last line (srvrComplete), not at the port-forward's late close. */
+export async function srvrMode(ep: Endpoint, timeoutMs = 2000): Promise<{mode?: string; epoch?: number}> {
+  try {
+    const r = parseSrvr(await fourLetterWord(ep, 'srvr', {timeoutMs, complete: srvrComplete}));
+    return r.status === 'ok' ? {mode: r.mode, epoch: r.zxid.epoch} : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Who leads among `pods`, asked of them directly (srvr only): the light probe that times an election. */
+export function whoLeads(endpoint: StatusDeps['endpoint'], namespace: string, timeoutMs = 2000): (pods: string[]) => Promise<{leader?: string; epoch?: number}> {
+  return async (pods) => {
+    const answers = await Promise.all(pods.map(async (pod) => ({pod, ...(await endpoint(namespace, pod).then((ep) => srvrMode(ep, timeoutMs), () => ({}) as {mode?: string; epoch?: number}))})));
+    const leader = answers.find((a) => a.mode === 'leader');
+    return {leader: leader?.pod, epoch: leader?.epoch};
+  };
 }
