@@ -19,6 +19,7 @@
  * src/render/roll.ts prints it.
  */
 import {AbortedError, CliError, errorMessage} from '../errors.js';
+import {retryOnConflict} from '../kube/errors.js';
 import type {ObjectRef} from '../kube/types.js';
 import {LABEL, MANAGER} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
@@ -604,16 +605,4 @@ interface BackArgs {
   timer: PhaseTimer;
   ui: ProgressStep;
   deadline: number;
-}
-
-/** Runs `write`; on a 409 Conflict refreshes (`reread`) and tries again, three attempts in all. */
-async function retryOnConflict<T>(write: () => Promise<T>, reread: () => Promise<void>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (e) {
-      if ((e as {status?: number}).status !== 409 || attempt >= attempts) throw e;
-      await reread();
-    }
-  }
 }
