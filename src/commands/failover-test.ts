@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
-import type {FailoverReport} from '../ops/failover.js';
+import type {FailoverReport} from '../ops/failover/types.js';
 import {renderFailover} from '../render/failover.js';
 import {parseDuration} from '../util/duration.js';
 
@@ -57,7 +57,13 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
       basePath: flags.path,
       runId: newRunId(rt.clock.now()),
     };
-    const [{runFailoverTest, kubeDisruptor, validateFailoverRequest}, {ensembleProbe}, {connectZk}] = await Promise.all([import('../ops/failover.js'), import('../ops/ensemble/probe.js'), import('../zk/client.js')]);
+    const [{runFailoverTest}, {kubeDisruptor}, {validateFailoverRequest}, {ensembleProbe}, {connectZk}] = await Promise.all([
+      import('../ops/failover.js'),
+      import('../ops/failover/disrupt.js'),
+      import('../ops/failover/types.js'),
+      import('../ops/ensemble/probe.js'),
+      import('../zk/client.js'),
+    ]);
     validateFailoverRequest({...req, namespace: ''}); // usage errors before the cluster is contacted
     const kube = await rt.kube();
     const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});

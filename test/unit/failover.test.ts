@@ -9,30 +9,13 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
-import {
-  FAILOVER_EXIT,
-  auditWrites,
-  buildTimeline,
-  exitCodeOfOutcome,
-  figuresOf,
-  killCommand,
-  kubeDisruptor,
-  longestAckGap,
-  parseKillOutput,
-  preconditionProblems,
-  runFailoverTest,
-  startWriter,
-  statsOf,
-  summarizeRounds,
-  worstOutcome,
-  writeName,
-  type FailoverDeps,
-  type FailoverReport,
-  type FailoverRequest,
-  type FailoverRound,
-  type Observed,
-  type WriteRecord,
-} from '../../src/ops/failover.js';
+import {runFailoverTest} from '../../src/ops/failover.js';
+import {auditWrites} from '../../src/ops/failover/audit.js';
+import {killCommand, kubeDisruptor, parseKillOutput} from '../../src/ops/failover/disrupt.js';
+import {buildTimeline, figuresOf, longestAckGap, statsOf, summarizeRounds, type Observed} from '../../src/ops/failover/figures.js';
+import {preconditionProblems} from '../../src/ops/failover/plan.js';
+import {FAILOVER_EXIT, exitCodeOfOutcome, worstOutcome, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound} from '../../src/ops/failover/types.js';
+import {startWriter, writeName, type WriteRecord} from '../../src/ops/failover/writer.js';
 import type {MemberReport, StatusReport} from '../../src/ops/status.js';
 import {offset, renderFailover, renderSummary} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
