@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
-import type {ScaleResult} from '../ops/scale.js';
+import type {ScaleResult} from '../ops/scale/types.js';
 import {renderPlan, renderScale} from '../render/scale.js';
 import {parseDuration} from '../util/duration.js';
 
@@ -37,8 +37,8 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
   async execute(rt: Runtime): Promise<ScaleResult> {
     const {args, flags} = await this.parse(Scale);
     validateName(args.name);
-    const ops = await import('../ops/scale.js');
-    ops.validateShape(flags.replicas, flags.observers);
+    const [{scaleEnsemble}, {validateShape}, {kubeScaleMembers, readSuperAuth}] = await Promise.all([import('../ops/scale.js'), import('../ops/scale/plan.js'), import('../ops/scale/kube.js')]);
+    validateShape(flags.replicas, flags.observers);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const kube = await rt.kube();
     const {ensembleProbe} = await import('../ops/ensemble/probe.js');
@@ -47,12 +47,12 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     const endpoint = probe.deps.endpoint;
     const machine = rt.output === 'json' || rt.output === 'yaml';
     try {
-      return await ops.scaleEnsemble(
+      return await scaleEnsemble(
         {name: args.name, namespace, voters: flags.replicas, observers: flags.observers, keepVolumes: flags['keep-volumes'], force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs},
         {
-          members: ops.kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: flags['keep-volumes'], endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
+          members: kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: flags['keep-volumes'], endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
           status: () => probe.status(args.name, namespace),
-          auth: () => ops.readSuperAuth(kube, namespace, args.name),
+          auth: () => readSuperAuth(kube, namespace, args.name),
           clock: rt.clock,
           sleep: rt.sleep,
           progress: rt.progress,

@@ -5,26 +5,11 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble, serverLine} from '../../src/manifests/render.js';
-import {
-  clusterDomainOf,
-  explainReconfigError,
-  joinedAndSynced,
-  joinerMembership,
-  kubeScaleMembers,
-  membershipText,
-  planScale,
-  readSuperAuth,
-  removalRisks,
-  removedAndLed,
-  scaleEnsemble,
-  shapeOf,
-  validateShape,
-  type PlanStep,
-  type ScaleDeps,
-  type ScaleMembers,
-  type ScaleRequest,
-  type StepContext,
-} from '../../src/ops/scale.js';
+import {scaleEnsemble} from '../../src/ops/scale.js';
+import {explainReconfigError} from '../../src/ops/scale/errors.js';
+import {clusterDomainOf, joinerMembership, kubeScaleMembers, membershipText, readSuperAuth} from '../../src/ops/scale/kube.js';
+import {joinedAndSynced, planScale, removalRisks, removedAndLed, shapeOf, validateShape, type PlanStep} from '../../src/ops/scale/plan.js';
+import type {ScaleDeps, ScaleMembers, ScaleRequest, StepContext} from '../../src/ops/scale/types.js';
 import type {MemberReport, Role, StatusReport} from '../../src/ops/status.js';
 import {renderPlan, renderScale} from '../../src/render/scale.js';
 import {noPaint} from '../../src/util/progress.js';
