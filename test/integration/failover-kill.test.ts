@@ -23,7 +23,7 @@ import {renderFailover} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
 import {realSleep, systemClock} from '../../src/util/time.js';
 import {connectZk} from '../../src/zk/client.js';
-import {srvr} from '../../src/zk/status.js';
+import {srvr} from '../support/zk-status.js';
 import {FakeKube, seedEnsemble} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {freePorts, startEnsemble, zkRuntime, type Ensemble} from './lib/ensemble.js';
