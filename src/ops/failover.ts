@@ -27,7 +27,7 @@ import {gatherStatus, type StatusReport} from './status.js';
  */
 export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps): Promise<FailoverReport> {
   validateFailoverRequest(req);
-  // one gate for every poll of the run: the members are polled every 100 ms through an election
+  // one gate for every poll of the run: the members are polled at --poll through an election
   const sdeps = statusDeps({kube: deps.kube, clock: deps.clock, endpoint: deps.endpoint, requestTimeoutMs: deps.probeTimeoutMs});
   const runPath = `${req.basePath}/${req.runId}`;
 

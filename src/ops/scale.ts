@@ -248,7 +248,7 @@ class ScaleRun {
   // ---- one added member
   private async addMember(step: PlanStep, sr: StepResult, ctx: StepContext): Promise<void> {
     const {req, deps} = this;
-    const {members, progress} = deps;
+    const {members} = deps;
     const {clock} = deps;
     const zkOpts = this.zkOpts;
     const before = this.shape;

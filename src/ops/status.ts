@@ -113,7 +113,7 @@ interface Probe {
 /** mntr and conf have no end marker: a reply is whole once nothing more came for this long. */
 export const QUIET_MS = 100;
 
-/** srvr, mntr and conf to one member, at once: each reply through a port-forward costs about a second. */
+/** srvr, mntr and conf to one member, at once: through a port-forward each reply's close comes late, so they are not asked one after another. */
 async function probeMember(deps: StatusDeps, namespace: string, pod: string): Promise<Probe> {
   const timeoutMs = deps.timeoutMs ?? 5000;
   try {

@@ -379,7 +379,7 @@ class NzcClient implements ZkClient {
       const cm = this.c.connectionManager;
       const cut = () => cutSocket(cm);
       // The library waits for the server to close the socket after closeSession. Through a
-      // port-forward that close reaches us ~1 s late, so once the server has answered
+      // port-forward that close reaches us late (docs/benchmarks.md), so once the server has answered
       // closeSession (the session is gone on the server then) the socket is cut here. When
       // the answer does not come (server gone, never connected), the socket is cut anyway.
       const timer = setTimeout(() => {

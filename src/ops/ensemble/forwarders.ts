@@ -1,7 +1,6 @@
 import type {Forwarder, Kube} from '../../kube/types.js';
 import {PORTS} from '../../manifests/names.js';
 
-
 /**
  * One port-forward per member pod, opened on first use and kept for the life of
  * the command (KubeClient.close() closes them). Every connection to a forwarder
@@ -29,6 +28,13 @@ export class MemberForwarders {
   async close(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
-    await Promise.all(all.map((f) => f.then((x) => x.close(), () => undefined)));
+    await Promise.all(
+      all.map((f) =>
+        f.then(
+          (x) => x.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

@@ -91,7 +91,15 @@ export async function srvrMode(ep: Endpoint, timeoutMs = 2000): Promise<{mode?: 
 /** Who leads among `pods`, asked of them directly (srvr only): the light probe that times an election. */
 export function whoLeads(endpoint: StatusDeps['endpoint'], namespace: string, timeoutMs = 2000): (pods: string[]) => Promise<{leader?: string; epoch?: number}> {
   return async (pods) => {
-    const answers = await Promise.all(pods.map(async (pod) => ({pod, ...(await endpoint(namespace, pod).then((ep) => srvrMode(ep, timeoutMs), () => ({}) as {mode?: string; epoch?: number}))})));
+    const answers = await Promise.all(
+      pods.map(async (pod) => ({
+        pod,
+        ...(await endpoint(namespace, pod).then(
+          (ep) => srvrMode(ep, timeoutMs),
+          () => ({}) as {mode?: string; epoch?: number},
+        )),
+      })),
+    );
     const leader = answers.find((a) => a.mode === 'leader');
     return {leader: leader?.pod, epoch: leader?.epoch};
   };

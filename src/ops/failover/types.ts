@@ -6,9 +6,9 @@ import type {Clock, Sleep} from '../../util/time.js';
 import type {ZkClient} from '../../zk/client.js';
 import type {Endpoint} from '../../zk/endpoint.js';
 import type {Health, Role, StatusDeps, StatusReport} from '../status.js';
-import {audit, type AuditResult} from './audit.js';
+import type {AuditResult} from './audit.js';
 import type {FigureKey, Gap, RoundFigures, Stats, TimelineEntry} from './figures.js';
-import {type StartWriter, startWriter, type WriteRecord} from './writer.js';
+import type {StartWriter, WriteRecord} from './writer.js';
 
 // ---------------------------------------------------------------- exit codes, modes, request
 
