@@ -1,5 +1,5 @@
 import {CliError, errorMessage} from '../errors.js';
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../kube/types.js';
 import {LABEL} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
 import type {Clock} from '../util/time.js';
@@ -80,10 +80,7 @@ export interface StatusReport {
   errors: string[];
 }
 
-interface StatefulSetLike extends KubeObject {
-  spec?: {replicas?: number; template?: {spec?: {containers?: {name: string; image?: string}[]}}};
-  status?: {readyReplicas?: number; updateRevision?: string};
-}
+type StatefulSetLike = StatefulSetObject;
 
 /** The label the StatefulSet controller puts on each pod: the revision of the template it was made from. */
 export const REVISION_LABEL = 'controller-revision-hash';

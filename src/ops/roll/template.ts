@@ -4,7 +4,8 @@
  * version label), what a restart bumps (the annotation kubectl-zk/restartedAt),
  * the patches that do it, and how a pod's revision and image are read.
  */
-import type {KubeObject} from '../../kube/types.js';
+import type {V1Container} from '@kubernetes/client-node';
+import type {StatefulSetObject} from '../../kube/types.js';
 import {LABEL, versionFromImage} from '../../manifests/labels.js';
 import {validateEnsembleOptions} from '../../manifests/options.js';
 import {parseQuantity} from '../../util/quantity.js';
@@ -35,22 +36,10 @@ export interface TemplateChange {
   heap?: string;
 }
 
-interface Container {
-  name: string;
-  image?: string;
-  imagePullPolicy?: string;
-  resources?: {requests?: Record<string, string>; limits?: Record<string, string>};
-  env?: {name: string; value?: string; valueFrom?: unknown}[];
-  [key: string]: unknown;
-}
+type Container = V1Container;
 
-export interface RollStatefulSet extends KubeObject {
-  spec?: {
-    replicas?: number;
-    template?: {metadata?: {labels?: Record<string, string>; annotations?: Record<string, string>}; spec?: {containers?: Container[]}};
-  };
-  status?: {observedGeneration?: number; updateRevision?: string; currentRevision?: string};
-}
+/** The StatefulSet as the roll reads and patches it (client-node's V1 types: src/kube/types.ts). */
+export type RollStatefulSet = StatefulSetObject;
 
 function zkContainer(sts: RollStatefulSet): Container | undefined {
   return sts.spec?.template?.spec?.containers?.find((c) => c.name === ZK_CONTAINER);

@@ -3,7 +3,7 @@
  * PersistentVolumeClaims, port-forwards) and the Secret with the super user.
  */
 import {CliError} from '../../errors.js';
-import type {Kube, KubeObject} from '../../kube/types.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../../kube/types.js';
 import {objectNames, podName, PORTS} from '../../manifests/names.js';
 import {poll} from '../../util/poll.js';
 import type {Clock, Sleep} from '../../util/time.js';
@@ -70,9 +70,7 @@ export interface KubeMembersOptions {
   pollMs?: number;
 }
 
-interface StatefulSetLike extends KubeObject {
-  spec?: {replicas?: number};
-}
+type StatefulSetLike = StatefulSetObject;
 
 /**
  * ScaleMembers over the Kubernetes API: the ConfigMap NAME-config (keys
