@@ -171,11 +171,19 @@ class RollRun {
     const {req, deps} = this;
     const limit = Math.min(req.timeoutMs, 60_000);
     const ui = deps.progress.step(`waiting for ${this.transient(pods, report).join(', ')} to start (up to ${formatDuration(limit)})`);
-    const until = deps.clock.now() + limit;
-    while (this.transient(pods, report).length > 0 && deps.clock.now() < until) {
-      await deps.sleep(this.pollMs, deps.signal);
-      pods = await this.pods();
-    }
+    let first = true;
+    const gaveUp = new Error('transient members did not settle');
+    await poll(
+      async () => {
+        if (!first) pods = await this.pods();
+        first = false;
+        const left = this.transient(pods, report);
+        return left.length === 0 ? {ok: undefined} : {why: left.join(', ')};
+      },
+      {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, intervalMs: this.pollMs, timeoutMs: limit, onTimeout: () => gaveUp},
+    ).catch((e: unknown) => {
+      if (e !== gaveUp) throw e; // still transient after the limit: judged as it is
+    });
     report = await deps.status();
     if (this.transient(pods, report).length === 0) ui.succeed(`member pods running and Ready`);
     else ui.fail(`still missing, terminating or not Ready: ${this.transient(pods, report).join(', ')}`);
