@@ -51,7 +51,7 @@ async function observer(ns: string, name: string, pods: string[]) {
     import('../src/kube/client.js'),
     import('../src/ops/members.js'),
     import('../src/zk/client.js'),
-    import('../src/ops/roll.js'),
+    import('../src/ops/ensemble/probe.js'),
   ]);
   const kube = new KubeClient(resolveKubeConfig({namespace: ns}, {...process.env, KUBECONFIG: clusterEnv().KUBECONFIG}));
   const forwarders = new MemberForwarders(kube);

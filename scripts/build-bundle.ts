@@ -217,9 +217,55 @@ function patch(b: PluginBuild, file: RegExp, pattern: RegExp, replacement: strin
   });
 }
 
-function drop(b: PluginBuild, file: RegExp, pattern: RegExp, what: string): void {
-  patch(b, file, pattern, '', what);
+
+/**
+ * The bundle's patches of third-party code, each with why. patch() fails the
+ * build when a pattern no longer matches; test/unit/package.test.ts checks
+ * each against the installed packages, so an upgrade that changes the
+ * patched code fails `npm test` first.
+ */
+export interface SourcePatch {
+  /** path below node_modules/ (the installed file the test reads) */
+  file: string;
+  /** which loaded files the build patches (default: that path) */
+  filter?: RegExp;
+  pattern: RegExp;
+  replacement: string;
+  what: string;
+  why: string;
 }
+
+export const SOURCE_PATCHES: readonly SourcePatch[] = [
+  {
+    file: 'fdir/dist/index.cjs',
+    filter: /[\\/]node_modules[\\/]fdir[\\/]dist[\\/]index\.c?js$/,
+    pattern: /(__)?require\.resolve\("picomatch"\);/g,
+    replacement: '',
+    what: 'require.resolve("picomatch")',
+    why: 'fdir asks the file system whether picomatch is installed; the executable would ask the build machine\'s paths, and picomatch is in the bundle anyway',
+  },
+  {
+    file: '@oclif/core/lib/index.js',
+    pattern: /^checkNodeVersion\(\);$/gm,
+    replacement: '',
+    what: 'checkNodeVersion();',
+    why: 'oclif\'s engines check require()s its package.json by a computed path the bundle cannot hold; the executables bring their own runtime',
+  },
+  {
+    file: '@oclif/core/lib/logger.js',
+    pattern: /^const debug_1 = __importDefault\(require\("debug"\)\);$/gm,
+    replacement: 'const debug_1 = {default: (ns) => (process.env.DEBUG ? __importDefault(require("debug")).default(ns) : Object.assign(() => {}, {enabled: false, namespace: ns}))};',
+    what: "logger.js's debug import",
+    why: 'the debug package probes the terminal at load; oclif\'s loggers print only with DEBUG set, so it is loaded only then',
+  },
+  {
+    file: '@oclif/core/lib/util/os.js',
+    pattern: /\(await import\('wsl-utils'\)\)\.isWsl \? 'wsl' : /g,
+    replacement: '',
+    what: "getPlatform()'s WSL probe",
+    why: 'the WSL probe reads /proc at start to name the platform "wsl"; kubectl-zk never reads oclif\'s platform',
+  },
+];
 
 function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
   return {
@@ -227,28 +273,7 @@ function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
     setup(b) {
       b.onLoad({filter: /[\\/]src[\\/]manifests[\\/]assets\.ts$/}, () => ({contents: assetsModule, loader: 'js', resolveDir: join(REPO, 'src/manifests')}));
       b.onLoad({filter: /[\\/]src[\\/]commands\.ts$/}, () => ({contents: commandsModule, loader: 'js', resolveDir: join(REPO, 'src')}));
-      // fdir (oclif's globbing) asks the file system whether picomatch is installed, at start. The
-      // executable would ask the build machine's paths (Bun resolves from where the bundle was
-      // built); picomatch is in the bundle, so it is simply used.
-      drop(b, /[\\/]node_modules[\\/]fdir[\\/]dist[\\/]index\.c?js$/, /(__)?require\.resolve\("picomatch"\);/g, 'require.resolve("picomatch")');
-      // oclif checks at load that Node satisfies its engines range: semver parsing, then a require() of
-      // its package.json by a computed path, which the bundle cannot hold (it fails, caught). The
-      // executables bring their runtime, so the check is dropped (~3 ms of every start under Bun).
-      drop(b, /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, /^checkNodeVersion\(\);$/gm, 'checkNodeVersion();');
-      // oclif makes its loggers with the debug package, whose evaluation (terminal colour probing,
-      // DEBUG_* options from the environment) costs ~1.7 ms of every start. Its loggers print only
-      // when DEBUG is set, so the package is loaded only then; without it they are no-ops.
-      patch(
-        b,
-        /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]logger\.js$/,
-        /^const debug_1 = __importDefault\(require\("debug"\)\);$/gm,
-        'const debug_1 = {default: (ns) => (process.env.DEBUG ? __importDefault(require("debug")).default(ns) : Object.assign(() => {}, {enabled: false, namespace: ns}))};',
-        "logger.js's debug import",
-      );
-      // oclif's config asks whether it runs under WSL (is-wsl reads /proc/version, is-inside-container
-      // looks for container markers) to name its platform "wsl" instead of "linux". kubectl-zk never
-      // reads oclif's platform (version reports process.platform), so it is the runtime's (~1.5 ms of a start).
-      patch(b, /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/, /\(await import\('wsl-utils'\)\)\.isWsl \? 'wsl' : /g, '', "getPlatform()'s WSL probe");
+      for (const sp of SOURCE_PATCHES) patch(b, sp.filter ?? new RegExp(`[\\\\/]node_modules[\\\\/]${sp.file.replaceAll('/', '[\\\\/]').replaceAll('.', '\\.')}$`), sp.pattern, sp.replacement, sp.what);
       b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('createRequire(import.meta.url)')) return undefined;

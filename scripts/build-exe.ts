@@ -3,7 +3,7 @@
  * `bun build --compile --bytecode` into a copy of the Bun runtime of each target.
  *
  * Why Bun and not a Node single-executable application (both were built and
- * measured here, README "Packaging"): through kubectl, `kubectl zk --help`
+ * measured here, docs/packaging.md, docs/benchmarks.md): through kubectl, `kubectl zk --help`
  * takes 1.85× `kubectl version --client` with Bun and 2.60× with the Node SEA
  * even from a V8 startup snapshot (Node's own empty start is 33 ms of the 40 ms
  * the 2× goal leaves us), and `znode get` is ~100 ms faster. The price is a

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
-import type {FailoverReport} from '../ops/failover.js';
+import type {FailoverReport} from '../ops/failover/types.js';
 import {renderFailover} from '../render/failover.js';
 import {parseDuration} from '../util/duration.js';
 
@@ -57,10 +57,16 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
       basePath: flags.path,
       runId: newRunId(rt.clock.now()),
     };
-    const [{runFailoverTest, kubeDisruptor, validateFailoverRequest}, {MemberForwarders}, {connectZk}] = await Promise.all([import('../ops/failover.js'), import('../ops/members.js'), import('../zk/client.js')]);
+    const [{runFailoverTest}, {kubeDisruptor}, {validateFailoverRequest}, {ensembleProbe}, {connectZk}] = await Promise.all([
+      import('../ops/failover.js'),
+      import('../ops/failover/disrupt.js'),
+      import('../ops/failover/types.js'),
+      import('../ops/ensemble/probe.js'),
+      import('../zk/client.js'),
+    ]);
     validateFailoverRequest({...req, namespace: ''}); // usage errors before the cluster is contacted
     const kube = await rt.kube();
-    const forwarders = new MemberForwarders(kube);
+    const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
     try {
       return await runFailoverTest(
         {...req, namespace: kube.namespace},
@@ -70,16 +76,16 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
           sleep: rt.sleep,
           progress: rt.progress,
           signal: rt.signal,
-          endpoint: (ns, pod) => forwarders.endpoint(ns, pod),
+          endpoint: probe.deps.endpoint,
           connect: (endpoints, o = {}) =>
             connectZk({endpoints, sessionTimeoutMs: 10_000, connectTimeoutMs: o.connectTimeoutMs ?? 15_000, operationTimeoutMs: o.operationTimeoutMs ?? 10_000, spinDelayMs: 100, log: rt.debug}),
           disruptor: kubeDisruptor(kube, {sleep: rt.sleep}),
           confirm: (q) => rt.confirm(q),
-          probeTimeoutMs: Math.min(rt.requestTimeoutMs ?? 2000, 2000),
+          probeTimeoutMs: probe.deps.timeoutMs,
         },
       );
     } finally {
-      await forwarders.close();
+      await probe.close();
     }
   }
 

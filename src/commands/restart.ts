@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
-import type {RollRequest, RollResult} from '../ops/roll.js';
+import type {RollRequest, RollResult} from '../ops/roll/types.js';
 import {renderRoll, renderRollPlan} from '../render/roll.js';
 import {parseDuration} from '../util/duration.js';
 
@@ -22,17 +22,17 @@ Exit codes: 0 done (or nothing to do); 3 refused (not healthy, a member missing)
 /** Runs one roll with the Kubernetes collaborators; shared by restart and upgrade. */
 export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, pollMs: number, opts: {confirmed?: boolean} = {}): Promise<RollResult> {
   const kube = await rt.kube();
-  const [{rollEnsemble, srvrMode}, {gatherStatus}, {MemberForwarders}] = await Promise.all([import('../ops/roll.js'), import('../ops/status.js'), import('../ops/members.js')]);
-  const forwarders = new MemberForwarders(kube);
+  const [{rollEnsemble}, {ensembleProbe, whoLeads}] = await Promise.all([import('../ops/roll.js'), import('../ops/ensemble/probe.js')]);
+  const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
   const namespace = kube.namespace;
-  const endpoint = (ns: string, pod: string) => forwarders.endpoint(ns, pod);
+  const endpoint = probe.deps.endpoint;
   const machine = rt.output === 'json' || rt.output === 'yaml';
   try {
     return await rollEnsemble(
       {...req, namespace},
       {
         kube,
-        status: () => gatherStatus({name: req.name, namespace}, {kube, clock: rt.clock, endpoint, timeoutMs: Math.min(rt.requestTimeoutMs ?? 2000, 2000)}),
+        status: () => probe.status(req.name, namespace),
         clock: rt.clock,
         sleep: rt.sleep,
         progress: rt.progress,
@@ -40,15 +40,11 @@ export async function runRoll(rt: Runtime, req: Omit<RollRequest, 'namespace'>, 
         announce: machine ? undefined : (planned) => rt.streams.stderr.write(renderRollPlan(planned, rt.errPaint)),
         signal: rt.signal,
         pollMs,
-        whoLeads: async (pods) => {
-          const answers = await Promise.all(pods.map(async (pod) => ({pod, ...(await endpoint(namespace, pod).then((ep) => srvrMode(ep, 2000), () => ({} as {mode?: string; epoch?: number})))})));
-          const leader = answers.find((a) => a.mode === 'leader');
-          return {leader: leader?.pod, epoch: leader?.epoch};
-        },
+        whoLeads: whoLeads(endpoint, namespace),
       },
     );
   } finally {
-    await forwarders.close();
+    await probe.close();
   }
 }
 

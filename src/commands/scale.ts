@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
-import type {ScaleResult} from '../ops/scale.js';
+import type {ScaleResult} from '../ops/scale/types.js';
 import {renderPlan, renderScale} from '../render/scale.js';
 import {parseDuration} from '../util/duration.js';
 
@@ -37,23 +37,22 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
   async execute(rt: Runtime): Promise<ScaleResult> {
     const {args, flags} = await this.parse(Scale);
     validateName(args.name);
-    const ops = await import('../ops/scale.js');
-    ops.validateShape(flags.replicas, flags.observers);
+    const [{scaleEnsemble}, {validateShape}, {kubeScaleMembers, readSuperAuth}] = await Promise.all([import('../ops/scale.js'), import('../ops/scale/plan.js'), import('../ops/scale/kube.js')]);
+    validateShape(flags.replicas, flags.observers);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const kube = await rt.kube();
-    const [{gatherStatus}, {MemberForwarders}, {FourLetterGate}] = await Promise.all([import('../ops/status.js'), import('../ops/members.js'), import('../zk/fourletter.js')]);
-    const forwarders = new MemberForwarders(kube);
+    const {ensembleProbe} = await import('../ops/ensemble/probe.js');
+    const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
     const namespace = kube.namespace;
-    const endpoint = (ns: string, pod: string) => forwarders.endpoint(ns, pod);
-    const fourLetter = new FourLetterGate(); // shared by the scale's status polls
+    const endpoint = probe.deps.endpoint;
     const machine = rt.output === 'json' || rt.output === 'yaml';
     try {
-      return await ops.scaleEnsemble(
+      return await scaleEnsemble(
         {name: args.name, namespace, voters: flags.replicas, observers: flags.observers, keepVolumes: flags['keep-volumes'], force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs},
         {
-          members: ops.kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: flags['keep-volumes'], endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
-          status: () => gatherStatus({name: args.name, namespace}, {kube, clock: rt.clock, endpoint, timeoutMs: Math.min(rt.requestTimeoutMs ?? 5000, 5000), fourLetter}),
-          auth: () => ops.readSuperAuth(kube, namespace, args.name),
+          members: kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: flags['keep-volumes'], endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
+          status: () => probe.status(args.name, namespace),
+          auth: () => readSuperAuth(kube, namespace, args.name),
           clock: rt.clock,
           sleep: rt.sleep,
           progress: rt.progress,
@@ -63,7 +62,7 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
         },
       );
     } finally {
-      await forwarders.close();
+      await probe.close();
     }
   }
 

@@ -35,9 +35,9 @@ export default class Status extends ZkCommand<Result> {
     const {args, flags} = await this.parse(Status);
     const intervalMs = parseDuration(flags.interval, '--interval');
     const kube = await rt.kube();
-    const [ops, {MemberForwarders}] = await Promise.all([import('../ops/status.js'), import('../ops/members.js')]);
-    const forwarders = new MemberForwarders(kube);
-    const deps = {kube, clock: rt.clock, endpoint: (ns: string, pod: string) => forwarders.endpoint(ns, pod), timeoutMs: rt.requestTimeoutMs ?? 5000};
+    const [ops, {ensembleProbe}] = await Promise.all([import('../ops/status.js'), import('../ops/ensemble/probe.js')]);
+    const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
+    const deps = probe.deps;
     try {
       if (!args.name) {
         if (flags.watch) throw new (await import('../errors.js')).UsageError('--watch needs an ensemble NAME');
@@ -65,7 +65,7 @@ export default class Status extends ZkCommand<Result> {
       }
       return await ops.gatherStatus({name: args.name, namespace: kube.namespace}, deps);
     } finally {
-      await forwarders.close();
+      await probe.close();
     }
   }
 

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import type {Runtime} from '../cli/runtime.js';
 import {UsageError} from '../errors.js';
 import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION, validateEnsembleOptions, validateImage, validateName} from '../manifests/options.js';
-import type {RollResult} from '../ops/roll.js';
+import type {RollResult} from '../ops/roll/types.js';
 import {parseDuration} from '../util/duration.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
 import {ROLL_DESCRIPTION_TAIL, RollCommand, rollFlags, runRoll} from './restart.js';

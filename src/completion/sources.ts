@@ -1,4 +1,4 @@
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, StatefulSetObject} from '../kube/types.js';
 import {LABEL, managedSelector} from '../manifests/labels.js';
 import {Directive, formatCompletion, type Candidate, type KubeWords, type Plan, type Source} from './plan.js';
 
@@ -8,10 +8,7 @@ export interface CompletionSources {
   contexts(): Promise<string[]>;
 }
 
-interface StatefulSetLike extends KubeObject {
-  spec?: {replicas?: number};
-  status?: {readyReplicas?: number};
-}
+type StatefulSetLike = StatefulSetObject;
 
 async function fetch(source: Source, src: CompletionSources): Promise<Candidate[]> {
   if (source === 'contexts') return (await src.contexts()).map((value) => ({value}));

@@ -1,7 +1,7 @@
 /**
  * client-node's generated API clients, in a module of their own that
  * src/kube/client.ts imports at the first write, log or exec: evaluating the
- * generated API and models costs ~22 ms at start under Bun, and reads and
+ * generated API and models is a measurable part of start-up (docs/benchmarks.md), and reads and
  * port-forwards do not need them. Named imports (not `import()` of the
  * package) keep the bundle to the classes used.
  */

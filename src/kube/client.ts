@@ -6,7 +6,7 @@ import {PassThrough, Writable} from 'node:stream';
 import type {KubernetesObject, V1Status} from '@kubernetes/client-node';
 // client-node's own modules, not its index: the index evaluates the whole generated API at start
 // (./apis.ts loads it when needed); the bundle also defers what the kubeconfig module imports for
-// proxies and fetch (scripts/build-bundle.ts, LAZY_IMPORTS): ~30 ms of a `znode get` under Bun.
+// proxies and fetch (scripts/build-bundle.ts, LAZY_IMPORTS; what it saves: docs/benchmarks.md).
 import {PatchStrategy} from '@kubernetes/client-node/dist/patch.js';
 import {PortForward} from '@kubernetes/client-node/dist/portforward.js';
 import type {KubeConfig} from '@kubernetes/client-node/dist/config.js';

@@ -156,3 +156,19 @@ export function fromStatus(status: number, reason: string, apiMessage: string, t
       return new KubeError({...base, reason: reason || 'Error', message: `API request failed (${status}): ${apiMessage}`});
   }
 }
+
+/**
+ * Runs `write`; when the API answers 409 Conflict (the object changed since it
+ * was read), runs `reread` and tries again, `attempts` times in all. The one
+ * conflict retry: a write that carries a resourceVersion goes through it.
+ */
+export async function retryOnConflict<T>(write: () => Promise<T>, reread: () => Promise<void>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      if (!(e instanceof KubeError && e.isConflict) || attempt >= attempts) throw e;
+      await reread();
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import type {V1StatefulSetSpec, V1StatefulSetStatus} from '@kubernetes/client-node';
 /**
  * The interface the rest of the plugin uses to talk to the API server.
  * src/kube/client.ts implements it over @kubernetes/client-node; tests use an
@@ -21,6 +22,16 @@ export interface KubeObject {
   kind: string;
   metadata: ObjectMeta;
   [key: string]: unknown;
+}
+
+/**
+ * A StatefulSet as kubectl-zk reads it: client-node's V1StatefulSetSpec and
+ * V1StatefulSetStatus (type-only imports: nothing of client-node is loaded for
+ * them), with every field optional since a read may carry any subset.
+ */
+export interface StatefulSetObject extends KubeObject {
+  spec?: Partial<V1StatefulSetSpec>;
+  status?: Partial<V1StatefulSetStatus>;
 }
 
 export interface ObjectRef {

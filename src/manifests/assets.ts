@@ -18,6 +18,7 @@ export const ASSET_NAMES = [
   'scripts/start.sh',
   'scripts/ready.sh',
   'scripts/live.sh',
+  'scripts/kill.sh',
 ] as const;
 
 export type AssetName = (typeof ASSET_NAMES)[number];

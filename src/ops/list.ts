@@ -1,4 +1,4 @@
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, StatefulSetObject} from '../kube/types.js';
 import {LABEL, managedSelector} from '../manifests/labels.js';
 import type {Clock} from '../util/time.js';
 import {toDate} from './pods.js';
@@ -20,10 +20,7 @@ export interface ListResult {
   ensembles: EnsembleSummary[];
 }
 
-interface StatefulSetLike extends KubeObject {
-  spec?: {replicas?: number; template?: {spec?: {containers?: {name: string; image?: string}[]}}};
-  status?: {readyReplicas?: number; replicas?: number};
-}
+type StatefulSetLike = StatefulSetObject;
 
 export function summarize(sts: StatefulSetLike, now: number): EnsembleSummary {
   const created = toDate(sts.metadata.creationTimestamp);

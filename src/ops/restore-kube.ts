@@ -28,12 +28,13 @@ export interface KubeRestoreOptions {
 }
 
 export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDeps & {close: () => Promise<void>}> {
-  const [{MemberForwarders, memberProbe}, znode, {connectZk}, create, scale, {gatherStatus}, {waitForQuorum}, {loadAssets}, {PORTS}, {fourLetterWord}, {parseSrvr}, {FourLetterGate}] = await Promise.all([
+  const [{MemberForwarders, memberProbe}, znode, {connectZk}, create, scale, scaleKube, {gatherStatus}, {waitForQuorum}, {loadAssets}, {PORTS}, {fourLetterWord}, {parseSrvr}, {FourLetterGate}] = await Promise.all([
     import('./members.js'),
     import('./znode.js'),
     import('../zk/client.js'),
     import('./create.js'),
     import('./scale.js'),
+    import('./scale/kube.js'),
     import('./status.js'),
     import('./wait.js'),
     import('../manifests/assets.js'),
@@ -75,9 +76,9 @@ export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDep
       scale.scaleEnsemble(
         {name, namespace, voters: replicas, keepVolumes: false, force: false, dryRun: false, wait: true, timeoutMs: o.timeoutMs},
         {
-          members: scale.kubeScaleMembers({kube, namespace, name, keepVolumes: false, endpoint, clock: o.clock, sleep: o.sleep, signal: o.signal}),
+          members: scaleKube.kubeScaleMembers({kube, namespace, name, keepVolumes: false, endpoint, clock: o.clock, sleep: o.sleep, signal: o.signal}),
           status: () => gatherStatus({name, namespace}, {kube, clock: o.clock, endpoint, timeoutMs: 5000, fourLetter: new FourLetterGate()}),
-          auth: () => scale.readSuperAuth(kube, namespace, name),
+          auth: () => scaleKube.readSuperAuth(kube, namespace, name),
           clock: o.clock,
           sleep: o.sleep,
           progress: o.progress,

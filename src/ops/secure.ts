@@ -27,7 +27,7 @@ import type {AuthInfo} from '../zk/wire.js';
 import {enforceSystemAcls, systemAclDrift, type AclChange} from './acl.js';
 import {checkNamedNamespaces} from './create.js';
 import {superAuth} from './znode.js';
-import type {RollResult} from './roll.js';
+import type {RollResult} from './roll/types.js';
 
 export interface SecureRequest {
   name: string;

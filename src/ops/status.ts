@@ -1,11 +1,14 @@
 import {CliError, errorMessage} from '../errors.js';
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../kube/types.js';
 import {LABEL} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
 import type {Clock} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
 import {FourLetterGate, fourLetterWord} from '../zk/fourletter.js';
 import {parseConf, parseMntr, parseSrvr, srvrComplete, type DynamicConfig, type MntrStats, type SrvrStats} from '../zk/parse.js';
+import {isServing, isServingVoter, type Role} from './ensemble/member.js';
+import {hasQuorum, quorumSize, tolerance} from './ensemble/quorum.js';
+import {ensembleSyncGap} from './ensemble/sync.js';
 import {isReady, ordinalOf, restarts, toDate, type PodLike} from './pods.js';
 import {securityPosture, type SecurityPosture} from './posture.js';
 import {listMemberPods} from './wait.js';
@@ -13,7 +16,7 @@ import {listMemberPods} from './wait.js';
 /** Exit codes of `status`, documented in the README so scripts can gate on them. */
 export const STATUS_EXIT = {healthy: 0, degraded: 3, noQuorum: 4} as const;
 
-export type Role = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only' | 'not serving' | 'unreachable' | 'no pod';
+export type {Role};
 export type Health = 'healthy' | 'degraded' | 'no-quorum';
 
 export interface MemberReport {
@@ -80,10 +83,7 @@ export interface StatusReport {
   errors: string[];
 }
 
-interface StatefulSetLike extends KubeObject {
-  spec?: {replicas?: number; template?: {spec?: {automountServiceAccountToken?: boolean; containers?: {name: string; image?: string}[]}}};
-  status?: {readyReplicas?: number; updateRevision?: string};
-}
+type StatefulSetLike = StatefulSetObject;
 
 /** The label the StatefulSet controller puts on each pod: the revision of the template it was made from. */
 export const REVISION_LABEL = 'controller-revision-hash';
@@ -111,9 +111,9 @@ interface Probe {
 }
 
 /** mntr and conf have no end marker: a reply is whole once nothing more came for this long. */
-const QUIET_MS = 100;
+export const QUIET_MS = 100;
 
-/** srvr, mntr and conf to one member, at once: each reply through a port-forward costs about a second. */
+/** srvr, mntr and conf to one member, at once: through a port-forward each reply's close comes late, so they are not asked one after another. */
 async function probeMember(deps: StatusDeps, namespace: string, pod: string): Promise<Probe> {
   const timeoutMs = deps.timeoutMs ?? 5000;
   try {
@@ -185,9 +185,9 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
 
   const voterIds = membership ? membership.servers.filter((s) => s.role === 'participant').map((s) => s.id) : Array.from({length: desired}, (_, i) => i + 1);
   const voters = voterIds.length;
-  const needed = Math.floor(voters / 2) + 1;
-  const servingVoters = members.filter((m) => voterIds.includes(m.serverId) && (m.role === 'leader' || m.role === 'follower' || m.role === 'standalone')).length;
-  const has = Boolean(leaderRow || members.some((m) => m.role === 'standalone')) && servingVoters >= needed;
+  const needed = quorumSize(voters);
+  const servingVoters = members.filter((m) => voterIds.includes(m.serverId) && isServingVoter(m)).length;
+  const has = Boolean(leaderRow || members.some((m) => m.role === 'standalone')) && hasQuorum(servingVoters, voters);
   const mntr = leaderProbe?.mntr;
 
   const report: StatusReport = {
@@ -198,7 +198,7 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     zookeeperVersion: members.find((m) => m.version)?.version,
     replicas: {desired, ready: pods.filter(isReady).length},
     // a "leader" without a serving majority is about to step down: it leads nothing
-    quorum: {has, voters, needed, servingVoters, tolerates: Math.max(0, servingVoters - needed), leader: has ? leaderRow?.pod : undefined},
+    quorum: {has, voters, needed, servingVoters, tolerates: tolerance(servingVoters, voters), leader: has ? leaderRow?.pod : undefined},
     sync: mntr ? {followers: mntr.syncedFollowers ?? 0, observers: mntr.syncedObservers, pendingSyncs: mntr.pendingSyncs} : undefined,
     config: membership ? {version: membership.version, members: membership.servers.map((s) => ({id: s.id, host: s.host, role: s.role}))} : undefined,
     pdb: pdb ? {disruptionsAllowed: pdb.status?.disruptionsAllowed ?? 0} : undefined,
@@ -304,8 +304,8 @@ export function revisionWarnings(r: StatusReport): string[] {
 
 export function healthOf(r: StatusReport): Health {
   if (!r.quorum.has) return 'no-quorum';
-  const allServing = r.members.every((m) => m.role === 'leader' || m.role === 'follower' || m.role === 'observer' || m.role === 'standalone');
-  const synced = r.quorum.voters <= 1 || (r.sync !== undefined && r.sync.followers >= r.quorum.voters - 1 && (r.sync.pendingSyncs ?? 0) === 0);
+  const allServing = r.members.every(isServing);
+  const synced = ensembleSyncGap(r) === undefined;
   const allReady = r.replicas.ready >= r.replicas.desired;
   return allServing && synced && allReady ? 'healthy' : 'degraded';
 }

@@ -3,6 +3,7 @@ import type {Kube, KubeObject} from '../kube/types.js';
 import {instanceSelector} from '../manifests/labels.js';
 import {ENSEMBLE_KINDS} from '../manifests/names.js';
 import {formatDuration} from '../util/duration.js';
+import {poll} from '../util/poll.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
 import {listMemberPods} from './wait.js';
@@ -53,20 +54,27 @@ async function gather(kube: Kube, req: TeardownRequest): Promise<{objects: KubeO
 
 async function waitGone(what: string, check: () => Promise<number>, deps: TeardownDeps, deadline: number): Promise<void> {
   const step = deps.progress.step(`waiting for ${what} to go`);
-  for (;;) {
-    deps.signal?.throwIfAborted();
-    const left = await check();
-    if (left === 0) {
-      step.succeed(`${what} gone`);
-      return;
-    }
-    step.update(`${left} left`);
-    if (deps.clock.now() >= deadline) {
-      step.fail();
-      throw new CliError(`timed out waiting for ${what} to go (${left} left)`, {hint: 'they may be stuck on finalizers or an unreachable node; check with kubectl get pods,pvc -n NAMESPACE'});
-    }
-    await deps.sleep(1000, deps.signal);
+  try {
+    await poll(
+      async () => {
+        const left = await check();
+        return left === 0 ? {ok: undefined} : {why: `${left} left`};
+      },
+      {
+        clock: deps.clock,
+        sleep: deps.sleep,
+        signal: deps.signal,
+        intervalMs: 1000,
+        deadline,
+        onWhy: (why) => step.update(why),
+        onTimeout: (why) => new CliError(`timed out waiting for ${what} to go (${why})`, {hint: 'they may be stuck on finalizers or an unreachable node; check with kubectl get pods,pvc -n NAMESPACE'}),
+      },
+    );
+  } catch (e) {
+    step.fail();
+    throw e;
   }
+  step.succeed(`${what} gone`);
 }
 
 /**

@@ -3,7 +3,9 @@ import type {Kube} from '../kube/types.js';
 import {selectorLabels} from '../manifests/labels.js';
 import {formatDuration} from '../util/duration.js';
 import type {Progress} from '../util/progress.js';
+import {poll, type PollStep} from '../util/poll.js';
 import type {Clock, Sleep} from '../util/time.js';
+import {syncGap} from './ensemble/sync.js';
 import {byOrdinal, isReady, isRunning, isScheduled, podProblem, type PodLike, type PodProblem} from './pods.js';
 
 /** What one member says about itself (from srvr/mntr), as the wait loop needs it. */
@@ -13,6 +15,8 @@ export interface MemberProbe {
   mode?: string;
   /** leader only: followers in sync (mntr zk_synced_followers) */
   syncedFollowers?: number;
+  /** leader only: mntr zk_pending_syncs */
+  pendingSyncs?: number;
   error?: string;
 }
 
@@ -81,11 +85,9 @@ export function quorumComplete(probes: MemberProbe[], replicas: number): {ok: bo
   if (leaders.length > 1) return {ok: false, why: `${leaders.length} members claim to lead`};
   const leader = leaders[0]!;
   const followers = probes.filter((p) => p.mode === 'follower').length;
-  const synced = leader.syncedFollowers ?? 0;
-  if (followers < replicas - 1 || synced < replicas - 1) {
-    return {ok: false, leader: leader.pod, why: `leader ${leader.pod}, ${synced}/${replicas - 1} followers synced`};
-  }
-  return {ok: true, leader: leader.pod, why: ''};
+  if (followers < replicas - 1) return {ok: false, leader: leader.pod, why: `leader ${leader.pod}: ${followers}/${replicas - 1} members follow`};
+  const gap = syncGap(leader.syncedFollowers === undefined ? undefined : {followers: leader.syncedFollowers, pendingSyncs: leader.pendingSyncs}, {followers: replicas - 1}, leader.pod);
+  return gap ? {ok: false, leader: leader.pod, why: gap} : {ok: true, leader: leader.pod, why: ''};
 }
 
 async function describeProblems(kube: Kube, namespace: string, problems: PodProblem[]): Promise<string[]> {
@@ -107,14 +109,12 @@ async function describeProblems(kube: Kube, namespace: string, problems: PodProb
  * the pods' own reasons.
  */
 export async function waitForQuorum(o: WaitOptions, deps: WaitDeps): Promise<QuorumState> {
-  const {kube, clock, sleep, progress} = deps;
+  const {kube, clock, progress} = deps;
   const start = clock.now();
-  const deadline = start + o.timeoutMs;
-  const poll = o.pollMs ?? 1000;
   const phases: PhaseTime[] = [];
   let phaseIndex = 0;
   let step = progress.step(WAIT_PHASES[0]);
-  let lastWhy = '';
+  let problems: PodProblem[] = [];
 
   const advance = () => {
     phases.push({phase: WAIT_PHASES[phaseIndex]!, atMs: clock.now() - start});
@@ -123,64 +123,48 @@ export async function waitForQuorum(o: WaitOptions, deps: WaitDeps): Promise<Quo
     if (phaseIndex < WAIT_PHASES.length) step = progress.step(WAIT_PHASES[phaseIndex]!);
   };
 
-  for (;;) {
-    deps.signal?.throwIfAborted();
+  /** One look: the phases this poll completes, and the quorum once the last one is reached. */
+  const attempt = async (): Promise<PollStep<QuorumState>> => {
     const pods = await listMemberPods(kube, o.namespace, o.name);
     const expected = pods.filter((p) => Number(/-(\d+)$/.exec(p.metadata.name)?.[1]) < o.replicas);
-    const problems = expected.map(podProblem).filter((p): p is PodProblem => p !== null);
-    const fatal = problems.filter((p) => p.fatal);
-    if (fatal.length > 0) {
+    problems = expected.map(podProblem).filter((p): p is PodProblem => p !== null);
+    const fatal = problems.find((p) => p.fatal);
+    if (fatal) {
       step.fail();
-      throw new CliError(`${fatal[0]!.pod} cannot start: ${fatal[0]!.reason}${fatal[0]!.message ? ` (${fatal[0]!.message})` : ''}`, {
+      throw new CliError(`${fatal.pod} cannot start: ${fatal.reason}${fatal.message ? ` (${fatal.message})` : ''}`, {
         hint: `the ensemble's objects were created; fix the cause and recreate, or remove it with: kubectl zk teardown ${o.name} -n ${o.namespace}`,
         details: await describeProblems(kube, o.namespace, problems),
       });
     }
-    const all = expected.length >= o.replicas;
-    const counts = {
-      scheduled: expected.filter(isScheduled).length,
-      running: expected.filter(isRunning).length,
-      ready: expected.filter(isReady).length,
-    };
-    let why = '';
-    if (phaseIndex === 0) {
-      if (all && counts.scheduled === o.replicas) advance();
-      else why = `${counts.scheduled}/${o.replicas} scheduled`;
+    const counts = [expected.length >= o.replicas ? expected.filter(isScheduled).length : 0, expected.filter(isRunning).length, expected.filter(isReady).length];
+    const words = ['scheduled', 'running', 'serving'];
+    while (phaseIndex < 3) {
+      if (counts[phaseIndex] !== o.replicas) return {why: `${phaseIndex === 0 ? expected.filter(isScheduled).length : counts[phaseIndex]}/${o.replicas} ${words[phaseIndex]}`};
+      advance();
     }
-    if (phaseIndex === 1) {
-      if (counts.running === o.replicas) advance();
-      else why = `${counts.running}/${o.replicas} running`;
-    }
-    if (phaseIndex === 2) {
-      if (counts.ready === o.replicas) advance();
-      else why = `${counts.ready}/${o.replicas} serving`;
-    }
-    if (phaseIndex === 3) {
-      const probes = await deps.probe(
-        o.namespace,
-        expected.map((p) => p.metadata.name),
-      );
-      const q = quorumComplete(probes, o.replicas);
-      if (q.ok) {
-        advance();
-        return {leader: q.leader!, members: probes.map((p) => ({pod: p.pod, role: p.mode ?? 'not serving'})), phases};
-      }
-      why = q.why;
-    }
-    if (why !== lastWhy) {
-      step.update(why);
-      lastWhy = why;
-    }
-    if (clock.now() >= deadline) {
+    const probes = await deps.probe(o.namespace, expected.map((p) => p.metadata.name));
+    const q = quorumComplete(probes, o.replicas);
+    if (!q.ok) return {why: q.why};
+    advance();
+    return {ok: {leader: q.leader!, members: probes.map((p) => ({pod: p.pod, role: p.mode ?? 'not serving'})), phases}};
+  };
+
+  return poll(attempt, {
+    clock,
+    sleep: deps.sleep,
+    signal: deps.signal,
+    intervalMs: o.pollMs ?? 1000,
+    timeoutMs: o.timeoutMs,
+    onWhy: (why) => step.update(why),
+    onTimeout: async (why) => {
       step.fail(`${WAIT_PHASES[phaseIndex]}: ${why}`);
       const details = await describeProblems(kube, o.namespace, problems);
       const first = problems.find((p) => p.reason !== 'NotReady') ?? problems[0];
       const stuck = first ? `; ${first.pod}: ${first.reason}${first.message ? ` (${first.message})` : ''}` : '';
-      throw new CliError(`timed out after ${formatDuration(o.timeoutMs)} waiting for ${WAIT_PHASES[phaseIndex]} (${why})${stuck}`, {
+      return new CliError(`timed out after ${formatDuration(o.timeoutMs)} waiting for ${WAIT_PHASES[phaseIndex]} (${why})${stuck}`, {
         hint: `inspect with: kubectl describe pods -n ${o.namespace} -l ${podSelector(o.name)}`,
         details,
       });
-    }
-    await sleep(Math.min(poll, Math.max(0, deadline - clock.now())), deps.signal);
-  }
+    },
+  });
 }

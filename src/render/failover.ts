@@ -1,4 +1,5 @@
-import type {FailoverReport, FailoverRound, FigureKey, Outcome, RoundFigures, Stats} from '../ops/failover.js';
+import type {FigureKey, RoundFigures, Stats} from '../ops/failover/figures.js';
+import type {FailoverReport, FailoverRound, Outcome} from '../ops/failover/types.js';
 import {formatDuration} from '../util/duration.js';
 import type {Paint} from '../util/progress.js';
 import {table} from './table.js';

@@ -1,4 +1,5 @@
-import type {Election, MemberStep, PlannedMember, RollResult} from '../ops/roll.js';
+import type {PlannedMember} from '../ops/roll/plan.js';
+import type {Election, MemberStep, RollResult} from '../ops/roll/types.js';
 import {formatDuration} from '../util/duration.js';
 import type {Paint} from '../util/progress.js';
 import {table} from './table.js';

@@ -1,4 +1,5 @@
-import type {ScaleResult, Shape, StepAction} from '../ops/scale.js';
+import type {Shape, StepAction} from '../ops/scale/plan.js';
+import type {ScaleResult} from '../ops/scale/types.js';
 import {formatDuration} from '../util/duration.js';
 import type {Paint} from '../util/progress.js';
 import {table} from './table.js';

@@ -12,6 +12,9 @@ import { parseDynamicConfig } from './parse.js';
 import { CONFIG_NODE, type ConfigSnapshot } from './reconfig.js';
 import type { Stat as JuteStat } from './jute.js';
 import type { AuthInfo } from './wire.js';
+import { cutSocket, type LibConnectionManager, onCloseSessionReply, watchReads } from './nzc-internals.js';
+
+export type { LibConnectionManager };
 
 // ---------------------------------------------------------------- public types
 
@@ -124,20 +127,7 @@ interface LibClient {
   setACL(path: string, acls: unknown[], version: number, cb: Cb<LibStat>): void;
   connectionManager?: LibConnectionManager;
 }
-export interface LibConnectionManager {
-  socket?: { destroy(): void; readonly destroyed?: boolean };
-  /** ConnectionManager STATES: 1 connecting, 2 connected, 3 connected read-only; others are not watched. */
-  state: number;
-  /** The negotiated session timeout once connected (the requested one before). */
-  sessionTimeout: number;
-  /** sessionTimeout / number of servers, as in ZooKeeper's Java client. */
-  connectTimeout: number;
-  onSocketData(buffer: Buffer): void;
-  queue(request: { header?: { type: number } | null }, callback?: (error: unknown) => void): void;
-}
 
-/** ZooKeeper's OpCode.closeSession */
-const OP_CLOSE_SESSION = -11;
 interface LibModule {
   createClient(connectionString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): LibClient;
   ACL: new (perms: number, id: unknown) => unknown;
@@ -217,61 +207,6 @@ function mapState(s: LibState): ConnectionState | undefined {
     case 'AUTH_FAILED': return 'authFailed';
     default: return undefined;
   }
-}
-
-// ---------------------------------------------------------------- read timeout
-
-const CM_CONNECTING = 1;
-const CM_CONNECTED = 2;
-const CM_CONNECTED_READ_ONLY = 3;
-
-/**
- * node-zookeeper-client pings an idle connection but never checks that anything comes back, so a
- * connection that goes silent without closing (a port-forward whose pod side is gone, a member
- * that stopped answering) holds the session until the server expires it. This gives the library
- * the read timeout of ZooKeeper's Java client (ClientCnxn): no byte for 2/3 of the negotiated
- * session timeout while connected, or for connectTimeout (sessionTimeout / servers) while the
- * session handshake is under way, and the socket is cut; the library then reconnects to the next
- * server within the same session. The library binds `onSocketData` per socket when it connects,
- * so wrapping it on the instance before the first connect sees every socket's data.
- * Returns the function that stops the watch.
- */
-export function watchReads(cm: LibConnectionManager, opts: { now?: () => number; tickMs?: number; onCut?: (silentMs: number, limitMs: number) => void } = {}): () => void {
-  const now = opts.now ?? (() => performance.now());
-  let socket = cm.socket;
-  let lastRecv = now();
-  const onSocketData = cm.onSocketData;
-  cm.onSocketData = function (this: LibConnectionManager, buffer: Buffer) {
-    lastRecv = now();
-    return onSocketData.call(this, buffer);
-  };
-  const timer = setInterval(() => {
-    if (cm.socket !== socket) {
-      // a new connection attempt: its silence counts from now
-      socket = cm.socket;
-      lastRecv = now();
-      return;
-    }
-    const limit =
-      cm.state === CM_CONNECTED || cm.state === CM_CONNECTED_READ_ONLY ? (cm.sessionTimeout * 2) / 3
-        : cm.state === CM_CONNECTING ? cm.connectTimeout
-          : undefined;
-    if (limit === undefined || !socket || socket.destroyed) {
-      lastRecv = now();
-      return;
-    }
-    const silent = now() - lastRecv;
-    if (silent > limit) {
-      opts.onCut?.(silent, limit);
-      lastRecv = now();
-      socket.destroy();
-    }
-  }, opts.tickMs ?? 100);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    cm.onSocketData = onSocketData;
-  };
 }
 
 // ---------------------------------------------------------------- implementation
@@ -465,9 +400,9 @@ class NzcClient implements ZkClient {
     this.stopWatch();
     await new Promise<void>((resolve) => {
       const cm = this.c.connectionManager;
-      const cut = () => cm?.socket?.destroy();
+      const cut = () => cutSocket(cm);
       // The library waits for the server to close the socket after closeSession. Through a
-      // port-forward that close reaches us ~1 s late, so once the server has answered
+      // port-forward that close reaches us late (docs/benchmarks.md), so once the server has answered
       // closeSession (the session is gone on the server then) the socket is cut here. When
       // the answer does not come (server gone, never connected), the socket is cut anyway.
       const timer = setTimeout(() => {
@@ -480,11 +415,7 @@ class NzcClient implements ZkClient {
           resolve();
         }
       });
-      if (cm && wasConnected) {
-        const queue = cm.queue.bind(cm);
-        cm.queue = (request, callback) =>
-          queue(request, request.header?.type === OP_CLOSE_SESSION ? (error) => { callback?.(error); setImmediate(cut); } : callback);
-      }
+      if (cm && wasConnected) onCloseSessionReply(cm, cut);
       this.c.close();
     });
   }

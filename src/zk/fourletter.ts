@@ -138,9 +138,9 @@ export const LOCKING_WORDS: ReadonlySet<string> = new Set(['mntr', 'conf']);
 /**
  * Keeps at most one request of each locking word in flight per server, so that a
  * tool polling a member in the middle of an election cannot take all of the
- * server's worker threads and with them its clients (observed: four timed-out
- * mntr polls blocked every NIOWorkerThread of a member for 30 s, and the failover
- * writer's session expired). A request is in flight until the server answers or
+ * server's worker threads and with them its clients (seen in a failover test:
+ * timed-out mntr polls held every NIOWorkerThread of a member until the failover
+ * writer's session expired; docs/benchmarks.md). A request is in flight until the server answers or
  * closes, not just until the local timeout. Other words pass straight through.
  * One gate per polling loop (status --watch, failover-test, scale).
  */

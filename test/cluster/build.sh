@@ -3,12 +3,12 @@
 # cluster runs, into the cache:
 #   $BIN/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,
 #         kube-proxy,kubectl,etcd,coredns,crictl,local-path-provisioner,
-#         kzk-mkimage}
+#         kube-router,kzk-mkimage}
 #   $IMAGES/{pause,busybox,zookeeper}.tar   (docker-archive tarballs;
 #                                            zookeeper.tar holds every ZooKeeper line's image)
 # Each artefact has a stamp (hash of its inputs); a warm run only compares
 # stamps. Cold build times are appended to $CACHE_DIR/build-times.log.
-# Usage: build.sh [binaries|images|zookeeper|all]   (default: all)
+# Usage: build.sh [binaries|images|zookeeper|kube-router|all]   (default: all)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -82,7 +82,16 @@ build_binaries() {
     "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$KZK_CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
   go_build local-path-provisioner "$CLUSTER_DIR/tools/local-path-provisioner" local-path-provisioner \
     "-s -w -X main.VERSION=$KZK_LOCALPATH_VERSION" github.com/rancher/local-path-provisioner
+  build_kube_router
   build_mkimage
+}
+
+# kube-router: only its NetworkPolicy controller runs (iptables + ipset), one
+# per node, in the test cluster only; never shipped.
+build_kube_router() {
+  go_build kube-router "$CLUSTER_DIR/tools/kube-router" kube-router \
+    "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KZK_KUBE_ROUTER_VERSION" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 }
 
 build_mkimage() {
@@ -310,5 +319,6 @@ case "${1:-all}" in
   images) build_images ;;
   zookeeper) build_mkimage; build_zookeeper ;;
   all) build_binaries; build_images ;;
-  *) echo "usage: $0 [binaries|images|zookeeper|all]" >&2; exit 2 ;;
+  kube-router) build_kube_router ;;
+  *) echo "usage: $0 [binaries|images|zookeeper|kube-router|all]" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ KZK_ETCD_VERSION=v3.6.5           # test/cluster/tools/etcd/go.mod
 KZK_COREDNS_VERSION=v1.12.4       # test/cluster/tools/coredns/go.mod
 KZK_LOCALPATH_VERSION=v0.0.30     # test/cluster/tools/local-path-provisioner/go.mod
 KZK_CRICTL_VERSION=v1.34.0        # test/cluster/tools/crictl/go.mod
+KZK_KUBE_ROUTER_VERSION=v2.1.0    # test/cluster/tools/kube-router/go.mod (NetworkPolicy only)
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -29,19 +30,49 @@ ENV_FILE=$STATE/env
 # Network: every address lives on interfaces this cluster creates itself.
 # 100.64.0.0/10 is the shared address space (RFC 6598): neither one of the
 # machine's own networks nor a public range.
-BRIDGE=kzkbr0                      # CNI bridge, created by up.sh
+#
+# Nodes: KZK_NODES (1..9; default 3, or the count of the cluster that is up)
+# nodes, each a network namespace `kzk-node-<i>` joined to the host bridge by
+# a veth (host side kzkv<i>, node side eth0 = node IP). Each node has its own
+# CNI bridge (kzkcni0) with its own pod CIDR, its own containerd, kubelet,
+# kube-proxy and kube-router (NetworkPolicy); the control plane, CoreDNS and
+# local-path-provisioner run in the host's namespace. See README.md.
+BRIDGE=kzkbr0                      # host bridge: node network, created by up.sh
 BRIDGE_MAC=02:6b:7a:62:72:30       # locally administered, fixed (see up.sh)
-HOST_IP=100.65.0.1                 # bridge gateway = node IP = API server = DNS
-POD_CIDR=100.65.0.0/16
-POD_RANGE_START=100.65.1.1
-SVC_CIDR=100.66.0.0/16             # routed to the bridge so nothing leaks out
+HOST_IP=100.65.0.1                 # API server = DNS, on the host bridge
+NODE_NET_PREFIX=24                 # node network 100.65.0.0/24: node <i> is 100.65.0.<10+i>
+POD_CIDR=100.65.0.0/16             # all pod CIDRs; node <i>: 100.65.<i>.0/24
+SVC_CIDR=100.66.0.0/16             # blackholed on the host, DNATed by kube-proxy in each node
 SVC_KUBERNETES_IP=100.66.0.1
+OUR_NET=100.64.0.0/10              # the only destinations a node namespace has routes for
 DNS_IP=$HOST_IP                    # CoreDNS runs on the host, listening here
-NODE_NAME=kzk-node
+CNI_BRIDGE=kzkcni0                 # inside each node namespace
 CLUSTER_DOMAIN=cluster.local
 APISERVER_PORT=6443
 ETCD_CLIENT_PORT=12379
 ETCD_PEER_PORT=12380
+NODES_DIR=$STATE/nodes
+
+if [[ -z ${KZK_NODES:-} && -f $STATE/node-count ]]; then KZK_NODES=$(<"$STATE/node-count"); fi
+KZK_NODES=${KZK_NODES:-3}
+[[ $KZK_NODES =~ ^[1-9]$ ]] || { echo "KZK_NODES must be 1..9 (got '$KZK_NODES')" >&2; exit 2; }
+
+node_name() { echo "kzk-node-$1"; }              # also the network namespace's name
+node_ip() { echo "100.65.0.$((10 + $1))"; }
+node_pod_cidr() { echo "100.65.$1.0/24"; }
+node_gw() { echo "100.65.$1.1"; }                 # the node's CNI bridge address
+node_zone() { local z=(a b c d e f g h i); echo "zone-${z[$1 - 1]}"; }
+node_dir() { echo "$NODES_DIR/$(node_name "$1")"; }
+node_sock() { echo "$(node_dir "$1")/containerd/containerd.sock"; }
+node_veth() { echo "kzkv$1"; }
+# nodes_up: indices of the nodes that exist (from $NODES_DIR), for down/status.
+nodes_present() {
+  local d
+  for d in "$NODES_DIR"/kzk-node-*; do [[ -d $d ]] && echo "${d##*-}"; done
+  return 0
+}
+# in_node I CMD...: run CMD in node I's network namespace (host mounts kept).
+in_node() { local i=$1; shift; nsenter --net="/run/netns/$(node_name "$i")" -- "$@"; }
 
 # Images imported into containerd's k8s.io namespace (nothing can be pulled).
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.1
@@ -59,7 +90,6 @@ zk_image_ref() { echo "docker.io/library/zookeeper:$1"; } # VERSION -> image ref
 ZK_IMAGE=$(zk_image_ref "$(zk_pinned_version 3.9)")      # the plugin's default image (3.9 line)
 ZK_IMAGE_38=$(zk_image_ref "$(zk_pinned_version 3.8)")
 
-CONTAINERD_SOCK=$STATE/containerd/containerd.sock
 
 # Sysctls the cluster may change; up.sh records their values first and
 # down.sh puts them back. kubelet itself sets the vm/kernel ones.
@@ -138,10 +168,14 @@ running() { pid_of "$1" >/dev/null; }
 
 # start NAME PROGRAM ARGS...: start a long-running component in its own
 # session, logging to $LOGS/NAME.log, PID in $PIDS/NAME.pid. No-op if running.
+# With START_NETNS=NS it runs in that network namespace (nsenter --net: the
+# host's mount namespace stays, so kubelet's and containerd's mounts are the
+# same for both and visible to down.sh); nsenter execs, the PID is the
+# component's.
 start() {
   local name=$1 prog=$2; shift 2
-  local args
-  args=$(printf '%q ' "$prog" "$@")
+  local args ns=${START_NETNS:-}
+  args=$(printf '%q ' ${ns:+"netns=$ns"} "$prog" "$@")
   if running "$name"; then
     if [[ -f $PIDS/$name.args && "$(<"$PIDS/$name.args")" == "$args" ]]; then
       log "$name already running (pid $(pid_of "$name"))"
@@ -154,11 +188,22 @@ start() {
   exe=$(readlink -f "$(command -v "$prog")") || die "$prog not found" "$name"
   mkdir -p "$LOGS" "$PIDS"
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$LOGS/$name.log"
-  setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
-  echo $! >"$PIDS/$name.pid"
+  if [[ -n $ns ]]; then
+    setsid nsenter --net="/run/netns/$ns" -- "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
+  else
+    setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
+  fi
+  local pid=$! k
+  echo "$pid" >"$PIDS/$name.pid"
   echo "$exe" >"$PIDS/$name.exe"
   printf '%s' "$args" >"$PIDS/$name.args"
-  log "started $name (pid $!)"
+  # Until setsid (and nsenter) have exec'ed, /proc/PID/exe is bash or setsid
+  # and pid_of would call the component dead (seen on a loaded machine).
+  for ((k = 0; k < 100; k++)); do
+    [[ -d /proc/$pid && "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$exe" ]] || break
+    sleep 0.05
+  done
+  log "started $name (pid $pid)"
 }
 
 # stop NAME: TERM the recorded process, KILL after 20s. Only that PID.

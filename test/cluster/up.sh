@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Brings up a real single-node Kubernetes on this machine (root required):
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd
-# (+runc, CNI bridge), kubelet, kube-proxy (iptables), CoreDNS and
-# local-path-provisioner, all as host processes started from here.
+# Brings up a real Kubernetes on this machine (root required): etcd,
+# kube-apiserver, kube-controller-manager, kube-scheduler, CoreDNS and
+# local-path-provisioner on the host, and KZK_NODES (default 3) nodes, each a
+# network namespace with its own containerd (+runc, CNI bridge), kubelet,
+# kube-proxy (iptables) and kube-router (NetworkPolicy only), all as
+# processes started from here.
 # Idempotent: components already running are left alone; cached builds and
 # certificates are reused. Reports each step on stderr; on failure prints the
 # failing component's log tail. Writes $STATE/env for the e2e suite.
@@ -15,13 +17,21 @@ step() { log "==> $*"; }
 
 [[ $EUID -eq 0 ]] || die "up.sh must run as root (it starts kubelet, containerd and sets up networking)"
 cluster_lock
-mkdir -p "$STATE" "$LOGS" "$PIDS" "$PKI"
+if [[ -f $STATE/node-count && $(<"$STATE/node-count") != "$KZK_NODES" ]]; then
+  die "a cluster with $(<"$STATE/node-count") node(s) exists; KZK_NODES=$KZK_NODES needs \`bash $CLUSTER_DIR/down.sh\` first"
+fi
+if [[ -f $PIDS/kubelet.pid || -d $STATE/containerd ]]; then
+  die "a cluster of the older single-node layout exists (kubelet on the host): run \`bash $CLUSTER_DIR/down.sh\` first"
+fi
+mkdir -p "$STATE" "$LOGS" "$PIDS" "$PKI" "$NODES_DIR"
+echo "$KZK_NODES" >"$STATE/node-count"
+NODES=$(seq 1 "$KZK_NODES")
 chmod 0700 "$STATE"
 rm -f "$STATE/up-failed"
 
 # ------------------------------------------------------------ prerequisites
 APT_PKGS="containerd runc containernetworking-plugins iptables conntrack iproute2 util-linux
-  mount tar openssl curl ca-certificates gcc libc6-dev binutils busybox-static debootstrap"
+  mount tar openssl curl ca-certificates gcc libc6-dev binutils busybox-static debootstrap ipset"
 step "checking apt prerequisites"
 missing=()
 for p in $APT_PKGS; do
@@ -43,7 +53,7 @@ step "building binaries and images (cached under $CACHE_DIR)"
 bash "$CLUSTER_DIR/build.sh" all
 
 # -------------------------------------------------------------- host setup
-step "host networking (bridge $BRIDGE $HOST_IP, service route $SVC_CIDR)"
+step "host networking (bridge $BRIDGE $HOST_IP, $KZK_NODES node namespace(s), services $SVC_CIDR unreachable on the host)"
 if [[ ! -f $STATE/host-before ]]; then
   # What existed before the first up.sh, so down.sh leaves the machine as found.
   {
@@ -53,25 +63,58 @@ if [[ ! -f $STATE/host-before ]]; then
   mv "$STATE/host-before.tmp" "$STATE/host-before"
 fi
 sysctl -qw net.ipv4.ip_forward=1
-sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
 if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
   ip link add "$BRIDGE" type bridge
 fi
-[[ $(ip addr show dev "$BRIDGE") == *"inet $HOST_IP/"* ]] || ip addr add "$HOST_IP/16" dev "$BRIDGE"
-# A bridge with no MAC of its own takes the lowest MAC among its ports. When the
-# pod owning that veth is deleted, the bridge's MAC changes and every other pod's
-# ARP entry for the gateway (the node: DNS, API server) points nowhere until it
-# goes stale, 15-45 s. ZooKeeper resolves peer names while holding its QuorumPeer
-# lock, so that window stalled whole members (failover bench; thread dumps showed
-# FastLeaderElection's WorkerReceiver in getaddrinfo for 30 s). A MAC that is set
-# (addr_assign_type 3) never follows the ports.
+[[ $(ip addr show dev "$BRIDGE") == *"inet $HOST_IP/"* ]] || ip addr add "$HOST_IP/$NODE_NET_PREFIX" dev "$BRIDGE"
+# A bridge with no MAC of its own takes the lowest MAC among its ports; when
+# that port goes away the bridge's MAC changes and every ARP entry for it points
+# nowhere until it goes stale, 15-45 s. ZooKeeper resolves peer names while
+# holding its QuorumPeer lock, so that window stalled whole members (failover
+# bench; thread dumps showed FastLeaderElection's WorkerReceiver in getaddrinfo
+# for 30 s). A MAC that is set (addr_assign_type 3) never follows the ports.
+# The same holds for each node's CNI bridge below.
 if [[ $(<"/sys/class/net/$BRIDGE/addr_assign_type") != 3 ]]; then
   ip link set dev "$BRIDGE" address "$BRIDGE_MAC"
 fi
 ip link set "$BRIDGE" up
-# ClusterIPs are only DNAT targets; route them to the bridge so a packet that
-# kube-proxy does not translate dies here instead of leaving the machine.
-ip route replace "$SVC_CIDR" dev "$BRIDGE" src "$HOST_IP"
+# ClusterIPs are only DNAT targets (kube-proxy in each node): a packet that
+# reaches the host untranslated is refused here (ICMP unreachable) instead of
+# leaving the machine.
+ip route replace unreachable "$SVC_CIDR"
+
+# setup_node I: network namespace kzk-node-I, veth kzkvI <-> eth0 (node IP),
+# CNI bridge kzkcni0 (pod CIDR gateway), routes: the node network, the other
+# nodes' pod CIDRs via their node IPs, the rest of 100.64.0.0/10 via the host.
+# No default route: pods and nodes reach only this machine's cluster addresses.
+setup_node() {
+  local i=$1 n ns ip veth gw j
+  n=$(node_name "$i") ns=$n ip=$(node_ip "$i") veth=$(node_veth "$i") gw=$(node_gw "$i")
+  [[ -e /run/netns/$ns ]] || ip netns add "$ns"
+  if ! ip link show "$veth" >/dev/null 2>&1; then
+    ip link add "$veth" type veth peer name eth0 netns "$ns"
+  fi
+  ip link set "$veth" master "$BRIDGE" up
+  ip -n "$ns" link set lo up
+  [[ $(ip -n "$ns" addr show dev eth0) == *"inet $ip/"* ]] || ip -n "$ns" addr add "$ip/$NODE_NET_PREFIX" dev eth0
+  ip -n "$ns" link set eth0 up
+  if ! ip -n "$ns" link show "$CNI_BRIDGE" >/dev/null 2>&1; then
+    ip -n "$ns" link add "$CNI_BRIDGE" type bridge
+    ip -n "$ns" link set dev "$CNI_BRIDGE" address "02:6b:7a:63:6e:3$i"
+  fi
+  [[ $(ip -n "$ns" addr show dev "$CNI_BRIDGE") == *"inet $gw/"* ]] || ip -n "$ns" addr add "$gw/24" dev "$CNI_BRIDGE"
+  ip -n "$ns" link set "$CNI_BRIDGE" up
+  for j in $NODES; do
+    [[ $j == "$i" ]] || ip -n "$ns" route replace "$(node_pod_cidr "$j")" via "$(node_ip "$j")" dev eth0
+  done
+  ip -n "$ns" route replace "$OUR_NET" via "$HOST_IP" dev eth0
+  # Per network namespace: forwarding (pods <-> eth0) and iptables on bridged
+  # pod-to-pod traffic (kube-proxy, and kube-router's physdev rules).
+  in_node "$i" sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 \
+    net.ipv4.conf.all.send_redirects=0
+  ip route replace "$(node_pod_cidr "$i")" via "$ip" dev "$BRIDGE"
+}
+for i in $NODES; do setup_node "$i"; done
 
 # --------------------------------------------------------------------- PKI
 step "certificates and kubeconfigs ($PKI)"
@@ -102,9 +145,13 @@ gen_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-c
 gen_cert admin "/O=system:masters/CN=kubernetes-admin" clientAuth
 gen_cert controller-manager "/CN=system:kube-controller-manager" clientAuth
 gen_cert scheduler "/CN=system:kube-scheduler" clientAuth
-gen_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
-gen_cert kubelet-server "/CN=$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$HOST_IP,IP:127.0.0.1"
+for i in $NODES; do
+  n=$(node_name "$i")
+  gen_cert "kubelet-$n" "/O=system:nodes/CN=system:node:$n" clientAuth
+  gen_cert "kubelet-server-$n" "/CN=$n" serverAuth "DNS:$n,IP:$(node_ip "$i"),IP:127.0.0.1"
+done
 gen_cert kube-proxy "/CN=system:kube-proxy" clientAuth
+gen_cert kube-router "/CN=system:kube-router" clientAuth
 chmod 0600 "$PKI"/*.key
 
 mk_kubeconfig() { # FILE USER CERTNAME
@@ -132,8 +179,12 @@ EOF
 mk_kubeconfig "$KUBECONFIG_ADMIN" kubernetes-admin admin
 mk_kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager controller-manager kube-controller-manager
 mk_kubeconfig "$STATE/scheduler.kubeconfig" system:kube-scheduler scheduler kube-scheduler
-mk_kubeconfig "$STATE/kubelet.kubeconfig" "system:node:$NODE_NAME" kubelet kubelet
-mk_kubeconfig "$STATE/kube-proxy.kubeconfig" system:kube-proxy kube-proxy kube-proxy
+for i in $NODES; do
+  n=$(node_name "$i")
+  mk_kubeconfig "$(node_dir "$i")/kubelet.kubeconfig" "system:node:$n" "kubelet-$n" "kubelet-$n"
+done
+mk_kubeconfig "$STATE/kube-proxy.kubeconfig" system:kube-proxy kube-proxy
+mk_kubeconfig "$STATE/kube-router.kubeconfig" system:kube-router kube-router
 
 # -------------------------------------------------------------------- etcd
 step "etcd"
@@ -192,23 +243,30 @@ start kube-scheduler kube-scheduler \
   --bind-address=127.0.0.1 --leader-elect=false --profiling=false --v=1
 
 # --------------------------------------------------------------- containerd
-step "containerd (+runc, CNI bridge)"
-mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/cni/ipam"
-write_cfg "$STATE/cni/net.d/10-kzk.conflist" <<EOF
+# One containerd per node (own socket, root, state, CNI config and IPAM),
+# started in the node's network namespace: the CNI plugins it runs put pod
+# veths on that node's bridge, and its stream server (127.0.0.1, random port)
+# is the node's loopback, where that node's kubelet reaches it.
+step "containerd (+runc, CNI bridge) on $KZK_NODES node(s)"
+start_containerd() { # I
+  local i=$1 n d
+  n=$(node_name "$i") d=$(node_dir "$i")
+  mkdir -p "$d/containerd" "$d/cni/net.d" "$d/cni/ipam"
+  write_cfg "$d/cni/net.d/10-kzk.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "kzk",
   "plugins": [
     {
       "type": "bridge",
-      "bridge": "$BRIDGE",
+      "bridge": "$CNI_BRIDGE",
       "isGateway": true,
       "ipMasq": false,
       "hairpinMode": true,
       "ipam": {
         "type": "host-local",
-        "dataDir": "$STATE/cni/ipam",
-        "ranges": [[{"subnet": "$POD_CIDR", "rangeStart": "$POD_RANGE_START", "gateway": "$HOST_IP"}]],
+        "dataDir": "$d/cni/ipam",
+        "ranges": [[{"subnet": "$(node_pod_cidr "$i")", "gateway": "$(node_gw "$i")"}]],
         "routes": [{"dst": "0.0.0.0/0"}]
       }
     },
@@ -216,15 +274,15 @@ write_cfg "$STATE/cni/net.d/10-kzk.conflist" <<EOF
   ]
 }
 EOF
-write_cfg "$STATE/containerd/config.toml" containerd <<EOF
+  write_cfg "$d/containerd/config.toml" "containerd-$n" <<EOF
 version = 2
-root = "$STATE/containerd/root"
-state = "$STATE/containerd/state"
+root = "$d/containerd/root"
+state = "$d/containerd/state"
 disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
 [grpc]
-  address = "$CONTAINERD_SOCK"
+  address = "$d/containerd/containerd.sock"
 [ttrpc]
-  address = "$CONTAINERD_SOCK.ttrpc"
+  address = "$d/containerd/containerd.sock.ttrpc"
 [debug]
   level = "info"
 [plugins]
@@ -246,42 +304,81 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
           SystemdCgroup = false
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "/usr/lib/cni"
-      conf_dir = "$STATE/cni/net.d"
+      conf_dir = "$d/cni/net.d"
       max_conf_num = 1
   [plugins."io.containerd.internal.v1.opt"]
-    path = "$STATE/containerd/opt"
+    path = "$d/containerd/opt"
 EOF
-start containerd containerd --config "$STATE/containerd/config.toml"
-printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 30\n' "$CONTAINERD_SOCK" "$CONTAINERD_SOCK" |
-  write_cfg "$STATE/crictl.yaml"
-CTR=(ctr --address "$CONTAINERD_SOCK" -n k8s.io)
-wait_for "containerd socket" 60 containerd "${CTR[@]}" version
+  START_NETNS=$n start "containerd-$n" containerd --config "$d/containerd/config.toml"
+  printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 30\n' "$(node_sock "$i")" "$(node_sock "$i")" |
+    write_cfg "$d/crictl.yaml"
+}
+for i in $NODES; do start_containerd "$i"; done
+for i in $NODES; do
+  n=$(node_name "$i")
+  wait_for "containerd socket of $n" 60 "containerd-$n" ctr --address "$(node_sock "$i")" version
+done
 
-step "importing images into containerd (k8s.io namespace)"
-have_images=$("${CTR[@]}" images ls -q 2>/dev/null || true)
-for img in "pause:$PAUSE_IMAGE" "busybox:$BUSYBOX_IMAGE" "zookeeper:$ZK_IMAGE"; do
-  f=${img%%:*} ref=${img#*:}
-  if grep -qxF "$ref" <<<"$have_images"; then
-    log "image $ref: present"
-  else
+step "importing images into each node's containerd (k8s.io namespace)"
+# import_images I: what is missing, one node; the nodes import in parallel.
+import_images() {
+  local i=$1 n ctr have img f ref t0
+  n=$(node_name "$i")
+  ctr=(ctr --address "$(node_sock "$i")" -n k8s.io)
+  have=$("${ctr[@]}" images ls -q 2>/dev/null || true)
+  for img in "pause:$PAUSE_IMAGE" "busybox:$BUSYBOX_IMAGE" "zookeeper:$ZK_IMAGE"; do
+    f=${img%%:*} ref=${img#*:}
+    if grep -qxF "$ref" <<<"$have"; then
+      log "$n: image $ref present"
+      continue
+    fi
     t0=$SECONDS
-    "${CTR[@]}" images import "$IMAGES/$f.tar" >>"$LOGS/images.log" 2>&1 ||
-      die "ctr images import $IMAGES/$f.tar failed" images containerd
+    if ! "${ctr[@]}" images import "$IMAGES/$f.tar" >>"$LOGS/images-$n.log" 2>&1; then
+      log "$n: ctr images import $IMAGES/$f.tar failed"
+      return 1
+    fi
     # Not `ctr … | grep -q`: grep -q exits at the first match, ctr (one write
     # per line) then dies of SIGPIPE and pipefail fails the step (it did, in CI).
-    grep -qxF "$ref" <<<"$("${CTR[@]}" images ls -q)" || die "image $ref missing after import of $IMAGES/$f.tar" images
-    log "image $ref: imported in $((SECONDS - t0))s"
-  fi
+    grep -qxF "$ref" <<<"$("${ctr[@]}" images ls -q)" || { log "$n: image $ref missing after import"; return 1; }
+    log "$n: image $ref imported in $((SECONDS - t0))s"
+  done
+}
+import_pids=()
+for i in $NODES; do
+  import_images "$i" &
+  import_pids+=("$!")
+done
+for k in "${!import_pids[@]}"; do
+  n=$(node_name "$((k + 1))")
+  wait "${import_pids[$k]}" || die "importing images into $n failed" "images-$n" "containerd-$n"
 done
 
 # ------------------------------------------------------------------ kubelet
-step "kubelet"
-mkdir -p "$STATE/kubelet" "$STATE/pod-logs"
-echo "nameserver $DNS_IP" | write_cfg "$STATE/resolv.conf" kubelet
-write_cfg "$STATE/kubelet-config.yaml" kubelet <<EOF
+# A cgroup root per node (/kzk-node-I, made in every v1 hierarchy): each
+# kubelet owns <root>/kubepods and sees only its own pods there.
+step "kubelet on $KZK_NODES node(s)"
+make_cgroup_root() { # NAME
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    [[ -f ${h}cgroup.procs ]] || continue
+    mkdir -p "$h$1"
+    # cgroup v1 cpuset: a new group starts with no CPUs and no memory nodes.
+    if [[ -f ${h}cpuset.cpus && -z $(tr -d '\n' <"$h$1/cpuset.cpus") ]]; then
+      cat "${h}cpuset.cpus" >"$h$1/cpuset.cpus"
+      cat "${h}cpuset.mems" >"$h$1/cpuset.mems"
+    fi
+  done
+}
+echo "nameserver $DNS_IP" | write_cfg "$STATE/resolv.conf"
+start_kubelet() { # I
+  local i=$1 n d ip
+  n=$(node_name "$i") d=$(node_dir "$i") ip=$(node_ip "$i")
+  mkdir -p "$d/kubelet" "$d/pod-logs"
+  make_cgroup_root "$n"
+  write_cfg "$d/kubelet-config.yaml" "kubelet-$n" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: $HOST_IP
+address: $ip
 port: 10250
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
@@ -291,18 +388,19 @@ authentication:
   webhook: {enabled: true}
   x509: {clientCAFile: $PKI/ca.crt}
 authorization: {mode: Webhook}
-tlsCertFile: $PKI/kubelet-server.crt
-tlsPrivateKeyFile: $PKI/kubelet-server.key
-containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
-imageServiceEndpoint: unix://$CONTAINERD_SOCK
+tlsCertFile: $PKI/kubelet-server-$n.crt
+tlsPrivateKeyFile: $PKI/kubelet-server-$n.key
+containerRuntimeEndpoint: unix://$(node_sock "$i")
+imageServiceEndpoint: unix://$(node_sock "$i")
 cgroupDriver: cgroupfs
+cgroupRoot: /$n
 failCgroupV1: false
 oomScoreAdj: 0
 failSwapOn: false
 clusterDNS: [$DNS_IP]
 clusterDomain: $CLUSTER_DOMAIN
 resolvConf: $STATE/resolv.conf
-podLogsDir: $STATE/pod-logs
+podLogsDir: $d/pod-logs
 staticPodPath: ""
 # Images cannot be pulled again here: never garbage-collect them.
 imageGCHighThresholdPercent: 100
@@ -312,31 +410,87 @@ serializeImagePulls: false
 rotateCertificates: false
 serverTLSBootstrap: false
 EOF
-start kubelet kubelet --config="$STATE/kubelet-config.yaml" --kubeconfig="$STATE/kubelet.kubeconfig" \
-  --hostname-override="$NODE_NAME" --node-ip="$HOST_IP" --root-dir="$STATE/kubelet" --v=1
-node_registered() { kc --request-timeout=5s get node "$NODE_NAME"; }
-wait_for "node $NODE_NAME to register" 120 kubelet node_registered
+  START_NETNS=$n start "kubelet-$n" kubelet --config="$d/kubelet-config.yaml" --kubeconfig="$d/kubelet.kubeconfig" \
+    --hostname-override="$n" --node-ip="$ip" --root-dir="$d/kubelet" \
+    --node-labels="topology.kubernetes.io/zone=$(node_zone "$i")" --v=1
+}
+for i in $NODES; do start_kubelet "$i"; done
+node_registered() { kc --request-timeout=5s get node "$1"; }
+for i in $NODES; do
+  n=$(node_name "$i")
+  wait_for "node $n to register" 120 "kubelet-$n" node_registered "$n"
+done
 
 # --------------------------------------------------------------- kube-proxy
-step "kube-proxy (iptables mode)"
-write_cfg "$STATE/kube-proxy-config.yaml" kube-proxy <<EOF
+step "kube-proxy (iptables mode) on $KZK_NODES node(s)"
+start_kube_proxy() { # I
+  local i=$1 n d
+  n=$(node_name "$i") d=$(node_dir "$i")
+  write_cfg "$d/kube-proxy-config.yaml" "kube-proxy-$n" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $STATE/kube-proxy.kubeconfig}
 mode: iptables
-hostnameOverride: $NODE_NAME
+hostnameOverride: $n
 clusterCIDR: $POD_CIDR
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
-nodePortAddresses: ["$HOST_IP/32"]
+nodePortAddresses: ["$(node_ip "$i")/32"]
 oomScoreAdj: 0
 # Zeros leave the machine's conntrack settings as they are.
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 iptables: {localhostNodePorts: false, masqueradeAll: false, syncPeriod: 30s, minSyncPeriod: 1s}
 EOF
-start kube-proxy kube-proxy --config="$STATE/kube-proxy-config.yaml" --v=1
-proxy_healthy() { curl -fsS -m 3 http://127.0.0.1:10256/healthz; }
-wait_for "kube-proxy healthz" 60 kube-proxy proxy_healthy
+  START_NETNS=$n start "kube-proxy-$n" kube-proxy --config="$d/kube-proxy-config.yaml" --v=1
+}
+for i in $NODES; do start_kube_proxy "$i"; done
+proxy_healthy() { in_node "$1" curl -fsS -m 3 http://127.0.0.1:10256/healthz; }
+for i in $NODES; do
+  n=$(node_name "$i")
+  wait_for "kube-proxy healthz on $n" 60 "kube-proxy-$n" proxy_healthy "$i"
+done
+
+# ------------------------------------------------------------- kube-router
+# Only the NetworkPolicy controller (iptables + ipset in the node's network
+# namespace): routes are static (setup_node), kube-proxy serves Services.
+step "kube-router NetworkPolicy controller on $KZK_NODES node(s)"
+kc apply -f - >>"$LOGS/bootstrap.log" 2>&1 <<EOF || die "kubectl apply of kube-router RBAC failed" bootstrap kube-apiserver
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "kzk:kube-router"}
+rules:
+- apiGroups: [""]
+  resources: [namespaces, pods, services, nodes, endpoints]
+  verbs: [get, list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+- apiGroups: ["", events.k8s.io]
+  resources: [events]
+  verbs: [create, patch, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "kzk:kube-router"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "kzk:kube-router"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:kube-router"}]
+EOF
+for i in $NODES; do
+  n=$(node_name "$i")
+  START_NETNS=$n start "kube-router-$n" kube-router --kubeconfig="$STATE/kube-router.kubeconfig" \
+    --hostname-override="$n" --run-firewall=true --run-router=false --run-service-proxy=false \
+    --run-loadbalancer=false --enable-cni=false --enable-ipv4=true --enable-ipv6=false \
+    --service-cluster-ip-range="$SVC_CIDR" --health-port=20244 --metrics-port=0 \
+    --iptables-sync-period=5m --v=1
+done
+router_healthy() { in_node "$1" curl -fsS -m 3 http://127.0.0.1:20244/healthz; }
+for i in $NODES; do
+  n=$(node_name "$i")
+  wait_for "kube-router healthz on $n" 90 "kube-router-$n" router_healthy "$i"
+done
 
 # ------------------------------------------------------------------ CoreDNS
 step "CoreDNS on $DNS_IP:53"
@@ -366,7 +520,13 @@ wait_for "CoreDNS ready" 60 coredns dns_ready
 
 # ------------------------------------------------------------------ storage
 step "local-path-provisioner and default StorageClass"
-mkdir -p "$STATE/local-path"
+# Volumes live in the node's directory ($STATE/nodes/NODE/local-path), made
+# by a helper pod on that node; the PV is pinned to that node.
+path_map=""
+for i in $NODES; do
+  mkdir -p "$(node_dir "$i")/local-path"
+  path_map+="{\"node\": \"$(node_name "$i")\", \"paths\": [\"$(node_dir "$i")/local-path\"]}, "
+done
 kc apply -f - >>"$LOGS/bootstrap.log" 2>&1 <<EOF || die "kubectl apply of storage objects failed" bootstrap kube-apiserver
 apiVersion: v1
 kind: Namespace
@@ -387,7 +547,7 @@ reclaimPolicy: Delete
 EOF
 write_cfg "$STATE/local-path-config.json" local-path-provisioner <<EOF
 {
-  "nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$STATE/local-path"]}],
+  "nodePathMap": [${path_map%, }],
   "setupCommand": "/kzk/setup",
   "teardownCommand": "/kzk/teardown"
 }
@@ -409,9 +569,16 @@ start local-path-provisioner local-path-provisioner --debug start \
   --provisioner-name rancher.io/local-path
 
 # -------------------------------------------------------------------- ready
-step "waiting for node $NODE_NAME Ready"
-node_ready() { [[ $(kc --request-timeout=5s get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
-wait_for "node $NODE_NAME Ready" 180 kubelet node_ready
+step "waiting for $KZK_NODES node(s) Ready"
+node_ready() { [[ $(kc --request-timeout=5s get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
+node_names=""
+sockets=""
+for i in $NODES; do
+  n=$(node_name "$i")
+  wait_for "node $n Ready" 180 "kubelet-$n" node_ready "$n"
+  node_names+="$n "
+  sockets+="$(node_sock "$i") "
+done
 default_sa() { kc --request-timeout=5s -n default get serviceaccount default; }
 wait_for "default ServiceAccount" 60 kube-controller-manager default_sa
 sleep 1
@@ -427,11 +594,14 @@ export KZK_CLUSTER_LOGS=$LOGS
 export KZK_CLUSTER_STATE=$STATE
 export KZK_BUSYBOX_IMAGE=$BUSYBOX_IMAGE
 export KZK_STORAGE_CLASS=local-path
-export CONTAINER_RUNTIME_ENDPOINT=unix://$CONTAINERD_SOCK
-export CRI_CONFIG_FILE=$STATE/crictl.yaml
+export CONTAINER_RUNTIME_ENDPOINT=unix://$(node_sock 1)
+export CRI_CONFIG_FILE=$(node_dir 1)/crictl.yaml
+export KZK_NODES=$KZK_NODES
+export KZK_NODE_NAMES="${node_names% }"
+export KZK_CONTAINERD_SOCKETS="${sockets% }"
 EOF
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 echo "$((SECONDS - T_START))" >"$STATE/last-up-seconds"
-log "cluster up in $((SECONDS - T_START))s: node $NODE_NAME Ready, DNS $DNS_IP, StorageClass local-path"
+log "cluster up in $((SECONDS - T_START))s: $KZK_NODES node(s) Ready (${node_names% }), DNS $DNS_IP, StorageClass local-path"
 echo "env file:   $ENV_FILE"
 echo "KUBECONFIG: $KUBECONFIG_ADMIN"

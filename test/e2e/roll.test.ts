@@ -8,9 +8,9 @@
  * resumes.
  */
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
-import {dirname, join} from 'node:path';
-import {clusterEnv, clusterProcessEnv, createNamespace, deleteNamespace, dumpDiagnostics, kubectl, kubectlJson, useCluster, waitFor} from './lib/cluster.js';
+import {spawn} from 'node:child_process';
+import {dirname} from 'node:path';
+import {clusterEnv, clusterProcessEnv, createNamespace, ctrAllNodes, deleteNamespace, dumpDiagnostics, kubectl, kubectlJson, useCluster, waitFor} from './lib/cluster.js';
 import {DEFAULT_IMAGE} from '../../src/manifests/options.js';
 import {createEnsemble, fourLetter, holdSession, kzk, pluginDir, type ZkRun} from './lib/zk.js';
 
@@ -58,7 +58,8 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
   // The cluster's env exists only once the root hook (useCluster) has run up.sh: read it in hooks, never at load time
   let env: ReturnType<typeof clusterEnv>;
   let image2: string;
-  const ctr = (args: string[]) => spawnSync('ctr', ['-n', 'k8s.io', '--address', join(env.KZK_CLUSTER_STATE, 'containerd/containerd.sock'), ...args], {encoding: 'utf8'});
+  // every node's containerd: a member may be scheduled on any node
+  const ctr = (args: string[]) => ctrAllNodes(args);
 
   before(async () => {
     env = clusterEnv();

@@ -4,7 +4,7 @@
  * (four-letter words from inside the pods) rather than trusting Kubernetes.
  */
 import assert from 'node:assert/strict';
-import {createNamespace, deleteNamespace, dumpDiagnostics, useCluster} from './lib/cluster.js';
+import {createNamespace, deleteNamespace, dumpDiagnostics, nodeNames, useCluster} from './lib/cluster.js';
 import {createEnsemble, fourLetter, kubectl, kubectlJson, kzk, labelled, modes, smallEnsembleFlags, waitFor} from './lib/zk.js';
 
 useCluster();
@@ -32,9 +32,13 @@ describe('e2e: kubectl zk create / status / teardown on a real cluster', functio
     console.log(`      [measure] kubectl zk create (3 members) → quorum in ${Date.now() - started} ms`);
     assert.match(r.stdout, /ensemble "zk" is serving in namespace "kzk-e2e-a[^"]*": 3 members, leader zk-\d/);
     assert.match(r.stderr, /leader elected, followers synced/);
-    const pods = await kubectlJson<{items: {status: {conditions: {type: string; status: string}[]}}[]}>(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/instance=zk', '-o', 'json']);
+    const pods = await kubectlJson<{items: {metadata: {name: string}; spec: {nodeName?: string}; status: {conditions: {type: string; status: string}[]}}[]}>(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/instance=zk', '-o', 'json']);
     assert.equal(pods.items.length, 3);
     assert.ok(pods.items.every((p) => p.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')));
+    // on a cluster of 3+ nodes the members spread: one per node (spec.nodeName)
+    const placement = pods.items.map((p) => `${p.metadata.name}@${p.spec.nodeName}`).join(', ');
+    console.log(`      [measure] placement: ${placement}`);
+    if (nodeNames().length >= 3) assert.equal(new Set(pods.items.map((p) => p.spec.nodeName)).size, 3, `members on 3 different nodes: ${placement}`);
     assert.deepEqual((await modes(ns, 'zk', 3)).sort(), ['follower', 'follower', 'leader']);
     // the anti-affinity / spread selectors really select the members
     const sts = await kubectlJson<any>(['get', 'statefulset', 'zk', '-n', ns, '-o', 'json']);

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { ZkError, adminCommand, connectZk, digestAuth, type ConnectionState, type ZkClient } from '../../src/zk/index.js';
+import { ZkError, adminCommand, connectZk, digestAuth, type ConnectionState, type ZkClient } from '../support/zk.js';
 import { startEnsemble, type Ensemble } from './lib/ensemble.js';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `failover-test --mode kill`: the kill script (KILL_SCRIPT, what kube.exec
+ * `failover-test --mode kill`: the kill script (manifests/scripts/kill.sh, what kube.exec
  * runs in the leader's container) against REAL ZooKeeper JVMs.
  *
  * 1. On the loopback ensemble, through kubeDisruptor with an exec that runs the
@@ -11,17 +11,19 @@
  *    dies with PID 1, as `kubectl exec` does when the container's init exits.
  */
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type {ExecResult} from '../../src/kube/types.js';
-import {kubeDisruptor, killCommand, parseKillOutput, runFailoverTest, type FailoverDeps} from '../../src/ops/failover.js';
+import {runFailoverTest} from '../../src/ops/failover.js';
+import {kubeDisruptor, killCommand, parseKillOutput} from '../../src/ops/failover/disrupt.js';
+import type {FailoverDeps} from '../../src/ops/failover/types.js';
 import {renderFailover} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
 import {realSleep, systemClock} from '../../src/util/time.js';
 import {connectZk} from '../../src/zk/client.js';
-import {srvr} from '../../src/zk/status.js';
+import {srvr} from '../support/zk-status.js';
 import {FakeKube, seedEnsemble} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {freePorts, startEnsemble, zkRuntime, type Ensemble} from './lib/ensemble.js';

@@ -6,16 +6,10 @@
  * (StatefulSet, pods) is the in-memory API.
  */
 import assert from 'node:assert/strict';
-import {
-  runFailoverTest,
-  startWriter,
-  type Disruptor,
-  type FailoverDeps,
-  type FailoverReport,
-  type FailoverRequest,
-  type FailoverRound,
-  type TimelineEvent,
-} from '../../src/ops/failover.js';
+import {runFailoverTest} from '../../src/ops/failover.js';
+import type {TimelineEvent} from '../../src/ops/failover/figures.js';
+import type {Disruptor, FailoverDeps, FailoverReport, FailoverRequest, FailoverRound} from '../../src/ops/failover/types.js';
+import {startWriter} from '../../src/ops/failover/writer.js';
 import {renderFailover} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
 import {realSleep, systemClock} from '../../src/util/time.js';

@@ -20,7 +20,7 @@ import {
   summarize,
   waitForLeader,
   type ConfigSnapshot,
-} from '../../src/zk/index.js';
+} from '../support/zk.js';
 import { freePorts, startEnsemble, type Ensemble, type ZkServer } from './lib/ensemble.js';
 import { lossyProxy } from './lib/lossy-proxy.js';
 

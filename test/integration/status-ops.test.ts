@@ -114,9 +114,10 @@ describe('integration: status against a real ensemble', function () {
       assert.equal(r.quorum.leader, undefined);
       assert.equal(r.health, 'no-quorum');
       assert.equal(exitCodeOf(r.health), 4);
-      // the survivor notices within a few ticks that it has lost its leader; while it shuts its
-      // follower down it closes client connections, so one poll may see it 'unreachable' in between
-      const settling = (role: string) => role === 'follower' || role === 'unreachable';
+      // the survivor notices within a few ticks that it has lost its leader (or, when it led, its
+      // followers: it says 'leader' until syncLimit ticks pass without their acks); while it shuts down
+      // it closes client connections, so one poll may see it 'unreachable' in between
+      const settling = (role: string) => role === 'follower' || role === 'leader' || role === 'unreachable';
       for (let i = 0; i < 50 && settling(r.members.find((m) => m.serverId === 3)!.role); i++) {
         await realSleep(200);
         r = await gatherStatus(req, deps);

@@ -17,7 +17,7 @@ import {
   summarize,
   waitForLeader,
   type Sleep,
-} from '../../src/zk/index.js';
+} from '../support/zk.js';
 import { startEnsemble, type Ensemble } from './lib/ensemble.js';
 
 describe('integration: 4lw / status on a real ensemble', function () {

@@ -7,7 +7,7 @@
  * version. Also records what mntr says differently on the two lines.
  */
 import { strict as assert } from 'node:assert';
-import { connectZk, ensembleStatus, fourLetterWord, mntr, parseSrvr, summarize, type Endpoint } from '../../src/zk/index.js';
+import { connectZk, ensembleStatus, fourLetterWord, mntr, parseSrvr, summarize, type Endpoint } from '../support/zk.js';
 import { startEnsemble, zkRuntime, type Ensemble, type ZkRuntime, type ZkServer } from './lib/ensemble.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

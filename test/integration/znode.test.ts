@@ -29,7 +29,7 @@ import {
 } from '../../src/ops/znode.js';
 import {renderGetBytes, renderStat} from '../../src/render/znode.js';
 import type {Forwarder} from '../../src/kube/types.js';
-import {NativeSession, connectZk, fourLetterWord, once, onceGet, onceLs, onceStat, superDigest, ZkError, type AuthInfo, type ZkClient} from '../../src/zk/index.js';
+import {NativeSession, connectZk, fourLetterWord, once, onceGet, onceLs, onceStat, superDigest, ZkError, type AuthInfo, type ZkClient} from '../support/zk.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {startEnsemble, type Ensemble} from './lib/ensemble.js';
 

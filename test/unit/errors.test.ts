@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {ApiException} from '@kubernetes/client-node';
-import {KubeError, toKubeError} from '../../src/kube/errors.js';
+import {KubeError, retryOnConflict, toKubeError} from '../../src/kube/errors.js';
 import {describeError} from '../../src/main.js';
 import {UsageError} from '../../src/errors.js';
 
@@ -53,5 +53,26 @@ describe('API error mapping', () => {
     assert.match(d.line, /^forbidden: no \(you need permission to list pods/);
     assert.equal(describeError(new UsageError('bad', 'fix it')).code, 2);
     assert.equal(describeError(new UsageError('bad', 'fix it')).line, 'bad (fix it)');
+  });
+});
+
+describe('retryOnConflict', () => {
+  const conflict = () => new KubeError({status: 409, reason: 'Conflict', apiMessage: 'modified', message: 'modified'});
+  it('a 409 rereads and writes again; the third conflict is thrown', async () => {
+    const events: string[] = [];
+    let n = 0;
+    const v = await retryOnConflict(async () => {
+      events.push('write');
+      if (++n < 3) throw conflict();
+      return 'ok';
+    }, async () => void events.push('reread'));
+    assert.equal(v, 'ok');
+    assert.deepEqual(events, ['write', 'reread', 'write', 'reread', 'write']);
+    await assert.rejects(retryOnConflict(async () => Promise.reject(conflict()), async () => undefined), /modified/);
+  });
+  it('any other error is thrown at once', async () => {
+    let rereads = 0;
+    await assert.rejects(retryOnConflict(async () => Promise.reject(new KubeError({status: 404, reason: 'NotFound', apiMessage: 'gone', message: 'gone'})), async () => void rereads++), /gone/);
+    assert.equal(rereads, 0);
   });
 });

@@ -9,30 +9,13 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
-import {
-  FAILOVER_EXIT,
-  auditWrites,
-  buildTimeline,
-  exitCodeOfOutcome,
-  figuresOf,
-  killCommand,
-  kubeDisruptor,
-  longestAckGap,
-  parseKillOutput,
-  preconditionProblems,
-  runFailoverTest,
-  startWriter,
-  statsOf,
-  summarizeRounds,
-  worstOutcome,
-  writeName,
-  type FailoverDeps,
-  type FailoverReport,
-  type FailoverRequest,
-  type FailoverRound,
-  type Observed,
-  type WriteRecord,
-} from '../../src/ops/failover.js';
+import {runFailoverTest} from '../../src/ops/failover.js';
+import {auditWrites} from '../../src/ops/failover/audit.js';
+import {killCommand, kubeDisruptor, parseKillOutput} from '../../src/ops/failover/disrupt.js';
+import {buildTimeline, figuresOf, longestAckGap, statsOf, summarizeRounds, type Observed} from '../../src/ops/failover/figures.js';
+import {preconditionProblems} from '../../src/ops/failover/plan.js';
+import {FAILOVER_EXIT, exitCodeOfOutcome, worstOutcome, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound} from '../../src/ops/failover/types.js';
+import {startWriter, writeName, type WriteRecord} from '../../src/ops/failover/writer.js';
 import type {MemberReport, StatusReport} from '../../src/ops/status.js';
 import {offset, renderFailover, renderSummary} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
@@ -192,9 +175,11 @@ describe('failover-test: preconditions', () => {
     assert.deepEqual(preconditionProblems(r), ['no quorum: 1/3 voters serving, 2 needed', 'zk-0: unreachable (connect ECONNREFUSED)', 'zk-1: not serving', '2/3 pods ready']);
   });
 
-  it('a follower not synced, a pod not Ready, pending syncs', () => {
+  it('a follower not synced, a pod not Ready, pending syncs (the first sync gap is named: ensemble/sync.ts)', () => {
     const r = statusReport({sync: {followers: 1, pendingSyncs: 1}, members: [member('zk-0', 'follower', {ready: false}), member('zk-1', 'leader'), member('zk-2', 'follower')], health: 'degraded'});
-    assert.deepEqual(preconditionProblems(r), ['zk-0: pod is not Ready', '1/2 followers synced with the leader', '1 syncs pending on the leader']);
+    assert.deepEqual(preconditionProblems(r), ['zk-0: pod is not Ready', 'leader zk-1: 1/2 followers in sync']);
+    const pending = statusReport({sync: {followers: 2, pendingSyncs: 1}, members: [member('zk-0', 'follower'), member('zk-1', 'leader'), member('zk-2', 'follower')], health: 'degraded'});
+    assert.deepEqual(preconditionProblems(pending), ['leader zk-1: 1 syncs pending']);
   });
 
   it('fewer than 3 voters is refused (losing the leader would lose the quorum)', () => {

@@ -86,7 +86,7 @@ describe('create (ops, against the in-memory API)', () => {
     assert.deepEqual(times, [...times].sort((a, b) => a - b), 'phases are in time order');
     assert.ok(r.phases.at(-1)!.atMs >= 6000, 'not done before every follower is synced');
     assert.equal(r.connectString, 'zk.prod.svc.cluster.local:2181');
-    assert.ok(t.progress.lines.some((l) => l.includes('1/2 followers synced')), t.progress.lines.join('\n'));
+    assert.ok(t.progress.lines.some((l) => l.includes('1/2 followers in sync')), t.progress.lines.join('\n'));
   });
 
   it('refuses to overwrite an existing ensemble and applies nothing', async () => {

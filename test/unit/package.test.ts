@@ -194,3 +194,23 @@ describe('version: the runtime (src/commands/version.ts)', () => {
     assert.deepEqual(runtimeOf(bun, {main: '/work/dist/release/.build/kubectl-zk.cjs'}), {runtime: 'Bun 1.4.5', singleExecutable: false}, 'the bundle run by bun');
   });
 });
+
+describe('the bundle\'s patches of third-party code (scripts/build-bundle.ts SOURCE_PATCHES)', () => {
+  it('each says why, and its pattern still matches the installed package (an upgrade that changes the patched code fails here)', async () => {
+    const {SOURCE_PATCHES} = await import('../../scripts/build-bundle.js');
+    const {readFileSync: read} = await import('node:fs');
+    const {createRequire} = await import('node:module');
+    const req = createRequire(import.meta.url);
+    assert.ok(SOURCE_PATCHES.length > 0);
+    for (const p of SOURCE_PATCHES) {
+      assert.ok(p.why.length > 20, `${p.what}: a one-line why`);
+      const [scope, name] = p.file.startsWith('@') ? p.file.split('/') : [p.file.split('/')[0]];
+      const pkg = name ? `${scope}/${name}` : scope!;
+      const root = req.resolve(`${pkg}/package.json`).replace(/package\.json$/, '');
+      const text = read(`${root}${p.file.slice(pkg.length + 1)}`, 'utf8');
+      p.pattern.lastIndex = 0;
+      assert.ok(p.pattern.test(text), `${p.file}: ${p.what} not found (did the package change?)`);
+      if (p.filter) assert.ok(p.filter.test(`/x/node_modules/${p.file}`), `${p.file}: its filter matches it`);
+    }
+  });
+});

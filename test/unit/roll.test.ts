@@ -15,26 +15,10 @@ import {ensembleLabels, LABEL} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 import type {PodLike} from '../../src/ops/pods.js';
-import {
-  desiredTemplate,
-  memberBack,
-  memberVersionProblem,
-  MIN_ZOOKEEPER_VERSION,
-  versionAtLeast,
-  readyToStop,
-  RESTARTED_AT,
-  ROLL_EXIT,
-  rollEnsemble,
-  rollOrder,
-  rollPreconditions,
-  templateOf,
-  upgradePatch,
-  type MemberState,
-  type RollDeps,
-  type RollRequest,
-  type RollResult,
-  type RollStatefulSet,
-} from '../../src/ops/roll.js';
+import {rollEnsemble} from '../../src/ops/roll.js';
+import {memberBack, memberVersionProblem, MIN_ZOOKEEPER_VERSION, readyToStop, rollOrder, rollPreconditions, versionAtLeast, type MemberState} from '../../src/ops/roll/plan.js';
+import {desiredTemplate, RESTARTED_AT, templateOf, upgradePatch, type RollStatefulSet} from '../../src/ops/roll/template.js';
+import {ROLL_EXIT, type RollDeps, type RollRequest, type RollResult} from '../../src/ops/roll/types.js';
 import {healthOf, REVISION_LABEL, warningsFor, type MemberReport, type Role, type StatusReport} from '../../src/ops/status.js';
 import {renderRoll, renderRollPlan} from '../../src/render/roll.js';
 import {noPaint} from '../../src/util/progress.js';
@@ -365,7 +349,7 @@ describe('roll: checks (pure)', () => {
     const w = new World();
     const r = await w.status();
     assert.deepEqual(memberBack(r, 'zk-0'), {ok: true});
-    assert.match((memberBack({...r, sync: {followers: 1, pendingSyncs: 0}}, 'zk-0') as any).why, /1\/2 serving followers in sync/);
+    assert.match((memberBack({...r, sync: {followers: 1, pendingSyncs: 0}}, 'zk-0') as any).why, /1\/2 followers in sync/);
     assert.match((memberBack({...r, members: r.members.map((m) => (m.pod === 'zk-0' ? {...m, ready: false} : m))}, 'zk-0') as any).why, /not Ready/);
   });
 

@@ -5,26 +5,11 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble, serverLine} from '../../src/manifests/render.js';
-import {
-  clusterDomainOf,
-  explainReconfigError,
-  joinedAndSynced,
-  joinerMembership,
-  kubeScaleMembers,
-  membershipText,
-  planScale,
-  readSuperAuth,
-  removalRisks,
-  removedAndLed,
-  scaleEnsemble,
-  shapeOf,
-  validateShape,
-  type PlanStep,
-  type ScaleDeps,
-  type ScaleMembers,
-  type ScaleRequest,
-  type StepContext,
-} from '../../src/ops/scale.js';
+import {scaleEnsemble} from '../../src/ops/scale.js';
+import {explainReconfigError} from '../../src/ops/scale/errors.js';
+import {clusterDomainOf, joinerMembership, kubeScaleMembers, membershipText, readSuperAuth} from '../../src/ops/scale/kube.js';
+import {joinedAndSynced, planScale, removalRisks, removedAndLed, shapeOf, validateShape, type PlanStep} from '../../src/ops/scale/plan.js';
+import type {ScaleDeps, ScaleMembers, ScaleRequest, StepContext} from '../../src/ops/scale/types.js';
 import type {MemberReport, Role, StatusReport} from '../../src/ops/status.js';
 import {renderPlan, renderScale} from '../../src/render/scale.js';
 import {noPaint} from '../../src/util/progress.js';
@@ -118,11 +103,11 @@ describe('scale: guards (pure)', () => {
     const r = report(4, 0, {});
     assert.deepEqual(joinedAndSynced(r, add), {ok: true});
     assert.match((joinedAndSynced(report(3, 0, {}), add) as {why: string}).why, /server\.4 is not in the committed config yet/);
-    assert.match((joinedAndSynced({...r, sync: {followers: 2, pendingSyncs: 0}}, add) as {why: string}).why, /2\/3 followers synced/);
+    assert.match((joinedAndSynced({...r, sync: {followers: 2, pendingSyncs: 0}}, add) as {why: string}).why, /2\/3 followers in sync/);
     assert.match((joinedAndSynced(report(4, 0, {4: 'not serving'}), add) as {why: string}).why, /zk-3 is not serving/);
     const obs: PlanStep = {action: 'add', ordinal: 3, id: 4, pod: 'zk-3', role: 'observer', after: {voters: 3, observers: 1}};
     assert.deepEqual(joinedAndSynced(report(3, 1, {}), obs), {ok: true});
-    assert.match((joinedAndSynced({...report(3, 1, {}), sync: {followers: 2, observers: 0}}, obs) as {why: string}).why, /0\/1 observers synced/);
+    assert.match((joinedAndSynced({...report(3, 1, {}), sync: {followers: 2, observers: 0}}, obs) as {why: string}).why, /0\/1 observers in sync/);
     const rm: PlanStep = {action: 'remove', ordinal: 2, id: 3, pod: 'zk-2', role: 'participant', after: {voters: 2, observers: 0}};
     assert.deepEqual(removedAndLed(report(2, 0, {}), rm), {ok: true});
     assert.match((removedAndLed(report(3, 0, {}), rm) as {why: string}).why, /still in the committed config/);

@@ -4,7 +4,7 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 import {SECURE_ZOO_CFG, secureZooCfg, zooCfgValues} from '../../src/manifests/security.js';
-import type {RollResult} from '../../src/ops/roll.js';
+import type {RollResult} from '../../src/ops/roll/types.js';
 import {secureEnsemble, type SecureDeps} from '../../src/ops/secure.js';
 import {securityPosture} from '../../src/ops/posture.js';
 import type {Acl, ZkClient} from '../../src/zk/client.js';

@@ -18,11 +18,9 @@ const zk = (args: string[], input?: Buffer | string) => cli.run(args, {input});
 
 describe('znode commands through the built executable', function () {
   this.timeout(60_000);
-  let port = 0;
 
   before(async () => {
     cli = await refusingCli();
-    port = cli.port;
   });
 
   it('`znode get /x --ensemble zk` with an invalid path: exit 2 before any connection', () => {

@@ -29,7 +29,7 @@ import {
   type ZnodeDeps,
 } from '../../src/ops/znode.js';
 import {formatZkDate, renderCreated, renderGetBytes, renderLs, renderStat} from '../../src/render/znode.js';
-import {ZkError, onceGet, type OnceRequest, type ZkClient, type ZkClientOptions, type ZnodeStat} from '../../src/zk/index.js';
+import {ZkError, onceGet, type OnceRequest, type ZkClient, type ZkClientOptions, type ZnodeStat} from '../support/zk.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

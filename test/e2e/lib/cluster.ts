@@ -1,6 +1,6 @@
 /**
- * Helpers for end-to-end tests against the real single-node cluster that
- * test/cluster/up.sh starts on this machine.
+ * Helpers for end-to-end tests against the real cluster (KZK_NODES nodes,
+ * default 3) that test/cluster/up.sh starts on this machine.
  *
  * - clusterEnv(): the cluster's environment, read from $KZK_CLUSTER_STATE/env
  *   (KUBECONFIG, PATH with the built kubectl first, KZK_ZK_IMAGE, ...).
@@ -12,6 +12,7 @@
  * - kubectl(args, opts): runs the built kubectl with the cluster's KUBECONFIG.
  * - withNamespace(fn) / createNamespace(): a unique namespace per test.
  * - waitFor(), waitForPod(), portForward(), dumpDiagnostics().
+ * - nodeNames(), containerdSockets(), ctrAllNodes(args): the nodes.
  *
  * Dependency-free: node:child_process, node:fs, node:net only.
  */
@@ -67,6 +68,32 @@ export function clusterEnv(): ClusterEnv {
   }
   cachedEnv = { KZK_CLUSTER_STATE: stateDir(), ...vars } as ClusterEnv;
   return cachedEnv;
+}
+
+/** The cluster's node names (kzk-node-1 ...), from the env file (KZK_NODE_NAMES). */
+export function nodeNames(): string[] {
+  const names = (clusterEnv()['KZK_NODE_NAMES'] ?? '').split(/\s+/).filter(Boolean);
+  return names.length ? names : ['kzk-node'];
+}
+
+/** Every node's containerd socket (KZK_CONTAINERD_SOCKETS; the older single-node layout had one). */
+export function containerdSockets(): string[] {
+  const socks = (clusterEnv()['KZK_CONTAINERD_SOCKETS'] ?? '').split(/\s+/).filter(Boolean);
+  return socks.length ? socks : [join(clusterEnv().KZK_CLUSTER_STATE, 'containerd/containerd.sock')];
+}
+
+/**
+ * Runs `ctr -n k8s.io ARGS` against every node's containerd (images must be
+ * the same on all nodes); returns the first failure, else the last result.
+ */
+export function ctrAllNodes(args: string[]): {status: number | null; stdout: string; stderr: string} {
+  let last = {status: 0 as number | null, stdout: '', stderr: ''};
+  for (const sock of containerdSockets()) {
+    const r = spawnSync('ctr', ['-n', 'k8s.io', '--address', sock, ...args], {encoding: 'utf8'});
+    last = {status: r.status, stdout: r.stdout ?? '', stderr: `${sock}: ${r.stderr ?? ''}`};
+    if (r.status !== 0) return last;
+  }
+  return last;
 }
 
 /** process.env overlaid with the cluster's variables (for spawning tools). */

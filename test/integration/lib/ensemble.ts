@@ -30,7 +30,7 @@ import {
   type AuthInfo,
   type Endpoint,
   type ServerRole,
-} from '../../../src/zk/index.js';
+} from '../../support/zk.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 

@@ -6,7 +6,7 @@
  * network drop at the worst moment.
  */
 import { createServer, Socket, type Server } from 'node:net';
-import { FrameDecoder, JuteReader, OpCode, type Endpoint } from '../../../src/zk/index.js';
+import { FrameDecoder, JuteReader, OpCode, type Endpoint } from '../../support/zk.js';
 
 export interface LossyProxy {
   endpoint: Endpoint;

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEnsemble } from '../lib/ensemble.js';
-import { adminCommand, fourLetterWord, readConfig } from '../../../src/zk/index.js';
+import { adminCommand, fourLetterWord, readConfig } from '../../support/zk.js';
 
 const out = resolve(import.meta.dirname, '../../unit/zk/fixtures');
 const save = (name: string, text: string): void => writeFileSync(join(out, name), text);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ZkError, connectString, formatEndpoint, fromJuteStat, parseEndpoint, permsToBits } from '../../../src/zk/index.js';
+import { ZkError, connectString, formatEndpoint, fromJuteStat, parseEndpoint, permsToBits } from '../../support/zk.js';
 
 describe('zk/endpoint', () => {
   it('formats and parses host:port, with IPv6 brackets', () => {

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FourLetterGate, ZkError, fourLetterWord, type Endpoint } from '../../../src/zk/index.js';
+import { FourLetterGate, ZkError, fourLetterWord, type Endpoint } from '../../support/zk.js';
 
 interface BusyMember {
   ep: Endpoint;

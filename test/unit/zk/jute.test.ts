@@ -15,7 +15,7 @@ import {
   encodeReconfig,
   encodeStat,
   type Stat,
-} from '../../../src/zk/index.js';
+} from '../../support/zk.js';
 
 const stat: Stat = {
   czxid: 1n, mzxid: 0x10000000bn, ctime: 1700000000000n, mtime: 1700000000001n,

@@ -1,7 +1,7 @@
 /** zk/once.ts against in-process fake servers that record what arrives, and when. */
 import { strict as assert } from 'node:assert';
 import { createServer, type Server, type Socket } from 'node:net';
-import { FrameDecoder, JuteReader, JuteWriter, OpCode, ZkError, encodeStat, once, onceGet, onceLs, onceStat, type Endpoint } from '../../../src/zk/index.js';
+import { FrameDecoder, JuteReader, JuteWriter, OpCode, ZkError, encodeStat, once, onceGet, onceLs, onceStat, type Endpoint } from '../../support/zk.js';
 
 const STAT = { czxid: 1n, mzxid: 2n, ctime: 0n, mtime: 0n, version: 3, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 5, numChildren: 2, pzxid: 4n };
 

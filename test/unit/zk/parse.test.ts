@@ -14,7 +14,7 @@ import {
   parseZxid,
   participants,
   sameMembership,
-} from '../../../src/zk/index.js';
+} from '../../support/zk.js';
 import { fixture } from './fixtures.js';
 
 describe('zk/parse', () => {

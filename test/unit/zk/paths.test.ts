@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ZkError, ancestors, isValidPath, joinPath, parentPath, validatePath } from '../../../src/zk/index.js';
+import { ZkError, ancestors, isValidPath, joinPath, parentPath, validatePath } from '../../support/zk.js';
 
 describe('zk/paths', () => {
   it('accepts valid paths', () => {

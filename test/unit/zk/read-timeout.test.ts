@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type LibConnectionManager, watchReads } from '../../../src/zk/client.js';
+import { type LibConnectionManager, watchReads } from '../../../src/zk/nzc-internals.js';
 
 /** A stand-in for node-zookeeper-client's ConnectionManager: only what watchReads touches. */
 function fakeManager(state: number) {

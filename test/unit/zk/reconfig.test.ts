@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ZkError, buildReconfigRequest, isChangeApplied, parseDynamicConfig, superDigest } from '../../../src/zk/index.js';
+import { ZkError, buildReconfigRequest, isChangeApplied, parseDynamicConfig, superDigest } from '../../support/zk.js';
 
 const isBad = (e: unknown): boolean => e instanceof ZkError && e.code === 'BadArguments';
 

@@ -14,7 +14,7 @@ import {
   reconfig,
   reconfigAndConfirm,
   type Endpoint,
-} from '../../../src/zk/index.js';
+} from '../../support/zk.js';
 
 async function listen(onConn: (s: Socket) => void): Promise<{ server: Server; ep: Endpoint }> {
   const server = createServer((s) => {

@@ -1,7 +1,7 @@
 /** AdminServer (Jetty, HTTP) commands: GET /commands/<name> → JSON (snake_case). */
 import { request } from 'node:http';
-import { ZkError } from './errors.js';
-import { formatEndpoint, type Endpoint } from './endpoint.js';
+import { ZkError } from '../../src/zk/errors.js';
+import { formatEndpoint, type Endpoint } from '../../src/zk/endpoint.js';
 
 export interface AdminResponse {
   command: string;

@@ -1,9 +1,9 @@
 /** Ensemble-level status from four-letter words: who answers, in which mode, who leads. */
-import { ZkError } from './errors.js';
-import type { Endpoint } from './endpoint.js';
-import { fourLetterWord, type FourLetterOptions } from './fourletter.js';
-import { parseMntr, parseSrvr, type MntrResult, type SrvrResult, type SrvrStats } from './parse.js';
-import { pollUntil, realClock, type Clock, type Sleep } from './poll.js';
+import { ZkError } from '../../src/zk/errors.js';
+import type { Endpoint } from '../../src/zk/endpoint.js';
+import { fourLetterWord, type FourLetterOptions } from '../../src/zk/fourletter.js';
+import { parseMntr, parseSrvr, type MntrResult, type SrvrResult, type SrvrStats } from '../../src/zk/parse.js';
+import { pollUntil, realClock, type Clock, type Sleep } from '../../src/zk/poll.js';
 
 export async function srvr(ep: Endpoint, opts: FourLetterOptions = {}): Promise<SrvrResult> {
   return parseSrvr(await fourLetterWord(ep, 'srvr', opts));

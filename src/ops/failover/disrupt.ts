@@ -1,0 +1,88 @@
+/** The disruptors over the Kubernetes API: delete the leader's pod, kill its ZooKeeper process, delete every pod. */
+import {CliError, errorMessage} from '../../errors.js';
+import type {Kube} from '../../kube/types.js';
+import {loadAssets} from '../../manifests/assets.js';
+import type {Sleep} from '../../util/time.js';
+import {type PodLike, restarts} from '../pods.js';
+import type {Disruptor} from './types.js';
+
+/** The kill script (manifests/scripts/kill.sh: what it does and why SIGTERM for PID 1 is said there). */
+export function killScript(): string {
+  return loadAssets()['scripts/kill.sh'];
+}
+
+export function killCommand(match = 'QuorumPeerMain'): string[] {
+  return ['bash', '-c', killScript(), 'kubectl-zk-kill', match];
+}
+
+/** "target pid=1 signal=SIGTERM" from the kill script's output. */
+export function parseKillOutput(stdout: string): {pid: number; signal: string; exited: boolean} | undefined {
+  const m = /^target pid=(\d+) signal=(SIG[A-Z]+)$/m.exec(stdout);
+  if (!m) return undefined;
+  return {pid: Number(m[1]), signal: m[2]!, exited: /^exited$/m.test(stdout)};
+}
+
+/** The zookeeper container has restarted (or is down) since `before` restarts were counted. */
+function containerWentDown(pod: PodLike | null, before: number, container: string): boolean {
+  if (!pod) return true;
+  const cs = (pod.status as {containerStatuses?: {name: string; state?: {running?: unknown}}[]} | undefined)?.containerStatuses?.find((c) => c.name === container);
+  return restarts(pod) > before || (cs !== undefined && !cs.state?.running);
+}
+
+/**
+ * delete-pod, kill and all-pods over the Kubernetes API (pods/delete, pods/exec).
+ * kill: the exec stream dies with the container's PID 1 and may take the
+ * script's output with it; then the pod's container status decides (restart
+ * count up, or not running, within `confirmMs`).
+ */
+export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: string; sleep?: Sleep; confirmMs?: number} = {}): Disruptor {
+  const container = opts.container ?? 'zookeeper';
+  return async (t) => {
+    const podRef = (name: string) => ({apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name});
+    switch (t.mode) {
+      case 'delete-pod': {
+        await kube.delete(podRef(t.leader));
+        return {pods: [t.leader], detail: `deleted pod ${t.leader}`};
+      }
+      case 'all-pods': {
+        await Promise.all(t.pods.map((p) => kube.delete(podRef(p))));
+        return {pods: [...t.pods], detail: `deleted pods ${t.pods.join(', ')}`};
+      }
+      case 'kill': {
+        const before = await kube.get<PodLike>(podRef(t.leader)).catch(() => null);
+        const restartsBefore = before ? restarts(before) : undefined;
+        let out = '';
+        let err = '';
+        let code = 0;
+        let failure: unknown;
+        try {
+          const r = await kube.exec(t.namespace, t.leader, killCommand(opts.match), {container});
+          out = r.stdout;
+          err = r.stderr;
+          code = r.exitCode;
+        } catch (e) {
+          failure = e; // the exec stream dies with the container's PID 1
+        }
+        const k = parseKillOutput(out);
+        if (k) {
+          const why = k.pid === 1 ? ' (PID 1 ignores SIGKILL from inside its PID namespace)' : '';
+          return {pods: [t.leader], detail: `${k.signal} to pid ${k.pid} in ${t.leader}${why}`};
+        }
+        const reason = failure ? errorMessage(failure) : err.trim() || `exit code ${code}`;
+        if (failure && restartsBefore !== undefined && opts.sleep) {
+          const steps = Math.ceil((opts.confirmMs ?? 10_000) / 250);
+          for (let i = 0; i < steps; i++) {
+            const now = await kube.get<PodLike>(podRef(t.leader)).catch(() => undefined);
+            if (now !== undefined && containerWentDown(now, restartsBefore, container)) {
+              return {pods: [t.leader], detail: `killed the ZooKeeper server in ${t.leader} (the exec's output was lost: ${reason}; the container restarted)`};
+            }
+            await opts.sleep(250);
+          }
+        }
+        throw new CliError(`could not kill the ZooKeeper server in pod ${t.leader}: ${reason}`, {
+          hint: 'the kill mode needs bash and /proc in the container; --mode delete-pod needs neither',
+        });
+      }
+    }
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * ScaleMembers over the Kubernetes API (ConfigMap, StatefulSet replicas,
+ * PersistentVolumeClaims, port-forwards) and the Secret with the super user.
+ */
+import {CliError} from '../../errors.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../../kube/types.js';
+import {objectNames, podName, PORTS} from '../../manifests/names.js';
+import {poll} from '../../util/poll.js';
+import type {Clock, Sleep} from '../../util/time.js';
+import type {Endpoint} from '../../zk/endpoint.js';
+import {type DynamicConfig, formatServerLine, parseServerLine} from '../../zk/parse.js';
+import {digestAuth} from '../../zk/reconfig.js';
+import type {AuthInfo} from '../../zk/wire.js';
+import {isRunning, type PodLike, podProblem} from '../pods.js';
+import type {ScaleMembers, StepContext, VolumeFate} from './types.js';
+
+// ---------------------------------------------------------------- helpers
+
+/** The dynamic config text kubectl-zk publishes: server lines only (the version goes to membership-version). */
+export function membershipText(servers: DynamicConfig['servers']): string {
+  return [...servers].sort((a, b) => a.id - b.id).map((s) => formatServerLine(s)).join('\n') + '\n';
+}
+
+/** committed membership + the joiner (any old line of its id replaced) */
+export function joinerMembership(committed: DynamicConfig, joinerLine: string): string {
+  const joiner = parseServerLine(joinerLine);
+  return membershipText([...committed.servers.filter((s) => s.id !== joiner.id), joiner]);
+}
+
+// ---------------------------------------------------------------- Kubernetes
+
+/** The super-user password from Secret NAME-auth (.data.password, base64) as reconfig credentials. */
+export async function readSuperAuth(kube: Kube, namespace: string, name: string): Promise<AuthInfo[]> {
+  const secretName = objectNames(name).secret;
+  const secret = await kube.get<KubeObject & {data?: Record<string, string>; stringData?: Record<string, string>}>({apiVersion: 'v1', kind: 'Secret', namespace, name: secretName});
+  const password = secret?.data?.password !== undefined ? Buffer.from(secret.data.password, 'base64').toString('utf8') : secret?.stringData?.password;
+  if (!password) {
+    throw new CliError(`Secret ${secretName} ${secret ? 'has no password' : 'not found'} in namespace "${namespace}": the super-user password is needed to change the membership`, {
+      hint: 'kubectl zk create makes it; it must match the servers\' superDigest',
+    });
+  }
+  return [digestAuth('super', password)];
+}
+
+/** The cluster DNS domain the members' hosts use (NAME-<i>.NAME-hs.NAMESPACE.svc.<domain>). */
+export function clusterDomainOf(config: DynamicConfig, name: string, namespace: string): string {
+  const hs = objectNames(name).headlessService;
+  for (const s of config.servers) {
+    const prefix = `${podName(name, s.id - 1)}.${hs}.${namespace}.svc.`;
+    if (s.host.startsWith(prefix) && s.host.length > prefix.length) return s.host.slice(prefix.length);
+  }
+  throw new CliError(`the committed membership's hosts (${config.servers.map((s) => s.host).join(', ')}) are not kubectl-zk's (NAME-<i>.${hs}.${namespace}.svc.<domain>)`, {
+    hint: 'was this ensemble made by kubectl zk create?',
+  });
+}
+
+export const MEMBERSHIP_VERSION_KEY = 'membership-version';
+export const DYNAMIC_KEY = 'zoo.cfg.dynamic';
+
+export interface KubeMembersOptions {
+  kube: Kube;
+  namespace: string;
+  name: string;
+  keepVolumes: boolean;
+  /** a member's client port (MemberForwarders in production) */
+  endpoint(namespace: string, pod: string): Promise<Endpoint>;
+  clock: Clock;
+  sleep: Sleep;
+  signal?: AbortSignal;
+  pollMs?: number;
+}
+
+type StatefulSetLike = StatefulSetObject;
+
+/**
+ * ScaleMembers over the Kubernetes API: the ConfigMap NAME-config (keys
+ * zoo.cfg.dynamic and membership-version, read by start.sh), the StatefulSet's
+ * spec.replicas, the PersistentVolumeClaims data-NAME-<i>, and port-forwards.
+ */
+export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
+  const {kube, namespace, name} = o;
+  const names = objectNames(name);
+  const stsRef = {apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: names.statefulSet};
+  const cmRef = {apiVersion: 'v1', kind: 'ConfigMap', namespace, name: names.configMap};
+  const pvcRef = (ordinal: number) => ({apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: `data-${podName(name, ordinal)}`});
+  const podRef = (ordinal: number) => ({apiVersion: 'v1', kind: 'Pod', namespace, name: podName(name, ordinal)});
+  const pollMs = o.pollMs ?? 1000;
+
+  const replicas = async (): Promise<number> => {
+    const sts = await kube.get<StatefulSetLike>(stsRef);
+    if (!sts) throw new CliError(`ensemble "${name}" not found in namespace "${namespace}" (no StatefulSet ${names.statefulSet})`, {hint: `list ensembles with: kubectl zk list -n ${namespace}`});
+    return sts.spec?.replicas ?? 0;
+  };
+  const writeMembership = async (dynamic: string, version: string | undefined) => {
+    await kube.mergePatch(cmRef, {data: {[DYNAMIC_KEY]: dynamic, [MEMBERSHIP_VERSION_KEY]: version ?? ''}});
+  };
+  const until = (what: string, ctx: StepContext, check: () => Promise<string | null>) =>
+    poll(
+      async () => {
+        const why = await check();
+        return why === null ? {ok: undefined} : {why};
+      },
+      {
+        clock: o.clock,
+        sleep: o.sleep,
+        signal: o.signal,
+        intervalMs: pollMs,
+        deadline: ctx.deadline,
+        onWhy: (why) => ctx.note(why),
+        onTimeout: (why) => new CliError(`timed out waiting for ${what} (${why})`, {hint: `inspect with: kubectl describe pod ${what.split(' ')[0]} -n ${namespace}`}),
+      },
+    );
+
+  return {
+    replicas,
+    async endpoints(ordinals) {
+      const got = await Promise.allSettled(ordinals.map((i) => o.endpoint(namespace, podName(name, i))));
+      return got.flatMap((g) => (g.status === 'fulfilled' ? [{host: g.value.host, port: g.value.port}] : []));
+    },
+    async publish(committed) {
+      await writeMembership(membershipText(committed.config.servers), committed.version);
+    },
+    async launch(ordinal, role, committed, ctx) {
+      const domain = clusterDomainOf(committed.config, name, namespace);
+      const line = `server.${ordinal + 1}=${podName(name, ordinal)}.${names.headlessService}.${namespace}.svc.${domain}:${PORTS.quorum}:${PORTS.election}:${role};${PORTS.client}`;
+      ctx.phase('write the joiner\'s membership to the ConfigMap');
+      await writeMembership(joinerMembership(committed.config, line), committed.version);
+      const current = await replicas();
+      let volume: VolumeFate = 'fresh';
+      if (current <= ordinal) {
+        const claim = await kube.get(pvcRef(ordinal));
+        if (claim && !o.keepVolumes) {
+          ctx.phase(`delete the stale volume ${pvcRef(ordinal).name}`);
+          await kube.delete(pvcRef(ordinal));
+          await until(`${pvcRef(ordinal).name} to go`, ctx, async () => ((await kube.get(pvcRef(ordinal))) ? 'volume claim still there' : null));
+          volume = 'deleted-stale';
+        } else if (claim) volume = 'reused';
+        ctx.phase(`StatefulSet replicas ${current} → ${ordinal + 1}`);
+        await kube.mergePatch(stsRef, {spec: {replicas: ordinal + 1}});
+      } else {
+        volume = (await kube.get(pvcRef(ordinal))) ? 'reused' : 'fresh';
+      }
+      ctx.phase(`wait for pod ${podName(name, ordinal)} to run`);
+      await until(`${podName(name, ordinal)} to run`, ctx, async () => {
+        const pod = await kube.get<PodLike>(podRef(ordinal));
+        if (!pod) return 'no pod yet';
+        const problem = podProblem(pod);
+        if (problem?.fatal) {
+          throw new CliError(`${pod.metadata.name} cannot start: ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`, {hint: `inspect with: kubectl describe pod ${pod.metadata.name} -n ${namespace}`});
+        }
+        if (isRunning(pod)) return null;
+        return problem ? `${problem.reason}${problem.message ? `: ${problem.message}` : ''}` : 'starting';
+      });
+      return {serverLine: line, volume};
+    },
+    async retire(ordinal, ctx) {
+      const current = await replicas();
+      if (current > ordinal) {
+        ctx.phase(`StatefulSet replicas ${current} → ${ordinal}`);
+        await kube.mergePatch(stsRef, {spec: {replicas: ordinal}});
+      }
+      ctx.phase(`wait for pod ${podName(name, ordinal)} to go`);
+      await until(`${podName(name, ordinal)} to go`, ctx, async () => ((await kube.get(podRef(ordinal))) ? 'still terminating' : null));
+      if (o.keepVolumes) return {volume: (await kube.get(pvcRef(ordinal))) ? 'kept' : 'none'};
+      ctx.phase(`delete the volume ${pvcRef(ordinal).name}`);
+      return {volume: (await kube.delete(pvcRef(ordinal))) ? 'deleted' : 'none'};
+    },
+  };
+}
