@@ -4,6 +4,7 @@
  * member's AdminServer and making that durable, and verifying a restored
  * tree against the backup.
  */
+import {PassThrough} from 'node:stream';
 import {createReadStream} from 'node:fs';
 import {open, readFile} from 'node:fs/promises';
 import {createHash} from 'node:crypto';
@@ -120,7 +121,7 @@ export async function restoreOnMember(
   try {
     const snap = await openSnapshot(ep, auth, deps);
     snapshotZxid = snap.lastZxid;
-    const sink = new (await import('node:stream')).PassThrough();
+    const sink = new PassThrough();
     sink.resume();
     await copySnapshot(snap.body, sink, {end: true, signal: deps.signal});
   } catch (e) {
