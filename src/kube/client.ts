@@ -7,7 +7,6 @@ import type {KubernetesObject, V1Status} from '@kubernetes/client-node';
 // client-node's own modules, not its index: the index evaluates the whole generated API at start
 // (./apis.ts loads it when needed); the bundle also defers what the kubeconfig module imports for
 // proxies and fetch (scripts/build-bundle.ts, LAZY_IMPORTS; what it saves: docs/benchmarks.md).
-import {PatchStrategy} from '@kubernetes/client-node/dist/patch.js';
 import {PortForward} from '@kubernetes/client-node/dist/portforward.js';
 import type {KubeConfig} from '@kubernetes/client-node/dist/config.js';
 import type {Apis} from './apis.js';
@@ -158,11 +157,11 @@ export class KubeClient implements Kube {
 
   async apply<T extends KubeObject>(obj: T, opts: {force?: boolean} = {}): Promise<T> {
     const req = {verb: 'patch', resource: resourceOf(obj.kind), namespace: obj.metadata.namespace, name: obj.metadata.name};
-    const {objects} = await this.api();
+    const path = `${resourcePath(obj.apiVersion, obj.kind, obj.metadata.namespace)}/${encodeURIComponent(obj.metadata.name)}`;
     const out = await this.call(req, () =>
-      objects.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, opts.force ?? false, PatchStrategy.ServerSideApply),
+      this.requestJson<T>('PATCH', path, {fieldManager: FIELD_MANAGER, force: opts.force ? 'true' : 'false'}, {contentType: 'application/apply-patch+yaml', value: obj}),
     );
-    return out as unknown as T;
+    return {...out, apiVersion: obj.apiVersion, kind: obj.kind};
   }
 
   /**
@@ -174,8 +173,26 @@ export class KubeClient implements Kube {
    * proxies are client-node's (applyToHTTPSOptions: the same agent its
    * WebSockets use).
    */
-  private async getJson<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
-    const opts: https.RequestOptions = {method: 'GET', headers: {Accept: 'application/json'}};
+  private getJson<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+    return this.requestJson<T>('GET', path, query);
+  }
+
+  /**
+   * One request to an API path with an optional JSON body, answered as parsed
+   * JSON (see getJson). Writes go this way too: client-node's
+   * KubernetesObjectApi.patch re-serializes a body through its generated
+   * models, which look fields up by their TypeScript names and silently drop
+   * the ones that differ from the JSON name (a NetworkPolicy rule's `from` is
+   * `_from` there). Our objects are plain JSON and are sent as they are.
+   */
+  private async requestJson<T>(method: 'GET' | 'PATCH', path: string, query: Record<string, string | undefined> = {}, body?: {contentType: string; value: unknown}): Promise<T> {
+    const headers: Record<string, string> = {Accept: 'application/json'};
+    const payload = body ? Buffer.from(JSON.stringify(body.value), 'utf8') : undefined;
+    if (body && payload) {
+      headers['Content-Type'] = body.contentType;
+      headers['Content-Length'] = String(payload.length);
+    }
+    const opts: https.RequestOptions = {method, headers};
     await this.resolved.kc.applyToHTTPSOptions(opts);
     const url = new URL(`${this.server.replace(/\/+$/, '')}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
@@ -199,7 +216,7 @@ export class KubeClient implements Kube {
       // call() reports --request-timeout; this drops the socket then, so that it does not hold the process open
       const timeout = this.opts.requestTimeoutMs;
       if (timeout) request.setTimeout(timeout, () => request.destroy(Object.assign(new Error(`request timed out after ${timeout}ms`), {name: 'TimeoutError'})));
-      request.end();
+      request.end(payload);
     });
   }
 
@@ -245,12 +262,11 @@ export class KubeClient implements Kube {
 
   async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T> {
     const req = {verb: 'patch', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
-    const body = {apiVersion: ref.apiVersion, kind: ref.kind, metadata: {name: ref.name, namespace: ref.namespace}, ...(patch as object)};
-    const {objects} = await this.api();
+    const path = `${resourcePath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
     const out = await this.call(req, () =>
-      objects.patch(body as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+      this.requestJson<T>('PATCH', path, {fieldManager: FIELD_MANAGER}, {contentType: 'application/merge-patch+json', value: patch}),
     );
-    return out as unknown as T;
+    return {...out, apiVersion: ref.apiVersion, kind: ref.kind};
   }
 
   async logs(namespace: string, pod: string, opts: {container?: string; tailLines?: number; previous?: boolean} = {}): Promise<string> {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any */
 /**
  * KubeClient's reads against a real HTTP server on loopback: the paths it asks
  * for (no discovery round trip first), the auth header from the kubeconfig,
@@ -113,5 +114,61 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
     assert.ok(err instanceof KubeError);
     assert.equal(err.status, 0);
     assert.match(err.message, /cannot reach the Kubernetes API server .*ECONNREFUSED/);
+  });
+});
+
+describe('KubeClient writes (real HTTP server on loopback)', () => {
+  let server: http.Server;
+  let seen: {method: string; url: string; type?: string; body: any}[];
+  let client: KubeClient;
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+        seen.push({method: req.method!, url: req.url!, type: req.headers['content-type'], body});
+        if (req.url!.includes('/forbidden')) {
+          res.writeHead(403, {'content-type': 'application/json'});
+          res.end(JSON.stringify({kind: 'Status', reason: 'Forbidden', code: 403, message: 'networkpolicies.networking.k8s.io is forbidden: User "u" cannot patch resource "networkpolicies"'}));
+          return;
+        }
+        res.writeHead(200, {'content-type': 'application/json'});
+        res.end(JSON.stringify(body && body.metadata ? body : {metadata: {name: 'patched'}, ...body}));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    client = clientFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  });
+  beforeEach(() => (seen = []));
+  after(() => server.close());
+
+  it('apply sends the object exactly as given (a NetworkPolicy rule keeps its `from`), as a server-side apply with our field manager', async () => {
+    const policy = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: {name: 'zk', namespace: 'team-a'},
+      spec: {podSelector: {matchLabels: {app: 'zk'}}, policyTypes: ['Ingress'], ingress: [{from: [{podSelector: {matchLabels: {app: 'zk'}}}], ports: [{protocol: 'TCP', port: 2888}]}, {from: [{podSelector: {}}], ports: [{port: 2181}]}]},
+    };
+    const out = await client.apply(policy, {force: true});
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.method, 'PATCH');
+    assert.equal(seen[0]!.url, '/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies/zk?fieldManager=kubectl-zk&force=true');
+    assert.equal(seen[0]!.type, 'application/apply-patch+yaml');
+    assert.deepEqual(seen[0]!.body, policy, 'nothing dropped or renamed on the way');
+    assert.equal(out.kind, 'NetworkPolicy');
+  });
+
+  it('mergePatch sends just the patch as a JSON merge patch; a refusal is a KubeError naming the verb and resource', async () => {
+    await client.mergePatch({apiVersion: 'v1', kind: 'ConfigMap', namespace: 'team-a', name: 'zk-config'}, {data: {'zoo.cfg': 'x=1\n'}});
+    assert.deepEqual(seen.map((s) => [s.method, s.url, s.type, s.body]), [['PATCH', '/api/v1/namespaces/team-a/configmaps/zk-config?fieldManager=kubectl-zk', 'application/merge-patch+json', {data: {'zoo.cfg': 'x=1\n'}}]]);
+    const err = await client.apply({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: {name: 'forbidden', namespace: 'team-a'}}).then(
+      () => assert.fail('a 403 must throw'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof KubeError);
+    assert.equal(err.status, 403);
+    assert.match(err.hint ?? '', /you need permission to patch networkpolicies in namespace "team-a"/);
   });
 });
