@@ -72,6 +72,18 @@ export interface SecureResult {
   unchanged: boolean;
 }
 
+/** JSON with every object's keys sorted: equal for equal values whatever the key order. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
 function sameSources(a: readonly string[], b: readonly string[]): boolean {
   return [...a].sort().join('\n') === [...b].sort().join('\n');
 }
@@ -97,8 +109,9 @@ export function planSecure(
   } else sources = [...DEFAULT_CLIENT_SOURCES];
   const policy = renderNetworkPolicy({name: req.name, namespace: req.namespace, image, clientSources: sources}, assets);
   const clientsFrom = sources.map(formatClientSource);
-  const livePorts = JSON.stringify((live.policy?.['spec'] as {ingress?: unknown} | undefined)?.ingress ?? null);
-  const action = !live.policy ? 'create' : sameSources(clientsFrom, liveSources ?? []) && livePorts === JSON.stringify((policy['spec'] as {ingress: unknown}).ingress) ? 'keep' : 'update';
+  // the API server returns keys in its own order (matchLabels sorted): compare canonical forms
+  const liveRules = canonical((live.policy?.['spec'] as {ingress?: unknown} | undefined)?.ingress ?? null);
+  const action = !live.policy ? 'create' : sameSources(clientsFrom, liveSources ?? []) && liveRules === canonical((policy['spec'] as {ingress: unknown}).ingress) ? 'keep' : 'update';
   const cfg = secureZooCfg(live.zooCfg);
   const template = live.sts.spec?.template?.spec?.automountServiceAccountToken === false ? [] : ['automountServiceAccountToken: false'];
   return {

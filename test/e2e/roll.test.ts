@@ -12,25 +12,13 @@ import {spawn} from 'node:child_process';
 import {dirname} from 'node:path';
 import {clusterEnv, clusterProcessEnv, createNamespace, ctrAllNodes, deleteNamespace, dumpDiagnostics, kubectl, kubectlJson, useCluster, waitFor} from './lib/cluster.js';
 import {DEFAULT_IMAGE} from '../../src/manifests/options.js';
-import {createEnsemble, fourLetter, holdSession, kzk, pluginDir, type ZkRun} from './lib/zk.js';
+import {createEnsemble, fourLetter, holdSession, kzk, pluginDir, type ZkRun, leaderEpoch} from './lib/zk.js';
 
 useCluster();
 
 const NAME = 'zk';
 const PODS = ['zk-0', 'zk-1', 'zk-2'];
 
-/** The leader and its epoch, asked of each server itself (srvr from inside its pod). */
-async function leaderEpoch(ns: string): Promise<{leader: string; epoch: number}> {
-  for (const pod of PODS) {
-    const srvr = await fourLetter(ns, pod, 'srvr').catch(() => '');
-    if (/^Mode: leader$/m.test(srvr)) {
-      const zxid = /^Zxid: (0x[0-9a-f]+)$/m.exec(srvr)?.[1];
-      assert.ok(zxid, srvr);
-      return {leader: pod, epoch: Number(BigInt(zxid) >> 32n)};
-    }
-  }
-  throw new Error('no member says it leads');
-}
 
 async function status(ns: string): Promise<any> {
   const s = await kzk(['status', NAME, '-n', ns, '-o', 'json']);
@@ -79,7 +67,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
   });
 
   it('restart: followers first, the leader last; the session and every acknowledged write survive; exactly one election (epoch + 1)', async () => {
-    const before = await leaderEpoch(ns);
+    const before = await leaderEpoch(ns, PODS);
     const held = await holdSession(ns, NAME, PODS);
     const r = await roll(ns, ['restart']);
     const w = await held.finish();
@@ -92,7 +80,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.ok(result.members.slice(0, 2).every((m: any) => m.roleBefore === 'follower'));
     assert.equal(result.elections.length, 1);
     assert.equal(result.elections[0].from, before.leader);
-    const after = await leaderEpoch(ns);
+    const after = await leaderEpoch(ns, PODS);
     assert.equal(after.epoch, before.epoch + 1, `exactly one election: epoch ${before.epoch} → ${after.epoch}`);
     assert.notEqual(after.leader, before.leader);
     assert.equal(result.elections[0].to, after.leader);
@@ -147,7 +135,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
   });
 
   it('upgrade to a second image tag: every member on it, the leader last, one election; the session and writes survive', async () => {
-    const before = await leaderEpoch(ns);
+    const before = await leaderEpoch(ns, PODS);
     const held = await holdSession(ns, NAME, PODS);
     const r = await roll(ns, ['upgrade', '--image', image2]);
     const w = await held.finish();
@@ -158,7 +146,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.equal(result.members.length, 3);
     assert.equal(result.members.at(-1).pod, before.leader);
     assert.ok(result.members.every((m: any) => m.imageAfter === image2));
-    assert.equal((await leaderEpoch(ns)).epoch, before.epoch + 1);
+    assert.equal((await leaderEpoch(ns, PODS)).epoch, before.epoch + 1);
     assert.ok(w.sessionKept, w.states.join(','));
     assert.deepEqual(w.lost, []);
     const s = await status(ns);
@@ -171,7 +159,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
 
   it('upgrade to an image that cannot be pulled: stops after one member (exit 4) with the pod\'s reason, quorum intact; going back replaces only that member', async () => {
     const uids = await podUids(ns);
-    const leader = (await leaderEpoch(ns)).leader;
+    const leader = (await leaderEpoch(ns, PODS)).leader;
     const broken = `${env.KZK_ZK_IMAGE.replace(/:[^:/]+$/, '')}:does-not-exist-${process.pid}`;
     const r = await roll(ns, ['upgrade', '--image', broken, '--image-pull-policy', 'IfNotPresent']);
     assert.equal(r.code, 4, r.stderr);

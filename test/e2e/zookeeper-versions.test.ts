@@ -10,25 +10,13 @@
 import assert from 'node:assert/strict';
 import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION} from '../../src/manifests/options.js';
 import {clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, kubectlJson, useCluster} from './lib/cluster.js';
-import {createEnsemble, fourLetter, holdSession, kzk, modes, srvrVersion, waitFor, type ZkRun} from './lib/zk.js';
+import {createEnsemble, fourLetter, holdSession, kzk, modes, srvrVersion, waitFor, type ZkRun, leaderEpoch} from './lib/zk.js';
 
 useCluster();
 
 const NAME = 'zk';
 const PODS = ['zk-0', 'zk-1', 'zk-2'];
 
-/** The leader and its epoch, asked of each server itself. */
-async function leaderEpoch(ns: string): Promise<{leader: string; epoch: number}> {
-  for (const pod of PODS) {
-    const srvr = await fourLetter(ns, pod, 'srvr').catch(() => '');
-    if (/^Mode: leader$/m.test(srvr)) {
-      const zxid = /^Zxid: (0x[0-9a-f]+)$/m.exec(srvr)?.[1];
-      assert.ok(zxid, srvr);
-      return {leader: pod, epoch: Number(BigInt(zxid) >> 32n)};
-    }
-  }
-  throw new Error('no member says it leads');
-}
 
 /** What each member's srvr says its version is. */
 async function versions(ns: string): Promise<Record<string, string | undefined>> {
@@ -109,7 +97,7 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
   });
 
   it(`upgrade 3.8 → ${DEFAULT_IMAGE} under a writer: the leader last, no acknowledged write lost, every member says ${DEFAULT_ZOOKEEPER_VERSION} in srvr`, async () => {
-    const before = await leaderEpoch(ns);
+    const before = await leaderEpoch(ns, PODS);
     const held = await holdSession(ns, NAME, PODS);
     const r = await upgrade(ns, DEFAULT_IMAGE);
     const w = await held.finish();
@@ -139,7 +127,7 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     const notZk = env['KZK_BUSYBOX_IMAGE'];
     assert.ok(notZk, 'the env file sets KZK_BUSYBOX_IMAGE');
     const uids = await podUids(ns);
-    const leader = (await leaderEpoch(ns)).leader;
+    const leader = (await leaderEpoch(ns, PODS)).leader;
     const r = await upgrade(ns, notZk);
     assert.equal(r.code, 4, r.stderr);
     const result = JSON.parse(r.stdout);

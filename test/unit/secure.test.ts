@@ -113,6 +113,20 @@ describe('secure (ops, against the in-memory API)', () => {
     assert.deepEqual(t.kube.calls.slice(before).filter((c) => /^(apply|patch)/.test(c)), []);
   });
 
+  it('a live policy the API server returned with its keys in another order is kept, not updated', async () => {
+    const t = setup();
+    oldEnsemble(t.kube);
+    await secureEnsemble(req, t.deps);
+    const np = t.kube.all('NetworkPolicy')[0] as any;
+    const reorder = (o: any): any => (Array.isArray(o) ? o.map(reorder) : o && typeof o === 'object' ? Object.fromEntries(Object.keys(o).sort().reverse().map((k) => [k, reorder(o[k])])) : o);
+    t.kube.seed({...np, spec: reorder(np.spec)});
+    const before = t.kube.calls.length;
+    const r = await secureEnsemble(req, t.deps);
+    assert.equal(r.plan.networkPolicy.action, 'keep');
+    assert.equal(r.unchanged, true);
+    assert.deepEqual(t.kube.calls.slice(before).filter((c) => c.startsWith('apply')), []);
+  });
+
   it('--allow-clients-from replaces the live policy\'s sources; without it they are kept', async () => {
     const t = setup();
     oldEnsemble(t.kube);

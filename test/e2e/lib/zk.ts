@@ -70,6 +70,19 @@ export async function fourLetter(ns: string, pod: string, cmd: string): Promise<
   return r.stdout;
 }
 
+/** The leader and its epoch, asked of each server itself (srvr from inside its pod). */
+export async function leaderEpoch(ns: string, pods: readonly string[]): Promise<{leader: string; epoch: number}> {
+  for (const pod of pods) {
+    const srvr = await fourLetter(ns, pod, 'srvr').catch(() => '');
+    if (/^Mode: leader$/m.test(srvr)) {
+      const zxid = /^Zxid: (0x[0-9a-f]+)$/m.exec(srvr)?.[1];
+      if (!zxid) throw new Error(`${pod} leads but srvr has no Zxid line:\n${srvr}`);
+      return {leader: pod, epoch: Number(BigInt(zxid) >> 32n)};
+    }
+  }
+  throw new Error('no member says it leads');
+}
+
 export async function modes(ns: string, name: string, replicas: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < replicas; i++) {
