@@ -1,5 +1,5 @@
 /**
- * create / teardown / list / status on the real single-node cluster, through
+ * create / teardown / list / status on the real three-node cluster, through
  * `kubectl zk …` exactly as a user runs it. The servers are asked directly
  * (four-letter words from inside the pods) rather than trusting Kubernetes.
  */
