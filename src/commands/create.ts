@@ -12,6 +12,17 @@ import {parseDuration} from '../util/duration.js';
 
 type Result = CreateResult | {apiVersion: 'v1'; kind: 'List'; items: KubeObject[]};
 
+/** What each member's pod is made of: create's flags, shared with restore (which creates the ensemble it restores into). */
+export const memberFlags = {
+  image: Flags.string({summary: 'Container image with bash and zkServer.sh on PATH.', default: DEFAULT_IMAGE}),
+  'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
+  storage: Flags.string({summary: 'Size of each member\'s data volume.', default: '1Gi'}),
+  'storage-class': Flags.string({summary: 'StorageClass of the data volumes (default: the cluster\'s default).'}),
+  ephemeral: Flags.boolean({summary: 'emptyDir instead of volumes: data is lost with the pods (development only).', exclusive: ['storage', 'storage-class']}),
+  cpu: Flags.string({summary: 'CPU request per member.', default: '250m'}),
+  memory: Flags.string({summary: 'Memory request and limit per member.', default: '1Gi'}),
+};
+
 export default class Create extends ZkCommand<Result> {
   static override summary = 'Create a ZooKeeper ensemble and wait until its quorum serves.';
   static override description = `Renders the embedded manifests (Secret, ConfigMap, NetworkPolicy, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced; then sets the ACLs of /, /zookeeper and /zookeeper/quota so that nobody but the super user holds ADMIN. Only members reach the quorum and election ports; the client port admits --allow-clients-from (default: pods of the same namespace). Refuses to touch an ensemble that already exists.`;
@@ -27,13 +38,7 @@ export default class Create extends ZkCommand<Result> {
   };
   static override flags = {
     replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),
-    image: Flags.string({summary: 'Container image with bash and zkServer.sh on PATH.', default: DEFAULT_IMAGE}),
-    'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
-    storage: Flags.string({summary: 'Size of each member\'s data volume.', default: '1Gi'}),
-    'storage-class': Flags.string({summary: 'StorageClass of the data volumes (default: the cluster\'s default).'}),
-    ephemeral: Flags.boolean({summary: 'emptyDir instead of volumes: data is lost with the pods (development only).', exclusive: ['storage', 'storage-class']}),
-    cpu: Flags.string({summary: 'CPU request per member.', default: '250m'}),
-    memory: Flags.string({summary: 'Memory request and limit per member.', default: '1Gi'}),
+    ...memberFlags,
     heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory).'}),
     'cluster-domain': Flags.string({summary: 'The cluster\'s DNS domain.', default: 'cluster.local'}),
     'tick-time': Flags.integer({summary: 'ZooKeeper tickTime in ms.', default: 2000}),

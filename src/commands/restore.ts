@@ -7,6 +7,7 @@ import {DEFAULT_IMAGE} from '../manifests/options.js';
 import type {RestoreResult} from '../ops/restore.js';
 import {renderRestore} from '../render/restore.js';
 import {parseDuration} from '../util/duration.js';
+import {memberFlags} from './create.js';
 
 export default class Restore extends ZkCommand<RestoreResult> {
   static override summary = 'Restore a backup (kubectl zk backup) into a new ensemble, verified member by member (ZooKeeper 3.9+).';
@@ -23,13 +24,8 @@ export default class Restore extends ZkCommand<RestoreResult> {
     from: Flags.string({summary: 'The snapshot file made by kubectl zk backup (its manifest FILE.json beside it).', required: true}),
     replicas: Flags.integer({summary: 'Members after the restore.', default: 3}),
     yes: Flags.boolean({char: 'y', summary: 'Replace the data of an existing one-member ensemble without asking.'}),
+    ...memberFlags,
     image: Flags.string({summary: 'Container image for a new ensemble (ZooKeeper 3.9+).', default: DEFAULT_IMAGE}),
-    'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
-    storage: Flags.string({summary: 'Size of each new member\'s data volume.', default: '1Gi'}),
-    'storage-class': Flags.string({summary: 'StorageClass of the data volumes.'}),
-    ephemeral: Flags.boolean({summary: 'emptyDir instead of volumes (development only).', exclusive: ['storage', 'storage-class']}),
-    cpu: Flags.string({summary: 'CPU request per member.', default: '250m'}),
-    memory: Flags.string({summary: 'Memory request and limit per member.', default: '1Gi'}),
     timeout: Flags.string({summary: 'How long each wait may take (create, restart, each scale step), e.g. 5m.', default: '5m'}),
   };
 

@@ -12,7 +12,7 @@ import {spawn} from 'node:child_process';
 import {dirname} from 'node:path';
 import {clusterEnv, clusterProcessEnv, createNamespace, ctrAllNodes, deleteNamespace, dumpDiagnostics, kubectl, kubectlJson, useCluster, waitFor} from './lib/cluster.js';
 import {DEFAULT_IMAGE} from '../../src/manifests/options.js';
-import {createEnsemble, fourLetter, holdSession, kzk, pluginDir, type ZkRun, leaderEpoch} from './lib/zk.js';
+import {createEnsemble, fourLetter, holdSession, kzk, pluginDir, type ZkRun, leaderEpoch, podUids, statusJson} from './lib/zk.js';
 
 useCluster();
 
@@ -20,15 +20,6 @@ const NAME = 'zk';
 const PODS = ['zk-0', 'zk-1', 'zk-2'];
 
 
-async function status(ns: string): Promise<any> {
-  const s = await kzk(['status', NAME, '-n', ns, '-o', 'json']);
-  return JSON.parse(s.stdout);
-}
-
-async function podUids(ns: string): Promise<Record<string, string>> {
-  const pods = await kubectlJson<{items: {metadata: {name: string; uid: string}}[]}>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${NAME}`]);
-  return Object.fromEntries(pods.items.map((p) => [p.metadata.name, p.metadata.uid]));
-}
 
 function roll(ns: string, args: string[]): Promise<ZkRun> {
   return kzk([...args, NAME, '-n', ns, '--yes', '-o', 'json', '--timeout', '4m'], {timeoutMs: 900_000});
@@ -87,7 +78,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.ok(w.sessionKept, `session lost: ${w.states.join(',')}`);
     assert.deepEqual(w.lost, []);
     assert.ok(w.acked > 0);
-    const s = await status(ns);
+    const s = await statusJson(ns, NAME);
     assert.equal(s.health, 'healthy');
     assert.deepEqual(new Set(s.members.map((m: any) => m.revision)).size, 1);
     assert.equal(s.members[0].revision, result.revision.to);
@@ -96,7 +87,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
   });
 
   it('restart interrupted with Ctrl-C during the second member (exit 130, says where), then resumed: only the rest are restarted', async () => {
-    const uids = await podUids(ns);
+    const uids = await podUids(ns, NAME);
     const childEnv = {...clusterProcessEnv(), PATH: `${pluginDir()}:${dirname(process.execPath)}:${clusterProcessEnv().PATH}`};
     const child = spawn('kubectl', ['zk', 'restart', NAME, '-n', ns, '--yes', '--timeout', '4m'], {env: childEnv, stdio: ['ignore', 'pipe', 'pipe']});
     let stderr = '';
@@ -117,7 +108,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     const code = await exited;
     assert.equal(code, 130, stderr);
     assert.match(stderr, /error: interrupted: restart stopped while zk-\d was being replaced \(its pod was deleted; Kubernetes recreates it on revision zk-\w+\); done: zk-\d; not started: zk-\d; run the same command again to resume/);
-    const mid = await status(ns);
+    const mid = await statusJson(ns, NAME);
     assert.ok(mid.warnings.some((x: string) => /^mixed revisions: /.test(x)) || mid.rollout.updated < 3, JSON.stringify(mid.warnings));
     const resumed = await roll(ns, ['restart']);
     assert.equal(resumed.code, 0, resumed.stderr);
@@ -127,9 +118,9 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.equal(r.template.patched, false, 'the same revision: no new annotation');
     assert.equal(r.alreadyDone.length + r.members.length, 3);
     assert.ok(r.alreadyDone.length >= 1, 'the member done before Ctrl-C is not restarted again');
-    const now = await podUids(ns);
+    const now = await podUids(ns, NAME);
     for (const pod of r.alreadyDone) assert.notEqual(now[pod], uids[pod], `${pod} was restarted by the first run`);
-    const s = await status(ns);
+    const s = await statusJson(ns, NAME);
     assert.equal(s.health, 'healthy');
     assert.equal(s.rollout.updated, 3);
   });
@@ -149,7 +140,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.equal((await leaderEpoch(ns, PODS)).epoch, before.epoch + 1);
     assert.ok(w.sessionKept, w.states.join(','));
     assert.deepEqual(w.lost, []);
-    const s = await status(ns);
+    const s = await statusJson(ns, NAME);
     assert.equal(s.image, image2);
     assert.deepEqual(s.members.map((m: any) => m.image), [image2, image2, image2]);
     const sts = await kubectlJson<any>(['get', 'statefulset', NAME, '-n', ns]);
@@ -158,7 +149,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
   });
 
   it('upgrade to an image that cannot be pulled: stops after one member (exit 4) with the pod\'s reason, quorum intact; going back replaces only that member', async () => {
-    const uids = await podUids(ns);
+    const uids = await podUids(ns, NAME);
     const leader = (await leaderEpoch(ns, PODS)).leader;
     const broken = `${env.KZK_ZK_IMAGE.replace(/:[^:/]+$/, '')}:does-not-exist-${process.pid}`;
     const r = await roll(ns, ['upgrade', '--image', broken, '--image-pull-policy', 'IfNotPresent']);
@@ -171,9 +162,9 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.notEqual(victim, leader, 'a follower first');
     assert.match(result.stopped.reason, /cannot start on revision .*: (ImagePullBackOff|ErrImagePull)/);
     assert.match(r.stderr, /^error: upgrade stopped at zk-\d: zk-\d cannot start .*(ImagePullBackOff|ErrImagePull)/m);
-    const now = await podUids(ns);
+    const now = await podUids(ns, NAME);
     for (const pod of PODS.filter((p) => p !== victim)) assert.equal(now[pod], uids[pod], `${pod} untouched`);
-    const s = await status(ns);
+    const s = await statusJson(ns, NAME);
     assert.equal(s.quorum.has, true);
     assert.equal(s.quorum.servingVoters, 2);
     assert.equal(s.quorum.leader, leader, 'no election');
@@ -184,7 +175,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     measure('upgrade back', b);
     assert.deepEqual(b.members.map((m: any) => m.pod), [victim]);
     assert.deepEqual(b.elections, []);
-    const healthy = await status(ns);
+    const healthy = await statusJson(ns, NAME);
     assert.equal(healthy.health, 'healthy');
     assert.equal(healthy.rollout.updated, 3);
   });
@@ -201,7 +192,7 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     const victim = 'zk-0';
     await kubectl(['delete', 'pod', victim, '-n', ns, '--wait=true']);
     await waitFor('zk-0 stuck on the unpullable image', async () => {
-      const s = await status(ns);
+      const s = await statusJson(ns, NAME);
       return s.members.find((m: any) => m.pod === victim)?.role !== 'follower' && s.members.find((m: any) => m.pod === victim)?.image === 'example.invalid/zk:none';
     }, {timeoutMs: 120_000});
     const refused = await kzk(['restart', NAME, '-n', ns, '--yes']);
@@ -209,6 +200,6 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.match(refused.stderr, /^error: refusing to restart "zk": zk-0: /m);
     const fixed = await roll(ns, ['upgrade', '--image', image2]);
     assert.equal(fixed.code, 0, fixed.stderr);
-    assert.equal((await status(ns)).health, 'healthy');
+    assert.equal((await statusJson(ns, NAME)).health, 'healthy');
   });
 });

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION} from '../../src/manifests/options.js';
 import {clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, kubectlJson, useCluster} from './lib/cluster.js';
-import {createEnsemble, fourLetter, holdSession, kzk, modes, srvrVersion, waitFor, type ZkRun, leaderEpoch} from './lib/zk.js';
+import {createEnsemble, fourLetter, holdSession, kzk, modes, srvrVersion, waitFor, type ZkRun, leaderEpoch, podUids, statusJson} from './lib/zk.js';
 
 useCluster();
 
@@ -25,15 +25,6 @@ async function versions(ns: string): Promise<Record<string, string | undefined>>
   return out;
 }
 
-async function status(ns: string): Promise<any> {
-  const s = await kzk(['status', NAME, '-n', ns, '-o', 'json']);
-  return JSON.parse(s.stdout);
-}
-
-async function podUids(ns: string): Promise<Record<string, string>> {
-  const pods = await kubectlJson<{items: {metadata: {name: string; uid: string}}[]}>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${NAME}`]);
-  return Object.fromEntries(pods.items.map((p) => [p.metadata.name, p.metadata.uid]));
-}
 
 function upgrade(ns: string, image: string): Promise<ZkRun> {
   return kzk(['upgrade', NAME, '-n', ns, '--image', image, '--yes', '-o', 'json', '--timeout', '4m'], {timeoutMs: 900_000});
@@ -72,7 +63,7 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     assert.deepEqual((await modes(ns, NAME, 3)).sort(), ['follower', 'follower', 'leader']);
     assert.deepEqual(await versions(ns), Object.fromEntries(PODS.map((p) => [p, version38])));
 
-    const s = await status(ns);
+    const s = await statusJson(ns, NAME);
     assert.equal(s.health, 'healthy');
     assert.equal(s.zookeeperVersion, version38);
     assert.deepEqual(s.members.map((m: any) => m.version), [version38, version38, version38]);
@@ -114,7 +105,7 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     assert.deepEqual(w.lost, [], 'no acknowledged write lost');
 
     assert.deepEqual(await versions(ns), Object.fromEntries(PODS.map((p) => [p, DEFAULT_ZOOKEEPER_VERSION])));
-    const s = await status(ns);
+    const s = await statusJson(ns, NAME);
     assert.equal(s.health, 'healthy');
     assert.equal(s.zookeeperVersion, DEFAULT_ZOOKEEPER_VERSION);
     assert.ok(!s.warnings.some((x: string) => /mixed ZooKeeper versions/.test(x)), s.warnings.join('\n'));
@@ -126,7 +117,7 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
   it('upgrade to an image that is not ZooKeeper: stops after the first member (exit 4), says what it found; the quorum intact; going back replaces only that member', async () => {
     const notZk = env['KZK_BUSYBOX_IMAGE'];
     assert.ok(notZk, 'the env file sets KZK_BUSYBOX_IMAGE');
-    const uids = await podUids(ns);
+    const uids = await podUids(ns, NAME);
     const leader = (await leaderEpoch(ns, PODS)).leader;
     const r = await upgrade(ns, notZk);
     assert.equal(r.code, 4, r.stderr);
@@ -141,9 +132,9 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     assert.match(said, /bash/, said);
     assert.match(r.stderr, new RegExp(`^error: upgrade stopped at ${victim}: `, 'm'));
     assert.match(result.stopped.hint, /the others keep a quorum \(2\/3 voters serving/);
-    const now = await podUids(ns);
+    const now = await podUids(ns, NAME);
     for (const pod of PODS.filter((p) => p !== victim)) assert.equal(now[pod], uids[pod], `${pod} untouched`);
-    const s = await status(ns);
+    const s = await statusJson(ns, NAME);
     assert.equal(s.quorum.has, true);
     assert.equal(s.quorum.servingVoters, 2);
     assert.equal(s.quorum.leader, leader, 'no election');
@@ -153,7 +144,7 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     const b = JSON.parse(back.stdout);
     assert.deepEqual(b.members.map((m: any) => m.pod), [victim]);
     assert.deepEqual(b.elections, []);
-    assert.equal((await status(ns)).health, 'healthy');
+    assert.equal((await statusJson(ns, NAME)).health, 'healthy');
     assert.deepEqual(await versions(ns), Object.fromEntries(PODS.map((p) => [p, DEFAULT_ZOOKEEPER_VERSION])));
   });
 });

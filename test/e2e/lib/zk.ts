@@ -70,6 +70,19 @@ export async function fourLetter(ns: string, pod: string, cmd: string): Promise<
   return r.stdout;
 }
 
+/** `kubectl zk status NAME -o json`, parsed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function statusJson(ns: string, name: string): Promise<any> {
+  const s = await kzk(['status', name, '-n', ns, '-o', 'json']);
+  return JSON.parse(s.stdout);
+}
+
+/** Each member pod's uid: a changed uid means the pod was replaced. */
+export async function podUids(ns: string, name: string): Promise<Record<string, string>> {
+  const pods = await kubectlJson<{items: {metadata: {name: string; uid: string}}[]}>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`]);
+  return Object.fromEntries(pods.items.map((p) => [p.metadata.name, p.metadata.uid]));
+}
+
 /** The leader and its epoch, asked of each server itself (srvr from inside its pod). */
 export async function leaderEpoch(ns: string, pods: readonly string[]): Promise<{leader: string; epoch: number}> {
   for (const pod of pods) {
