@@ -1,5 +1,5 @@
 // typescript-eslint's recommended rules over src/, test/, bench/ and scripts/ (`npm run lint`).
-// Not part of `npm test` yet: the tree is formatted once, after the branches in flight are merged.
+// Part of `npm test` (npm run lint), with prettier over scripts/prettier-scope.txt and scripts/long-functions.ts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -8,14 +8,13 @@ export interface CompletionSources {
   contexts(): Promise<string[]>;
 }
 
-type StatefulSetLike = StatefulSetObject;
 
 async function fetch(source: Source, src: CompletionSources): Promise<Candidate[]> {
   if (source === 'contexts') return (await src.contexts()).map((value) => ({value}));
   const kube = await src.kube();
   if (source === 'namespaces') return (await kube.list('v1', 'Namespace')).map((n) => ({value: n.metadata.name}));
   if (source === 'storageClasses') return (await kube.list('storage.k8s.io/v1', 'StorageClass')).map((s) => ({value: s.metadata.name}));
-  const sets = await kube.list<StatefulSetLike>('apps/v1', 'StatefulSet', {namespace: kube.namespace, labelSelector: managedSelector()});
+  const sets = await kube.list<StatefulSetObject>('apps/v1', 'StatefulSet', {namespace: kube.namespace, labelSelector: managedSelector()});
   return sets.map((s) => ({
     value: s.metadata.labels?.[LABEL.instance] ?? s.metadata.name,
     description: `${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 0} ready, namespace ${kube.namespace}`,

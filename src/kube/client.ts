@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import {PassThrough, Writable} from 'node:stream';
-import type {KubernetesObject, V1Status} from '@kubernetes/client-node';
+import type {V1Status} from '@kubernetes/client-node';
 // client-node's own modules, not its index: the index evaluates the whole generated API at start
 // (./apis.ts loads it when needed); the bundle also defers what the kubeconfig module imports for
 // proxies and fetch (scripts/build-bundle.ts, LAZY_IMPORTS; what it saves: docs/benchmarks.md).

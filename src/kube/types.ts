@@ -1,4 +1,4 @@
-import type {V1StatefulSetSpec, V1StatefulSetStatus} from '@kubernetes/client-node';
+import type {V1PodDisruptionBudgetStatus, V1PodSpec, V1PodStatus, V1Secret, V1StatefulSetSpec, V1StatefulSetStatus} from '@kubernetes/client-node';
 /**
  * The interface the rest of the plugin uses to talk to the API server.
  * src/kube/client.ts implements it over @kubernetes/client-node; tests use an
@@ -32,6 +32,28 @@ export interface KubeObject {
 export interface StatefulSetObject extends KubeObject {
   spec?: Partial<V1StatefulSetSpec>;
   status?: Partial<V1StatefulSetStatus>;
+}
+
+/**
+ * A Pod as kubectl-zk reads it: client-node's V1PodSpec and V1PodStatus, every
+ * field optional (a read may carry any subset; the API's timestamps arrive as
+ * strings, so read them with toDate).
+ */
+export interface PodObject extends KubeObject {
+  spec?: Partial<V1PodSpec>;
+  status?: Partial<V1PodStatus>;
+}
+
+/** A Secret's payload fields (client-node's V1Secret). */
+export interface SecretObject extends KubeObject {
+  data?: V1Secret['data'];
+  stringData?: V1Secret['stringData'];
+  type?: string;
+}
+
+/** A PodDisruptionBudget as read (client-node's V1PodDisruptionBudgetStatus). */
+export interface PodDisruptionBudgetObject extends KubeObject {
+  status?: Partial<V1PodDisruptionBudgetStatus>;
 }
 
 export interface ObjectRef {

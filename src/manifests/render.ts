@@ -43,7 +43,6 @@ function fill<T>(node: T, values: Record<string, string>): T {
   return node;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = KubeObject & Record<string, any>;
 
 /**

@@ -20,9 +20,8 @@ export interface ListResult {
   ensembles: EnsembleSummary[];
 }
 
-type StatefulSetLike = StatefulSetObject;
 
-export function summarize(sts: StatefulSetLike, now: number): EnsembleSummary {
+export function summarize(sts: StatefulSetObject, now: number): EnsembleSummary {
   const created = toDate(sts.metadata.creationTimestamp);
   const container = sts.spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper') ?? sts.spec?.template?.spec?.containers?.[0];
   return {
@@ -39,7 +38,7 @@ export function summarize(sts: StatefulSetLike, now: number): EnsembleSummary {
 
 /** The ensembles kubectl-zk manages in a namespace, or in all of them. */
 export async function listEnsembles(req: {namespace: string; allNamespaces: boolean}, deps: {kube: Kube; clock: Clock}): Promise<ListResult> {
-  const sets = await deps.kube.list<StatefulSetLike>('apps/v1', 'StatefulSet', {
+  const sets = await deps.kube.list<StatefulSetObject>('apps/v1', 'StatefulSet', {
     namespace: req.allNamespaces ? undefined : req.namespace,
     labelSelector: managedSelector(),
   });

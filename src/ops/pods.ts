@@ -1,30 +1,7 @@
-import type {KubeObject} from '../kube/types.js';
+import type {PodObject} from '../kube/types.js';
 
-/** The parts of a Pod that kubectl-zk reads. */
-export interface PodLike extends KubeObject {
-  spec?: {nodeName?: string; containers?: {name: string; image?: string}[]};
-  status?: {
-    phase?: string;
-    podIP?: string;
-    conditions?: {type: string; status: string; reason?: string; message?: string}[];
-    containerStatuses?: ContainerStatus[];
-  };
-}
-
-interface ContainerStatus {
-  name: string;
-  ready?: boolean;
-  restartCount?: number;
-  image?: string;
-  imageID?: string;
-  started?: boolean;
-  state?: {
-    waiting?: {reason?: string; message?: string};
-    running?: {startedAt?: string | Date};
-    terminated?: {reason?: string; exitCode?: number; message?: string};
-  };
-  lastState?: {terminated?: {reason?: string; exitCode?: number; message?: string}};
-}
+/** The parts of a Pod that kubectl-zk reads (client-node's V1Pod types). */
+export type PodLike = PodObject;
 
 /** Container waiting reasons that retrying will not fix. */
 export const FATAL_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);

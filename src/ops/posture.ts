@@ -1,4 +1,4 @@
-import type {KubeObject} from '../kube/types.js';
+import type {KubeObject, StatefulSetObject} from '../kube/types.js';
 import {PORTS} from '../manifests/names.js';
 import {describeClientPeers} from '../manifests/network.js';
 import {secureZooCfg} from '../manifests/security.js';
@@ -15,7 +15,7 @@ export interface SecurityPosture {
 }
 
 export interface PostureInput {
-  sts: KubeObject & {spec?: {template?: {spec?: {automountServiceAccountToken?: boolean}}}};
+  sts: StatefulSetObject;
   zooCfg?: string;
   policy: KubeObject | null;
 }

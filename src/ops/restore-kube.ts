@@ -4,8 +4,9 @@
  * restart by deleting its pod.
  */
 import {CliError} from '../errors.js';
-import type {Kube} from '../kube/types.js';
+import type {Kube, StatefulSetObject} from '../kube/types.js';
 import type {EnsembleOptions} from '../manifests/options.js';
+import {poll} from '../util/poll.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
 import type {RestoreDeps} from './restore.js';
@@ -93,20 +94,7 @@ export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDep
       const ep = await client.endpoint(namespace, pod);
       return connectZk({endpoints: [{host: ep.host, port: ep.port}], auth: [auth], signal: o.signal, log: o.debug});
     },
-    restartMember: async (pod) => {
-      const ref = {apiVersion: 'v1', kind: 'Pod', namespace, name: pod};
-      const before = await kube.get(ref);
-      await kube.delete(ref);
-      const deadline = o.clock.now() + o.timeoutMs;
-      for (;;) {
-        const now = await kube.get(ref);
-        if (now && now.metadata.uid !== before?.metadata.uid && !now.metadata.deletionTimestamp) break;
-        if (o.clock.now() > deadline) throw new CliError(`${pod} did not come back within ${Math.round(o.timeoutMs / 1000)}s after its restart`);
-        await o.sleep(500, o.signal);
-      }
-      const sts = await kube.get<{apiVersion: string; kind: string; metadata: {name: string}; spec?: {replicas?: number}}>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name});
-      await waitServing(sts?.spec?.replicas ?? 1);
-    },
+    restartMember: (pod) => restartMember(o, pod, waitServing),
     serverVersion: async (pod) => {
       const r = parseSrvr(await fourLetterWord(await client.endpoint(namespace, pod), 'srvr', {timeoutMs: 5000}));
       return r.status === 'ok' ? (r.versionNumber ?? r.version) : 'unknown';
@@ -115,4 +103,28 @@ export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDep
       await Promise.all([client.close(), admin.close()]);
     },
   };
+}
+
+/** Deletes the member's pod, waits for its successor (another uid, not terminating), then for the quorum. */
+async function restartMember(o: KubeRestoreOptions, pod: string, waitServing: (replicas: number) => Promise<unknown>): Promise<void> {
+  const {kube, namespace, name} = o;
+  const ref = {apiVersion: 'v1', kind: 'Pod', namespace, name: pod};
+  const before = await kube.get(ref);
+  await kube.delete(ref);
+  await poll(
+    async () => {
+      const now = await kube.get(ref);
+      return now && now.metadata.uid !== before?.metadata.uid && !now.metadata.deletionTimestamp ? {ok: undefined} : {why: 'the pod is not back'};
+    },
+    {
+      clock: o.clock,
+      sleep: o.sleep,
+      signal: o.signal,
+      intervalMs: 500,
+      timeoutMs: o.timeoutMs,
+      onTimeout: () => new CliError(`${pod} did not come back within ${Math.round(o.timeoutMs / 1000)}s after its restart`),
+    },
+  );
+  const sts = await kube.get<StatefulSetObject>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name});
+  await waitServing(sts?.spec?.replicas ?? 1);
 }

@@ -22,7 +22,7 @@
  * itself. Ephemeral znodes do not come back (their sessions are gone).
  */
 import {AbortedError, CliError, errorMessage} from '../errors.js';
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, StatefulSetObject} from '../kube/types.js';
 import type {Clock, Sleep} from '../util/time.js';
 import type {ZkClient} from '../zk/client.js';
 import type {Endpoint} from '../zk/endpoint.js';
@@ -101,7 +101,7 @@ export async function restore(req: RestoreRequest, deps: RestoreDeps): Promise<R
   const checked = await checkBackupFile(req.from);
   const m = checked.manifest;
   if (!m) deps.note(`no manifest ${req.from}.json beside the file: checking against the snapshot's own content only`);
-  const sts = await deps.kube.get<KubeObject & {spec?: {replicas?: number}}>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: req.name});
+  const sts = await deps.kube.get<StatefulSetObject>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: req.name});
   const pod = `${req.name}-0`;
   let created = false;
   if (sts) {

@@ -15,7 +15,7 @@
  * Nothing is changed before the plan is confirmed (a TTY asks; --yes).
  */
 import {CliError, errorMessage} from '../errors.js';
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../kube/types.js';
 import type {Assets} from '../manifests/assets.js';
 import {objectNames, PORTS} from '../manifests/names.js';
 import {DEFAULT_CLIENT_SOURCES, describeClientPeers, formatClientSource, parseClientSources, type ClientSource} from '../manifests/network.js';
@@ -46,10 +46,6 @@ export interface SecureDeps {
   /** restart's roll (confirmation already given); resolves with its result */
   roll: () => Promise<RollResult>;
   confirm: (question: string) => Promise<boolean>;
-}
-
-interface StatefulSetLike extends KubeObject {
-  spec?: {template?: {spec?: {automountServiceAccountToken?: boolean; containers?: {name: string; image?: string}[]}}};
 }
 
 export interface SecurePlan {
@@ -91,7 +87,7 @@ function sameSources(a: readonly string[], b: readonly string[]): boolean {
 /** What secure would change: pure over the live objects. */
 export function planSecure(
   req: Pick<SecureRequest, 'name' | 'namespace' | 'clientSources'>,
-  live: {sts: StatefulSetLike; zooCfg: string; policy: KubeObject | null},
+  live: {sts: StatefulSetObject; zooCfg: string; policy: KubeObject | null},
   assets: Assets,
 ): {plan: SecurePlan; policy: KubeObject; zooCfg: string} {
   const image = live.sts.spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper')?.image ?? '';
@@ -143,7 +139,7 @@ export async function secureEnsemble(req: SecureRequest, deps: SecureDeps): Prom
   const {kube, progress} = deps;
   const names = objectNames(req.name);
   const [sts, cm, policy] = await Promise.all([
-    kube.get<StatefulSetLike>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: names.statefulSet}),
+    kube.get<StatefulSetObject>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: names.statefulSet}),
     kube.get({apiVersion: 'v1', kind: 'ConfigMap', namespace: req.namespace, name: names.configMap}),
     kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: req.namespace, name: names.networkPolicy}),
   ]);

@@ -1,5 +1,5 @@
 import {CliError, errorMessage} from '../errors.js';
-import type {Kube, KubeObject, StatefulSetObject} from '../kube/types.js';
+import type {Kube, PodDisruptionBudgetObject, StatefulSetObject} from '../kube/types.js';
 import {LABEL} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
 import type {Clock} from '../util/time.js';
@@ -83,7 +83,6 @@ export interface StatusReport {
   errors: string[];
 }
 
-type StatefulSetLike = StatefulSetObject;
 
 /** The label the StatefulSet controller puts on each pod: the revision of the template it was made from. */
 export const REVISION_LABEL = 'controller-revision-hash';
@@ -151,9 +150,9 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
       return null;
     });
   const [sts, pods, pdb, cm, policy] = await Promise.all([
-    kube.get<StatefulSetLike>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: names.statefulSet}),
+    kube.get<StatefulSetObject>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: req.namespace, name: names.statefulSet}),
     listMemberPods(kube, req.namespace, req.name),
-    optional('PodDisruptionBudget', kube.get<KubeObject & {status?: {disruptionsAllowed?: number}}>({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: req.namespace, name: names.pdb})),
+    optional('PodDisruptionBudget', kube.get<PodDisruptionBudgetObject>({apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: req.namespace, name: names.pdb})),
     optional('ConfigMap', kube.get({apiVersion: 'v1', kind: 'ConfigMap', namespace: req.namespace, name: names.configMap})),
     optional('NetworkPolicy', kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: req.namespace, name: names.networkPolicy})),
   ]);

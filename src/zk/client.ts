@@ -102,6 +102,9 @@ export interface ZkClient {
 }
 
 // ---------------------------------------------------------------- the library's shape (only what we use)
+// Written here rather than taken from @types/node-zookeeper-client (1.1.0), which declares an
+// ACL's bits as `perms` (the library sets `permission`) and refuses null data where the library
+// takes it; test/unit/dependencies.test.ts checks both against the installed library.
 
 type Cb<T> = (error: unknown, result?: T) => void;
 interface LibStat {

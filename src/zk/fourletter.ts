@@ -67,14 +67,7 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
       clearTimeout(quiet);
       opts.signal?.removeEventListener('abort', onAbort);
       if (serverBusy && opts.onServerDone) {
-        // The request may still hold one of the server's worker threads: watch the
-        // connection (without keeping the process alive) until the server answers or closes.
-        const linger = setTimeout(() => { socket.destroy(); markServerDone(); }, opts.lingerMs ?? 60_000);
-        linger.unref();
-        const done = (): void => { clearTimeout(linger); socket.destroy(); markServerDone(); };
-        socket.unref();
-        socket.once('data', done);
-        socket.once('close', done);
+        lingerUntilServerDone(socket, opts.lingerMs ?? 60_000, markServerDone);
       } else {
         socket.destroy();
         markServerDone();
@@ -102,15 +95,7 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
       }
     });
     socket.on('close', () => clearTimeout(quiet));
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ECONNREFUSED') {
-        finish(new ZkError('ConnectionRefused', `${cmd} to ${where}: connection refused`, { cause: e }));
-      } else if (e.code === 'ECONNRESET' && chunks.length > 0) {
-        finish(null); // some servers reset right after writing; keep what arrived
-      } else {
-        finish(new ZkError('ConnectionClosed', `${cmd} to ${where}: ${e.code ?? e.message}`, { cause: e }));
-      }
-    });
+    socket.on('error', (e: NodeJS.ErrnoException) => finish(socketError(e, `${cmd} to ${where}`, chunks.length > 0)));
     socket.on('end', () => {
       if (chunks.length === 0) finish(new ZkError('ConnectionClosed', `${cmd} to ${where}: closed without a reply`));
       else finish(null);
@@ -123,6 +108,27 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
       socket.write(cmd);
     });
   });
+}
+
+/**
+ * The request may still hold one of the server's worker threads: watch the
+ * connection (without keeping the process alive) until the server answers or
+ * closes, or lingerMs passes.
+ */
+function lingerUntilServerDone(socket: Socket, lingerMs: number, markServerDone: () => void): void {
+  const linger = setTimeout(() => { socket.destroy(); markServerDone(); }, lingerMs);
+  linger.unref();
+  const done = (): void => { clearTimeout(linger); socket.destroy(); markServerDone(); };
+  socket.unref();
+  socket.once('data', done);
+  socket.once('close', done);
+}
+
+/** A socket error as the request's outcome: null keeps a reply that arrived before a reset. */
+function socketError(e: NodeJS.ErrnoException, what: string, gotBytes: boolean): ZkError | null {
+  if (e.code === 'ECONNREFUSED') return new ZkError('ConnectionRefused', `${what}: connection refused`, { cause: e });
+  if (e.code === 'ECONNRESET' && gotBytes) return null; // some servers reset right after writing; keep what arrived
+  return new ZkError('ConnectionClosed', `${what}: ${e.code ?? e.message}`, { cause: e });
 }
 
 /**

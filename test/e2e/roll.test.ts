@@ -12,7 +12,7 @@ import {spawn} from 'node:child_process';
 import {dirname} from 'node:path';
 import {clusterEnv, clusterProcessEnv, createNamespace, ctrAllNodes, deleteNamespace, dumpDiagnostics, kubectl, kubectlJson, useCluster, waitFor} from './lib/cluster.js';
 import {DEFAULT_IMAGE} from '../../src/manifests/options.js';
-import {createEnsemble, fourLetter, holdSession, kzk, pluginDir, type ZkRun, leaderEpoch, podUids, statusJson} from './lib/zk.js';
+import {createEnsemble, holdSession, kzk, pluginDir, type ZkRun, leaderEpoch, podUids, statusJson} from './lib/zk.js';
 
 useCluster();
 

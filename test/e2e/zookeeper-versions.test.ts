@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION} from '../../src/manifests/options.js';
-import {clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, kubectlJson, useCluster} from './lib/cluster.js';
+import {clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, useCluster} from './lib/cluster.js';
 import {createEnsemble, fourLetter, holdSession, kzk, modes, srvrVersion, waitFor, type ZkRun, leaderEpoch, podUids, statusJson} from './lib/zk.js';
 
 useCluster();

@@ -161,8 +161,8 @@ describe('integration: reconfig on a real ensemble', function () {
     const b = await NativeSession.connect([leader.endpoint], { auth: ens.superAuth });
     // settle both promises into values at once (no unhandled-rejection window)
     const settle = (p: Promise<unknown>): Promise<unknown> => p.then((v) => v, (e: unknown) => e);
-    let first: Promise<unknown> = Promise.resolve();
-    let second: Promise<unknown> = Promise.resolve();
+    let first: Promise<unknown>;
+    let second: Promise<unknown>;
     try {
       for (const f of fs) f.kill('SIGSTOP');
       try {

@@ -176,7 +176,7 @@ describe('integration: 4lw / status on a real ensemble', function () {
     c.kill('SIGKILL');
     await Promise.all([b.exited(), c.exited()]);
     const deadline = performance.now() + 20_000;
-    let last = '';
+    let last: string;
     for (;;) {
       // while it gives up its role the server may drop a connection without a reply: ask again
       last = await fourLetterWord(a.endpoint, 'srvr').catch((e: unknown) => {

@@ -26,7 +26,7 @@ async function versionOf(ep: Endpoint): Promise<string | undefined> {
 /** Every server serves, one leads, and the leader counts both followers in sync. */
 async function settled(ens: Ensemble, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     const st = await ensembleStatus(ens.endpoints, { timeoutMs: 1000 });
     const sum = summarize(st);
@@ -97,7 +97,11 @@ describe('integration: rolling upgrade 3.8 → 3.9 (Apache jars) under a writer'
     const lost = acked.filter((p) => !present.has(p));
     const keys39 = await mntrKeys((await ens.leader()).endpoint);
     // per-learner queue metrics carry the learner's id in the key: not a difference between the lines
-    for (const k of [...keys38, ...keys39]) if (/^zk_\w+?_\d+_learner_handler_/.test(k)) (keys38.delete(k), keys39.delete(k));
+    for (const k of [...keys38, ...keys39]) {
+      if (!/^zk_\w+?_\d+_learner_handler_/.test(k)) continue;
+      keys38.delete(k);
+      keys39.delete(k);
+    }
     console.log(`      [measure] ${from.version} → ${to.version}: writes acked ${acked.length}, failed ${failed}, lost ${lost.length}; session ${client.sessionId === sessionId ? 'kept' : 'lost'}`);
     console.log(`      [observed] leader mntr keys only on ${from.version}: ${[...keys38].filter((k) => !keys39.has(k)).join(', ') || 'none'}; only on ${to.version}: ${[...keys39].filter((k) => !keys38.has(k)).join(', ') || 'none'}`);
     await client.close();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import {parseAllDocuments} from 'yaml';
 import {oneErrorLine, refusingCli, type Cli} from '../support/cli.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** Runs the built plugin exactly as kubectl would, no TTY, against an API server that refuses connections. */
 let cli: Cli;

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
 /**
  * KubeClient's reads against a real HTTP server on loopback: the paths it asks
  * for (no discovery round trip first), the auth header from the kubeconfig,

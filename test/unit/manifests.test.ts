@@ -7,7 +7,6 @@ import {superDigest} from '../../src/zk/reconfig.js';
 import type {KubeObject} from '../../src/kube/types.js';
 import {matches} from '../support/fake-kube.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const assets = loadAssets();
 
 function opts(over: Partial<Parameters<typeof validateEnsembleOptions>[0]> = {}): EnsembleOptions {

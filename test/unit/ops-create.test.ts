@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import {CliError} from '../../src/errors.js';
 import {KubeError} from '../../src/kube/errors.js';
 import {loadAssets} from '../../src/manifests/assets.js';

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import {COMMANDS} from '../../src/commands.js';
 import {UsageError} from '../../src/errors.js';
-import {COMMAND_RULES, RBAC_COMMANDS, renderRbac, roleRules} from '../../src/ops/rbac.js';
+import {RBAC_COMMANDS, renderRbac, roleRules} from '../../src/ops/rbac.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const can = (rules: ReturnType<typeof roleRules>, group: string, resource: string, verb: string) =>
   rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
 

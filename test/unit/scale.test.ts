@@ -20,7 +20,6 @@ import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {fakeTime} from '../support/time.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const plan = (v: number, o: number, to: [number, number], strays: number[] = []) =>
   planScale('zk', {voters: v, observers: o, strays}, {voters: to[0], observers: to[1]}).steps.map((s) => `${s.action} ${s.ordinal}${s.role ? ` ${s.role[0]}` : ''} → ${s.after.voters}+${s.after.observers}`);

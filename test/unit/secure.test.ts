@@ -12,7 +12,6 @@ import type {AuthInfo} from '../../src/zk/wire.js';
 import {FakeKube} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const assets = loadAssets();
 const OPEN: Acl[] = [{perms: 31, scheme: 'world', id: 'anyone'}];
 

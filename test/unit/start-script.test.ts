@@ -7,7 +7,6 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /**
  * Runs the real start.sh (bash) from the rendered ConfigMap with a stand-in

@@ -3,7 +3,7 @@
  * PersistentVolumeClaims, port-forwards) and the Secret with the super user.
  */
 import {CliError} from '../../errors.js';
-import type {Kube, KubeObject, StatefulSetObject} from '../../kube/types.js';
+import type {Kube, ObjectRef, SecretObject, StatefulSetObject} from '../../kube/types.js';
 import {objectNames, podName, PORTS} from '../../manifests/names.js';
 import {poll} from '../../util/poll.js';
 import type {Clock, Sleep} from '../../util/time.js';
@@ -32,7 +32,7 @@ export function joinerMembership(committed: DynamicConfig, joinerLine: string): 
 /** The super-user password from Secret NAME-auth (.data.password, base64) as reconfig credentials. */
 export async function readSuperAuth(kube: Kube, namespace: string, name: string): Promise<AuthInfo[]> {
   const secretName = objectNames(name).secret;
-  const secret = await kube.get<KubeObject & {data?: Record<string, string>; stringData?: Record<string, string>}>({apiVersion: 'v1', kind: 'Secret', namespace, name: secretName});
+  const secret = await kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace, name: secretName});
   const password = secret?.data?.password !== undefined ? Buffer.from(secret.data.password, 'base64').toString('utf8') : secret?.stringData?.password;
   if (!password) {
     throw new CliError(`Secret ${secretName} ${secret ? 'has no password' : 'not found'} in namespace "${namespace}": the super-user password is needed to change the membership`, {
@@ -70,7 +70,6 @@ export interface KubeMembersOptions {
   pollMs?: number;
 }
 
-type StatefulSetLike = StatefulSetObject;
 
 /**
  * ScaleMembers over the Kubernetes API: the ConfigMap NAME-config (keys
@@ -84,32 +83,16 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
   const cmRef = {apiVersion: 'v1', kind: 'ConfigMap', namespace, name: names.configMap};
   const pvcRef = (ordinal: number) => ({apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: `data-${podName(name, ordinal)}`});
   const podRef = (ordinal: number) => ({apiVersion: 'v1', kind: 'Pod', namespace, name: podName(name, ordinal)});
-  const pollMs = o.pollMs ?? 1000;
 
   const replicas = async (): Promise<number> => {
-    const sts = await kube.get<StatefulSetLike>(stsRef);
+    const sts = await kube.get<StatefulSetObject>(stsRef);
     if (!sts) throw new CliError(`ensemble "${name}" not found in namespace "${namespace}" (no StatefulSet ${names.statefulSet})`, {hint: `list ensembles with: kubectl zk list -n ${namespace}`});
     return sts.spec?.replicas ?? 0;
   };
   const writeMembership = async (dynamic: string, version: string | undefined) => {
     await kube.mergePatch(cmRef, {data: {[DYNAMIC_KEY]: dynamic, [MEMBERSHIP_VERSION_KEY]: version ?? ''}});
   };
-  const until = (what: string, ctx: StepContext, check: () => Promise<string | null>) =>
-    poll(
-      async () => {
-        const why = await check();
-        return why === null ? {ok: undefined} : {why};
-      },
-      {
-        clock: o.clock,
-        sleep: o.sleep,
-        signal: o.signal,
-        intervalMs: pollMs,
-        deadline: ctx.deadline,
-        onWhy: (why) => ctx.note(why),
-        onTimeout: (why) => new CliError(`timed out waiting for ${what} (${why})`, {hint: `inspect with: kubectl describe pod ${what.split(' ')[0]} -n ${namespace}`}),
-      },
-    );
+  const until = waitStep(o, o.pollMs ?? 1000);
 
   return {
     replicas,
@@ -141,16 +124,7 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
         volume = (await kube.get(pvcRef(ordinal))) ? 'reused' : 'fresh';
       }
       ctx.phase(`wait for pod ${podName(name, ordinal)} to run`);
-      await until(`${podName(name, ordinal)} to run`, ctx, async () => {
-        const pod = await kube.get<PodLike>(podRef(ordinal));
-        if (!pod) return 'no pod yet';
-        const problem = podProblem(pod);
-        if (problem?.fatal) {
-          throw new CliError(`${pod.metadata.name} cannot start: ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`, {hint: `inspect with: kubectl describe pod ${pod.metadata.name} -n ${namespace}`});
-        }
-        if (isRunning(pod)) return null;
-        return problem ? `${problem.reason}${problem.message ? `: ${problem.message}` : ''}` : 'starting';
-      });
+      await until(`${podName(name, ordinal)} to run`, ctx, () => podStartState(kube, podRef(ordinal), namespace));
       return {serverLine: line, volume};
     },
     async retire(ordinal, ctx) {
@@ -166,4 +140,36 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
       return {volume: (await kube.delete(pvcRef(ordinal))) ? 'deleted' : 'none'};
     },
   };
+}
+
+/** A wait of one scale step: `check` says why not yet (null: done), until the step's deadline. */
+function waitStep(o: KubeMembersOptions, pollMs: number) {
+  return (what: string, ctx: StepContext, check: () => Promise<string | null>) =>
+    poll(
+      async () => {
+        const why = await check();
+        return why === null ? {ok: undefined} : {why};
+      },
+      {
+        clock: o.clock,
+        sleep: o.sleep,
+        signal: o.signal,
+        intervalMs: pollMs,
+        deadline: ctx.deadline,
+        onWhy: (why) => ctx.note(why),
+        onTimeout: (why) => new CliError(`timed out waiting for ${what} (${why})`, {hint: `inspect with: kubectl describe pod ${what.split(' ')[0]} -n ${o.namespace}`}),
+      },
+    );
+}
+
+/** null once the pod runs; else why not yet. Throws when it cannot start (a fatal waiting reason). */
+async function podStartState(kube: Kube, ref: ObjectRef, namespace: string): Promise<string | null> {
+  const pod = await kube.get<PodLike>(ref);
+  if (!pod) return 'no pod yet';
+  const problem = podProblem(pod);
+  if (problem?.fatal) {
+    throw new CliError(`${pod.metadata.name} cannot start: ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`, {hint: `inspect with: kubectl describe pod ${pod.metadata.name} -n ${namespace}`});
+  }
+  if (isRunning(pod)) return null;
+  return problem ? `${problem.reason}${problem.message ? `: ${problem.message}` : ''}` : 'starting';
 }

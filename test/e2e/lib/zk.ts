@@ -71,7 +71,6 @@ export async function fourLetter(ns: string, pod: string, cmd: string): Promise<
 }
 
 /** `kubectl zk status NAME -o json`, parsed. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function statusJson(ns: string, name: string): Promise<any> {
   const s = await kzk(['status', name, '-n', ns, '-o', 'json']);
   return JSON.parse(s.stdout);

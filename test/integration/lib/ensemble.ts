@@ -410,7 +410,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
   const waitForQuorum = async (o: { timeoutMs?: number; intervalMs?: number } = {}): Promise<number> => {
     const t0 = performance.now();
     const deadline = t0 + (o.timeoutMs ?? 60_000);
-    let last = '';
+    let last: string;
     for (;;) {
       const live = running();
       const st = await ensembleStatus(live.map((s) => s.endpoint), { timeoutMs: 1000 });
