@@ -20,7 +20,6 @@ export interface ListResult {
   ensembles: EnsembleSummary[];
 }
 
-
 export function summarize(sts: StatefulSetObject, now: number): EnsembleSummary {
   const created = toDate(sts.metadata.creationTimestamp);
   const container = sts.spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper') ?? sts.spec?.template?.spec?.containers?.[0];
