@@ -17,7 +17,7 @@ export default class List extends ZkCommand<ListResult> {
     const {flags} = await this.parse(List);
     const kube = await rt.kube();
     const {listEnsembles} = await import('../ops/list.js');
-    const result = await listEnsembles({namespace: kube.namespace, allNamespaces: flags['all-namespaces']}, {kube, clock: rt.clock});
+    const result = await listEnsembles({namespace: kube.namespace, allNamespaces: Boolean(flags['all-namespaces'])}, {kube, clock: rt.clock});
     if (result.ensembles.length === 0 && rt.output !== 'json' && rt.output !== 'yaml') {
       rt.streams.stderr.write(result.allNamespaces ? 'No ensembles found.\n' : `No ensembles found in namespace "${result.namespace}".\n`);
     }
