@@ -302,7 +302,7 @@ describe('znode: ops with a client double', () => {
     await assert.rejects(getZnode({path: '/secret'}, deps(async (p) => Promise.reject(ZkError.fromServerCode(-102, p)))), (e: unknown) => e instanceof CliError && /--as-super/.test(e.hint!));
     const hanging = new AbortController();
     const p = getZnode({path: '/x'}, {...deps(() => new Promise(() => undefined)), signal: hanging.signal});
-    setTimeout(() => hanging.abort(), 5);
+    setImmediate(() => hanging.abort());
     await assert.rejects(p, AbortedError);
   });
 
@@ -310,7 +310,7 @@ describe('znode: ops with a client double', () => {
     const hanging = fakeClient({get: () => new Promise(() => undefined)});
     const ac = new AbortController();
     const p = getZnode({path: '/x'}, {connect: async () => hanging, signal: ac.signal});
-    setTimeout(() => ac.abort(), 5);
+    setImmediate(() => ac.abort());
     await assert.rejects(p, AbortedError);
     assert.equal(hanging.closed, 1);
 
@@ -321,7 +321,7 @@ describe('znode: ops with a client double', () => {
     ac2.abort();
     await assert.rejects(q, AbortedError);
     arrive(late);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise(setImmediate);
     assert.equal(late.closed, 1);
   });
 

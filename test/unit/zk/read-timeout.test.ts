@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { setTimeout as delay } from 'node:timers/promises';
+import { mock } from 'node:test';
 import { type LibConnectionManager, watchReads } from '../../../src/zk/nzc-internals.js';
 
 /** A stand-in for node-zookeeper-client's ConnectionManager: only what watchReads touches. */
@@ -26,11 +26,12 @@ describe('zk/client read timeout (watchReads)', () => {
   let t = 0;
   const now = () => t;
   let stop: (() => void) | undefined;
-  /** The clock reads `ms`, then three checks run (tickMs is 5). */
+  /** The clock reads `ms`, then three checks run (tickMs is 5; the interval timer is node's mock, no real wait). */
   const at = async (ms: number) => {
     t = ms;
-    await delay(15);
+    mock.timers.tick(15);
   };
+  beforeEach(() => mock.timers.enable({ apis: ['setInterval'] }));
   /** A manager in `state`, watched from t = 0. */
   const watched = (state: number, onCut?: (silent: number, limit: number) => void) => {
     t = 0;
@@ -38,7 +39,10 @@ describe('zk/client read timeout (watchReads)', () => {
     stop = watchReads(m.cm, { now, tickMs: 5, onCut });
     return m;
   };
-  afterEach(() => stop?.());
+  afterEach(() => {
+    stop?.();
+    mock.timers.reset();
+  });
 
   it('connected: cuts the socket after 2/3 of the session timeout without a byte, not before', async () => {
     const cuts: Array<[number, number]> = [];
