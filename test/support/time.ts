@@ -26,6 +26,12 @@ export function fakeTime(start = 1_000_000): {clock: Clock; sleep: Sleep; onSlee
 export async function settleOrder(p: Promise<unknown>, marks: Record<string, number>): Promise<string[]> {
   const order: string[] = [];
   const timers = Object.entries(marks).map(([name, ms]) => new Promise<void>((r) => setTimeout(() => (order.push(name), r()), ms)));
-  await Promise.all([p.then(() => order.push('settled'), () => order.push('settled')), ...timers]);
+  await Promise.all([
+    p.then(
+      () => order.push('settled'),
+      () => order.push('settled'),
+    ),
+    ...timers,
+  ]);
   return order;
 }
