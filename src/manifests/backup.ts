@@ -19,6 +19,8 @@ export interface BackupScheduleOptions {
   schedule: string;
   pvc: string;
   keep: number;
+  /** the members' pull policy (the image is the one they run) */
+  imagePullPolicy?: string;
   /** the program's heap (the container's memory limit is above it) */
   heapMb?: number;
 }
@@ -51,7 +53,7 @@ export function checkSchedule(schedule: string): string {
   return fields.join(' ');
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Obj = KubeObject & Record<string, any>;
 
 /** The ConfigMap (program, logging) and the CronJob, in apply order. */
@@ -74,5 +76,6 @@ export function renderBackupSchedule(o: BackupScheduleOptions, assets: Pick<Asse
   });
   cron.metadata = {...cron.metadata, namespace: o.namespace, labels: {...labels}};
   cron.spec.jobTemplate.spec.template.metadata.labels = backupPodLabels(o.name);
+  if (o.imagePullPolicy) cron.spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicy = o.imagePullPolicy;
   return [configMap, cron];
 }

@@ -51,7 +51,7 @@ export interface UnscheduleResult {
 }
 
 interface StatefulSetLike extends KubeObject {
-  spec?: {template?: {spec?: {containers?: {name: string; image?: string}[]}}};
+  spec?: {template?: {spec?: {containers?: {name: string; image?: string; imagePullPolicy?: string}[]}}};
 }
 
 type PolicyLike = KubeObject & {spec?: {ingress?: unknown[]}};
@@ -75,14 +75,15 @@ export async function scheduleBackup(req: ScheduleRequest, deps: {kube: Kube; as
     kube.get<PolicyLike>({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace, name: names.networkPolicy}),
   ]);
   const containers = sts?.spec?.template?.spec?.containers ?? [];
-  const image = (containers.find((c) => c.name === 'zookeeper') ?? containers[0])?.image;
+  const member = containers.find((c) => c.name === 'zookeeper') ?? containers[0];
+  const image = member?.image;
   if (!image) throw new CliError(`StatefulSet "${req.name}" has no container image`, {hint: 'the backup runs in the ensemble\'s own image'});
   if (!pvc) {
     throw new CliError(`PersistentVolumeClaim "${req.pvc}" not found in namespace "${namespace}"`, {
       hint: 'create it first (the backups are written there), e.g. kubectl create -f pvc.yaml; nothing was changed',
     });
   }
-  const objects = renderBackupSchedule({name: req.name, namespace, image, schedule: req.schedule, pvc: req.pvc, keep: req.keep}, deps.assets);
+  const objects = renderBackupSchedule({name: req.name, namespace, image, imagePullPolicy: member?.imagePullPolicy, schedule: req.schedule, pvc: req.pvc, keep: req.keep}, deps.assets);
   const rule = backupIngressRule(req.name);
   const ingress = policy?.spec?.ingress ?? [];
   const hasRule = ingress.some((r) => canonical(r) === canonical(rule));

@@ -8,7 +8,7 @@ import {renderNetworkPolicy} from '../../src/manifests/render.js';
 import {scheduleBackup, unscheduleBackup} from '../../src/ops/backup-schedule.js';
 import {FakeKube, matches} from '../support/fake-kube.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 const assets = loadAssets();
 const IMAGE = 'docker.io/library/zookeeper:3.9.5';
 const sts = {apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk', namespace: 'ns', labels: ensembleLabels('zk', IMAGE)}, spec: {template: {spec: {containers: [{name: 'zookeeper', image: IMAGE}]}}}};
