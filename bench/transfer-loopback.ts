@@ -15,6 +15,7 @@ import {backup} from '../src/ops/backup.js';
 import {exportTree, importTree} from '../src/ops/transfer.js';
 import {realSleep, systemClock} from '../src/util/time.js';
 import {connectZk} from '../src/zk/client.js';
+import {openTreeReader} from '../src/zk/reader.js';
 import {startEnsemble, zkRuntime} from '../test/integration/lib/ensemble.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,40000').split(',').map(Number);
@@ -58,12 +59,19 @@ for (const n of SIZES) {
     }
     await c.close();
     const file = join(dir, `t${n}.jsonl`);
-    const ex = await peakHeap(async () => {
-      const out = createWriteStream(file);
-      const r = await exportTree({ensemble: 'b', namespace: 'b', root: '/'}, out, {clock: systemClock, connect: () => connectZk({endpoints: ens.endpoints, auth: ens.superAuth, operationTimeoutMs: 120_000})});
-      await new Promise<void>((res) => out.end(() => res()));
-      return r;
-    });
+    const exportWith = (reader: boolean) =>
+      peakHeap(async () => {
+        const out = createWriteStream(file);
+        const r = await exportTree({ensemble: 'b', namespace: 'b', root: '/'}, out, {
+          clock: systemClock,
+          connect: () => connectZk({endpoints: ens.endpoints, auth: ens.superAuth, operationTimeoutMs: 120_000}),
+          ...(reader ? {reader: () => openTreeReader({endpoints: ens.endpoints, auth: ens.superAuth})} : {}),
+        });
+        await new Promise<void>((res) => out.end(() => res()));
+        return r;
+      });
+    const exOld = await exportWith(false);
+    const ex = await exportWith(true);
     const im = await peakHeap(() =>
       importTree({ensemble: 'c', namespace: 'c', overwrite: false}, () => createInterface({input: createReadStream(file), crlfDelay: Infinity}), {
         clock: systemClock,
@@ -83,7 +91,8 @@ for (const n of SIZES) {
       }),
     );
     console.log(
-      `[bench] ${ex.result.znodes} znodes of ${DATA} B: export ${Math.round((ex.result.znodes * 1000) / ex.ms)} znodes/s (heap +${ex.peakMb.toFixed(1)} MB, this process busy ${Math.round((100 * ex.cpuMs) / ex.ms)}% of the time), ` +
+      `[bench] ${ex.result.znodes} znodes of ${DATA} B: export ${Math.round((ex.result.znodes * 1000) / ex.ms)} znodes/s (heap +${ex.peakMb.toFixed(1)} MB, this process busy ${Math.round((100 * ex.cpuMs) / ex.ms)}% of the time; ` +
+        `over node-zookeeper-client ${Math.round((exOld.result.znodes * 1000) / exOld.ms)} znodes/s), ` +
         `import ${Math.round(((im.result.created + im.result.overwritten) * 1000) / im.ms)} znodes/s (heap +${im.peakMb.toFixed(1)} MB), ` +
         `backup ${(bk.result.size / 1024 / 1024).toFixed(1)} MB at ${(bk.result.size / 1024 / 1024 / (bk.ms / 1000)).toFixed(1)} MB/s (heap +${bk.peakMb.toFixed(1)} MB)`,
     );

@@ -19,6 +19,9 @@ export const ASSET_NAMES = [
   'scripts/ready.sh',
   'scripts/live.sh',
   'scripts/kill.sh',
+  'backup/cronjob.yaml',
+  'backup/Backup.java',
+  'backup/logback.xml',
 ] as const;
 
 export type AssetName = (typeof ASSET_NAMES)[number];

@@ -14,6 +14,8 @@ export function objectNames(name: string) {
     secret: `${name}-auth`,
     pdb: name,
     networkPolicy: name,
+    backupCronJob: `${name}-backup`,
+    backupConfigMap: `${name}-backup`,
   };
 }
 
@@ -24,10 +26,11 @@ export function podName(name: string, ordinal: number): string {
 /**
  * The kinds of object an ensemble is made of (besides its volumes), in the
  * order teardown deletes them: the StatefulSet first (its pods go), the
- * NetworkPolicy last (the members stay fenced while they stop).
+ * scheduled backup's CronJob (no new backup starts), the NetworkPolicy last (the members stay fenced while they stop).
  */
 export const ENSEMBLE_KINDS: readonly (readonly [apiVersion: string, kind: string])[] = [
   ['apps/v1', 'StatefulSet'],
+  ['batch/v1', 'CronJob'],
   ['policy/v1', 'PodDisruptionBudget'],
   ['v1', 'Service'],
   ['v1', 'ConfigMap'],

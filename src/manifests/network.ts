@@ -136,6 +136,11 @@ export function formatClientSource(s: ClientSource): string {
   }
 }
 
+/** The rule that admits the scheduled backup's pods (manifests/backup.ts): not a client source. */
+function isBackupRule(r: {from?: Record<string, unknown>[]}): boolean {
+  return (r.from ?? []).length > 0 && (r.from ?? []).every((p) => (p['podSelector'] as {matchLabels?: Record<string, string>} | undefined)?.matchLabels?.['app.kubernetes.io/name'] === 'zookeeper-backup');
+}
+
 /**
  * The client sources a live NetworkPolicy admits on the client port (for
  * `status`): the inverse of clientPeers for the policies kubectl-zk renders.
@@ -143,7 +148,7 @@ export function formatClientSource(s: ClientSource): string {
  */
 export function describeClientPeers(policy: {spec?: {ingress?: {from?: Record<string, unknown>[]; ports?: {port?: number | string}[]}[]}} | undefined, clientPort: number): string[] {
   if (!policy) return ['all (no NetworkPolicy)'];
-  const rules = (policy.spec?.ingress ?? []).filter((r) => !r.ports || r.ports.some((p) => p.port === clientPort || p.port === 'client'));
+  const rules = (policy.spec?.ingress ?? []).filter((r) => (!r.ports || r.ports.some((p) => p.port === clientPort || p.port === 'client')) && !isBackupRule(r));
   if (rules.length === 0) return ['none'];
   const out: string[] = [];
   for (const r of rules) {

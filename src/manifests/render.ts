@@ -3,7 +3,9 @@ import type {KubeObject} from '../kube/types.js';
 import {superDigest} from '../zk/reconfig.js';
 import type {Assets} from './assets.js';
 import {ensembleLabels, selectorLabels} from './labels.js';
+import {backupIngressRule} from './backup.js';
 import {clientPeers} from './network.js';
+import {fill} from './template.js';
 import {objectNames, podName, PORTS} from './names.js';
 import type {EnsembleOptions} from './options.js';
 
@@ -27,22 +29,6 @@ export interface RenderSecrets {
   superPassword: string;
 }
 
-/** Replaces {{key}} in string leaves of a parsed template (never in its structure). */
-function fill<T>(node: T, values: Record<string, string>): T {
-  if (typeof node === 'string') {
-    return node.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-      const v = values[key];
-      if (v === undefined) throw new Error(`template value {{${key}}} is not defined`);
-      return v;
-    }) as T;
-  }
-  if (Array.isArray(node)) return node.map((n) => fill(n, values)) as T;
-  if (node && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fill(v, values)])) as T;
-  }
-  return node;
-}
-
 type Obj = KubeObject & Record<string, any>;
 
 /**
@@ -59,6 +45,7 @@ export function renderNetworkPolicy(o: Pick<EnsembleOptions, 'name' | 'namespace
   const peers = clientPeers(o.clientSources);
   if (peers) policy.spec.ingress[1].from = peers;
   else delete policy.spec.ingress[1].from;
+  policy.spec.ingress.push(backupIngressRule(o.name));
   return policy;
 }
 

@@ -41,6 +41,7 @@ const OBJECTS: [string, string][] = [
   ['', 'secrets'],
   ['policy', 'poddisruptionbudgets'],
   ['networking.k8s.io', 'networkpolicies'],
+  ['batch', 'cronjobs'],
 ];
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
@@ -48,7 +49,15 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   list: [['apps', 'statefulsets', ['list']], ['', 'pods', ['list']]],
   status: STATUS,
   znode: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
-  backup: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
+  // --schedule/--unschedule: the CronJob and its ConfigMap, the PVC checked, the policy's rule
+  backup: [
+    ...READ_ENSEMBLE,
+    ['', 'secrets', ['get']],
+    ['batch', 'cronjobs', ['get', 'create', 'patch', 'delete']],
+    ['', 'configmaps', ['get', 'create', 'patch', 'delete']],
+    ['', 'persistentvolumeclaims', ['get']],
+    ['networking.k8s.io', 'networkpolicies', ['get', 'patch']],
+  ],
   export: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
   import: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
   create: [

@@ -10,6 +10,7 @@ import {isZkError} from '../zk/errors.js';
 import {parentPath} from '../zk/paths.js';
 import {applyWrites, isSystemPath, walkTree, znodeKind, type WriteOp} from '../zk/tree.js';
 import type {ZkClient} from '../zk/client.js';
+import type {TreeReader} from '../zk/reader.js';
 import {hex64, checkPath, withClient} from './znode.js';
 import {
   TreeChecksum,
@@ -31,6 +32,12 @@ export interface TransferDeps {
   connect: () => Promise<ZkClient>;
   clock: Clock;
   signal?: AbortSignal;
+  /**
+   * A read-only session for the walk (zk/reader.ts: many requests in flight
+   * without node-zookeeper-client's per-request overhead); export uses it when
+   * given, else `connect`.
+   */
+  reader?: () => Promise<TreeReader>;
   /** znodes done so far (for a progress line) */
   onProgress?: (done: number) => void;
 }
@@ -75,7 +82,8 @@ export async function exportTree(req: ExportRequest, out: NodeJS.WritableStream,
     return writeAll(out, line);
   };
   await put(headerLine({root: req.root, ensemble: req.ensemble, namespace: req.namespace, time: new Date(started).toISOString()}));
-  const walked = await withClient(deps, (c) =>
+  const session = deps.reader ? {connect: deps.reader, signal: deps.signal} : deps;
+  const walked = await withClient<Awaited<ReturnType<typeof walkTree>>, TreeReader | ZkClient>(session, (c) =>
     walkTree(
       c,
       req.root,
@@ -121,7 +129,7 @@ export async function exportTree(req: ExportRequest, out: NodeJS.WritableStream,
 }
 
 /** The checksum of a live subtree (the walk export does, without writing anything). */
-export async function treeChecksum(client: ZkClient, root: string, opts: {window?: number; signal?: AbortSignal} = {}): Promise<{znodes: number; checksum: string; ephemeral: number}> {
+export async function treeChecksum(client: Pick<ZkClient, 'get' | 'getAcl' | 'ls'>, root: string, opts: {window?: number; signal?: AbortSignal} = {}): Promise<{znodes: number; checksum: string; ephemeral: number}> {
   const sum = new TreeChecksum();
   let ephemeral = 0;
   await walkTree(

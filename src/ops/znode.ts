@@ -15,6 +15,7 @@ import {onceGet, onceLs, onceStat, type once, type OnceRequest} from '../zk/once
 import {isZkError} from '../zk/errors.js';
 import {validatePath} from '../zk/paths.js';
 import type {AuthInfo} from '../zk/wire.js';
+import type {openTreeReader, TreeReader} from '../zk/reader.js';
 import type {MemberForwarders} from './members.js';
 import type {PodLike} from './pods.js';
 import {listMemberPods, membersOf, podSelector} from './wait.js';
@@ -347,6 +348,20 @@ export function forwardedConnector(
   };
 }
 
+/** A read-only walking session (zk/reader.ts) over the same port-forwards: export's reads. */
+export function forwardedReader(deps: ForwardDeps & {open: typeof openTreeReader}, target: ForwardTarget, opts: ConnectOptions): () => Promise<TreeReader> {
+  return async () => {
+    const {endpoints, members} = await forwardedEndpoints(deps, target);
+    try {
+      const reader = await deps.open({endpoints, auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs});
+      deps.debug?.(`ZooKeeper session ${reader.sessionId ?? '?'} (tree reader)`);
+      return reader;
+    } catch (err) {
+      throw sessionError(err, target, members, opts);
+    }
+  };
+}
+
 /** `once` for the ops, over the same port-forwards: one read, handshake and request in one round trip. */
 export function forwardedOnce(deps: ForwardDeps & {once: typeof once}, target: ForwardTarget, opts: ConnectOptions): ZnodeDeps['once'] {
   return async (req) => {
@@ -369,6 +384,8 @@ export interface ZnodeDeps {
    * one round trip (zk/once.ts). Without it those reads go through `connect`.
    */
   once?: <T>(req: OnceRequest<T>) => Promise<T>;
+  /** A read-only session for whole-tree walks (export); without it they go through `connect`. */
+  reader?: () => Promise<TreeReader>;
   /** Ctrl-C: the op stops waiting and closes the client. */
   signal?: AbortSignal;
 }
@@ -401,7 +418,11 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, 
 }
 
 /** Connects, runs `fn`, and closes the client whatever happens (also on Ctrl-C). */
-export async function withClient<T>(deps: ZnodeDeps, fn: (c: ZkClient) => Promise<T>, opts: {oneRequest?: boolean} = {}): Promise<T> {
+export async function withClient<T, C extends {close(): Promise<void>} = ZkClient>(
+  deps: {connect: () => Promise<C>; signal?: AbortSignal},
+  fn: (c: C) => Promise<T>,
+  opts: {oneRequest?: boolean} = {},
+): Promise<T> {
   if (deps.signal?.aborted) throw new AbortedError('interrupted');
   const connecting = deps.connect();
   // a session that arrives after Ctrl-C is closed at once

@@ -298,6 +298,24 @@ export function encodeGetChildren(xid: number, path: string, watch = false): Buf
   return encodeRequest({ xid, type: OpCode.getChildren }, (w) => w.ustring(path).bool(watch));
 }
 
+export function encodeGetACL(xid: number, path: string): Buffer {
+  return encodeRequest({ xid, type: OpCode.getACL }, (w) => w.ustring(path));
+}
+
+export interface JuteAcl {
+  perms: number;
+  scheme: string;
+  id: string;
+}
+
+/** GetACLResponse: vector<ACL{int perms; Id{ustring scheme; ustring id}}>, then the stat. */
+export function decodeGetACLResponse(r: JuteReader): { acl: JuteAcl[]; stat: Stat } {
+  const n = r.int();
+  const acl: JuteAcl[] = [];
+  for (let i = 0; i < n; i++) acl.push({ perms: r.int(), scheme: r.ustring() ?? '', id: r.ustring() ?? '' });
+  return { acl, stat: decodeStat(r) };
+}
+
 /** GetChildrenResponse: vector<ustring>, in the server's order. */
 export function decodeChildren(r: JuteReader): string[] {
   const n = r.int();

@@ -15,18 +15,24 @@ import {
   FrameDecoder,
   JuteReader,
   Xid,
+  decodeChildren,
   decodeConnectResponse,
+  decodeGetACLResponse,
   decodeGetDataResponse,
   decodeReplyHeader,
   encodeAuth,
   encodeCloseSession,
   encodeNewSession,
+  encodeGetACL,
+  encodeGetChildren,
   encodeGetData,
   encodePing,
   encodeReconfig,
   encodeSync,
   type GetDataResponse,
+  type JuteAcl,
   type ReconfigRequest,
+  type Stat,
 } from './jute.js';
 
 export interface AuthInfo {
@@ -72,6 +78,7 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private closeError: ZkError | undefined;
+  private corked = false;
 
   private constructor(
     private readonly socket: Socket,
@@ -258,8 +265,24 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
         },
         reject,
       });
-      this.socket.write(frameFor(xid));
+      this.write(frameFor(xid));
     });
+  }
+
+  /**
+   * Requests sent in the same tick leave in one write (a pipelined walk sends
+   * hundreds at once; one syscall each would cost more than the reads).
+   */
+  private write(frame: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame);
   }
 
   /** Send `addauth <scheme> <auth>` and wait for the server's verdict. */
@@ -274,6 +297,17 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
   getData(path: string, timeoutMs?: number): Promise<GetDataResponse> {
     validatePath(path);
     return this.send((xid) => encodeGetData(xid, path), decodeGetDataResponse, path, timeoutMs);
+  }
+
+  getAcl(path: string, timeoutMs?: number): Promise<{ acl: JuteAcl[]; stat: Stat }> {
+    validatePath(path);
+    return this.send((xid) => encodeGetACL(xid, path), decodeGetACLResponse, path, timeoutMs);
+  }
+
+  /** The children's names, in the server's order. */
+  getChildren(path: string, timeoutMs?: number): Promise<string[]> {
+    validatePath(path);
+    return this.send((xid) => encodeGetChildren(xid, path), decodeChildren, path, timeoutMs);
   }
 
   /** Make the connected server catch up with the leader (before a read). */

@@ -123,12 +123,16 @@ describe('manifests', () => {
   it('NetworkPolicy: quorum and election ports only from members; client port from the pods of the namespace by default; nothing else', () => {
     const np = render().NetworkPolicy;
     assert.deepEqual(np.spec.policyTypes, ['Ingress']);
-    assert.equal(np.spec.ingress.length, 2, 'no rule for the AdminServer or anything else');
-    const [members, clients] = np.spec.ingress;
+    assert.equal(np.spec.ingress.length, 3, 'no rule for the AdminServer or anything else');
+    const [members, clients, backups] = np.spec.ingress;
     assert.deepEqual(members.ports, [{protocol: 'TCP', port: 2888}, {protocol: 'TCP', port: 3888}]);
     assert.deepEqual(members.from, [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper', [LABEL.instance]: 'zk'}}}]);
     assert.deepEqual(clients.ports, [{protocol: 'TCP', port: 2181}]);
     assert.deepEqual(clients.from, [{podSelector: {}}]);
+    assert.deepEqual(backups, {
+      from: [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper-backup', [LABEL.instance]: 'zk', [LABEL.managedBy]: 'kubectl-zk'}}}],
+      ports: [{protocol: 'TCP', port: 2181}],
+    }, 'the scheduled backup\'s pods, on the client port only');
   });
 
   it('NetworkPolicy: --allow-clients-from sources become peers; all means no from at all', () => {

@@ -65,11 +65,12 @@ export async function connectSpec(flags: EnsembleFlags, rt: Pick<Runtime, 'env' 
  * client).
  */
 export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps: ZnodeDeps) => Promise<T>): Promise<T> {
-  const [ops, {MemberForwarders}, {connectZk}, {once}] = await Promise.all([
+  const [ops, {MemberForwarders}, {connectZk}, {once}, {openTreeReader}] = await Promise.all([
     import('../../ops/znode.js'),
     import('../../ops/members.js'),
     import('../../zk/client.js'),
     import('../../zk/once.js'),
+    import('../../zk/reader.js'),
   ]);
   const kube = await rt.kube();
   kube.connectAhead?.(); // the port-forward's TLS handshake overlaps the ensemble lookup
@@ -80,7 +81,12 @@ export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps
   try {
     const how = {auth, connectTimeoutMs: spec.connectTimeoutMs, signal: rt.signal};
     const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, target, how);
-    return await run({connect, once: ops.forwardedOnce({kube, forwarders, once, debug: rt.debug}, target, how), signal: rt.signal});
+    return await run({
+      connect,
+      once: ops.forwardedOnce({kube, forwarders, once, debug: rt.debug}, target, how),
+      reader: ops.forwardedReader({kube, forwarders, open: openTreeReader, debug: rt.debug}, target, how),
+      signal: rt.signal,
+    });
   } finally {
     await forwarders.close();
   }

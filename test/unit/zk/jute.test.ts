@@ -6,11 +6,15 @@ import {
   OpCode,
   Xid,
   ZkError,
+  decodeChildren,
   decodeConnectResponse,
+  decodeGetACLResponse,
   decodeGetDataResponse,
   decodeReplyHeader,
   encodeAuth,
   encodeConnectRequest,
+  encodeGetACL,
+  encodeGetChildren,
   encodeGetData,
   encodeReconfig,
   encodeStat,
@@ -99,6 +103,25 @@ describe('zk/jute', () => {
     const resp = decodeGetDataResponse(r);
     assert.equal(resp.data.toString(), 'hello');
     assert.deepEqual(resp.stat, stat);
+  });
+
+  it('GetACLRequest (opcode 6, path only) and GetACLResponse (vector of perms, scheme, id; then the stat)', () => {
+    const req = new JuteReader(encodeGetACL(7, '/app').subarray(4));
+    assert.deepEqual([req.int(), req.int(), req.ustring(), req.remaining], [7, OpCode.getACL, '/app', 0]);
+    const body = encodeStat(new JuteWriter().int(2).int(31).ustring('world').ustring('anyone').int(1).ustring('digest').ustring('app:x='), stat).bytes();
+    assert.deepEqual(decodeGetACLResponse(new JuteReader(body)), {
+      acl: [
+        { perms: 31, scheme: 'world', id: 'anyone' },
+        { perms: 1, scheme: 'digest', id: 'app:x=' },
+      ],
+      stat,
+    });
+  });
+
+  it('GetChildrenRequest (opcode 8, path, watch) and its response in the server\'s order', () => {
+    const req = new JuteReader(encodeGetChildren(9, '/a').subarray(4));
+    assert.deepEqual([req.int(), req.int(), req.ustring(), req.bool()], [9, OpCode.getChildren, '/a', false]);
+    assert.deepEqual(decodeChildren(new JuteReader(new JuteWriter().int(2).ustring('b').ustring('a').bytes())), ['b', 'a']);
   });
 
   it('a null data buffer decodes as empty', () => {

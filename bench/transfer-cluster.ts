@@ -1,0 +1,165 @@
+/**
+ * export and backup on the real test cluster, ratios side by side in one run
+ * (not timed tests; figures printed, nothing asserted):
+ *   1. `kubectl zk export` of N znodes of 1 KiB in znodes/s, vs a zkCli.sh dump
+ *      in the pod (one zkCli session fed `get` commands for a sample of S paths,
+ *      extrapolated) and vs a loop of `kubectl zk znode get` (a sample, extrapolated)
+ *   2. `kubectl zk backup` MB/s vs the same snapshot bytes through a raw
+ *      `kubectl port-forward` + curl
+ *   3. peak RSS of export and backup at two tree sizes (flat = streamed)
+ * Run: npx tsx bench/transfer-cluster.ts   (BENCH_SIZES=20000,100000 BENCH_SAMPLE=2000, under the
+ * shared e2e lock: KZK_KEEP_CLUSTER=1 flock -s /tmp/kzk-e2e.lock npx tsx bench/transfer-cluster.ts)
+ */
+import {spawn} from 'node:child_process';
+import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join, resolve} from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {TreeChecksum, aclFromJson} from '../src/ops/treefile.js';
+import {clusterProcessEnv, createNamespace, deleteNamespace, ensureCluster, kubectl, stopClusterIfStarted} from '../test/e2e/lib/cluster.js';
+import {kzk} from '../test/e2e/lib/zk.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const SIZES = (process.env.BENCH_SIZES ?? '20000,100000').split(',').map(Number);
+const SAMPLE = Number(process.env.BENCH_SAMPLE ?? 2000);
+const GETS = Number(process.env.BENCH_GETS ?? 20);
+const say = (s: string) => console.log(`[bench] ${s}`);
+
+/** An export file of n znodes of 1 KiB under /b/d<i % fan>/n<i>, with its end line. */
+function treeFile(n: number, path: string): number {
+  const fan = Math.ceil(Math.sqrt(n));
+  const acl = [{scheme: 'world', id: 'anyone', perms: 'cdrwa'}];
+  const stat = {cZxid: '0x0', mZxid: '0x0', ctime: new Date(0).toISOString(), mtime: new Date(0).toISOString(), dataVersion: 0, aclVersion: 0};
+  const data = Buffer.alloc(1024, 97);
+  const sum = new TreeChecksum();
+  const lines = [JSON.stringify({format: 'kubectl-zk/tree', version: 1, root: '/', time: new Date().toISOString()})];
+  const add = (p: string, d: Buffer) => {
+    lines.push(JSON.stringify({path: p, data: d.toString('base64'), acl, stat}));
+    sum.add(p, d, acl.map(aclFromJson));
+  };
+  add('/b', Buffer.alloc(0));
+  for (let i = 0; i < fan; i++) add(`/b/d${i}`, Buffer.alloc(0));
+  for (let i = 0; i < n; i++) add(`/b/d${i % fan}/n${i}`, data);
+  lines.push(JSON.stringify({end: true, znodes: lines.length - 1, skipped: 0, checksum: sum.hex}));
+  writeFileSync(path, lines.join('\n') + '\n');
+  return fan;
+}
+
+/** The plugin run directly (no kubectl in between) under /usr/bin/time: wall ms and peak RSS. */
+function measured(args: string[]): Promise<{ms: number; rssMb: number; code: number; stderr: string}> {
+  const env = clusterProcessEnv();
+  env.PATH = `${dirname(process.execPath)}:${env.PATH}`;
+  return new Promise((res, rej) => {
+    const t0 = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'RSSKB=%M', join(REPO, 'bin/kubectl-zk'), ...args], {env, stdio: ['ignore', 'ignore', 'pipe']});
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', rej);
+    child.on('close', (code) => {
+      const kb = Number(/RSSKB=(\d+)/.exec(err)?.[1] ?? NaN);
+      res({ms: performance.now() - t0, rssMb: kb / 1024, code: code ?? -1, stderr: err});
+    });
+  });
+}
+
+async function exportVsOthers(ns: string, name: string, n: number, fan: number, dir: string): Promise<{rate: number; rssMb: number}> {
+  const file = join(dir, `export-${n}.jsonl`);
+  const ex = await measured(['export', name, '-n', ns, '-f', file, '--force']);
+  if (ex.code !== 0) throw new Error(`export failed: ${ex.stderr}`);
+  const total = n + fan + 2;
+  const rate = (total * 1000) / ex.ms;
+  say(`N=${n}: kubectl zk export ${total} znodes in ${(ex.ms / 1000).toFixed(1)} s = ${Math.round(rate)} znodes/s (${(statSync(file).size / 1e6).toFixed(1)} MB file), peak RSS ${ex.rssMb.toFixed(0)} MB`);
+  return {rate, rssMb: ex.rssMb};
+}
+
+async function zkCliRate(ns: string, name: string, fan: number, pw: string): Promise<number> {
+  const script = [
+    `cmds=$(for i in $(seq 0 ${SAMPLE - 1}); do echo "get /b/d$((i % ${fan}))/n$i"; done)`,
+    `printf 'addauth digest super:%s\\n%s\\nquit\\n' "$PW" "$cmds" | zkCli.sh -server 127.0.0.1:2181 2>/dev/null | grep -c '^aaaa'`,
+  ].join('\n');
+  const t0 = performance.now();
+  const r = await kubectl(['exec', '-n', ns, `${name}-0`, '-c', 'zookeeper', '--', 'env', `PW=${pw}`, 'bash', '-c', script], {timeoutMs: 900_000, allowFail: true});
+  const ms = performance.now() - t0;
+  const got = Number(r.stdout.trim());
+  const rate = (SAMPLE * 1000) / ms;
+  say(`zkCli.sh dump in the pod: ${got}/${SAMPLE} gets in one zkCli session, ${(ms / 1000).toFixed(1)} s (JVM start included) = ${Math.round(rate)} znodes/s`);
+  return rate;
+}
+
+async function getLoopRate(ns: string, name: string): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < GETS; i++) {
+    const r = await kzk(['znode', 'get', `/b/d${i}/n${i}`, '--ensemble', name, '-n', ns]);
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
+  const ms = (performance.now() - t0) / GETS;
+  say(`loop of kubectl zk znode get: ${ms.toFixed(0)} ms each (${GETS} runs) = ${(1000 / ms).toFixed(1)} znodes/s`);
+  return 1000 / ms;
+}
+
+async function backupVsRaw(ns: string, name: string, n: number, dir: string, pw: string): Promise<{rssMb: number; ratio: number}> {
+  const file = join(dir, `b-${n}.snap`);
+  const bk = await measured(['backup', name, '-n', ns, '-f', file, '--force']);
+  if (bk.code !== 0) throw new Error(`backup failed: ${bk.stderr}`);
+  const size = statSync(file).size;
+  const mbs = size / 1e6 / (bk.ms / 1000);
+  await new Promise((r) => setTimeout(r, 1000)); // past the snapshot rate limiter
+  const port = 28000 + Math.floor(Math.random() * 1000);
+  const env = clusterProcessEnv();
+  const pf = spawn('kubectl', ['port-forward', '-n', ns, `pod/${name}-0`, `${port}:8080`], {env, stdio: ['ignore', 'pipe', 'pipe']});
+  await new Promise<void>((res) => pf.stdout.once('data', () => res()));
+  const t0 = performance.now();
+  const curl = await new Promise<string>((res) => {
+    const c = spawn('curl', ['-s', '-o', '/dev/null', '-w', '%{size_download} %{http_code}', '-H', `Authorization: digest super:${pw}`, `http://127.0.0.1:${port}/commands/snapshot?streaming=true`]);
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('close', () => res(out));
+  });
+  const rawMs = performance.now() - t0;
+  pf.kill();
+  const [rawBytes, http] = curl.split(' ').map(Number) as [number, number];
+  const rawMbs = rawBytes / 1e6 / (rawMs / 1000);
+  say(`N=${n}: kubectl zk backup ${(size / 1e6).toFixed(1)} MB in ${(bk.ms / 1000).toFixed(1)} s = ${mbs.toFixed(1)} MB/s (whole command: lookup, zxid poll, manifest, sha256), peak RSS ${bk.rssMb.toFixed(0)} MB; raw port-forward + curl ${(rawBytes / 1e6).toFixed(1)} MB (HTTP ${http}) in ${(rawMs / 1000).toFixed(1)} s = ${rawMbs.toFixed(1)} MB/s (port-forward already open); ratio ${(mbs / rawMbs).toFixed(2)}x`);
+  return {rssMb: bk.rssMb, ratio: mbs / rawMbs};
+}
+
+async function main(): Promise<void> {
+  const started = ensureCluster();
+  const ns = await createNamespace('kzk-bench-tr');
+  const dir = mkdtempSync(join(tmpdir(), 'kzk-bench-tr-'));
+  const name = 'zkb';
+  try {
+    const c = await kzk(['create', name, '-n', ns, '--replicas', '1', '--timeout', '4m', '--image-pull-policy', 'Never', '--memory', '1536Mi', '--cpu', '1', '--storage', '1Gi']);
+    if (c.code !== 0) throw new Error(c.stderr);
+    const pw = Buffer.from((await kubectl(['get', 'secret', '-n', ns, `${name}-auth`, '-o', 'jsonpath={.data.password}'])).stdout, 'base64').toString();
+    const rows: string[] = [];
+    for (const n of SIZES) {
+      // grow the tree to n (the file holds every znode; --overwrite rewrites the ones already there)
+      const file = join(dir, `tree-${n}.jsonl`);
+      const fan = treeFile(n, file);
+      const t0 = performance.now();
+      const imp = await kzk(['import', name, '-n', ns, '-f', file, '--overwrite'], {timeoutMs: 1_800_000});
+      if (imp.code !== 0) throw new Error(`import failed: ${imp.stderr}`);
+      say(`N=${n}: import ${n + fan + 1} znodes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const ex = await exportVsOthers(ns, name, n, fan, dir);
+      const bk = await backupVsRaw(ns, name, n, dir, pw);
+      if (n === SIZES.at(-1)) {
+        const cli = await zkCliRate(ns, name, fan, pw);
+        const loop = await getLoopRate(ns, name);
+        say(`export vs zkCli dump: ${(ex.rate / cli).toFixed(1)}x (goal >= 20x); vs znode get loop: ${(ex.rate / loop).toFixed(0)}x; export ${Math.round(ex.rate)} znodes/s (goal >= 10000)`);
+      }
+      rows.push(`N=${n}: export peak RSS ${ex.rssMb.toFixed(0)} MB, backup peak RSS ${bk.rssMb.toFixed(0)} MB`);
+    }
+    for (const r of rows) say(r);
+  } finally {
+    await kzk(['teardown', name, '-n', ns, '--yes', '--delete-data']).catch(() => undefined);
+    await deleteNamespace(ns);
+    rmSync(dir, {recursive: true, force: true});
+    if (started) stopClusterIfStarted();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
