@@ -6,6 +6,7 @@ import FailoverTest from './commands/failover-test.js';
 import Import from './commands/import.js';
 import List from './commands/list.js';
 import Rbac from './commands/rbac.js';
+import Report from './commands/report.js';
 import Restart from './commands/restart.js';
 import Restore from './commands/restore.js';
 import Scale from './commands/scale.js';
@@ -31,6 +32,7 @@ export const COMMANDS = {
   import: Import,
   list: List,
   rbac: Rbac,
+  report: Report,
   restart: Restart,
   restore: Restore,
   scale: Scale,
