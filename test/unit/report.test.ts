@@ -4,7 +4,7 @@ import {mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync} from 'node
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {UsageError} from '../../src/errors.js';
-import type {KubeObject, StatefulSetObject} from '../../src/kube/types.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../../src/kube/types.js';
 import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
@@ -172,7 +172,7 @@ describe('report: gathering against a fake API server', () => {
     const kube = new FakeKube('ns');
     seed(kube, true);
     const asked: string[] = [];
-    kube.logs = async (_ns, pod, opts) => {
+    (kube as {logs: Kube['logs']}).logs = async (_ns, pod, opts) => {
       asked.push(`${pod}${opts?.previous ? ' previous' : ''} tail=${opts?.tailLines}`);
       return `started with -Dzookeeper.DigestAuthenticationProvider.superDigest=${superDigest('super', PASSWORD)} password ${PASSWORD}\n`;
     };
