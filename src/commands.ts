@@ -5,7 +5,9 @@ import Export from './commands/export.js';
 import FailoverTest from './commands/failover-test.js';
 import Import from './commands/import.js';
 import List from './commands/list.js';
+import Logs from './commands/logs.js';
 import Rbac from './commands/rbac.js';
+import Report from './commands/report.js';
 import Restart from './commands/restart.js';
 import Restore from './commands/restore.js';
 import Scale from './commands/scale.js';
@@ -30,7 +32,9 @@ export const COMMANDS = {
   'failover-test': FailoverTest,
   import: Import,
   list: List,
+  logs: Logs,
   rbac: Rbac,
+  report: Report,
   restart: Restart,
   restore: Restore,
   scale: Scale,

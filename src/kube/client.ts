@@ -12,7 +12,7 @@ import type {KubeConfig} from '@kubernetes/client-node/dist/config.js';
 import type {Apis} from './apis.js';
 import type {ResolvedKubeConfig} from './config.js';
 import {toKubeError, type KubeRequest, type KubeTarget} from './errors.js';
-import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions, ObjectRef} from './types.js';
+import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions, LogStreamOptions, ObjectRef} from './types.js';
 
 export const FIELD_MANAGER = 'kubectl-zk';
 
@@ -274,6 +274,45 @@ export class KubeClient implements Kube {
     const {core} = await this.api();
     return this.call(req, () =>
       core.readNamespacedPodLog({name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous}),
+    );
+  }
+
+  /**
+   * GET pods/log as a stream over the same HTTP path as reads (client-node's
+   * Log class needs a writable and gives no status until the end). A non-2xx
+   * answer is read whole and mapped like any other error.
+   */
+  async logStream(namespace: string, pod: string, opts: LogStreamOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    const req = {verb: 'get', resource: 'pods/log', namespace, name: pod};
+    const path = `${resourcePath('v1', 'Pod', namespace)}/${encodeURIComponent(pod)}/log`;
+    const query: Record<string, string | undefined> = {
+      container: opts.container,
+      follow: opts.follow ? 'true' : undefined,
+      timestamps: opts.timestamps ? 'true' : undefined,
+      tailLines: opts.tailLines !== undefined && opts.tailLines >= 0 ? String(opts.tailLines) : undefined,
+      sinceSeconds: opts.sinceTime === undefined && opts.sinceSeconds !== undefined ? String(Math.max(1, Math.ceil(opts.sinceSeconds))) : undefined,
+      sinceTime: opts.sinceTime,
+      previous: opts.previous ? 'true' : undefined,
+    };
+    const httpOpts: https.RequestOptions = {method: 'GET', headers: {Accept: '*/*'}, signal};
+    await this.resolved.kc.applyToHTTPSOptions(httpOpts);
+    const url = new URL(`${this.server.replace(/\/+$/, '')}${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    return this.call(
+      req,
+      () =>
+        new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+          const request = (url.protocol === 'http:' ? http : https).request(url, httpOpts, (res) => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve(res);
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => reject(Object.assign(new Error(`HTTP ${status}`), {code: status, body: Buffer.concat(chunks).toString('utf8')})));
+            res.on('error', reject);
+          });
+          request.on('error', reject);
+          request.end();
+        }),
     );
   }
 

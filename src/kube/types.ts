@@ -75,6 +75,19 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
 }
 
+export interface LogStreamOptions {
+  container?: string;
+  /** keep the stream open until the container ends */
+  follow?: boolean;
+  /** each line starts with the kubelet's RFC3339Nano time and a space */
+  timestamps?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  /** RFC3339 time; wins over sinceSeconds */
+  sinceTime?: string;
+  previous?: boolean;
+}
+
 export interface ExecResult {
   stdout: string;
   stderr: string;
@@ -106,6 +119,8 @@ export interface Kube {
   /** JSON merge patch, for small changes such as spec.replicas */
   mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T>;
   logs(namespace: string, pod: string, opts?: {container?: string; tailLines?: number; previous?: boolean}): Promise<string>;
+  /** A container's log as a byte stream (GET pods/log); with follow it ends when the container does, or on abort. */
+  logStream(namespace: string, pod: string, opts: LogStreamOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
   exec(namespace: string, pod: string, command: string[], opts?: {container?: string; stdin?: Buffer}): Promise<ExecResult>;
   portForward(namespace: string, pod: string, port: number): Promise<Forwarder>;
   /**

@@ -13,6 +13,9 @@
  * - create and secure check that namespaces named by --allow-clients-from
  *   exist: a cluster-scoped `get namespaces` that is NOT in the Role (a Role
  *   cannot grant it); without it they warn and go on.
+ * - `status` reads nodes and PersistentVolumes (cluster-scoped, not in the
+ *   Role) only while a member pod is not Ready; without them it skips the
+ *   node diagnosis and lists that under errors. `report` likewise.
  * - `list -A` and `status -A` read every namespace: they need the list rules
  *   of `list` in a ClusterRole instead.
  */
@@ -84,6 +87,9 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   upgrade: ROLL,
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   'failover-test': [...STATUS, ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
+  logs: [...READ_ENSEMBLE, ['', 'pods/log', ['get']]],
+  // nodes and PersistentVolumes are cluster-scoped (a Role cannot grant them): without them the report lists them in errors.txt
+  report: [...STATUS, ['', 'services', ['get']], ['', 'secrets', ['get']], ['', 'events', ['list']], ['', 'persistentvolumeclaims', ['list']], ['', 'pods/log', ['get']]],
   teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']]],
 });
 

@@ -8,6 +8,7 @@ import {FourLetterGate, fourLetterWord} from '../zk/fourletter.js';
 import {parseConf, parseMntr, parseSrvr, srvrComplete, type DynamicConfig, type MntrStats, type SrvrStats} from '../zk/parse.js';
 import {isServing, isServingVoter, type Role} from './ensemble/member.js';
 import {hasQuorum, quorumSize, tolerance} from './ensemble/quorum.js';
+import {placementAdvice, placementProblems, pinnedNode, type MemberPlacementProblem, type NodeLike, type VolumeLike} from './ensemble/placement.js';
 import {ensembleSyncGap} from './ensemble/sync.js';
 import {isReady, ordinalOf, restarts, toDate, type PodLike} from './pods.js';
 import {securityPosture, type SecurityPosture} from './posture.js';
@@ -77,6 +78,8 @@ export interface StatusReport {
   /** the StatefulSet's template revision (status.updateRevision) and how many member pods run it */
   rollout?: {updateRevision?: string; updated: number; pods: number};
   members: MemberReport[];
+  /** members held down by their node (gone, NotReady) or by a volume pinned to such a node; asked only when a pod is not Ready */
+  placement?: MemberPlacementProblem[];
   health: Health;
   warnings: string[];
   /** partial failures while gathering: listed, never dropped */
@@ -160,7 +163,7 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     throw new CliError(`ensemble "${req.name}" not found in namespace "${req.namespace}"`, {hint: `list ensembles with: kubectl zk list -n ${req.namespace} (or -A)`});
   }
   const desired = sts.spec?.replicas ?? 0;
-  const probes = await Promise.all(pods.map((p) => probeMember(deps, req.namespace, p.metadata.name)));
+  const [probes, placement] = await Promise.all([Promise.all(pods.map((p) => probeMember(deps, req.namespace, p.metadata.name))), placementOf(kube, req.namespace, pods, errors)]);
   const now = clock.now();
 
   const members: MemberReport[] = pods.map((pod, i) => memberRow(pod, probes[i]!, now));
@@ -204,6 +207,7 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     security: securityPosture({sts, zooCfg: (cm?.['data'] as Record<string, string> | undefined)?.['zoo.cfg'], policy}),
     rollout: rolloutOf(sts.status?.updateRevision, pods),
     members,
+    ...(placement && placement.length > 0 ? {placement} : {}),
     health: 'healthy',
     warnings: [],
     errors,
@@ -211,6 +215,34 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
   report.warnings = warningsFor(report);
   report.health = healthOf(report);
   return report;
+}
+
+/** Only when a member pod is not Ready: the nodes, and for a Pending pod the node its volume is pinned to. */
+async function placementOf(kube: Kube, namespace: string, pods: PodLike[], errors: string[]): Promise<MemberPlacementProblem[] | undefined> {
+  const troubled = pods.filter((p) => !isReady(p));
+  if (troubled.length === 0) return undefined;
+  try {
+    const [nodes, rows] = await Promise.all([
+      kube.list<NodeLike>('v1', 'Node'),
+      Promise.all(
+        troubled.map(async (p) => {
+          const spec = p.spec as {nodeName?: string} | undefined;
+          const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+          let volumeNode: string | undefined;
+          if (!spec?.nodeName && p.status?.phase === 'Pending') {
+            const claim = await kube.get<KubeObject & {spec?: {volumeName?: string}}>({apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: `data-${p.metadata.name}`});
+            const volume = claim?.spec?.volumeName ? await kube.get<VolumeLike>({apiVersion: 'v1', kind: 'PersistentVolume', name: claim.spec.volumeName}) : null;
+            volumeNode = pinnedNode(volume);
+          }
+          return {pod: p.metadata.name, phase: p.status?.phase, node: spec?.nodeName, unschedulable: scheduled?.status === 'False' ? scheduled.message : undefined, volumeNode};
+        }),
+      ),
+    ]);
+    return placementProblems(rows, nodes);
+  } catch (e) {
+    errors.push(`nodes and volumes of members not ready: ${errorMessage(e)}`);
+    return undefined;
+  }
 }
 
 function rolloutOf(updateRevision: string | undefined, pods: PodLike[]): StatusReport['rollout'] {
@@ -266,6 +298,7 @@ export function warningsFor(r: StatusReport): string[] {
     const orphans = r.members.filter((m) => m.role === 'no pod');
     if (orphans.length > 0) w.push(`config member(s) without a pod: ${orphans.map((m) => `server.${m.serverId} (${m.pod})`).join(', ')} (use kubectl zk scale to change membership)`);
   }
+  for (const p of r.placement ?? []) w.push(placementAdvice(p, r));
   const byNode = new Map<string, string[]>();
   for (const m of r.members) if (m.node) byNode.set(m.node, [...(byNode.get(m.node) ?? []), m.pod]);
   const shared = [...byNode.entries()].filter(([, pods]) => pods.length > 1);

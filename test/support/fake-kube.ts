@@ -1,5 +1,6 @@
 import {fromStatus, toKubeError, type KubeError} from '../../src/kube/errors.js';
-import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions, ObjectRef} from '../../src/kube/types.js';
+import {Readable} from 'node:stream';
+import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions, LogStreamOptions, ObjectRef} from '../../src/kube/types.js';
 
 /**
  * An in-memory stand-in for src/kube's interface, for the error paths of ops
@@ -111,6 +112,15 @@ export class FakeKube implements Kube {
     this.check('logs', 'Pod', pod);
     return `log line of ${pod}\n`;
   };
+
+  /** What logStream answers; a test replaces it (a string, or a stream it controls). */
+  logSource: (pod: string, opts: LogStreamOptions) => string | NodeJS.ReadableStream = (pod, opts) => `${opts.timestamps ? '1970-01-01T00:00:00Z ' : ''}log line of ${pod}\n`;
+
+  async logStream(_ns: string, pod: string, opts: LogStreamOptions): Promise<NodeJS.ReadableStream> {
+    this.check('logs', 'Pod', pod);
+    const src = this.logSource(pod, opts);
+    return typeof src === 'string' ? Readable.from([Buffer.from(src)]) : src;
+  }
 
   async exec(_ns: string, pod: string): Promise<ExecResult> {
     this.check('exec', 'Pod', pod);
