@@ -33,7 +33,7 @@ const READ_ENSEMBLE: Rule[] = [
   ['', 'pods/portforward', ['get', 'create']],
 ];
 const STATUS: Rule[] = [...READ_ENSEMBLE, ['policy', 'poddisruptionbudgets', ['get']], ['', 'configmaps', ['get']], ['networking.k8s.io', 'networkpolicies', ['get']]];
-const ROLL: Rule[] = [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]];
+const ROLL: Rule[] = [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'pods/eviction', ['create']], ['', 'pods/log', ['get']]];
 const OBJECTS: [string, string][] = [
   ['apps', 'statefulsets'],
   ['', 'services'],
@@ -60,11 +60,12 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   ],
   scale: [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods/log', ['get']]],
   restart: ROLL,
-  // create's rules, scale's, and deleting the pod it restarts after the restore
+  // create's rules, scale's, and evicting the pod it restarts after the restore
   restore: [
     ...OBJECTS.map(([g, r]): Rule => [g, r, ['get', 'list', 'create', 'patch', 'delete']]),
     ['', 'persistentvolumeclaims', ['list', 'get', 'delete']],
-    ['', 'pods', ['get', 'list', 'delete']],
+    ['', 'pods', ['get', 'list']],
+    ['', 'pods/eviction', ['create']],
     ['', 'pods/log', ['get']],
     ['', 'pods/portforward', ['get', 'create']],
     ['apps', 'statefulsets', ['patch']],
@@ -74,7 +75,8 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   ],
   upgrade: ROLL,
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
-  'failover-test': [...STATUS, ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
+  // pods delete: only --mode all-pods (an involuntary disruption on purpose)
+  'failover-test': [...STATUS, ['', 'pods/eviction', ['create']], ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
   teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']]],
 });
 

@@ -8,6 +8,7 @@ import type {Kube} from '../kube/types.js';
 import type {EnsembleOptions} from '../manifests/options.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
+import {evictPod} from './evict.js';
 import type {RestoreDeps} from './restore.js';
 
 export interface KubeRestoreOptions {
@@ -96,7 +97,7 @@ export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDep
     restartMember: async (pod) => {
       const ref = {apiVersion: 'v1', kind: 'Pod', namespace, name: pod};
       const before = await kube.get(ref);
-      await kube.delete(ref);
+      await evictPod(kube, namespace, pod, {clock: o.clock, sleep: o.sleep, signal: o.signal, timeoutMs: o.timeoutMs});
       const deadline = o.clock.now() + o.timeoutMs;
       for (;;) {
         const now = await kube.get(ref);

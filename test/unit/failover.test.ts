@@ -403,11 +403,12 @@ describe('failover-test: the writer', () => {
 describe('failover-test: disruptors', () => {
   const t = {namespace: 'ns', name: 'zk', leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2']};
 
-  it('delete-pod deletes the leader\'s pod; all-pods every pod', async () => {
+  it('delete-pod evicts the leader\'s pod (Eviction API, no direct delete); all-pods deletes every pod', async () => {
     const kube = new FakeKube('ns');
     for (const p of t.pods) kube.seed(fakePod('ns', p, {}, 'ready'));
-    assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'delete-pod'}), {pods: ['zk-1'], detail: 'deleted pod zk-1'});
+    assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'delete-pod'}), {pods: ['zk-1'], detail: 'evicted pod zk-1'});
     assert.deepEqual(kube.all('Pod').map((p) => p.metadata.name), ['zk-0', 'zk-2']);
+    assert.deepEqual(kube.calls.filter((c) => /^(delete|evict)/.test(c)), ['evict Pod/zk-1']);
     assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'all-pods'}), {pods: t.pods, detail: 'deleted pods zk-0, zk-1, zk-2'});
     assert.deepEqual(kube.all('Pod'), []);
   });

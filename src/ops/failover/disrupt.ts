@@ -1,4 +1,4 @@
-/** The disruptors over the Kubernetes API: delete the leader's pod, kill its ZooKeeper process, delete every pod. */
+/** The disruptors over the Kubernetes API: evict the leader's pod, kill its ZooKeeper process, delete every pod. */
 import {CliError, errorMessage} from '../../errors.js';
 import type {Kube} from '../../kube/types.js';
 import {loadAssets} from '../../manifests/assets.js';
@@ -30,7 +30,7 @@ function containerWentDown(pod: PodLike | null, before: number, container: strin
 }
 
 /**
- * delete-pod, kill and all-pods over the Kubernetes API (pods/delete, pods/exec).
+ * delete-pod (pods/eviction), kill (pods/exec) and all-pods (pods/delete) over the Kubernetes API.
  * kill: the exec stream dies with the container's PID 1 and may take the
  * script's output with it; then the pod's container status decides (restart
  * count up, or not running, within `confirmMs`).
@@ -41,10 +41,12 @@ export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: str
     const podRef = (name: string) => ({apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name});
     switch (t.mode) {
       case 'delete-pod': {
-        await kube.delete(podRef(t.leader));
-        return {pods: [t.leader], detail: `deleted pod ${t.leader}`};
+        // through the Eviction API (the ensemble's PodDisruptionBudget allows one member; the preconditions ask for all serving)
+        await kube.evict(t.namespace, t.leader);
+        return {pods: [t.leader], detail: `evicted pod ${t.leader}`};
       }
       case 'all-pods': {
+        // an involuntary disruption on purpose (--force): a budget would refuse it, so these pods are deleted
         await Promise.all(t.pods.map((p) => kube.delete(podRef(p))));
         return {pods: [...t.pods], detail: `deleted pods ${t.pods.join(', ')}`};
       }
