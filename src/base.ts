@@ -1,7 +1,28 @@
+import {hostname} from 'node:os';
 import {Command, Flags, type Interfaces} from '@oclif/core';
 import {CliError, UsageError} from './errors.js';
 import {createRuntime, type OutputFormat, type Runtime} from './cli/runtime.js';
 import {parseDuration} from './util/duration.js';
+
+/** The flag of every mutating command (they take the ensemble's lock: src/ops/lock.ts). */
+export const lockFlags = {
+  'break-lock': Flags.boolean({summary: "Take over the ensemble's lock from a run that died (only once its lease has expired)."}),
+};
+
+/** The command line for the lock's holder annotation, with the values of credential flags left out. */
+export function commandLine(id: string | undefined, argv: readonly string[]): string {
+  const out: string[] = ['kubectl', 'zk', ...(id ? id.split(':') : [])];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^--(auth|password|token)[^=]*=/.test(a)) out.push(`${a.split('=')[0]}=…`);
+    else if (/^--(auth|password|token)/.test(a) && i + 1 < argv.length) (out.push(a, '…'), i++);
+    else out.push(a);
+  }
+  return out.join(' ');
+}
+
+/** Exit codes of a run stopped by a signal (128 + the signal's number). */
+const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ZkCommand)['baseFlags'] & T['flags']>;
 
@@ -76,31 +97,82 @@ export abstract class ZkCommand<R> extends Command {
     });
   }
 
-  /** Builds the runtime from the parsed flags; `execute` does the work. */
+  /**
+   * The ensemble a mutating command locks for this run (src/ops/lock.ts);
+   * undefined (the default) for commands that change nothing, and for dry runs.
+   */
+  protected lockTarget(_args: Record<string, unknown>, _flags: Record<string, unknown>): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * Builds the runtime from the parsed flags, takes the ensemble's lock for a
+   * mutating command, and lets `execute` do the work. Ctrl-C, SIGTERM and
+   * SIGHUP abort the run's signal: the op stops at its next safe point and
+   * says where; then the lock is released and the port-forwards closed. A
+   * second signal exits at once.
+   */
   async run(): Promise<R> {
-    const {flags} = await this.parse(this.constructor as typeof ZkCommand);
+    const {args, flags} = await this.parse(this.constructor as typeof ZkCommand);
     const abort = new AbortController();
-    const onSigint = () => abort.abort(new Error('interrupted'));
-    process.once('SIGINT', onSigint);
+    let caught: string | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (caught) process.exit(SIGNAL_EXIT[sig] ?? 1);
+      caught = sig;
+      process.stderr.write(`\n${sig === 'SIGINT' ? 'interrupted' : `${sig} received`}: stopping at the next safe point (again to exit at once)\n`);
+      abort.abort(new Error('interrupted'));
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
+    let lock: {release(o?: {remove?: boolean}): Promise<void>} | undefined;
+    let done = false;
     try {
       this.rt = await this.runtime(flags as Record<string, unknown>, abort.signal);
+      lock = await this.takeLock(args as Record<string, unknown>, flags as Record<string, unknown>, abort);
       const result = await this.execute(this.rt);
       await this.emit(result);
       const code = this.exitCodeFor(result);
       if (code !== 0) process.exitCode = code;
+      done = code === 0;
       return result;
     } catch (err) {
-      // Ctrl-C: the conventional 130, with whatever the op said about where it stopped
+      // a signal: 128 + its number, with whatever the op said about where it stopped
       if (abort.signal.aborted) {
         const inner = err instanceof CliError ? err : undefined;
-        const message = err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted';
-        throw new CliError(message, {exitCode: 130, hint: inner?.hint, details: inner?.details, cause: err});
+        const reason = abort.signal.reason instanceof Error && abort.signal.reason.message !== 'interrupted' ? abort.signal.reason.message : undefined;
+        const message = reason ?? (err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted');
+        throw new CliError(message, {exitCode: caught ? (SIGNAL_EXIT[caught] ?? 1) : 1, hint: inner?.hint, details: inner?.details, cause: err});
       }
       throw err;
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      await lock?.release({remove: done && this.removesLock()});
+      for (const s of signals) process.removeListener(s, onSignal);
       await this.rt?.close();
     }
+  }
+
+  /** True for a command after which the lock has nothing left to guard (teardown): the lease is deleted on success. */
+  protected removesLock(): boolean {
+    return false;
+  }
+
+  /** The ensemble's lock for a mutating command; losing it aborts the run like a signal. */
+  private async takeLock(args: Record<string, unknown>, flags: Record<string, unknown>, abort: AbortController): Promise<{release(o?: {remove?: boolean}): Promise<void>} | undefined> {
+    const ensemble = this.lockTarget(args, flags);
+    if (!ensemble) return undefined;
+    const [{acquireLock}, kube] = await Promise.all([import('./ops/lock.js'), this.rt.kube()]);
+    return acquireLock(kube.namespace, ensemble, {
+      kube,
+      clock: this.rt.clock,
+      sleep: this.rt.sleep,
+      owner: {host: hostname(), pid: process.pid, command: commandLine(this.id, this.argv)},
+      breakLock: Boolean(flags['break-lock']),
+      warn: (line) => this.rt.progress.warn(line),
+      onLost: (err) => {
+        this.rt.progress.warn(err.message);
+        abort.abort(err);
+      },
+    });
   }
 
   protected async emit(result: R): Promise<void> {

@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto';
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
 import type {FailoverReport} from '../ops/failover/types.js';
@@ -28,6 +28,7 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
     name: Args.string({required: true, description: 'Ensemble name.'}),
   };
   static override flags = {
+    ...lockFlags,
     mode: Flags.string({summary: 'How to disrupt: delete-pod (the leader\'s pod), kill (the leader\'s ZooKeeper process), all-pods (every pod; needs --force).', options: ['delete-pod', 'kill', 'all-pods'], default: 'delete-pod'}),
     rounds: Flags.integer({summary: 'How many times to run the test (stops at the first round that fails).', default: 1, min: 1}),
     pause: Flags.string({summary: 'Pause between rounds.', default: '30s'}),
@@ -40,6 +41,10 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
     force: Flags.boolean({summary: 'Run although the ensemble is not healthy or has fewer than 3 voters; required for --mode all-pods.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
   };
+
+  protected override lockTarget(args: Record<string, unknown>, _flags: Record<string, unknown>): string | undefined {
+    return String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<FailoverReport> {
     const {args, flags} = await this.parse(FailoverTest);

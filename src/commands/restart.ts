@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
 import type {RollRequest, RollResult} from '../ops/roll/types.js';
@@ -82,7 +82,11 @@ ${ROLL_DESCRIPTION_TAIL}`;
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
-  static override flags = {...rollFlags};
+  static override flags = {...lockFlags, ...rollFlags};
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<RollResult> {
     const {args, flags} = await this.parse(Restart);

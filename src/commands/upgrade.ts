@@ -5,6 +5,7 @@ import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION, validateEnsembleOptions, valid
 import type {RollResult} from '../ops/roll/types.js';
 import {parseDuration} from '../util/duration.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
+import {lockFlags} from '../base.js';
 import {ROLL_DESCRIPTION_TAIL, RollCommand, rollFlags, runRoll} from './restart.js';
 
 export default class Upgrade extends RollCommand {
@@ -21,6 +22,7 @@ ${ROLL_DESCRIPTION_TAIL}`;
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
   static override flags = {
+    ...lockFlags,
     image: Flags.string({summary: 'The new container image (bash and zkServer.sh on PATH).'}),
     'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
     cpu: Flags.string({summary: 'CPU request per member.'}),
@@ -28,6 +30,10 @@ ${ROLL_DESCRIPTION_TAIL}`;
     heap: Flags.string({summary: 'JVM heap, e.g. 512m (at most 85% of the memory limit).'}),
     ...rollFlags,
   };
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<RollResult> {
     const {args, flags} = await this.parse(Upgrade);

@@ -43,9 +43,14 @@ const OBJECTS: [string, string][] = [
   ['networking.k8s.io', 'networkpolicies'],
 ];
 
-/** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
-export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze({
-  list: [['apps', 'statefulsets', ['list']], ['', 'pods', ['list']]],
+/** The ensemble's lock (src/ops/lock.ts), taken by every mutating command; teardown also deletes it. */
+const LOCK: Rule = ['coordination.k8s.io', 'leases', ['get', 'create', 'update']];
+
+const BASE_RULES: Record<string, readonly Rule[]> = {
+  list: [
+    ['apps', 'statefulsets', ['list']],
+    ['', 'pods', ['list']],
+  ],
   status: STATUS,
   znode: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
   backup: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
@@ -77,8 +82,16 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   // pods delete: only --mode all-pods (an involuntary disruption on purpose)
   'failover-test': [...STATUS, ['', 'pods/eviction', ['create']], ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
-  teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']]],
-});
+  teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']], ['coordination.k8s.io', 'leases', ['delete']]],
+};
+
+/** The commands that change an ensemble: they take its lock (base.ts lockTarget). backup and export only read. */
+export const MUTATING_COMMANDS = ['create', 'scale', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown'] as const;
+
+/** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
+export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(
+  Object.fromEntries(Object.entries(BASE_RULES).map(([c, rules]) => [c, (MUTATING_COMMANDS as readonly string[]).includes(c) ? [...rules, LOCK] : rules])),
+);
 
 export const RBAC_COMMANDS = Object.keys(COMMAND_RULES);
 

@@ -4,13 +4,13 @@ import {budgetName, EvictionBlocked, evictPod} from '../../src/ops/evict.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {fakeTime} from '../support/time.js';
 
-const REFUSED = 'Cannot evict pod as it would violate the pod\'s disruption budget.: The disruption budget zk needs 3 healthy pods and has 3 currently';
+const REFUSED = "Cannot evict pod as it would violate the pod's disruption budget.: The disruption budget zk needs 3 healthy pods and has 3 currently";
 
 describe('evictPod: the Eviction API, retried while a PodDisruptionBudget refuses', () => {
-  it('the budget\'s name from the API server\'s 429 (its causes)', () => {
+  it("the budget's name from the API server's 429 (its causes)", () => {
     const body = JSON.stringify({
       kind: 'Status',
-      message: 'Cannot evict pod as it would violate the pod\'s disruption budget.',
+      message: "Cannot evict pod as it would violate the pod's disruption budget.",
       reason: 'TooManyRequests',
       details: {causes: [{reason: 'DisruptionBudget', message: 'The disruption budget zk-pdb needs 2 healthy pods and has 2 currently'}]},
       code: 429,
@@ -43,7 +43,10 @@ describe('evictPod: the Eviction API, retried while a PodDisruptionBudget refuse
     assert.ok(err instanceof EvictionBlocked);
     assert.equal(err.budget, 'zk');
     assert.match(err.message, /^eviction of pod zk-0 refused for 10\.0s by PodDisruptionBudget zk: /);
-    assert.deepEqual(kube.all('Pod').map((p) => p.metadata.name), ['zk-0']);
+    assert.deepEqual(
+      kube.all('Pod').map((p) => p.metadata.name),
+      ['zk-0'],
+    );
   });
 
   it('another API error is not retried; a pod already gone is false', async () => {
