@@ -141,7 +141,9 @@ export abstract class ZkCommand<R> extends Command {
         const inner = err instanceof CliError ? err : undefined;
         const reason = abort.signal.reason instanceof Error && abort.signal.reason.message !== 'interrupted' ? abort.signal.reason.message : undefined;
         const message = reason ?? (err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted');
-        throw new CliError(message, {exitCode: caught ? (SIGNAL_EXIT[caught] ?? 1) : 1, hint: inner?.hint, details: inner?.details, cause: err});
+        const ensemble = this.lockTarget(args as Record<string, unknown>, flags as Record<string, unknown>);
+        const resume = ensemble ? `kubectl zk status ${ensemble} shows the state it was left in; run the same command again to resume${lock ? ' (its lock is released)' : ''}` : undefined;
+        throw new CliError(message, {exitCode: caught ? (SIGNAL_EXIT[caught] ?? 1) : 1, hint: inner?.hint ?? resume, details: inner?.details, cause: err});
       }
       throw err;
     } finally {
