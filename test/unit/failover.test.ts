@@ -10,7 +10,7 @@ import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 import {runFailoverTest} from '../../src/ops/failover.js';
-import {auditWrites} from '../../src/ops/failover/audit.js';
+import {audit, auditWrites, judgeAudit, type MemberCheck} from '../../src/ops/failover/audit.js';
 import {killCommand, kubeDisruptor, parseKillOutput} from '../../src/ops/failover/disrupt.js';
 import {buildTimeline, figuresOf, longestAckGap, statsOf, summarizeRounds, type Observed} from '../../src/ops/failover/figures.js';
 import {preconditionProblems} from '../../src/ops/failover/plan.js';
@@ -149,6 +149,42 @@ describe('failover-test: the audit', () => {
     assert.deepEqual(a.missingByPod.get('zk-1'), [writeName(2)]);
     assert.deepEqual(a.missingByPod.get('zk-0'), []);
     assert.deepEqual(a.committedUnacked, [writeName(3)], 'a failed write present everywhere was committed, never acknowledged: not loss');
+  });
+
+  it('the barrier write failed: a member that lacks writes is unverified, not lost (no false alarm); the audit is incomplete', () => {
+    const check = (pod: string): MemberCheck => ({pod, reachable: true, caughtUp: false, marker: 'ok', missing: []});
+    const lagging = new Set([writeName(1)]);
+    const v = judgeAudit(writes, [{check: check('zk-0'), names: lagging}, {check: check('zk-1'), names: lagging}], {barrier: false, barrierError: 'ConnectionLoss', writesChecked: true});
+    assert.deepEqual(v.lost, []);
+    assert.equal(v.complete, false);
+    assert.equal(v.barrierError, 'ConnectionLoss');
+    // the same reads after a barrier the members applied: the loss is real
+    const caught = (pod: string): MemberCheck => ({...check(pod), caughtUp: true});
+    const w = judgeAudit(writes, [{check: caught('zk-0'), names: lagging}, {check: caught('zk-1'), names: lagging}], {barrier: true, writesChecked: true});
+    assert.deepEqual(w.lost.map((x) => x.seq), [2, 5]);
+  });
+
+  it('audit(): every barrier write fails (ConnectionLoss) while a member lags: reported as a failed barrier, nothing lost', async () => {
+    const t = fakeTime();
+    const lagging = {
+      exists: async () => null,
+      get: async () => ({data: Buffer.from('m'), stat: {}}),
+      ls: async () => [writeName(1)],
+      close: async () => undefined,
+    } as unknown as ZkClient;
+    const main = {create: async () => Promise.reject(new ZkError('ConnectionLoss', 'connection loss'))} as unknown as ZkClient;
+    const deps = {clock: t.clock, sleep: t.sleep, connect: async () => lagging, verifyTimeoutMs: 5000} as unknown as FailoverDeps;
+    const req = {timeoutMs: 60_000} as FailoverRequest;
+    const endpoints = new Map([
+      ['zk-0', {host: '127.0.0.1', port: 1}],
+      ['zk-1', {host: '127.0.0.1', port: 2}],
+    ]);
+    const a = await audit({deps, req, endpoints, client: main, markerPath: '/m', markerValue: 'm', writesDir: '/w', barrierPath: '/b', writes});
+    assert.equal(a.barrier, false);
+    assert.match(a.barrierError ?? '', /connection loss|ConnectionLoss/i);
+    assert.deepEqual(a.lost, [], 'a failed barrier write is not data loss');
+    assert.equal(a.complete, false);
+    assert.ok(a.members.every((m) => m.reachable && /barrier write failed/.test(m.error ?? '')));
   });
 
   it('all present: nothing lost; failed writes absent everywhere are just unavailability', () => {

@@ -205,6 +205,7 @@ class Round {
       step.fail(`${tag}DATA LOSS: ${round.problems.join('; ')}`);
     } else if (!a.complete) {
       if (round.outcome === 'pass') round.outcome = 'not-recovered';
+      if (a.barrierError !== undefined) round.problems.push(`the barrier write failed (${a.barrierError}): no member could be verified, and no loss is claimed`);
       for (const m of a.members) if (!m.reachable || !m.caughtUp || m.marker === 'unread') round.problems.push(`${m.pod}: could not be verified${m.error ? ` (${m.error})` : ''}`);
       step.fail(`${tag}verification incomplete`);
     } else {
