@@ -21,6 +21,9 @@ export function commandLine(id: string | undefined, argv: readonly string[]): st
   return out.join(' ');
 }
 
+/** --request-timeout when not given: no API request waits forever. */
+export const DEFAULT_REQUEST_TIMEOUT = '30s';
+
 /** Exit codes of a run stopped by a signal (128 + the signal's number). */
 const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
 
@@ -36,7 +39,7 @@ export abstract class ZkCommand<R> extends Command {
     namespace: Flags.string({char: 'n', summary: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'KUBECTL'}),
     context: Flags.string({summary: 'The kubeconfig context to use.', helpGroup: 'KUBECTL'}),
     kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'KUBECTL'}),
-    'request-timeout': Flags.string({summary: 'How long to wait for one API request ("0" = no limit), e.g. 30s.', helpGroup: 'KUBECTL', default: '0'}),
+    'request-timeout': Flags.string({summary: `How long to wait for one API request (default ${DEFAULT_REQUEST_TIMEOUT}; "0" = no limit), e.g. 1m; when given, also for each question to a member.`, helpGroup: 'KUBECTL'}),
     output: Flags.string({char: 'o', summary: 'Output format: json|yaml (and wide where there is a table).', helpGroup: 'OUTPUT'}),
     json: Flags.boolean({summary: 'Same as -o json.', helpGroup: 'OUTPUT'}),
     'no-color': Flags.boolean({summary: 'No colours (also NO_COLOR=1; off when stdout is not a terminal).', helpGroup: 'OUTPUT'}),
@@ -78,8 +81,10 @@ export abstract class ZkCommand<R> extends Command {
   }
 
   protected async runtime(flags: Record<string, unknown>, signal: AbortSignal): Promise<Runtime> {
-    const timeout = String(flags['request-timeout'] ?? '0');
-    const requestTimeoutMs = parseDuration(timeout, '--request-timeout') || undefined;
+    // not given: API requests get the default, the members' probes keep their own (PROBE_TIMEOUT_MS)
+    const given = flags['request-timeout'] as string | undefined;
+    const requestTimeoutMs = given === undefined ? undefined : parseDuration(given, '--request-timeout') || undefined;
+    const apiRequestTimeoutMs = given === undefined ? parseDuration(DEFAULT_REQUEST_TIMEOUT, '--request-timeout') : requestTimeoutMs;
     return createRuntime({
       kubeFlags: {
         namespace: flags.namespace as string | undefined,
@@ -92,6 +97,7 @@ export abstract class ZkCommand<R> extends Command {
       verbose: Boolean(flags.verbose),
       yes: Boolean(flags.yes),
       requestTimeoutMs,
+      apiRequestTimeoutMs,
       streams: {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin},
       signal,
     });

@@ -49,6 +49,8 @@ export interface RuntimeOptions {
   verbose: boolean;
   yes: boolean;
   requestTimeoutMs?: number;
+  /** the limit for one API request (the default applies when --request-timeout is not given); undefined = none */
+  apiRequestTimeoutMs?: number;
   streams: Streams;
   signal: AbortSignal;
 }
@@ -100,7 +102,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         const [{resolveKubeConfig}, {KubeClient}] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
         const resolved = resolveKubeConfig(o.kubeFlags, o.env);
         debug(`kubeconfig ${resolved.source}, context "${resolved.context}", server ${resolved.server}, namespace "${resolved.namespace}"`);
-        return new KubeClient(resolved, {requestTimeoutMs: o.requestTimeoutMs, log: o.verbose ? debug : undefined});
+        return new KubeClient(resolved, {requestTimeoutMs: 'apiRequestTimeoutMs' in o ? o.apiRequestTimeoutMs : o.requestTimeoutMs, log: o.verbose ? debug : undefined});
       })();
       return kube;
     },

@@ -97,7 +97,7 @@ describe('e2e: evictions, the ensemble lock and signals (issue 17 items 2, 3, 6)
     const before = await podUids(ns, NAME);
     await kubectl(['patch', 'pdb', NAME, '-n', ns, '--type', 'merge', '-p', '{"spec":{"maxUnavailable":0}}']);
     try {
-      const r = await kzk(['restart', NAME, '-n', ns, '--yes', '--timeout', '20s', '--settle', '0s', '-o', 'json'], {timeoutMs: 300_000});
+      const r = await kzk(['restart', NAME, '-n', ns, '--yes', '--timeout', '20s', '-o', 'json'], {timeoutMs: 300_000});
       assert.equal(r.code, 4, r.stdout + r.stderr);
       assert.match(r.stderr, /eviction of pod zk-\d refused for .* by PodDisruptionBudget zk: Cannot evict pod/);
       assert.equal(JSON.parse(r.stdout).stopped.remaining.length, 3);
