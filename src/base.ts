@@ -2,6 +2,7 @@ import {hostname} from 'node:os';
 import {Command, Flags, type Interfaces} from '@oclif/core';
 import {CliError, UsageError} from './errors.js';
 import {createRuntime, type OutputFormat, type Runtime} from './cli/runtime.js';
+import type {Kube} from './kube/types.js';
 import {parseDuration} from './util/duration.js';
 
 /** The flag of every mutating command (they take the ensemble's lock: src/ops/lock.ts). */
@@ -39,7 +40,10 @@ export abstract class ZkCommand<R> extends Command {
     namespace: Flags.string({char: 'n', summary: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'KUBECTL'}),
     context: Flags.string({summary: 'The kubeconfig context to use.', helpGroup: 'KUBECTL'}),
     kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'KUBECTL'}),
-    'request-timeout': Flags.string({summary: `How long to wait for one API request (default ${DEFAULT_REQUEST_TIMEOUT}; "0" = no limit), e.g. 1m; when given, also for each question to a member.`, helpGroup: 'KUBECTL'}),
+    'request-timeout': Flags.string({
+      summary: `How long to wait for one API request (default ${DEFAULT_REQUEST_TIMEOUT}; "0" = no limit), e.g. 1m; when given, also for each question to a member.`,
+      helpGroup: 'KUBECTL',
+    }),
     output: Flags.string({char: 'o', summary: 'Output format: json|yaml (and wide where there is a table).', helpGroup: 'OUTPUT'}),
     json: Flags.boolean({summary: 'Same as -o json.', helpGroup: 'OUTPUT'}),
     'no-color': Flags.boolean({summary: 'No colours (also NO_COLOR=1; off when stdout is not a terminal).', helpGroup: 'OUTPUT'}),
@@ -80,7 +84,7 @@ export abstract class ZkCommand<R> extends Command {
     return fmt;
   }
 
-  protected async runtime(flags: Record<string, unknown>, signal: AbortSignal): Promise<Runtime> {
+  protected async runtime(flags: Record<string, unknown>, signal: AbortSignal, afterKube?: (kube: Kube) => Promise<void>): Promise<Runtime> {
     // not given: API requests get the default, the members' probes keep their own (PROBE_TIMEOUT_MS)
     const given = flags['request-timeout'] as string | undefined;
     const requestTimeoutMs = given === undefined ? undefined : parseDuration(given, '--request-timeout') || undefined;
@@ -100,6 +104,7 @@ export abstract class ZkCommand<R> extends Command {
       apiRequestTimeoutMs,
       streams: {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin},
       signal,
+      afterKube,
     });
   }
 
@@ -133,8 +138,10 @@ export abstract class ZkCommand<R> extends Command {
     let lock: {release(o?: {remove?: boolean}): Promise<void>} | undefined;
     let done = false;
     try {
-      this.rt = await this.runtime(flags as Record<string, unknown>, abort.signal);
-      lock = await this.takeLock(args as Record<string, unknown>, flags as Record<string, unknown>, abort);
+      // the lock is taken when the command first asks for the client: after its usage checks, never for a dry run
+      this.rt = await this.runtime(flags as Record<string, unknown>, abort.signal, async (kube) => {
+        lock = await this.takeLock(kube, args as Record<string, unknown>, flags as Record<string, unknown>, abort);
+      });
       const result = await this.execute(this.rt);
       await this.emit(result);
       const code = this.exitCodeFor(result);
@@ -165,10 +172,10 @@ export abstract class ZkCommand<R> extends Command {
   }
 
   /** The ensemble's lock for a mutating command; losing it aborts the run like a signal. */
-  private async takeLock(args: Record<string, unknown>, flags: Record<string, unknown>, abort: AbortController): Promise<{release(o?: {remove?: boolean}): Promise<void>} | undefined> {
+  private async takeLock(kube: Kube, args: Record<string, unknown>, flags: Record<string, unknown>, abort: AbortController): Promise<{release(o?: {remove?: boolean}): Promise<void>} | undefined> {
     const ensemble = this.lockTarget(args, flags);
     if (!ensemble) return undefined;
-    const [{acquireLock}, kube] = await Promise.all([import('./ops/lock.js'), this.rt.kube()]);
+    const {acquireLock} = await import('./ops/lock.js');
     return acquireLock(kube.namespace, ensemble, {
       kube,
       clock: this.rt.clock,

@@ -14,7 +14,7 @@ import {audit, auditWrites, judgeAudit, type MemberCheck} from '../../src/ops/fa
 import {killCommand, kubeDisruptor, parseKillOutput} from '../../src/ops/failover/disrupt.js';
 import {buildTimeline, figuresOf, longestAckGap, statsOf, summarizeRounds, type Observed} from '../../src/ops/failover/figures.js';
 import {preconditionProblems} from '../../src/ops/failover/plan.js';
-import {FAILOVER_EXIT, exitCodeOfOutcome, worstOutcome, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound} from '../../src/ops/failover/types.js';
+import {FAILOVER_EXIT, exitCodeOfOutcome, validateFailoverRequest, worstOutcome, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound} from '../../src/ops/failover/types.js';
 import {startWriter, writeName, type WriteRecord} from '../../src/ops/failover/writer.js';
 import type {MemberReport, StatusReport} from '../../src/ops/status.js';
 import {offset, renderFailover, renderSummary} from '../../src/render/failover.js';
@@ -628,5 +628,40 @@ describe('failover-test: refusals', () => {
     const {d, seen} = deps(seeded());
     await assert.rejects(runFailoverTest(req({force: true}), d), /cannot open a ZooKeeper session to ensemble "zk": no ZooKeeper session/);
     assert.equal(seen.disruptions, 0);
+  });
+});
+
+describe('failover-test --mode pause', () => {
+  const t = {namespace: 'ns', name: 'zk', mode: 'pause' as const, leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2'], stopForMs: 15_000};
+
+  it('SIGSTOP through kill.sh in the zookeeper container; the undo sends SIGCONT after --stop-for', async () => {
+    const calls: string[][] = [];
+    const kube = Object.assign(new FakeKube('ns'), {
+      exec: async (_ns: string, _pod: string, command: string[]) => {
+        calls.push(command.slice(3));
+        const sig = command[5] ?? 'KILL';
+        return {stdout: `target pid=7 signal=SIG${sig}\nstate=T\n`, stderr: '', exitCode: 0};
+      },
+    });
+    const r = await kubeDisruptor(kube)(t);
+    assert.equal(r.detail, 'SIGSTOP to pid 7 in zk-1');
+    assert.equal(r.undo?.afterMs, 15_000);
+    assert.equal(await r.undo!.run(), 'SIGCONT to pid 7 in zk-1');
+    assert.deepEqual(calls, [
+      ['kubectl-zk-kill', 'QuorumPeerMain', 'STOP'],
+      ['kubectl-zk-kill', 'QuorumPeerMain', 'CONT'],
+    ]);
+    assert.deepEqual(killCommand().slice(3), ['kubectl-zk-kill', 'QuorumPeerMain'], 'kill keeps its default (SIGKILL)');
+  });
+
+  it('a JVM that is PID 1 cannot be stopped: a clear error', async () => {
+    const kube = Object.assign(new FakeKube('ns'), {exec: async () => ({stdout: '', stderr: 'the ZooKeeper JVM is PID 1 here: SIGSTOP cannot reach it (the pod needs shareProcessNamespace)\n', exitCode: 6})});
+    await assert.rejects(kubeDisruptor(kube)(t), /could not send SIGSTOP to the ZooKeeper server in pod zk-1: the ZooKeeper JVM is PID 1/);
+  });
+
+  it('--stop-for must be positive', () => {
+    const req: FailoverRequest = {name: 'zk', namespace: 'ns', mode: 'pause', rounds: 1, pauseMs: 0, pollMs: 100, timeoutMs: 60_000, writeRate: 20, force: false, keepData: false, basePath: '/kubectl-zk/failover', runId: 'r1', stopForMs: 0};
+    assert.throws(() => validateFailoverRequest(req), /--stop-for/);
+    assert.doesNotThrow(() => validateFailoverRequest({...req, stopForMs: 15_000}));
   });
 });

@@ -146,9 +146,11 @@ class Round {
     const disruptionAt = deps.clock.now();
     this.disruptionAt = disruptionAt;
     this.note('disruption-sent', modeText(req.mode, leader.pod), disruptionAt);
-    const result = await deps.disruptor({namespace: req.namespace, name: req.name, mode: req.mode, leader: leader.pod, pods: this.pods});
-    round.disruption = {...result, time: new Date(disruptionAt).toISOString()};
+    const result = await deps.disruptor({namespace: req.namespace, name: req.name, mode: req.mode, leader: leader.pod, pods: this.pods, stopForMs: req.stopForMs});
+    const {undo, ...done} = result;
+    round.disruption = {...done, time: new Date(disruptionAt).toISOString()};
     this.note('disruption-done', result.detail);
+    if (undo) this.undoing = this.undoLater(undo);
     step.succeed(`${tag}${result.detail}`);
 
     step = deps.progress.step(`${tag}waiting for a new leader`);
@@ -166,6 +168,20 @@ class Round {
     } else step.succeed(`${tag}recovered ${formatDuration(deps.clock.now() - disruptionAt)} after the disruption; new leader ${w.newLeader?.pod} (epoch ${w.newLeader?.epoch ?? '?'})`);
     return disruptionAt;
   }
+
+  /** A disruption that ends (pause): undone after its time, or at once on Ctrl-C/SIGTERM; a failure is a problem of the round. */
+  private async undoLater(undo: {afterMs: number; run(): Promise<string>}): Promise<void> {
+    const {deps} = this;
+    await deps.sleep(undo.afterMs, deps.signal).catch(() => undefined);
+    try {
+      this.note('disruption-undone', await undo.run());
+    } catch (e) {
+      this.round.problems.push(`could not undo the disruption: ${errorMessage(e)}`);
+      deps.progress.warn(`could not undo the disruption: ${errorMessage(e)} (the leader's JVM may still be stopped: kubectl exec … -- kill -CONT <pid>, or delete the pod)`);
+    }
+  }
+
+  private undoing?: Promise<void>;
 
   /** Keeps writing until a write issued after the disruption is acknowledged (or the timeout). */
   private async keepWriting(disruptionAt: number): Promise<void> {
@@ -216,6 +232,7 @@ class Round {
   /** Always: the writer stopped, what we made removed (unless --keep-data), sessions closed, the state left behind. */
   private async wrapUp(): Promise<void> {
     const {req, deps, round} = this;
+    await this.undoing;
     await this.stopWriter(2000);
     if (aborted(deps) && round.outcome === 'pass') round.outcome = 'interrupted'; // never masks what was found
     if (req.keepData) round.cleanup = {removed: false, kept: true};
