@@ -31,7 +31,7 @@ describe('e2e: failover-test --mode pause and --mode kill', function () {
   });
 
   it('--mode pause, 2 rounds: the followers elect while the leader is stopped; it continues and rejoins; 0 writes lost; times reported', async () => {
-    const r = await kzk(['failover-test', NAME, '-n', ns, '--mode', 'pause', '--stop-for', '15s', '--rounds', '2', '--pause', '5s', '--write-rate', '20', '--timeout', '3m', '--yes', '-o', 'json'], {
+    const r = await kzk(['failover-test', NAME, '-n', ns, '--mode', 'pause', '--stop-for', '30s', '--rounds', '2', '--pause', '5s', '--write-rate', '20', '--timeout', '3m', '--yes', '-o', 'json'], {
       timeoutMs: 900_000,
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);

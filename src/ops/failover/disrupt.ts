@@ -55,7 +55,7 @@ export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: str
       }
       case 'pause': {
         const stopped = await signalJvm(kube, t.namespace, t.leader, 'STOP', container, opts.match);
-        const afterMs = t.stopForMs ?? 20_000;
+        const afterMs = t.stopForMs ?? 30_000;
         return {pods: [t.leader], detail: stopped, undo: {afterMs, run: () => signalJvm(kube, t.namespace, t.leader, 'CONT', container, opts.match)}};
       }
       case 'all-pods': {
