@@ -5,6 +5,7 @@
  */
 import {AbortedError, CliError, errorMessage} from '../../errors.js';
 import {formatDuration} from '../../util/duration.js';
+import {poll} from '../../util/poll.js';
 import type {ProgressStep} from '../../util/progress.js';
 import type {ZkClient} from '../../zk/client.js';
 import type {Endpoint} from '../../zk/endpoint.js';
@@ -187,10 +188,14 @@ class Round {
   private async keepWriting(disruptionAt: number): Promise<void> {
     const {req, deps, writer} = this;
     if (!writer || this.round.outcome !== 'pass') return;
-    const until = disruptionAt + req.timeoutMs;
-    while (!aborted(deps) && deps.clock.now() < until && !firstAckAfter(writer.records(), disruptionAt)) {
-      await deps.sleep(Math.min(50, req.pollMs), deps.signal).catch(() => undefined);
-    }
+    // ends at the ack, the timeout or Ctrl-C alike: what follows judges which
+    await poll(async () => (firstAckAfter(writer.records(), disruptionAt) ? {ok: undefined} : {why: 'no write acknowledged since the disruption'}), {
+      clock: deps.clock,
+      sleep: deps.sleep,
+      signal: deps.signal,
+      intervalMs: Math.min(50, req.pollMs),
+      deadline: disruptionAt + req.timeoutMs,
+    }).catch(() => undefined);
   }
 
   private async stopWriter(timeoutMs?: number): Promise<void> {
