@@ -15,9 +15,14 @@ export function commandLine(id: string | undefined, argv: readonly string[]): st
   const out: string[] = ['kubectl', 'zk', ...(id ? id.split(':') : [])];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (/^--(auth|password|token)[^=]*=/.test(a)) out.push(`${a.split('=')[0]}=…`);
-    else if (/^--(auth|password|token)/.test(a) && i + 1 < argv.length) (out.push(a, '…'), i++);
-    else out.push(a);
+    if (/^--(auth|password|token)[^=]*=/.test(a)) {
+      out.push(`${a.split('=')[0]}=…`);
+    } else if (/^--(auth|password|token)/.test(a) && i + 1 < argv.length) {
+      out.push(a, '…');
+      i++;
+    } else {
+      out.push(a);
+    }
   }
   return out.join(' ');
 }

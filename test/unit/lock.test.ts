@@ -65,3 +65,11 @@ describe('the ensemble lock (a Lease)', () => {
     assert.match(lost[0]!.message, /^lost the lock of ensemble "zk": now held by .*pid 7/);
   });
 });
+
+describe('the holder\'s command line', () => {
+  it('leaves out the values of credential flags', async () => {
+    const {commandLine} = await import('../../src/base.js');
+    assert.equal(commandLine('import', ['zk', '--auth', 'user:pw', '--auth-file=/x', '-f', 'a.tree']), 'kubectl zk import zk --auth … --auth-file=… -f a.tree');
+    assert.equal(commandLine('znode:create', ['/a']), 'kubectl zk znode create /a');
+  });
+});
