@@ -1,7 +1,37 @@
+import {hostname} from 'node:os';
 import {Command, Flags, type Interfaces} from '@oclif/core';
 import {CliError, UsageError} from './errors.js';
 import {createRuntime, type OutputFormat, type Runtime} from './cli/runtime.js';
+import type {Kube} from './kube/types.js';
 import {parseDuration} from './util/duration.js';
+
+/** The flag of every mutating command (they take the ensemble's lock: src/ops/lock.ts). */
+export const lockFlags = {
+  'break-lock': Flags.boolean({summary: "Take over the ensemble's lock from a run that died (only once its lease has expired)."}),
+};
+
+/** The command line for the lock's holder annotation, with the values of credential flags left out. */
+export function commandLine(id: string | undefined, argv: readonly string[]): string {
+  const out: string[] = ['kubectl', 'zk', ...(id ? id.split(':') : [])];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^--(auth|password|token)[^=]*=/.test(a)) {
+      out.push(`${a.split('=')[0]}=…`);
+    } else if (/^--(auth|password|token)/.test(a) && i + 1 < argv.length) {
+      out.push(a, '…');
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out.join(' ');
+}
+
+/** --request-timeout when not given: no API request waits forever. */
+export const DEFAULT_REQUEST_TIMEOUT = '30s';
+
+/** Exit codes of a run stopped by a signal (128 + the signal's number). */
+const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ZkCommand)['baseFlags'] & T['flags']>;
 
@@ -15,7 +45,10 @@ export abstract class ZkCommand<R> extends Command {
     namespace: Flags.string({char: 'n', summary: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'KUBECTL'}),
     context: Flags.string({summary: 'The kubeconfig context to use.', helpGroup: 'KUBECTL'}),
     kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'KUBECTL'}),
-    'request-timeout': Flags.string({summary: 'How long to wait for one API request ("0" = no limit), e.g. 30s.', helpGroup: 'KUBECTL', default: '0'}),
+    'request-timeout': Flags.string({
+      summary: `How long to wait for one API request (default ${DEFAULT_REQUEST_TIMEOUT}; "0" = no limit), e.g. 1m; when given, also for each question to a member.`,
+      helpGroup: 'KUBECTL',
+    }),
     output: Flags.string({char: 'o', summary: 'Output format: json|yaml (and wide where there is a table).', helpGroup: 'OUTPUT'}),
     json: Flags.boolean({summary: 'Same as -o json.', helpGroup: 'OUTPUT'}),
     'no-color': Flags.boolean({summary: 'No colours (also NO_COLOR=1; off when stdout is not a terminal).', helpGroup: 'OUTPUT'}),
@@ -56,9 +89,11 @@ export abstract class ZkCommand<R> extends Command {
     return fmt;
   }
 
-  protected async runtime(flags: Record<string, unknown>, signal: AbortSignal): Promise<Runtime> {
-    const timeout = String(flags['request-timeout'] ?? '0');
-    const requestTimeoutMs = parseDuration(timeout, '--request-timeout') || undefined;
+  protected async runtime(flags: Record<string, unknown>, signal: AbortSignal, afterKube?: (kube: Kube) => Promise<void>): Promise<Runtime> {
+    // not given: API requests get the default, the members' probes keep their own (PROBE_TIMEOUT_MS)
+    const given = flags['request-timeout'] as string | undefined;
+    const requestTimeoutMs = given === undefined ? undefined : parseDuration(given, '--request-timeout') || undefined;
+    const apiRequestTimeoutMs = given === undefined ? parseDuration(DEFAULT_REQUEST_TIMEOUT, '--request-timeout') : requestTimeoutMs;
     return createRuntime({
       kubeFlags: {
         namespace: flags.namespace as string | undefined,
@@ -71,36 +106,93 @@ export abstract class ZkCommand<R> extends Command {
       verbose: Boolean(flags.verbose),
       yes: Boolean(flags.yes),
       requestTimeoutMs,
+      apiRequestTimeoutMs,
       streams: {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin},
       signal,
+      afterKube,
     });
   }
 
-  /** Builds the runtime from the parsed flags; `execute` does the work. */
+  /**
+   * The ensemble a mutating command locks for this run (src/ops/lock.ts);
+   * undefined (the default) for commands that change nothing, and for dry runs.
+   */
+  protected lockTarget(_args: Record<string, unknown>, _flags: Record<string, unknown>): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * Builds the runtime from the parsed flags, takes the ensemble's lock for a
+   * mutating command, and lets `execute` do the work. Ctrl-C, SIGTERM and
+   * SIGHUP abort the run's signal: the op stops at its next safe point and
+   * says where; then the lock is released and the port-forwards closed. A
+   * second signal exits at once.
+   */
   async run(): Promise<R> {
-    const {flags} = await this.parse(this.constructor as typeof ZkCommand);
+    const {args, flags} = await this.parse(this.constructor as typeof ZkCommand);
     const abort = new AbortController();
-    const onSigint = () => abort.abort(new Error('interrupted'));
-    process.once('SIGINT', onSigint);
+    let caught: string | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (caught) process.exit(SIGNAL_EXIT[sig] ?? 1);
+      caught = sig;
+      process.stderr.write(`\n${sig === 'SIGINT' ? 'interrupted' : `${sig} received`}: stopping at the next safe point (again to exit at once)\n`);
+      abort.abort(new Error('interrupted'));
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
+    let lock: {release(o?: {remove?: boolean}): Promise<void>} | undefined;
+    let done = false;
     try {
-      this.rt = await this.runtime(flags as Record<string, unknown>, abort.signal);
+      // the lock is taken when the command first asks for the client: after its usage checks, never for a dry run
+      this.rt = await this.runtime(flags as Record<string, unknown>, abort.signal, async (kube) => {
+        lock = await this.takeLock(kube, args as Record<string, unknown>, flags as Record<string, unknown>, abort);
+      });
       const result = await this.execute(this.rt);
       await this.emit(result);
       const code = this.exitCodeFor(result);
       if (code !== 0) process.exitCode = code;
+      done = code === 0;
       return result;
     } catch (err) {
-      // Ctrl-C: the conventional 130, with whatever the op said about where it stopped
+      // a signal: 128 + its number, with whatever the op said about where it stopped
       if (abort.signal.aborted) {
         const inner = err instanceof CliError ? err : undefined;
-        const message = err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted';
-        throw new CliError(message, {exitCode: 130, hint: inner?.hint, details: inner?.details, cause: err});
+        const reason = abort.signal.reason instanceof Error && abort.signal.reason.message !== 'interrupted' ? abort.signal.reason.message : undefined;
+        const message = reason ?? (err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted');
+        const ensemble = this.lockTarget(args as Record<string, unknown>, flags as Record<string, unknown>);
+        const resume = ensemble ? `kubectl zk status ${ensemble} shows the state it was left in; run the same command again to resume${lock ? ' (its lock is released)' : ''}` : undefined;
+        throw new CliError(message, {exitCode: caught ? (SIGNAL_EXIT[caught] ?? 1) : 1, hint: inner?.hint ?? resume, details: inner?.details, cause: err});
       }
       throw err;
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      await lock?.release({remove: done && this.removesLock()});
+      for (const s of signals) process.removeListener(s, onSignal);
       await this.rt?.close();
     }
+  }
+
+  /** True for a command after which the lock has nothing left to guard (teardown): the lease is deleted on success. */
+  protected removesLock(): boolean {
+    return false;
+  }
+
+  /** The ensemble's lock for a mutating command; losing it aborts the run like a signal. */
+  private async takeLock(kube: Kube, args: Record<string, unknown>, flags: Record<string, unknown>, abort: AbortController): Promise<{release(o?: {remove?: boolean}): Promise<void>} | undefined> {
+    const ensemble = this.lockTarget(args, flags);
+    if (!ensemble) return undefined;
+    const {acquireLock} = await import('./ops/lock.js');
+    return acquireLock(kube.namespace, ensemble, {
+      kube,
+      clock: this.rt.clock,
+      sleep: this.rt.sleep,
+      owner: {host: hostname(), pid: process.pid, command: commandLine(this.id, this.argv)},
+      breakLock: Boolean(flags['break-lock']),
+      warn: (line) => this.rt.progress.warn(line),
+      onLost: (err) => {
+        this.rt.progress.warn(err.message);
+        abort.abort(err);
+      },
+    });
   }
 
   protected async emit(result: R): Promise<void> {

@@ -9,8 +9,11 @@
 # It prints "target pid=<pid> signal=<SIG>" before the kill (the exec stream
 # dies with PID 1) and "exited" once the process is gone.
 # $1: what one of the JVM's arguments ends with (default QuorumPeerMain).
+# $2: KILL (default), or STOP / CONT (failover-test --mode pause: freeze the
+# JVM and thaw it; neither works on PID 1, which only gets signals it handles).
 set -u
 match=${1:-QuorumPeerMain}
+want=${2:-KILL}
 target=
 for d in /proc/[0-9]*; do
   pid=${d#/proc/}
@@ -24,6 +27,14 @@ for d in /proc/[0-9]*; do
   done
 done
 if [[ -z $target ]]; then echo "no ZooKeeper server process (a java process with an argument ending in $match) in this container" >&2; exit 3; fi
+if [[ $want == STOP || $want == CONT ]]; then
+  if [[ $target == 1 ]]; then echo "the ZooKeeper JVM is PID 1 here: SIG$want cannot reach it (the pod needs shareProcessNamespace)" >&2; exit 6; fi
+  echo "target pid=$target signal=SIG$want"
+  kill -s "$want" "$target" || exit 4
+  read -r _ _ state _ < "/proc/$target/stat" 2>/dev/null || state=
+  echo "state=$state"
+  exit 0
+fi
 sig=KILL
 [[ $target == 1 ]] && sig=TERM
 echo "target pid=$target signal=SIG$sig"

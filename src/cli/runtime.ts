@@ -49,8 +49,12 @@ export interface RuntimeOptions {
   verbose: boolean;
   yes: boolean;
   requestTimeoutMs?: number;
+  /** the limit for one API request (the default applies when --request-timeout is not given); undefined = none */
+  apiRequestTimeoutMs?: number;
   streams: Streams;
   signal: AbortSignal;
+  /** runs once, when the command first asks for the client (after its usage checks): a mutating command takes its lock here */
+  afterKube?(kube: Kube): Promise<void>;
 }
 
 export function colorEnabled(stream: {isTTY?: boolean}, noColor: boolean, env: NodeJS.ProcessEnv): boolean {
@@ -72,11 +76,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const paint = await makePaint(colorEnabled(o.streams.stdout, o.noColor, o.env));
   const errPaint = await makePaint(colorEnabled(o.streams.stderr, o.noColor, o.env));
   const machine = o.output === 'json' || o.output === 'yaml';
-  const progress = machine
-    ? silentProgress
-    : o.streams.stderr.isTTY
-      ? await spinnerProgress(o.streams.stderr, errPaint)
-      : lineProgress(o.streams.stderr, errPaint);
+  const progress = machine ? silentProgress : o.streams.stderr.isTTY ? await spinnerProgress(o.streams.stderr, errPaint) : lineProgress(o.streams.stderr, errPaint);
   const debug = (line: string) => {
     if (o.verbose) o.streams.stderr.write(`${errPaint.dim(`[${new Date().toISOString()}] ${line}`)}\n`);
   };
@@ -100,12 +100,18 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         const [{resolveKubeConfig}, {KubeClient}] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
         const resolved = resolveKubeConfig(o.kubeFlags, o.env);
         debug(`kubeconfig ${resolved.source}, context "${resolved.context}", server ${resolved.server}, namespace "${resolved.namespace}"`);
-        return new KubeClient(resolved, {requestTimeoutMs: o.requestTimeoutMs, log: o.verbose ? debug : undefined});
+        const client = new KubeClient(resolved, {requestTimeoutMs: 'apiRequestTimeoutMs' in o ? o.apiRequestTimeoutMs : o.requestTimeoutMs, log: o.verbose ? debug : undefined});
+        await o.afterKube?.(client);
+        return client;
       })();
       return kube;
     },
     async close() {
-      if (kube) await kube.then((k) => k.close(), () => undefined);
+      if (kube)
+        await kube.then(
+          (k) => k.close(),
+          () => undefined,
+        );
     },
     async confirm(question) {
       if (o.yes) return true;

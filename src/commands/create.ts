@@ -2,7 +2,7 @@
 // executable's startup snapshot (scripts/build-bundle.ts refuses one)
 import {randomBytes} from 'node:crypto';
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import {offlineNamespace, type Runtime} from '../cli/runtime.js';
 import type {KubeObject} from '../kube/types.js';
 import {DEFAULT_IMAGE} from '../manifests/options.js';
@@ -37,6 +37,7 @@ export default class Create extends ZkCommand<Result> {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name (a DNS label, at most 52 characters).'}),
   };
   static override flags = {
+    ...lockFlags,
     replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),
     ...memberFlags,
     heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory).'}),
@@ -53,6 +54,10 @@ export default class Create extends ZkCommand<Result> {
     wait: Flags.boolean({summary: 'Wait until the quorum serves.', default: true, allowNo: true}),
     timeout: Flags.string({summary: 'How long to wait, e.g. 90s or 5m.', default: '5m'}),
   };
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<Result> {
     const {args, flags} = await this.parse(Create);

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import type {ImportResult} from '../ops/transfer.js';
 import {renderImport} from '../render/transfer.js';
@@ -20,6 +20,7 @@ export default class Import extends ZkCommand<ImportResult> {
     path: Args.string({required: false, ignoreStdin: true, description: 'Only this subtree of the file (default: all of it).'}),
   };
   static override flags = {
+    ...lockFlags,
     file: Flags.string({char: 'f', summary: 'Read this file instead of stdin ("-": stdin).'}),
     to: Flags.string({summary: 'Import under this path instead (PATH, or the file\'s root, becomes TO).'}),
     overwrite: Flags.boolean({summary: 'Replace data and ACL of znodes that exist instead of refusing.'}),
@@ -27,6 +28,10 @@ export default class Import extends ZkCommand<ImportResult> {
     window: Flags.integer({summary: 'Requests in flight on the session.', default: 256, min: 1, max: 10_000}),
     ...connectFlags,
   };
+
+  protected override lockTarget(args: Record<string, unknown>, _flags: Record<string, unknown>): string | undefined {
+    return String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<ImportResult> {
     const {args, flags} = await this.parse(Import);

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
 import type {RollRequest, RollResult} from '../ops/roll/types.js';
@@ -13,6 +13,7 @@ export const rollFlags = {
   'dry-run': Flags.boolean({summary: 'Print the plan (order, who leads now); change nothing.'}),
   timeout: Flags.string({summary: 'Limit per member: waiting for the others to be in sync, then its new pod back, serving and in sync, e.g. 5m.', default: '5m'}),
   poll: Flags.string({summary: 'How often to ask the members and the API while waiting.', default: '500ms'}),
+  settle: Flags.string({summary: 'Pause after a member is back and in sync, before the next member is evicted (0 = none).', default: '5s'}),
 };
 
 export const ROLL_DESCRIPTION_TAIL = `Order: members that do not serve first, then observers, then followers (highest ordinal first), the leader last, so a roll causes exactly one leader election (reported: old leader → new leader, epoch, time). Before each member: every other member serves and every remaining voter is in sync with the leader (its zk_synced_followers and zk_pending_syncs). After it: the new pod carries the StatefulSet's new revision (label controller-revision-hash = status.updateRevision) and image, serves, and the leader has it in sync. The first member that does not come back within --timeout, or whose new pod cannot start (image pull failure, crash loop: the pod's own reason is shown), stops the roll with the rest untouched and the quorum intact.
@@ -70,7 +71,7 @@ export abstract class RollCommand extends ZkCommand<RollResult> {
 
 export default class Restart extends RollCommand {
   static override summary = 'Restart every member, one at a time, the leader last (one election), each back and in sync before the next.';
-  static override description = `The StatefulSet's updateStrategy is OnDelete, so kubectl-zk chooses the order: it sets the pod-template annotation kubectl-zk/restartedAt (a new template revision; nothing else changes) and deletes the member pods one at a time. A run that finds an incomplete restart or upgrade (members on different revisions) continues it instead of starting over.
+  static override description = `The StatefulSet's updateStrategy is OnDelete, so kubectl-zk chooses the order: it sets the pod-template annotation kubectl-zk/restartedAt (a new template revision; nothing else changes) and evicts the member pods one at a time (the Eviction API: a PodDisruptionBudget that allows no disruption stops the roll with the budget's name after --timeout). A run that finds an incomplete restart or upgrade (members on different revisions) continues it instead of starting over.
 ${ROLL_DESCRIPTION_TAIL}`;
   static override examples = [
     '<%= config.bin %> restart zk',
@@ -81,13 +82,18 @@ ${ROLL_DESCRIPTION_TAIL}`;
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
-  static override flags = {...rollFlags};
+  static override flags = {...lockFlags, ...rollFlags};
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<RollResult> {
     const {args, flags} = await this.parse(Restart);
     validateName(args.name);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const pollMs = parseDuration(flags.poll, '--poll');
-    return runRoll(rt, {name: args.name, action: 'restart', force: flags.force, dryRun: flags['dry-run'], timeoutMs}, pollMs);
+    const settleMs = parseDuration(flags.settle, '--settle');
+    return runRoll(rt, {name: args.name, action: 'restart', force: flags.force, dryRun: flags['dry-run'], timeoutMs, settleMs}, pollMs);
   }
 }

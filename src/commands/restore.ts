@@ -1,7 +1,7 @@
 // Node's built-in modules are imported statically (see create.ts)
 import {randomBytes} from 'node:crypto';
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {DEFAULT_IMAGE} from '../manifests/options.js';
 import type {RestoreResult} from '../ops/restore.js';
@@ -21,6 +21,7 @@ export default class Restore extends ZkCommand<RestoreResult> {
     name: Args.string({required: true, ignoreStdin: true, description: 'The ensemble to restore into (created when it does not exist).'}),
   };
   static override flags = {
+    ...lockFlags,
     from: Flags.string({summary: 'The snapshot file made by kubectl zk backup (its manifest FILE.json beside it).', required: true}),
     replicas: Flags.integer({summary: 'Members after the restore.', default: 3}),
     yes: Flags.boolean({char: 'y', summary: 'Replace the data of an existing one-member ensemble without asking.'}),
@@ -28,6 +29,10 @@ export default class Restore extends ZkCommand<RestoreResult> {
     image: Flags.string({summary: 'Container image for a new ensemble (ZooKeeper 3.9+).', default: DEFAULT_IMAGE}),
     timeout: Flags.string({summary: 'How long each wait may take (create, restart, each scale step), e.g. 5m.', default: '5m'}),
   };
+
+  protected override lockTarget(args: Record<string, unknown>, _flags: Record<string, unknown>): string | undefined {
+    return String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<RestoreResult> {
     const {args, flags} = await this.parse(Restore);

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
 import type {ScaleResult} from '../ops/scale/types.js';
@@ -24,6 +24,7 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
   static override flags = {
+    ...lockFlags,
     replicas: Flags.integer({summary: 'Voting members wanted (1-255; odd counts tolerate failures best).', required: true}),
     observers: Flags.integer({summary: 'Observers wanted (non-voting members after the voters; default: keep the current number).'}),
     'keep-volumes': Flags.boolean({summary: 'Keep the data volumes of removed members, and reuse a kept volume when that ordinal is added again (default: delete them).'}),
@@ -33,6 +34,10 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     wait: Flags.boolean({summary: 'After the last step, wait until every member serves and is in sync.', default: true, allowNo: true}),
     timeout: Flags.string({summary: 'Limit for each member step and for the final wait, e.g. 5m.', default: '5m'}),
   };
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<ScaleResult> {
     const {args, flags} = await this.parse(Scale);

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
 import type {SecureResult} from '../ops/secure.js';
@@ -18,6 +18,7 @@ export default class Secure extends ZkCommand<SecureResult> {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
   static override flags = {
+    ...lockFlags,
     'allow-clients-from': Flags.string({
       summary: 'Who may connect to the client port (repeatable): same-namespace, all, namespace=NAME, podSelector=k=v[,k=v], namespaceSelector=k=v[,k=v]. Default: keep the live policy\'s sources.',
       multiple: true,
@@ -26,6 +27,10 @@ export default class Secure extends ZkCommand<SecureResult> {
     'dry-run': Flags.boolean({summary: 'Print what would change; change nothing.'}),
     timeout: Flags.string({summary: 'Limit per member of the restart, e.g. 5m.', default: '5m'}),
   };
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<SecureResult> {
     const {args, flags} = await this.parse(Secure);

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {ZkCommand} from '../base.js';
+import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
 import type {TeardownResult} from '../ops/teardown.js';
@@ -19,12 +19,21 @@ export default class Teardown extends ZkCommand<TeardownResult> {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
   static override flags = {
+    ...lockFlags,
     'delete-data': Flags.boolean({summary: 'Also delete the data volumes (PersistentVolumeClaims). Irreversible.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
     'dry-run': Flags.boolean({summary: 'List what would be deleted.'}),
     wait: Flags.boolean({summary: 'Wait until the pods (and, with --delete-data, the volumes) are gone.', default: true, allowNo: true}),
     timeout: Flags.string({summary: 'How long to wait.', default: '5m'}),
   };
+
+  protected override removesLock(): boolean {
+    return true;
+  }
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<TeardownResult> {
     const {args, flags} = await this.parse(Teardown);

@@ -5,11 +5,12 @@ import {DEFAULT_IMAGE, DEFAULT_ZOOKEEPER_VERSION, validateEnsembleOptions, valid
 import type {RollResult} from '../ops/roll/types.js';
 import {parseDuration} from '../util/duration.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
+import {lockFlags} from '../base.js';
 import {ROLL_DESCRIPTION_TAIL, RollCommand, rollFlags, runRoll} from './restart.js';
 
 export default class Upgrade extends RollCommand {
   static override summary = 'Change the image (or cpu, memory, heap) and roll it out one member at a time, the leader last.';
-  static override description = `Patches only the fields it changes in the StatefulSet's pod template (the zookeeper container's image, imagePullPolicy, cpu request, memory request/limit and ZK_HEAP_MB, and the version label), validated with create's rules, then deletes the member pods one at a time. The replicas and the ConfigMap's membership are never touched (kubectl zk scale owns them). --memory without --heap sets the heap to half the memory, as create does. Upgrading back to the previous image after a stopped upgrade replaces only the members on the broken revision (the StatefulSet reuses the old revision).
+  static override description = `Patches only the fields it changes in the StatefulSet's pod template (the zookeeper container's image, imagePullPolicy, cpu request, memory request/limit and ZK_HEAP_MB, and the version label), validated with create's rules, then evicts the member pods one at a time (the Eviction API: PodDisruptionBudgets are respected). The replicas and the ConfigMap's membership are never touched (kubectl zk scale owns them). --memory without --heap sets the heap to half the memory, as create does. Upgrading back to the previous image after a stopped upgrade replaces only the members on the broken revision (the StatefulSet reuses the old revision).
 ${ROLL_DESCRIPTION_TAIL}`;
   static override examples = [
     `<%= config.bin %> upgrade zk --image ${DEFAULT_IMAGE}`,
@@ -21,6 +22,7 @@ ${ROLL_DESCRIPTION_TAIL}`;
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
   static override flags = {
+    ...lockFlags,
     image: Flags.string({summary: 'The new container image (bash and zkServer.sh on PATH).'}),
     'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
     cpu: Flags.string({summary: 'CPU request per member.'}),
@@ -28,6 +30,10 @@ ${ROLL_DESCRIPTION_TAIL}`;
     heap: Flags.string({summary: 'JVM heap, e.g. 512m (at most 85% of the memory limit).'}),
     ...rollFlags,
   };
+
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return flags['dry-run'] ? undefined : String(args.name);
+  }
 
   async execute(rt: Runtime): Promise<RollResult> {
     const {args, flags} = await this.parse(Upgrade);
@@ -44,6 +50,7 @@ ${ROLL_DESCRIPTION_TAIL}`;
     if (change.memory !== undefined && parseQuantity(change.memory, 'memory') < 128 * 2 ** 20) throw new UsageError(`--memory ${change.memory} is too small`, 'ZooKeeper needs at least 128Mi');
     if (change.heap !== undefined) parseHeapMb(change.heap);
     if (change.memory !== undefined && change.heap !== undefined) validateEnsembleOptions({name: args.name, namespace: 'default', memory: change.memory, heap: change.heap});
-    return runRoll(rt, {name: args.name, action: 'upgrade', change, force: flags.force, dryRun: flags['dry-run'], timeoutMs}, pollMs);
+    const settleMs = parseDuration(flags.settle, '--settle');
+    return runRoll(rt, {name: args.name, action: 'upgrade', change, force: flags.force, dryRun: flags['dry-run'], timeoutMs, settleMs}, pollMs);
   }
 }

@@ -185,7 +185,7 @@ export class KubeClient implements Kube {
    * the ones that differ from the JSON name (a NetworkPolicy rule's `from` is
    * `_from` there). Our objects are plain JSON and are sent as they are.
    */
-  private async requestJson<T>(method: 'GET' | 'PATCH', path: string, query: Record<string, string | undefined> = {}, body?: {contentType: string; value: unknown}): Promise<T> {
+  private async requestJson<T>(method: 'GET' | 'PATCH' | 'POST' | 'PUT', path: string, query: Record<string, string | undefined> = {}, body?: {contentType: string; value: unknown}): Promise<T> {
     const headers: Record<string, string> = {Accept: 'application/json'};
     const payload = body ? Buffer.from(JSON.stringify(body.value), 'utf8') : undefined;
     if (body && payload) {
@@ -253,6 +253,34 @@ export class KubeClient implements Kube {
           opts.propagationPolicy ?? 'Background',
         ),
       );
+      return true;
+    } catch (err) {
+      if ((err as {status?: number}).status === 404) return false;
+      throw err;
+    }
+  }
+
+  async create<T extends KubeObject>(obj: T): Promise<T> {
+    const req = {verb: 'create', resource: resourceOf(obj.kind), namespace: obj.metadata.namespace, name: obj.metadata.name};
+    const out = await this.call(req, () =>
+      this.requestJson<T>('POST', resourcePath(obj.apiVersion, obj.kind, obj.metadata.namespace), {fieldManager: FIELD_MANAGER}, {contentType: 'application/json', value: obj}),
+    );
+    return {...out, apiVersion: obj.apiVersion, kind: obj.kind};
+  }
+
+  async replace<T extends KubeObject>(obj: T): Promise<T> {
+    const req = {verb: 'update', resource: resourceOf(obj.kind), namespace: obj.metadata.namespace, name: obj.metadata.name};
+    const path = `${resourcePath(obj.apiVersion, obj.kind, obj.metadata.namespace)}/${encodeURIComponent(obj.metadata.name)}`;
+    const out = await this.call(req, () => this.requestJson<T>('PUT', path, {fieldManager: FIELD_MANAGER}, {contentType: 'application/json', value: obj}));
+    return {...out, apiVersion: obj.apiVersion, kind: obj.kind};
+  }
+
+  async evict(namespace: string, pod: string): Promise<boolean> {
+    const req = {verb: 'create', resource: 'pods/eviction', namespace, name: pod};
+    const path = `${resourcePath('v1', 'Pod', namespace)}/${encodeURIComponent(pod)}/eviction`;
+    const body = {apiVersion: 'policy/v1', kind: 'Eviction', metadata: {name: pod, namespace}};
+    try {
+      await this.call(req, () => this.requestJson<unknown>('POST', path, {}, {contentType: 'application/json', value: body}));
       return true;
     } catch (err) {
       if ((err as {status?: number}).status === 404) return false;

@@ -46,6 +46,7 @@ interface StatusBody {
   message?: string;
   reason?: string;
   code?: number;
+  details?: {causes?: {reason?: string; message?: string}[]};
 }
 
 function parseBody(body: unknown): StatusBody {
@@ -96,7 +97,9 @@ export function toKubeError(err: unknown, target: KubeTarget, req?: KubeRequest)
   const code = (err as {code?: unknown})?.code;
   if (typeof code === 'number' && code >= 100) {
     const body = parseBody((err as {body?: unknown}).body);
-    const apiMessage = body.message ?? (err instanceof Error ? err.message : String(err));
+    const causes = (body.details?.causes ?? []).map((c) => c.message).filter((m): m is string => Boolean(m));
+    // an eviction's 429 names the budget only in its causes ("The disruption budget zk-pdb needs 2 healthy pods …")
+    const apiMessage = [body.message ?? (err instanceof Error ? err.message : String(err)), ...causes].join(': ');
     const reason = body.reason ?? '';
     return fromStatus(code, reason, apiMessage, target, req, err);
   }
@@ -148,6 +151,7 @@ export function fromStatus(status: number, reason: string, apiMessage: string, t
     case 422:
       return new KubeError({...base, reason: reason || 'Invalid', message: `the API server rejected ${what || 'the object'}: ${apiMessage}`});
     case 429:
+      if (req?.resource === 'pods/eviction') return new KubeError({...base, reason: reason || 'TooManyRequests', message: `eviction of ${what} refused: ${apiMessage}`, hint: 'a PodDisruptionBudget allows no disruption now'});
       return new KubeError({...base, reason: reason || 'TooManyRequests', message: `the API server is throttling requests: ${apiMessage}`, hint: 'wait and run the command again'});
     default:
       if (status >= 500) {

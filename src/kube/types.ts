@@ -116,6 +116,17 @@ export interface Kube {
   list<T extends KubeObject>(apiVersion: string, kind: string, opts?: ListOptions): Promise<T[]>;
   /** false when it was already gone */
   delete(ref: ObjectRef, opts?: DeleteOptions): Promise<boolean>;
+  /** POST: a new object (409 AlreadyExists when it exists). */
+  create<T extends KubeObject>(obj: T): Promise<T>;
+  /** PUT: replaces the object; with metadata.resourceVersion set, a 409 Conflict when it changed since that read. */
+  replace<T extends KubeObject>(obj: T): Promise<T>;
+  /**
+   * The Eviction API (policy/v1, pods/eviction): removes a pod only when its
+   * PodDisruptionBudgets allow it. False when the pod was already gone; a
+   * budget that forbids it now throws a KubeError with status 429 (its
+   * apiMessage names the budget).
+   */
+  evict(namespace: string, pod: string): Promise<boolean>;
   /** JSON merge patch, for small changes such as spec.replicas */
   mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T>;
   logs(namespace: string, pod: string, opts?: {container?: string; tailLines?: number; previous?: boolean}): Promise<string>;

@@ -16,7 +16,7 @@ import {statusDeps} from './ensemble/probe.js';
 import {summarizeRounds} from './failover/figures.js';
 import {modeText, preconditionProblems} from './failover/plan.js';
 import {runRound} from './failover/round.js';
-import {aborted, ensembleState, exitCodeOfOutcome, FAILOVER_EXIT, type FailoverDeps, type FailoverReport, type FailoverRequest, validateFailoverRequest, worstOutcome} from './failover/types.js';
+import {aborted, ensembleState, exitCodeOfOutcome, FAILOVER_EXIT, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound, validateFailoverRequest, worstOutcome} from './failover/types.js';
 import {gatherStatus, type StatusReport} from './status.js';
 
 /**
@@ -77,20 +77,9 @@ export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps):
       } catch {
         break; // Ctrl-C between rounds: nothing running, nothing to clean
       }
-      const again = await gatherStatus(req, sdeps).catch((e: unknown) => e);
-      const p = again instanceof Error ? [errorMessage(again)] : preconditionProblems(again as StatusReport);
-      if (p.length > 0 && !req.force) {
-        report.rounds.push({
-          round: n,
-          path: `${runPath}/round-${n}`,
-          outcome: 'precondition',
-          problems: p,
-          timeline: [],
-          writes: {ratePerSec: req.writeRate, attempted: 0, acked: 0, failed: 0, failures: [], lost: []},
-          polling: {intervalMs: req.pollMs, polls: 0, longestMs: 0},
-          ensemble: again instanceof Error ? undefined : ensembleState(again as StatusReport),
-          cleanup: {removed: false},
-        });
+      const refused = await recheck(n, req, sdeps, runPath);
+      if (refused) {
+        report.rounds.push(refused);
         break;
       }
     }
@@ -104,4 +93,22 @@ export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps):
   report.outcome = worstOutcome(outcomes);
   report.exitCode = exitCodeOfOutcome(report.outcome);
   return report;
+}
+
+/** Before a later round: the preconditions again; a round that may not run (unless --force) is returned as such. */
+async function recheck(n: number, req: FailoverRequest, sdeps: ReturnType<typeof statusDeps>, runPath: string): Promise<FailoverRound | undefined> {
+  const again = await gatherStatus(req, sdeps).catch((e: unknown) => e);
+  const p = again instanceof Error ? [errorMessage(again)] : preconditionProblems(again as StatusReport);
+  if (p.length === 0 || req.force) return undefined;
+  return {
+    round: n,
+    path: `${runPath}/round-${n}`,
+    outcome: 'precondition',
+    problems: p,
+    timeline: [],
+    writes: {ratePerSec: req.writeRate, attempted: 0, acked: 0, failed: 0, failures: [], lost: []},
+    polling: {intervalMs: req.pollMs, polls: 0, longestMs: 0},
+    ensemble: again instanceof Error ? undefined : ensembleState(again as StatusReport),
+    cleanup: {removed: false},
+  };
 }

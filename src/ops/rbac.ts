@@ -36,7 +36,7 @@ const READ_ENSEMBLE: Rule[] = [
   ['', 'pods/portforward', ['get', 'create']],
 ];
 const STATUS: Rule[] = [...READ_ENSEMBLE, ['policy', 'poddisruptionbudgets', ['get']], ['', 'configmaps', ['get']], ['networking.k8s.io', 'networkpolicies', ['get']]];
-const ROLL: Rule[] = [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]];
+const ROLL: Rule[] = [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'pods/eviction', ['create']], ['', 'pods/log', ['get']]];
 const OBJECTS: [string, string][] = [
   ['apps', 'statefulsets'],
   ['', 'services'],
@@ -47,9 +47,14 @@ const OBJECTS: [string, string][] = [
   ['batch', 'cronjobs'],
 ];
 
-/** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
-export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze({
-  list: [['apps', 'statefulsets', ['list']], ['', 'pods', ['list']]],
+/** The ensemble's lock (src/ops/lock.ts), taken by every mutating command; teardown also deletes it. */
+const LOCK: Rule = ['coordination.k8s.io', 'leases', ['get', 'create', 'update']];
+
+const BASE_RULES: Record<string, readonly Rule[]> = {
+  list: [
+    ['apps', 'statefulsets', ['list']],
+    ['', 'pods', ['list']],
+  ],
   status: STATUS,
   znode: [...READ_ENSEMBLE, ['', 'secrets', ['get']]],
   // --schedule/--unschedule: the CronJob and its ConfigMap, the PVC checked, the policy's rule
@@ -72,11 +77,12 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   ],
   scale: [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods/log', ['get']]],
   restart: ROLL,
-  // create's rules, scale's, and deleting the pod it restarts after the restore
+  // create's rules, scale's, and evicting the pod it restarts after the restore
   restore: [
     ...OBJECTS.map(([g, r]): Rule => [g, r, ['get', 'list', 'create', 'patch', 'delete']]),
     ['', 'persistentvolumeclaims', ['list', 'get', 'delete']],
-    ['', 'pods', ['get', 'list', 'delete']],
+    ['', 'pods', ['get', 'list']],
+    ['', 'pods/eviction', ['create']],
     ['', 'pods/log', ['get']],
     ['', 'pods/portforward', ['get', 'create']],
     ['apps', 'statefulsets', ['patch']],
@@ -86,12 +92,21 @@ export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.f
   ],
   upgrade: ROLL,
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
-  'failover-test': [...STATUS, ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
   logs: [...READ_ENSEMBLE, ['', 'pods/log', ['get']]],
   // nodes and PersistentVolumes are cluster-scoped (a Role cannot grant them): without them the report lists them in errors.txt
   report: [...STATUS, ['', 'services', ['get']], ['', 'secrets', ['get']], ['', 'events', ['list']], ['', 'persistentvolumeclaims', ['list']], ['', 'pods/log', ['get']]],
-  teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']]],
-});
+  // pods delete: only --mode all-pods (an involuntary disruption on purpose)
+  'failover-test': [...STATUS, ['', 'pods/eviction', ['create']], ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
+  teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']], ['coordination.k8s.io', 'leases', ['delete']]],
+};
+
+/** The commands that change an ensemble: they take its lock (base.ts lockTarget). backup and export only read. */
+export const MUTATING_COMMANDS = ['create', 'scale', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown'] as const;
+
+/** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
+export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(
+  Object.fromEntries(Object.entries(BASE_RULES).map(([c, rules]) => [c, (MUTATING_COMMANDS as readonly string[]).includes(c) ? [...rules, LOCK] : rules])),
+);
 
 export const RBAC_COMMANDS = Object.keys(COMMAND_RULES);
 

@@ -9,6 +9,7 @@ import type {EnsembleOptions} from '../manifests/options.js';
 import {poll} from '../util/poll.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
+import {evictPod} from './evict.js';
 import type {RestoreDeps} from './restore.js';
 
 export interface KubeRestoreOptions {
@@ -110,7 +111,7 @@ async function restartMember(o: KubeRestoreOptions, pod: string, waitServing: (r
   const {kube, namespace, name} = o;
   const ref = {apiVersion: 'v1', kind: 'Pod', namespace, name: pod};
   const before = await kube.get(ref);
-  await kube.delete(ref);
+  await evictPod(kube, namespace, pod, {clock: o.clock, sleep: o.sleep, signal: o.signal, timeoutMs: o.timeoutMs});
   await poll(
     async () => {
       const now = await kube.get(ref);

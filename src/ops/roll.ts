@@ -10,7 +10,7 @@
  *   rolls only the members not on the target revision.
  * - The plan and the checks before and after each member are pure
  *   (roll/plan.ts); this file acts: it patches the template, then per member
- *   deletes the pod, waits until the new one is back, serving and in sync, and
+ *   evicts the pod (the Eviction API: PodDisruptionBudgets are respected), waits until the new one is back, serving and in sync, and
  *   verifies it (`verifyMember`). The first member that does not come back
  *   stops the roll; the rest are left untouched.
  *
@@ -34,6 +34,7 @@ import {lastExit, leaderEpoch, memberBack, memberStates, memberVersionProblem, r
 import {desiredTemplate, goBackCommand, imageOf, RESTARTED_AT, restartPatch, revisionOf, settledRevision, templateOf, upgradePatch, type RollStatefulSet, type TemplateSpec} from './roll/template.js';
 import {crashDetails, problemText, ROLL_EXIT, RollStop, verb, type MemberStep, type RollDeps, type RollRequest, type RollResult} from './roll/types.js';
 import type {MemberReport, StatusReport} from './status.js';
+import {evictPod} from './evict.js';
 import {listMemberPods} from './wait.js';
 
 /**
@@ -276,7 +277,7 @@ class RollRun {
     const what = req.action === 'upgrade' ? `Upgrade ensemble "${req.name}" in namespace "${req.namespace}" (${s.changes.join(', ') || `continue to revision ${s.settled}`})` : `Restart ensemble "${req.name}" in namespace "${req.namespace}"`;
     const order = s.pending.map((p) => p.pod).join(', ');
     const leaderTurn = s.pending.some((p) => p.why === 'leader');
-    if (!(await this.deps.confirm(`${what}: ${s.pending.length} member pod(s) deleted one at a time (${order})${leaderTurn ? `, the leader last: one leader election` : ''}?`))) {
+    if (!(await this.deps.confirm(`${what}: ${s.pending.length} member pod(s) evicted one at a time (${order})${leaderTurn ? `, the leader last: one leader election` : ''}?`))) {
       throw new AbortedError(`${verb(req.action)} cancelled; nothing was changed`);
     }
   }
@@ -434,12 +435,14 @@ class RollRun {
     this.result.members.push(step);
     this.current = {pod: next.pod, deleted: false};
     try {
-      timer.enter('delete the pod');
+      timer.enter('evict the pod');
       const oldUid = podsNow.find((p) => p.metadata.name === next.pod)?.metadata.uid;
-      await deps.kube.delete(this.podRef(next.pod));
+      const deadline = stepStart + req.timeoutMs;
+      await evictPod(deps.kube, req.namespace, next.pod, {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, timeoutMs: Math.max(0, deadline - deps.clock.now()), onBlocked: (why) => ui.update(why)});
       this.current.deleted = true;
-      await this.waitUntilBack({next, r, podsNow, oldUid, step, timer, ui, deadline: stepStart + req.timeoutMs});
+      await this.waitUntilBack({next, r, podsNow, oldUid, step, timer, ui, deadline});
       await this.verifyMember(next, step);
+      await this.settle(timer);
       timer.end();
       step.durationMs = deps.clock.now() - stepStart;
       ui.succeed(`${label} back as ${step.roleAfter ?? '?'} and in sync in ${formatDuration(step.durationMs)}${this.stepExtras(step)}`);
@@ -453,6 +456,14 @@ class RollRun {
       if (!(e instanceof RollStop) && !deps.signal?.aborted) throw new RollStop(`${next.pod}: ${errorMessage(e)}`, next.pod);
       throw e;
     }
+  }
+
+  /** After a member is back and in sync: --settle before the next one (not after the last). */
+  private async settle(timer: PhaseTimer): Promise<void> {
+    const {req, deps} = this;
+    if (!req.settleMs || (await this.remaining()).length === 0) return;
+    timer.enter(`settle ${formatDuration(req.settleMs)}`);
+    await deps.sleep(req.settleMs, deps.signal);
   }
 
   /**

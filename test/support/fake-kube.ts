@@ -15,6 +15,7 @@ export class FakeKube implements Kube {
   private readonly failures: {match: (verb: string, kind: string, name?: string) => boolean; error: () => KubeError; times: number}[] = [];
   /** what deleting a StatefulSet does to its pods (the garbage collector) */
   gcPods = true;
+  private version = 0;
 
   constructor(readonly namespace = 'default') {}
 
@@ -95,6 +96,41 @@ export class FakeKube implements Kube {
         if (o.kind === 'Pod' && o.metadata.namespace === ref.namespace && new RegExp(`^${ref.name}-\\d+$`).test(o.metadata.name)) this.store.delete(key);
       }
     }
+    return had;
+  }
+
+  async create<T extends KubeObject>(obj: T): Promise<T> {
+    this.check('create', obj.kind, obj.metadata.name);
+    const k = this.key(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    if (this.store.has(k)) throw fromStatus(409, 'AlreadyExists', `${obj.kind} ${obj.metadata.name} already exists`, {server: this.server, context: this.context}, {verb: 'create', resource: obj.kind, name: obj.metadata.name});
+    const copy = structuredClone(obj);
+    copy.metadata.creationTimestamp ??= new Date(0).toISOString();
+    copy.metadata.resourceVersion = String(++this.version);
+    this.store.set(k, copy);
+    return structuredClone(copy);
+  }
+
+  async replace<T extends KubeObject>(obj: T): Promise<T> {
+    this.check('update', obj.kind, obj.metadata.name);
+    const k = this.key(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    const cur = this.store.get(k);
+    if (!cur) throw fromStatus(404, 'NotFound', 'not found', {server: this.server, context: this.context}, {verb: 'update', resource: obj.kind, name: obj.metadata.name});
+    if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== cur.metadata.resourceVersion) {
+      throw fromStatus(409, 'Conflict', 'the object has been modified', {server: this.server, context: this.context}, {verb: 'update', resource: obj.kind, name: obj.metadata.name});
+    }
+    const copy = structuredClone(obj);
+    copy.metadata.resourceVersion = String(++this.version);
+    this.store.set(k, copy);
+    return structuredClone(copy);
+  }
+
+  /** Pods evicted (in order); `fail('evict', 'Pod', 429, …)` makes a budget refuse. */
+  readonly evicted: string[] = [];
+
+  async evict(namespace: string, pod: string): Promise<boolean> {
+    this.check('evict', 'Pod', pod);
+    const had = this.store.delete(this.key('v1', 'Pod', namespace, pod));
+    if (had) this.evicted.push(pod);
     return had;
   }
 

@@ -10,11 +10,11 @@ import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 import {runFailoverTest} from '../../src/ops/failover.js';
-import {auditWrites} from '../../src/ops/failover/audit.js';
+import {audit, auditWrites, judgeAudit, type MemberCheck} from '../../src/ops/failover/audit.js';
 import {killCommand, kubeDisruptor, parseKillOutput} from '../../src/ops/failover/disrupt.js';
 import {buildTimeline, figuresOf, longestAckGap, statsOf, summarizeRounds, type Observed} from '../../src/ops/failover/figures.js';
 import {preconditionProblems} from '../../src/ops/failover/plan.js';
-import {FAILOVER_EXIT, exitCodeOfOutcome, worstOutcome, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound} from '../../src/ops/failover/types.js';
+import {FAILOVER_EXIT, exitCodeOfOutcome, validateFailoverRequest, worstOutcome, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound} from '../../src/ops/failover/types.js';
 import {startWriter, writeName, type WriteRecord} from '../../src/ops/failover/writer.js';
 import type {MemberReport, StatusReport} from '../../src/ops/status.js';
 import {offset, renderFailover, renderSummary} from '../../src/render/failover.js';
@@ -149,6 +149,42 @@ describe('failover-test: the audit', () => {
     assert.deepEqual(a.missingByPod.get('zk-1'), [writeName(2)]);
     assert.deepEqual(a.missingByPod.get('zk-0'), []);
     assert.deepEqual(a.committedUnacked, [writeName(3)], 'a failed write present everywhere was committed, never acknowledged: not loss');
+  });
+
+  it('the barrier write failed: a member that lacks writes is unverified, not lost (no false alarm); the audit is incomplete', () => {
+    const check = (pod: string): MemberCheck => ({pod, reachable: true, caughtUp: false, marker: 'ok', missing: []});
+    const lagging = new Set([writeName(1)]);
+    const v = judgeAudit(writes, [{check: check('zk-0'), names: lagging}, {check: check('zk-1'), names: lagging}], {barrier: false, barrierError: 'ConnectionLoss', writesChecked: true});
+    assert.deepEqual(v.lost, []);
+    assert.equal(v.complete, false);
+    assert.equal(v.barrierError, 'ConnectionLoss');
+    // the same reads after a barrier the members applied: the loss is real
+    const caught = (pod: string): MemberCheck => ({...check(pod), caughtUp: true});
+    const w = judgeAudit(writes, [{check: caught('zk-0'), names: lagging}, {check: caught('zk-1'), names: lagging}], {barrier: true, writesChecked: true});
+    assert.deepEqual(w.lost.map((x) => x.seq), [2, 5]);
+  });
+
+  it('audit(): every barrier write fails (ConnectionLoss) while a member lags: reported as a failed barrier, nothing lost', async () => {
+    const t = fakeTime();
+    const lagging = {
+      exists: async () => null,
+      get: async () => ({data: Buffer.from('m'), stat: {}}),
+      ls: async () => [writeName(1)],
+      close: async () => undefined,
+    } as unknown as ZkClient;
+    const main = {create: async () => Promise.reject(new ZkError('ConnectionLoss', 'connection loss'))} as unknown as ZkClient;
+    const deps = {clock: t.clock, sleep: t.sleep, connect: async () => lagging, verifyTimeoutMs: 5000} as unknown as FailoverDeps;
+    const req = {timeoutMs: 60_000} as FailoverRequest;
+    const endpoints = new Map([
+      ['zk-0', {host: '127.0.0.1', port: 1}],
+      ['zk-1', {host: '127.0.0.1', port: 2}],
+    ]);
+    const a = await audit({deps, req, endpoints, client: main, markerPath: '/m', markerValue: 'm', writesDir: '/w', barrierPath: '/b', writes});
+    assert.equal(a.barrier, false);
+    assert.match(a.barrierError ?? '', /connection loss|ConnectionLoss/i);
+    assert.deepEqual(a.lost, [], 'a failed barrier write is not data loss');
+    assert.equal(a.complete, false);
+    assert.ok(a.members.every((m) => m.reachable && /barrier write failed/.test(m.error ?? '')));
   });
 
   it('all present: nothing lost; failed writes absent everywhere are just unavailability', () => {
@@ -403,11 +439,12 @@ describe('failover-test: the writer', () => {
 describe('failover-test: disruptors', () => {
   const t = {namespace: 'ns', name: 'zk', leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2']};
 
-  it('delete-pod deletes the leader\'s pod; all-pods every pod', async () => {
+  it('delete-pod evicts the leader\'s pod (Eviction API, no direct delete); all-pods deletes every pod', async () => {
     const kube = new FakeKube('ns');
     for (const p of t.pods) kube.seed(fakePod('ns', p, {}, 'ready'));
-    assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'delete-pod'}), {pods: ['zk-1'], detail: 'deleted pod zk-1'});
+    assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'delete-pod'}), {pods: ['zk-1'], detail: 'evicted pod zk-1'});
     assert.deepEqual(kube.all('Pod').map((p) => p.metadata.name), ['zk-0', 'zk-2']);
+    assert.deepEqual(kube.calls.filter((c) => /^(delete|evict)/.test(c)), ['evict Pod/zk-1']);
     assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'all-pods'}), {pods: t.pods, detail: 'deleted pods zk-0, zk-1, zk-2'});
     assert.deepEqual(kube.all('Pod'), []);
   });
@@ -591,5 +628,40 @@ describe('failover-test: refusals', () => {
     const {d, seen} = deps(seeded());
     await assert.rejects(runFailoverTest(req({force: true}), d), /cannot open a ZooKeeper session to ensemble "zk": no ZooKeeper session/);
     assert.equal(seen.disruptions, 0);
+  });
+});
+
+describe('failover-test --mode pause', () => {
+  const t = {namespace: 'ns', name: 'zk', mode: 'pause' as const, leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2'], stopForMs: 15_000};
+
+  it('SIGSTOP through kill.sh in the zookeeper container; the undo sends SIGCONT after --stop-for', async () => {
+    const calls: string[][] = [];
+    const kube = Object.assign(new FakeKube('ns'), {
+      exec: async (_ns: string, _pod: string, command: string[]) => {
+        calls.push(command.slice(3));
+        const sig = command[5] ?? 'KILL';
+        return {stdout: `target pid=7 signal=SIG${sig}\nstate=T\n`, stderr: '', exitCode: 0};
+      },
+    });
+    const r = await kubeDisruptor(kube)(t);
+    assert.equal(r.detail, 'SIGSTOP to pid 7 in zk-1');
+    assert.equal(r.undo?.afterMs, 15_000);
+    assert.equal(await r.undo!.run(), 'SIGCONT to pid 7 in zk-1');
+    assert.deepEqual(calls, [
+      ['kubectl-zk-kill', 'QuorumPeerMain', 'STOP'],
+      ['kubectl-zk-kill', 'QuorumPeerMain', 'CONT'],
+    ]);
+    assert.deepEqual(killCommand().slice(3), ['kubectl-zk-kill', 'QuorumPeerMain'], 'kill keeps its default (SIGKILL)');
+  });
+
+  it('a JVM that is PID 1 cannot be stopped: a clear error', async () => {
+    const kube = Object.assign(new FakeKube('ns'), {exec: async () => ({stdout: '', stderr: 'the ZooKeeper JVM is PID 1 here: SIGSTOP cannot reach it (the pod needs shareProcessNamespace)\n', exitCode: 6})});
+    await assert.rejects(kubeDisruptor(kube)(t), /could not send SIGSTOP to the ZooKeeper server in pod zk-1: the ZooKeeper JVM is PID 1/);
+  });
+
+  it('--stop-for must be positive', () => {
+    const req: FailoverRequest = {name: 'zk', namespace: 'ns', mode: 'pause', rounds: 1, pauseMs: 0, pollMs: 100, timeoutMs: 60_000, writeRate: 20, force: false, keepData: false, basePath: '/kubectl-zk/failover', runId: 'r1', stopForMs: 0};
+    assert.throws(() => validateFailoverRequest(req), /--stop-for/);
+    assert.doesNotThrow(() => validateFailoverRequest({...req, stopForMs: 15_000}));
   });
 });

@@ -141,6 +141,6 @@ describe('restore: refusals before anything is made', () => {
     for (const c of ['create', 'scale']) {
       for (const rule of roleRules([c])) for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) assert.ok(has(mine, g, r, v), `${c}: ${g}/${r} ${v}`);
     }
-    assert.ok(has(mine, '', 'pods', 'delete'), 'restarts the member');
+    assert.ok(has(mine, '', 'pods/eviction', 'create'), 'restarts the member through an eviction');
   });
 });

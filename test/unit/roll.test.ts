@@ -58,6 +58,12 @@ class ControllerKube extends FakeKube {
     if (had && ref.kind === 'Pod') this.world.podDeleted(ref.name);
     return had;
   }
+
+  override async evict(namespace: string, pod: string): Promise<boolean> {
+    const had = await super.evict(namespace, pod);
+    if (had) this.world.podDeleted(pod);
+    return had;
+  }
 }
 
 function revisionName(sts: RollStatefulSet): string {
@@ -400,9 +406,9 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
       assert.ok(m.durationMs > 0);
       assert.equal(m.revisionBefore, w.revisions[0]);
       assert.equal(m.revisionAfter, w.revisions[1]);
-      assert.deepEqual(m.phases.map((p) => p.phase), ['delete the pod', 'wait for the new pod', 'wait until it serves', 'wait until it is in sync'].slice(0, m.phases.length));
+      assert.deepEqual(m.phases.map((p) => p.phase), ['evict the pod', 'wait for the new pod', 'wait until it serves', 'wait until it is in sync'].slice(0, m.phases.length));
     }
-    assert.match(deps.questions[0]!, /^Restart ensemble "zk" in namespace "ns": 3 member pod\(s\) deleted one at a time \(zk-2, zk-0, zk-1\), the leader last: one leader election\?$/);
+    assert.match(deps.questions[0]!, /^Restart ensemble "zk" in namespace "ns": 3 member pod\(s\) evicted one at a time \(zk-2, zk-0, zk-1\), the leader last: one leader election\?$/);
     assert.equal(r.health, 'healthy');
     // every member was back and in sync before the next one's pod was deleted
     const lines = deps.progress.lines.join('\n');
@@ -439,7 +445,7 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     const cm = w.kube.all('ConfigMap')[0]!;
     w.kube.seed({...cm, data: {...(cm as any).data, 'zoo.cfg.dynamic': 'scaled\n', 'membership-version': '100000007'}});
     await rollEnsemble(req('upgrade', {change: {image: 'zookeeper:3.9.4'}}), w.deps());
-    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete)/.test(c)), ['patch StatefulSet/zk', 'delete Pod/zk-2', 'delete Pod/zk-0', 'delete Pod/zk-1']);
+    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)), ['patch StatefulSet/zk', 'evict Pod/zk-2', 'evict Pod/zk-0', 'evict Pod/zk-1']);
     assert.equal((w.kube.all('ConfigMap')[0] as any).data['zoo.cfg.dynamic'], 'scaled\n');
     assert.equal((w.kube.all('ConfigMap')[0] as any).data['membership-version'], '100000007');
     assert.equal(w.sts().spec?.replicas, 3);
@@ -452,7 +458,7 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     const deps = w.deps();
     const r = await rollEnsemble(req('restart', {dryRun: true}), deps);
     assert.equal(r.outcome, 'planned');
-    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete)/.test(c)), []);
+    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)), []);
     assert.deepEqual(deps.questions, []);
     const text = renderRollPlan(r, noPaint);
     assert.match(text, /^Plan \(dry run, nothing changed\): restarting ensemble "zk" in namespace "ns", one member at a time \(leader now: zk-1, epoch 1\)$/m);
@@ -480,7 +486,7 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
   it('a "no" at the prompt changes nothing', async () => {
     const w = new World();
     await assert.rejects(rollEnsemble(req('restart'), w.deps({confirm: async () => false})), AbortedError);
-    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete)/.test(c)), []);
+    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)), []);
   });
 
   it('interrupted (Ctrl-C) while the second member is being replaced: says where; a second run resumes with the rest, same revision', async () => {
@@ -634,7 +640,7 @@ describe('roll: upgrade (simulated)', () => {
     const r = await rollEnsemble(req('upgrade', {change: {image: IMAGE, memory: '512Mi', heap: '256m'}}), w.deps());
     assert.equal(r.outcome, 'nothing-to-do');
     assert.equal(r.exitCode, 0);
-    assert.deepEqual(w.kube.calls.filter((c) => /^(patch|delete)/.test(c)), []);
+    assert.deepEqual(w.kube.calls.filter((c) => /^(patch|delete|evict)/.test(c)), []);
     assert.match(renderRoll(r, noPaint), /every member already runs the requested template \(image zookeeper:3\.8\.0, revision zk-\w+\): nothing to do/);
   });
 

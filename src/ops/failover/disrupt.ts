@@ -1,4 +1,4 @@
-/** The disruptors over the Kubernetes API: delete the leader's pod, kill its ZooKeeper process, delete every pod. */
+/** The disruptors over the Kubernetes API: evict the leader's pod, kill its ZooKeeper process, delete every pod. */
 import {CliError, errorMessage} from '../../errors.js';
 import type {Kube} from '../../kube/types.js';
 import {loadAssets} from '../../manifests/assets.js';
@@ -11,8 +11,16 @@ export function killScript(): string {
   return loadAssets()['scripts/kill.sh'];
 }
 
-export function killCommand(match = 'QuorumPeerMain'): string[] {
-  return ['bash', '-c', killScript(), 'kubectl-zk-kill', match];
+export function killCommand(match = 'QuorumPeerMain', signal: 'KILL' | 'STOP' | 'CONT' = 'KILL'): string[] {
+  return ['bash', '-c', killScript(), 'kubectl-zk-kill', match, ...(signal === 'KILL' ? [] : [signal])];
+}
+
+/** SIGSTOP or SIGCONT to the JVM in the pod (kill.sh); its line, e.g. "SIGSTOP to pid 7 in zk-1". */
+async function signalJvm(kube: Kube, namespace: string, pod: string, signal: 'STOP' | 'CONT', container: string, match?: string): Promise<string> {
+  const r = await kube.exec(namespace, pod, killCommand(match, signal), {container});
+  const k = parseKillOutput(r.stdout);
+  if (r.exitCode !== 0 || !k) throw new CliError(`could not send SIG${signal} to the ZooKeeper server in pod ${pod}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`, {hint: 'the pause mode needs bash and /proc in the container, and a JVM that is not PID 1'});
+  return `${k.signal} to pid ${k.pid} in ${pod}`;
 }
 
 /** "target pid=1 signal=SIGTERM" from the kill script's output. */
@@ -30,7 +38,7 @@ function containerWentDown(pod: PodLike | null, before: number, container: strin
 }
 
 /**
- * delete-pod, kill and all-pods over the Kubernetes API (pods/delete, pods/exec).
+ * delete-pod (pods/eviction), kill (pods/exec) and all-pods (pods/delete) over the Kubernetes API.
  * kill: the exec stream dies with the container's PID 1 and may take the
  * script's output with it; then the pod's container status decides (restart
  * count up, or not running, within `confirmMs`).
@@ -41,10 +49,17 @@ export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: str
     const podRef = (name: string) => ({apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name});
     switch (t.mode) {
       case 'delete-pod': {
-        await kube.delete(podRef(t.leader));
-        return {pods: [t.leader], detail: `deleted pod ${t.leader}`};
+        // through the Eviction API (the ensemble's PodDisruptionBudget allows one member; the preconditions ask for all serving)
+        await kube.evict(t.namespace, t.leader);
+        return {pods: [t.leader], detail: `evicted pod ${t.leader}`};
+      }
+      case 'pause': {
+        const stopped = await signalJvm(kube, t.namespace, t.leader, 'STOP', container, opts.match);
+        const afterMs = t.stopForMs ?? 30_000;
+        return {pods: [t.leader], detail: stopped, undo: {afterMs, run: () => signalJvm(kube, t.namespace, t.leader, 'CONT', container, opts.match)}};
       }
       case 'all-pods': {
+        // an involuntary disruption on purpose (--force): a budget would refuse it, so these pods are deleted
         await Promise.all(t.pods.map((p) => kube.delete(podRef(p))));
         return {pods: [...t.pods], detail: `deleted pods ${t.pods.join(', ')}`};
       }

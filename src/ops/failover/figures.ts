@@ -10,6 +10,7 @@ export type TimelineEvent =
   | 'leader-identified'
   | 'disruption-sent'
   | 'disruption-done'
+  | 'disruption-undone'
   | 'member-down'
   | 'leader-lost'
   | 'new-leader'

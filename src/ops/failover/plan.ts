@@ -38,6 +38,8 @@ export function modeText(mode: FailoverMode, leader: string | undefined): string
       return `delete the leader's pod (${l})`;
     case 'kill':
       return `kill the ZooKeeper process in the leader's pod (${l})`;
+    case 'pause':
+      return `stop (SIGSTOP) the ZooKeeper process in the leader's pod (${l}), then let it continue`;
     case 'all-pods':
       return 'delete EVERY pod (the quorum is lost on purpose)';
   }

@@ -5,6 +5,7 @@
  */
 import {AbortedError, CliError, errorMessage} from '../../errors.js';
 import {formatDuration} from '../../util/duration.js';
+import {poll} from '../../util/poll.js';
 import type {ProgressStep} from '../../util/progress.js';
 import type {ZkClient} from '../../zk/client.js';
 import type {Endpoint} from '../../zk/endpoint.js';
@@ -146,9 +147,11 @@ class Round {
     const disruptionAt = deps.clock.now();
     this.disruptionAt = disruptionAt;
     this.note('disruption-sent', modeText(req.mode, leader.pod), disruptionAt);
-    const result = await deps.disruptor({namespace: req.namespace, name: req.name, mode: req.mode, leader: leader.pod, pods: this.pods});
-    round.disruption = {...result, time: new Date(disruptionAt).toISOString()};
+    const result = await deps.disruptor({namespace: req.namespace, name: req.name, mode: req.mode, leader: leader.pod, pods: this.pods, stopForMs: req.stopForMs});
+    const {undo, ...done} = result;
+    round.disruption = {...done, time: new Date(disruptionAt).toISOString()};
     this.note('disruption-done', result.detail);
+    if (undo) this.undoing = this.undoLater(undo);
     step.succeed(`${tag}${result.detail}`);
 
     step = deps.progress.step(`${tag}waiting for a new leader`);
@@ -167,14 +170,32 @@ class Round {
     return disruptionAt;
   }
 
+  /** A disruption that ends (pause): undone after its time, or at once on Ctrl-C/SIGTERM; a failure is a problem of the round. */
+  private async undoLater(undo: {afterMs: number; run(): Promise<string>}): Promise<void> {
+    const {deps} = this;
+    await deps.sleep(undo.afterMs, deps.signal).catch(() => undefined);
+    try {
+      this.note('disruption-undone', await undo.run());
+    } catch (e) {
+      this.round.problems.push(`could not undo the disruption: ${errorMessage(e)}`);
+      deps.progress.warn(`could not undo the disruption: ${errorMessage(e)} (the leader's JVM may still be stopped: kubectl exec … -- kill -CONT <pid>, or delete the pod)`);
+    }
+  }
+
+  private undoing?: Promise<void>;
+
   /** Keeps writing until a write issued after the disruption is acknowledged (or the timeout). */
   private async keepWriting(disruptionAt: number): Promise<void> {
     const {req, deps, writer} = this;
     if (!writer || this.round.outcome !== 'pass') return;
-    const until = disruptionAt + req.timeoutMs;
-    while (!aborted(deps) && deps.clock.now() < until && !firstAckAfter(writer.records(), disruptionAt)) {
-      await deps.sleep(Math.min(50, req.pollMs), deps.signal).catch(() => undefined);
-    }
+    // ends at the ack, the timeout or Ctrl-C alike: what follows judges which
+    await poll(async () => (firstAckAfter(writer.records(), disruptionAt) ? {ok: undefined} : {why: 'no write acknowledged since the disruption'}), {
+      clock: deps.clock,
+      sleep: deps.sleep,
+      signal: deps.signal,
+      intervalMs: Math.min(50, req.pollMs),
+      deadline: disruptionAt + req.timeoutMs,
+    }).catch(() => undefined);
   }
 
   private async stopWriter(timeoutMs?: number): Promise<void> {
@@ -205,6 +226,7 @@ class Round {
       step.fail(`${tag}DATA LOSS: ${round.problems.join('; ')}`);
     } else if (!a.complete) {
       if (round.outcome === 'pass') round.outcome = 'not-recovered';
+      if (a.barrierError !== undefined) round.problems.push(`the barrier write failed (${a.barrierError}): no member could be verified, and no loss is claimed`);
       for (const m of a.members) if (!m.reachable || !m.caughtUp || m.marker === 'unread') round.problems.push(`${m.pod}: could not be verified${m.error ? ` (${m.error})` : ''}`);
       step.fail(`${tag}verification incomplete`);
     } else {
@@ -215,6 +237,7 @@ class Round {
   /** Always: the writer stopped, what we made removed (unless --keep-data), sessions closed, the state left behind. */
   private async wrapUp(): Promise<void> {
     const {req, deps, round} = this;
+    await this.undoing;
     await this.stopWriter(2000);
     if (aborted(deps) && round.outcome === 'pass') round.outcome = 'interrupted'; // never masks what was found
     if (req.keepData) round.cleanup = {removed: false, kept: true};

@@ -25,6 +25,8 @@ export interface RollRequest {
   dryRun: boolean;
   /** limit per member (its turn: waiting for the others, then its pod back and in sync) */
   timeoutMs: number;
+  /** pause after a member is back and in sync, before the next one (0: none) */
+  settleMs?: number;
 }
 
 export interface RollDeps {
