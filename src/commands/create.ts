@@ -39,7 +39,7 @@ export default class Create extends ZkCommand<Result> {
   static override flags = {
     replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),
     ...memberFlags,
-    heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory).'}),
+    heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory; at most 75% of it).'}),
     'cluster-domain': Flags.string({summary: 'The cluster\'s DNS domain.', default: 'cluster.local'}),
     'tick-time': Flags.integer({summary: 'ZooKeeper tickTime in ms.', default: 2000}),
     'init-limit': Flags.integer({summary: 'Ticks a follower may take to connect and sync.', default: 10}),
