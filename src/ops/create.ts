@@ -12,6 +12,8 @@ import type {ZkClient} from '../zk/client.js';
 import {digestAuth} from '../zk/reconfig.js';
 import type {AuthInfo} from '../zk/wire.js';
 import {enforceSystemAcls, type AclChange} from './acl.js';
+import {sortByOwnership} from './ownership.js';
+import {MEMBERSHIP_VERSION_KEY} from './scale/kube.js';
 import {waitForQuorum, type PhaseTime, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
@@ -98,10 +100,11 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   for (const w of warnings) progress.warn(w);
 
   // 1. Never overwrite: an existing StatefulSet or any object of this instance stops us.
+  //    Objects that only look like ours (the labels, no ownership annotation) do not count.
   const existing = await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: o.namespace, name: names.statefulSet});
   const leftovers = existing
     ? [existing]
-    : (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat();
+    : sortByOwnership(o.name, (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat()).owned;
   if (existing || leftovers.length > 0) {
     const what = leftovers.map((x) => `${x.kind}/${x.metadata.name}`).join(', ');
     throw new CliError(`ensemble "${o.name}" already exists in namespace "${o.namespace}" (${what})`, {
@@ -112,7 +115,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     warnings.push(w);
     progress.warn(w);
   });
-  const claims = o.storage.ephemeral ? [] : await kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)});
+  const claims = o.storage.ephemeral ? [] : sortByOwnership(o.name, await kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)})).owned;
   const reusedVolumes = claims.map((c) => c.metadata.name).sort();
   if (reusedVolumes.length > 0) {
     const msg = `found ${reusedVolumes.length} volume(s) kept from an earlier "${o.name}" (${reusedVolumes.join(', ')}): those members start from that data; use 'kubectl zk teardown ${o.name} --delete-data' first for a fresh ensemble`;
@@ -180,7 +183,9 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   result.leader = q.leader;
   result.members = q.members;
 
-  // 4. Close the open defaults of ZooKeeper's own znodes, as the super user.
+  // 4. Close the open defaults of ZooKeeper's own znodes, as the super user; record the
+  //    committed config version (membership-version): from now on a member that finds its
+  //    data directory empty waits for a leader before it votes (start.sh's empty-disk guard).
   result.aclChanges = await secureNewEnsemble(o, password, deps);
   result.aclsSet = true;
   result.phases.push({phase: 'system ACLs set', atMs: clock.now() - started});
@@ -195,6 +200,7 @@ async function secureNewEnsemble(o: EnsembleOptions, password: string, deps: Cre
     try {
       const changes = await enforceSystemAcls(client);
       step.succeed(`ACLs set: ${changes.map((c) => `${c.path} ${c.after}`).join('; ') || 'already as wanted'}`);
+      await recordMembershipVersion(o, client, deps);
       return changes;
     } finally {
       await client.close();
@@ -205,5 +211,16 @@ async function secureNewEnsemble(o: EnsembleOptions, password: string, deps: Cre
       hint: `run: kubectl zk secure ${o.name} -n ${o.namespace}`,
       cause: err,
     });
+  }
+}
+
+/** The committed config version into the ConfigMap's membership-version; a failure only leaves the empty-disk guard off (warned). */
+async function recordMembershipVersion(o: EnsembleOptions, client: ZkClient, deps: CreateDeps): Promise<void> {
+  try {
+    const {version} = await client.getConfig();
+    if (!version) return;
+    await deps.kube.mergePatch({apiVersion: 'v1', kind: 'ConfigMap', namespace: o.namespace, name: objectNames(o.name).configMap}, {data: {[MEMBERSHIP_VERSION_KEY]: version}});
+  } catch (e) {
+    deps.progress.warn(`could not record the committed membership version in ConfigMap ${objectNames(o.name).configMap} (${errorMessage(e)}): until 'kubectl zk scale' records it, a member with an empty disk does not wait for a leader`);
   }
 }

@@ -27,6 +27,7 @@ function fakeZk() {
     return {
       getAcl: async (path: string) => ({acl: acls.get(path)!, stat: {aversion: 0}}),
       setAcl: async (path: string, acl: readonly Acl[]) => void acls.set(path, [...acl]),
+      getConfig: async () => ({version: '100000000'}),
       close: async () => void zk.closed++,
     } as unknown as ZkClient;
   };
@@ -168,6 +169,9 @@ describe('create (ops, against the in-memory API)', () => {
     ]);
     assert.equal(t.zk.closed, 1, 'the session is closed');
     assert.deepEqual(r.clientsFrom, ['same-namespace']);
+    // the committed config version is recorded: start.sh's empty-disk guard is on from now
+    const cm = t.kube.all('ConfigMap')[0]!;
+    assert.equal((cm['data'] as Record<string, string>)['membership-version'], '100000000');
   });
 
   it('a failure to set the ACLs is an error that names the open root and the command that finishes the job', async () => {
