@@ -19,6 +19,7 @@ export const ASSET_NAMES = [
   'scripts/ready.sh',
   'scripts/live.sh',
   'scripts/kill.sh',
+  'scripts/inspect.sh',
 ] as const;
 
 export type AssetName = (typeof ASSET_NAMES)[number];

@@ -1,4 +1,7 @@
-import {CliError, errorMessage, UsageError} from '../errors.js';
+import {AbortedError, CliError, errorMessage, UsageError} from '../errors.js';
+import {describeKept, type KeptVolume} from '../manifests/inspector.js';
+import {poll} from '../util/poll.js';
+import {decideKept, inspectKeptVolumes} from './kept-volumes.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import type {Assets} from '../manifests/assets.js';
 import {instanceSelector} from '../manifests/labels.js';
@@ -27,6 +30,8 @@ export interface CreateDeps {
   newPassword: () => string;
   /** A ZooKeeper session with the ensemble, authenticated with `auth` (the op closes it). */
   connect: (auth: readonly AuthInfo[]) => Promise<ZkClient>;
+  /** asks before --delete-data deletes kept volumes (TTY, --yes, or refuse) */
+  confirm?: (question: string) => Promise<boolean>;
   signal?: AbortSignal;
 }
 
@@ -35,6 +40,8 @@ export interface CreateRequest {
   wait: boolean;
   timeoutMs: number;
   warnings: string[];
+  /** volumes kept from an earlier ensemble of this name: start from them (--reuse-data) or delete them first (--delete-data) */
+  keptData?: 'reuse' | 'delete';
 }
 
 export interface ObjectSummary {
@@ -48,8 +55,10 @@ export interface CreateResult {
   replicas: number;
   image: string;
   objects: ObjectSummary[];
-  /** PersistentVolumeClaims kept by an earlier teardown that the new members will start from */
+  /** PersistentVolumeClaims kept by an earlier teardown that the new members will start from (--reuse-data) */
   reusedVolumes: string[];
+  /** what the kept volumes held, read before anything was applied */
+  keptVolumes: KeptVolume[];
   waited: boolean;
   ready: boolean;
   leader?: string;
@@ -116,12 +125,8 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     progress.warn(w);
   });
   const claims = o.storage.ephemeral ? [] : sortByOwnership(o.name, await kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)})).owned;
-  const reusedVolumes = claims.map((c) => c.metadata.name).sort();
-  if (reusedVolumes.length > 0) {
-    const msg = `found ${reusedVolumes.length} volume(s) kept from an earlier "${o.name}" (${reusedVolumes.join(', ')}): those members start from that data; use 'kubectl zk teardown ${o.name} --delete-data' first for a fresh ensemble`;
-    warnings.push(msg);
-    progress.warn(msg);
-  }
+  const kept = claims.length > 0 ? await handleKeptVolumes(req, claims.map((c) => c.metadata.name).sort(), deps) : {reused: [], volumes: []};
+  const reusedVolumes = kept.reused;
 
   // 2. Apply, in order; on failure remove what this run applied.
   const password = deps.newPassword();
@@ -153,6 +158,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     image: o.image,
     objects: objects.map((x) => ({kind: x.kind, name: x.metadata.name})),
     reusedVolumes,
+    keptVolumes: kept.volumes,
     waited: req.wait,
     ready: false,
     members: [],
@@ -223,4 +229,32 @@ async function recordMembershipVersion(o: EnsembleOptions, client: ZkClient, dep
   } catch (e) {
     deps.progress.warn(`could not record the committed membership version in ConfigMap ${objectNames(o.name).configMap} (${errorMessage(e)}): until 'kubectl zk scale' records it, a member with an empty disk does not wait for a leader`);
   }
+}
+
+/**
+ * Kept PVCs of this name: read what they hold first; --delete-data deletes them
+ * (after confirmation), otherwise decideKept refuses a mismatch and adopts
+ * matching ones only with --reuse-data.
+ */
+async function handleKeptVolumes(req: CreateRequest, claims: string[], deps: CreateDeps): Promise<{reused: string[]; volumes: KeptVolume[]}> {
+  const o = req.options;
+  const volumes = await inspectKeptVolumes(o, claims, deps);
+  if (req.keptData !== 'delete') {
+    const reused = decideKept(o, volumes, req.keptData === 'reuse');
+    deps.progress.info(`reusing ${reused.length} kept volume(s): ${volumes.map(describeKept).join('; ')}`);
+    return {reused, volumes};
+  }
+  const ok = deps.confirm ? await deps.confirm(`Delete ${claims.length} volume(s) kept from an earlier "${o.name}" (${volumes.map(describeKept).join('; ')})?`) : false;
+  if (!ok) throw new AbortedError('create cancelled; nothing was deleted or made');
+  const step = deps.progress.step(`deleting ${claims.join(', ')}`);
+  for (const c of claims) await deps.kube.delete({apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: o.namespace, name: c});
+  await poll(
+    async () => {
+      const left = (await deps.kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)})).filter((c) => claims.includes(c.metadata.name));
+      return left.length === 0 ? {ok: undefined} : {why: `${left.length} left`};
+    },
+    {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, intervalMs: 1000, timeoutMs: 120_000, what: 'the kept volumes to go', onWhy: (w) => step.update(w)},
+  );
+  step.succeed(`deleted ${claims.join(', ')}`);
+  return {reused: [], volumes};
 }
