@@ -108,7 +108,8 @@ if [[ -n "$required" ]] && ! has_data && grep -Eq "^server\.$MYID=[^;]*:[0-9]+:[
   waited=0
   while :; do
     leader=""
-    while IFS= read -r line; do
+    # ZooKeeper writes its dynamic file without a final newline: read the last line too
+    while IFS= read -r line || [[ -n "$line" ]]; do
       [[ "$line" =~ ^server\.([0-9]+)=([^:]+):([0-9]+): ]] || continue
       [[ "${BASH_REMATCH[1]}" == "$MYID" ]] && continue
       if timeout 2 bash -c "exec 3<>/dev/tcp/${BASH_REMATCH[2]}/${BASH_REMATCH[3]}" 2>/dev/null; then leader="${BASH_REMATCH[2]}"; break; fi

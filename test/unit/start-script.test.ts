@@ -227,6 +227,19 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
       assert.doesNotMatch(probes, /zk-1\./, 'never itself');
     });
 
+    it('a leader on the last line of a membership file without a final newline (as ZooKeeper writes it) is found', () => {
+      const h = harness({leader: 'zk-2'});
+      ran(h);
+      assert.equal(h.run('zk-0').status, 0);
+      const conf = path.join(h.data, 'conf');
+      const file = path.join(conf, 'zoo.cfg.dynamic.100000000');
+      writeFileSync(file, [0, 1, 2].map((i) => `server.${i + 1}=zk-${i}.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181`).join('\n'));
+      writeFileSync(path.join(conf, 'zoo.cfg'), `dynamicConfigFile=${file}\n`);
+      const r = h.run('zk-0', 20_000);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /zk-2\.zk-hs\.ns\.svc\.cluster\.local leads: joining it/);
+    });
+
     it('a peer leads: it starts and joins that leader', () => {
       const h = harness({leader: 'zk-2'});
       ran(h);
