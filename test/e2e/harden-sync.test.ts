@@ -33,13 +33,13 @@ async function modeOf(ns: string, pod: string): Promise<string> {
   return /^Mode: (.*)$/m.exec(srvr)?.[1] ?? (srvr.includes('not currently serving') ? 'not serving' : 'down');
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function pod(ns: string, name: string): Promise<any> {
   return kubectlJson(['get', 'pod', name, '-n', ns, '-o', 'json']);
 }
 
-async function events(ns: string, podName: string): Promise<string[]> {
-  const list = await kubectlJson<{items: {reason: string; message: string}[]}>(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${podName}`, '-o', 'json']);
+/** Events of one pod (by uid: the replaced pod of the same name has its own "Killing" from our delete). */
+async function events(ns: string, uid: string): Promise<string[]> {
+  const list = await kubectlJson<{items: {reason: string; message: string}[]}>(['get', 'events', '-n', ns, '--field-selector', `involvedObject.uid=${uid}`, '-o', 'json']);
   return list.items.map((e) => `${e.reason}: ${e.message}`);
 }
 
@@ -89,7 +89,8 @@ describe('e2e: large sync, startupProbe and the empty-disk guard (issue 17 items
     });
     const after = await pod(ns, follower);
     assert.equal(after.status.containerStatuses[0].restartCount, 0);
-    const ev = await events(ns, follower);
+    const ev = await events(ns, after.metadata.uid);
+    console.log(`      [measure] events of the new ${follower}: ${[...new Set(ev.map((e) => e.split(':')[0]))].join(', ')}`);
     assert.ok(!ev.some((e) => /Liveness probe failed|Killing/.test(e)), ev.join('\n'));
   });
 
