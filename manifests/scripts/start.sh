@@ -91,6 +91,37 @@ if [[ -z "$dynamic" ]]; then
   fi
 fi
 
+# 2b. Empty-disk guard. A voter whose data directory is empty (a wiped or new volume,
+#     an emptyDir after the pod was replaced, data moved aside above) holds zxid 0:
+#     if it voted at once, it and other empty members could form a majority and
+#     elect an empty tree, which the members with data would then be asked to follow.
+#     So when the ensemble has run before (membership-version recorded, by create
+#     once its quorum served and by scale) and this member is a participant, wait
+#     until some peer leads (only a leader listens on the quorum port), then start:
+#     the election joins that leader and the member syncs before its acks count.
+#     A majority of members without data therefore waits instead of serving an
+#     empty tree. The startupProbe's budget covers this wait; after it the
+#     container restarts and waits again.
+has_data() { compgen -G "$DATA_DIR/version-2/snapshot.*" >/dev/null || compgen -G "$DATA_DIR/version-2/log.*" >/dev/null; }
+if [[ -n "$required" ]] && ! has_data && grep -Eq "^server\.$MYID=[^;]*:[0-9]+:[0-9]+(:participant)?(;|$)" "$dynamic"; then
+  say "data directory is empty but this member is a voter of an ensemble that has run (membership-version $required): waiting for a leader among the peers before joining"
+  waited=0
+  while :; do
+    leader=""
+    # ZooKeeper writes its dynamic file without a final newline: read the last line too
+    while IFS= read -r line || [[ -n "$line" ]]; do
+      [[ "$line" =~ ^server\.([0-9]+)=([^:]+):([0-9]+): ]] || continue
+      [[ "${BASH_REMATCH[1]}" == "$MYID" ]] && continue
+      if timeout 2 bash -c "exec 3<>/dev/tcp/${BASH_REMATCH[2]}/${BASH_REMATCH[3]}" 2>/dev/null; then leader="${BASH_REMATCH[2]}"; break; fi
+    done < "$dynamic"
+    [[ -n "$leader" ]] && break
+    if (( waited % 30 == 0 )); then say "no peer leads yet (waited ${waited}s); not starting with an empty disk as a voter (kubectl zk status shows the ensemble)"; fi
+    sleep 2
+    waited=$((waited + 2))
+  done
+  say "$leader leads: joining it; this member syncs from the leader before it counts"
+fi
+
 # 3. Static config: the ConfigMap's settings plus the membership file, in a writable place.
 {
   grep -v '^dynamicConfigFile=' "$STATIC_TEMPLATE"

@@ -25,7 +25,7 @@ export const memberFlags = {
 
 export default class Create extends ZkCommand<Result> {
   static override summary = 'Create a ZooKeeper ensemble and wait until its quorum serves.';
-  static override description = `Renders the embedded manifests (Secret, ConfigMap, NetworkPolicy, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced; then sets the ACLs of /, /zookeeper and /zookeeper/quota so that nobody but the super user holds ADMIN. Only members reach the quorum and election ports; the client port admits --allow-clients-from (default: pods of the same namespace). Refuses to touch an ensemble that already exists.`;
+  static override description = `Renders the embedded manifests (Secret, ConfigMap, NetworkPolicy, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced; then sets the ACLs of /, /zookeeper and /zookeeper/quota so that nobody but the super user holds ADMIN. Only members reach the quorum and election ports; the client port admits --allow-clients-from (default: pods of the same namespace). Refuses to touch an ensemble that already exists. Volumes kept by an earlier teardown of NAME are read first (a short-lived read-only pod per volume: myid, membership, epoch, newest zxid): create refuses when they do not hold the members it would make, and otherwise starts from them only with --reuse-data; --delete-data deletes them first. Heap rule: default half of --memory, at most 75% of it.`;
   static override examples = [
     '<%= config.bin %> create zk',
     '<%= config.bin %> create zk --namespace prod --replicas 5 --storage 10Gi --storage-class fast-ssd --memory 2Gi',
@@ -40,7 +40,7 @@ export default class Create extends ZkCommand<Result> {
     ...lockFlags,
     replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),
     ...memberFlags,
-    heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory).'}),
+    heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory; at most 75% of it).'}),
     'cluster-domain': Flags.string({summary: 'The cluster\'s DNS domain.', default: 'cluster.local'}),
     'tick-time': Flags.integer({summary: 'ZooKeeper tickTime in ms.', default: 2000}),
     'init-limit': Flags.integer({summary: 'Ticks a follower may take to connect and sync.', default: 10}),
@@ -53,6 +53,9 @@ export default class Create extends ZkCommand<Result> {
     'show-secrets': Flags.boolean({summary: 'With --dry-run: print the Secret\'s values instead of redacting them.', dependsOn: ['dry-run']}),
     wait: Flags.boolean({summary: 'Wait until the quorum serves.', default: true, allowNo: true}),
     timeout: Flags.string({summary: 'How long to wait, e.g. 90s or 5m.', default: '5m'}),
+    'reuse-data': Flags.boolean({summary: 'Start from volumes kept by an earlier teardown of NAME, after checking they hold this ensemble\'s members (myid, membership).', exclusive: ['delete-data']}),
+    'delete-data': Flags.boolean({summary: 'Delete volumes kept by an earlier teardown of NAME first (irreversible; asks unless --yes).', exclusive: ['reuse-data']}),
+    yes: Flags.boolean({char: 'y', summary: 'With --delete-data: do not ask for confirmation.'}),
   };
 
   protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
@@ -87,7 +90,8 @@ export default class Create extends ZkCommand<Result> {
       allowClientsFrom: flags['allow-clients-from'],
     });
     const newPassword = () => randomBytes(24).toString('base64url');
-    const req = {options, wait: flags.wait, timeoutMs, warnings};
+    const keptData = flags['reuse-data'] ? ('reuse' as const) : flags['delete-data'] ? ('delete' as const) : undefined;
+    const req = {options, wait: flags.wait, timeoutMs, warnings, keptData};
     const assets = loadAssets();
     if (flags['dry-run']) {
       for (const w of warnings) rt.progress.warn(w);
@@ -112,6 +116,7 @@ export default class Create extends ZkCommand<Result> {
         assets,
         newPassword,
         connect: (auth) => forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, target, {auth, signal: rt.signal})(),
+        confirm: (q) => rt.confirm(q),
         signal: rt.signal,
       });
     } finally {

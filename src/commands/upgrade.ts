@@ -27,7 +27,7 @@ ${ROLL_DESCRIPTION_TAIL}`;
     'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
     cpu: Flags.string({summary: 'CPU request per member.'}),
     memory: Flags.string({summary: 'Memory request and limit per member (the heap follows: half, unless --heap).'}),
-    heap: Flags.string({summary: 'JVM heap, e.g. 512m (at most 85% of the memory limit).'}),
+    heap: Flags.string({summary: 'JVM heap, e.g. 512m (at most 75% of the memory limit; default half).'}),
     ...rollFlags,
   };
 

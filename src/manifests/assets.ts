@@ -22,6 +22,7 @@ export const ASSET_NAMES = [
   'backup/cronjob.yaml',
   'backup/Backup.java',
   'backup/logback.xml',
+  'scripts/inspect.sh',
 ] as const;
 
 export type AssetName = (typeof ASSET_NAMES)[number];

@@ -6,7 +6,7 @@
 import {UsageError} from '../errors.js';
 import type {KubeObject} from '../kube/types.js';
 import type {Assets} from './assets.js';
-import {LABEL, MANAGER, ensembleLabels} from './labels.js';
+import {LABEL, MANAGER, ensembleLabels, ownerAnnotations} from './labels.js';
 import {objectNames, PORTS} from './names.js';
 import {fill} from './template.js';
 import {parse} from 'yaml';
@@ -63,7 +63,7 @@ export function renderBackupSchedule(o: BackupScheduleOptions, assets: Pick<Asse
   const configMap: KubeObject = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {name: names.backupConfigMap, namespace: o.namespace, labels: {...labels}},
+    metadata: {name: names.backupConfigMap, namespace: o.namespace, labels: {...labels}, annotations: ownerAnnotations(o.name)},
     data: {'Backup.java': assets['backup/Backup.java'], 'logback.xml': assets['backup/logback.xml']},
   };
   const cron = fill(parse(assets['backup/cronjob.yaml']) as Obj, {
@@ -74,7 +74,7 @@ export function renderBackupSchedule(o: BackupScheduleOptions, assets: Pick<Asse
     keep: String(o.keep),
     heapMb: String(o.heapMb ?? 192),
   });
-  cron.metadata = {...cron.metadata, namespace: o.namespace, labels: {...labels}};
+  cron.metadata = {...cron.metadata, namespace: o.namespace, labels: {...labels}, annotations: ownerAnnotations(o.name)};
   cron.spec.jobTemplate.spec.template.metadata.labels = backupPodLabels(o.name);
   if (o.imagePullPolicy) cron.spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicy = o.imagePullPolicy;
   return [configMap, cron];

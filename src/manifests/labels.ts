@@ -38,3 +38,15 @@ export function ensembleLabels(name: string, image: string): Record<string, stri
   const version = versionFromImage(image);
   return {...selectorLabels(name), [LABEL.managedBy]: MANAGER, ...(version ? {[LABEL.version]: version} : {})};
 }
+
+/**
+ * The ownership annotation `create` (and `secure`, for what it applies) puts on
+ * every object it makes for an ensemble, and the StatefulSet's volume claim
+ * template (so the controller puts it on each PVC). teardown deletes only what
+ * carries it for that ensemble; labels alone are not proof, anyone can copy them.
+ */
+export const OWNER_ANNOTATION = 'kubectl-zk.io/ensemble';
+
+export function ownerAnnotations(name: string): Record<string, string> {
+  return {[OWNER_ANNOTATION]: name};
+}

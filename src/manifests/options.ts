@@ -88,7 +88,14 @@ export function validateImage(image: string): void {
   }
 }
 
-/** Heap defaults to half the memory limit: the rest is for metaspace, threads, direct buffers and the page cache. */
+/**
+ * The heap rule: default half the memory limit, at most 75% of it (--heap).
+ * The rest is for metaspace, thread stacks, direct buffers (NIO/Netty) and
+ * the page cache the transaction log and snapshots go through.
+ */
+export const MAX_HEAP_FRACTION = 0.75;
+
+/** Heap defaults to half the memory limit. */
 export function defaultHeapMb(memoryBytes: number): number {
   return Math.max(32, Math.floor(memoryBytes / 2 ** 20 / 2));
 }
@@ -119,8 +126,9 @@ export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOpt
   const memoryBytes = parseQuantity(memory, 'memory');
   if (memoryBytes < 128 * 2 ** 20) throw new UsageError(`--memory ${memory} is too small`, 'ZooKeeper needs at least 128Mi');
   const heapMb = f.heap !== undefined ? parseHeapMb(f.heap) : defaultHeapMb(memoryBytes);
-  if (heapMb * 2 ** 20 > memoryBytes * 0.85) {
-    throw new UsageError(`--heap ${f.heap ?? `${heapMb}m`} leaves too little of --memory ${memory} outside the heap`, 'keep the heap at most 85% of the memory limit');
+  if (heapMb * 2 ** 20 > memoryBytes * MAX_HEAP_FRACTION) {
+    const most = Math.floor((memoryBytes * MAX_HEAP_FRACTION) / 2 ** 20);
+    throw new UsageError(`--heap ${f.heap ?? `${heapMb}m`} leaves too little of --memory ${memory} outside the heap`, `the heap may take at most 75% of the memory limit (${most}m here); the rest is for direct buffers, threads and metaspace`);
   }
 
   if (f.ephemeral && (f.storage !== undefined || f.storageClass !== undefined)) {

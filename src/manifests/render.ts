@@ -2,7 +2,7 @@ import {parse} from 'yaml';
 import type {KubeObject} from '../kube/types.js';
 import {superDigest} from '../zk/reconfig.js';
 import type {Assets} from './assets.js';
-import {ensembleLabels, selectorLabels} from './labels.js';
+import {ensembleLabels, ownerAnnotations, selectorLabels} from './labels.js';
 import {backupIngressRule} from './backup.js';
 import {clientPeers} from './network.js';
 import {fill} from './template.js';
@@ -39,7 +39,7 @@ type Obj = KubeObject & Record<string, any>;
 export function renderNetworkPolicy(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'image' | 'clientSources'>, assets: Pick<Assets, 'networkpolicy.yaml'>): KubeObject {
   const selector = selectorLabels(o.name);
   const policy = fill(parse(assets['networkpolicy.yaml']) as Obj, {name: o.name});
-  policy.metadata = {...policy.metadata, namespace: o.namespace, labels: ensembleLabels(o.name, o.image)};
+  policy.metadata = {...policy.metadata, namespace: o.namespace, labels: ensembleLabels(o.name, o.image), annotations: ownerAnnotations(o.name)};
   policy.spec.podSelector.matchLabels = {...selector};
   policy.spec.ingress[0].from[0].podSelector.matchLabels = {...selector};
   const peers = clientPeers(o.clientSources);
@@ -74,7 +74,7 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   const selector = selectorLabels(o.name);
   const load = (file: keyof Assets): Obj => {
     const obj = fill(parse(assets[file]) as Obj, values);
-    obj.metadata = {...obj.metadata, namespace: o.namespace, labels: {...labels}};
+    obj.metadata = {...obj.metadata, namespace: o.namespace, labels: {...labels}, annotations: ownerAnnotations(o.name)};
     return obj;
   };
 
@@ -105,6 +105,7 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   } else {
     const claim = sts.spec.volumeClaimTemplates[0];
     claim.metadata.labels = {...labels};
+    claim.metadata.annotations = ownerAnnotations(o.name);
     if (o.storage.storageClass) claim.spec.storageClassName = o.storage.storageClass;
   }
   // the NetworkPolicy before the StatefulSet: no member ever runs unprotected

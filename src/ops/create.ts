@@ -1,4 +1,7 @@
-import {CliError, errorMessage, UsageError} from '../errors.js';
+import {AbortedError, CliError, errorMessage, UsageError} from '../errors.js';
+import {describeKept, type KeptVolume} from '../manifests/inspector.js';
+import {poll} from '../util/poll.js';
+import {decideKept, inspectKeptVolumes} from './kept-volumes.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import type {Assets} from '../manifests/assets.js';
 import {instanceSelector} from '../manifests/labels.js';
@@ -12,6 +15,8 @@ import type {ZkClient} from '../zk/client.js';
 import {digestAuth} from '../zk/reconfig.js';
 import type {AuthInfo} from '../zk/wire.js';
 import {enforceSystemAcls, type AclChange} from './acl.js';
+import {sortByOwnership} from './ownership.js';
+import {MEMBERSHIP_VERSION_KEY} from './scale/kube.js';
 import {waitForQuorum, type PhaseTime, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
@@ -25,6 +30,8 @@ export interface CreateDeps {
   newPassword: () => string;
   /** A ZooKeeper session with the ensemble, authenticated with `auth` (the op closes it). */
   connect: (auth: readonly AuthInfo[]) => Promise<ZkClient>;
+  /** asks before --delete-data deletes kept volumes (TTY, --yes, or refuse) */
+  confirm?: (question: string) => Promise<boolean>;
   signal?: AbortSignal;
 }
 
@@ -33,6 +40,8 @@ export interface CreateRequest {
   wait: boolean;
   timeoutMs: number;
   warnings: string[];
+  /** volumes kept from an earlier ensemble of this name: start from them (--reuse-data) or delete them first (--delete-data) */
+  keptData?: 'reuse' | 'delete';
 }
 
 export interface ObjectSummary {
@@ -46,8 +55,10 @@ export interface CreateResult {
   replicas: number;
   image: string;
   objects: ObjectSummary[];
-  /** PersistentVolumeClaims kept by an earlier teardown that the new members will start from */
+  /** PersistentVolumeClaims kept by an earlier teardown that the new members will start from (--reuse-data) */
   reusedVolumes: string[];
+  /** what the kept volumes held, read before anything was applied */
+  keptVolumes: KeptVolume[];
   waited: boolean;
   ready: boolean;
   leader?: string;
@@ -98,10 +109,11 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   for (const w of warnings) progress.warn(w);
 
   // 1. Never overwrite: an existing StatefulSet or any object of this instance stops us.
+  //    Objects that only look like ours (the labels, no ownership annotation) do not count.
   const existing = await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: o.namespace, name: names.statefulSet});
   const leftovers = existing
     ? [existing]
-    : (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat();
+    : sortByOwnership(o.name, (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat()).owned;
   if (existing || leftovers.length > 0) {
     const what = leftovers.map((x) => `${x.kind}/${x.metadata.name}`).join(', ');
     throw new CliError(`ensemble "${o.name}" already exists in namespace "${o.namespace}" (${what})`, {
@@ -112,13 +124,9 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     warnings.push(w);
     progress.warn(w);
   });
-  const claims = o.storage.ephemeral ? [] : await kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)});
-  const reusedVolumes = claims.map((c) => c.metadata.name).sort();
-  if (reusedVolumes.length > 0) {
-    const msg = `found ${reusedVolumes.length} volume(s) kept from an earlier "${o.name}" (${reusedVolumes.join(', ')}): those members start from that data; use 'kubectl zk teardown ${o.name} --delete-data' first for a fresh ensemble`;
-    warnings.push(msg);
-    progress.warn(msg);
-  }
+  const claims = o.storage.ephemeral ? [] : sortByOwnership(o.name, await kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)})).owned;
+  const kept = claims.length > 0 ? await handleKeptVolumes(req, claims.map((c) => c.metadata.name).sort(), deps) : {reused: [], volumes: []};
+  const reusedVolumes = kept.reused;
 
   // 2. Apply, in order; on failure remove what this run applied.
   const password = deps.newPassword();
@@ -150,6 +158,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     image: o.image,
     objects: objects.map((x) => ({kind: x.kind, name: x.metadata.name})),
     reusedVolumes,
+    keptVolumes: kept.volumes,
     waited: req.wait,
     ready: false,
     members: [],
@@ -180,7 +189,9 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   result.leader = q.leader;
   result.members = q.members;
 
-  // 4. Close the open defaults of ZooKeeper's own znodes, as the super user.
+  // 4. Close the open defaults of ZooKeeper's own znodes, as the super user; record the
+  //    committed config version (membership-version): from now on a member that finds its
+  //    data directory empty waits for a leader before it votes (start.sh's empty-disk guard).
   result.aclChanges = await secureNewEnsemble(o, password, deps);
   result.aclsSet = true;
   result.phases.push({phase: 'system ACLs set', atMs: clock.now() - started});
@@ -195,6 +206,7 @@ async function secureNewEnsemble(o: EnsembleOptions, password: string, deps: Cre
     try {
       const changes = await enforceSystemAcls(client);
       step.succeed(`ACLs set: ${changes.map((c) => `${c.path} ${c.after}`).join('; ') || 'already as wanted'}`);
+      await recordMembershipVersion(o, client, deps);
       return changes;
     } finally {
       await client.close();
@@ -206,4 +218,43 @@ async function secureNewEnsemble(o: EnsembleOptions, password: string, deps: Cre
       cause: err,
     });
   }
+}
+
+/** The committed config version into the ConfigMap's membership-version; a failure only leaves the empty-disk guard off (warned). */
+async function recordMembershipVersion(o: EnsembleOptions, client: ZkClient, deps: CreateDeps): Promise<void> {
+  try {
+    const {version} = await client.getConfig();
+    if (!version) return;
+    await deps.kube.mergePatch({apiVersion: 'v1', kind: 'ConfigMap', namespace: o.namespace, name: objectNames(o.name).configMap}, {data: {[MEMBERSHIP_VERSION_KEY]: version}});
+  } catch (e) {
+    deps.progress.warn(`could not record the committed membership version in ConfigMap ${objectNames(o.name).configMap} (${errorMessage(e)}): until 'kubectl zk scale' records it, a member with an empty disk does not wait for a leader`);
+  }
+}
+
+/**
+ * Kept PVCs of this name: read what they hold first; --delete-data deletes them
+ * (after confirmation), otherwise decideKept refuses a mismatch and adopts
+ * matching ones only with --reuse-data.
+ */
+async function handleKeptVolumes(req: CreateRequest, claims: string[], deps: CreateDeps): Promise<{reused: string[]; volumes: KeptVolume[]}> {
+  const o = req.options;
+  const volumes = await inspectKeptVolumes(o, claims, deps);
+  if (req.keptData !== 'delete') {
+    const reused = decideKept(o, volumes, req.keptData === 'reuse');
+    deps.progress.info(`reusing ${reused.length} kept volume(s): ${volumes.map(describeKept).join('; ')}`);
+    return {reused, volumes};
+  }
+  const ok = deps.confirm ? await deps.confirm(`Delete ${claims.length} volume(s) kept from an earlier "${o.name}" (${volumes.map(describeKept).join('; ')})?`) : false;
+  if (!ok) throw new AbortedError('create cancelled; nothing was deleted or made');
+  const step = deps.progress.step(`deleting ${claims.join(', ')}`);
+  for (const c of claims) await deps.kube.delete({apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: o.namespace, name: c});
+  await poll(
+    async () => {
+      const left = (await deps.kube.list('v1', 'PersistentVolumeClaim', {namespace: o.namespace, labelSelector: instanceSelector(o.name)})).filter((c) => claims.includes(c.metadata.name));
+      return left.length === 0 ? {ok: undefined} : {why: `${left.length} left`};
+    },
+    {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, intervalMs: 1000, timeoutMs: 120_000, what: 'the kept volumes to go', onWhy: (w) => step.update(w)},
+  );
+  step.succeed(`deleted ${claims.join(', ')}`);
+  return {reused: [], volumes};
 }

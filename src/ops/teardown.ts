@@ -1,11 +1,12 @@
 import {AbortedError, CliError} from '../errors.js';
 import type {Kube, KubeObject} from '../kube/types.js';
-import {instanceSelector} from '../manifests/labels.js';
+import {instanceSelector, OWNER_ANNOTATION} from '../manifests/labels.js';
 import {ENSEMBLE_KINDS} from '../manifests/names.js';
 import {formatDuration} from '../util/duration.js';
 import {poll} from '../util/poll.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
+import {sortByOwnership} from './ownership.js';
 import {listMemberPods} from './wait.js';
 
 export interface TeardownDeps {
@@ -36,20 +37,26 @@ export interface TeardownResult {
   /** PersistentVolumeClaims left in place (the data), unless --delete-data */
   keptVolumes: string[];
   deletedVolumes: string[];
+  /** objects with the ensemble's labels that kubectl-zk did not make for it (no ownership annotation): left alone */
+  skipped: {kind: string; name: string}[];
+  /** the ensemble was made before the ownership annotation: its objects were recognised by their rendered names */
+  legacy: boolean;
   durationMs: number;
 }
 
 /** Deleted in this order: the StatefulSet first (its pods go), the NetworkPolicy last. */
 const KINDS = ENSEMBLE_KINDS;
 
-async function gather(kube: Kube, req: TeardownRequest): Promise<{objects: KubeObject[]; claims: KubeObject[]}> {
-  // Only what carries this instance's label *and* managed-by=kubectl-zk.
+async function gather(kube: Kube, req: TeardownRequest): Promise<{objects: KubeObject[]; claims: KubeObject[]; foreign: KubeObject[]; legacy: boolean}> {
+  // What carries this instance's labels *and* managed-by=kubectl-zk, then of that only what the ownership annotation says is ours.
   const selector = instanceSelector(req.name);
   const [objects, claims] = await Promise.all([
     Promise.all(KINDS.map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: req.namespace, labelSelector: selector}))).then((x) => x.flat()),
     kube.list('v1', 'PersistentVolumeClaim', {namespace: req.namespace, labelSelector: selector}),
   ]);
-  return {objects, claims};
+  const sorted = sortByOwnership(req.name, [...objects, ...claims]);
+  const isClaim = (o: KubeObject) => o.kind === 'PersistentVolumeClaim';
+  return {objects: sorted.owned.filter((o) => !isClaim(o)), claims: sorted.owned.filter(isClaim), foreign: sorted.foreign, legacy: sorted.legacy};
 }
 
 async function waitGone(what: string, check: () => Promise<number>, deps: TeardownDeps, deadline: number): Promise<void> {
@@ -84,7 +91,7 @@ async function waitGone(what: string, check: () => Promise<number>, deps: Teardo
 export async function teardownEnsemble(req: TeardownRequest, deps: TeardownDeps): Promise<TeardownResult> {
   const {kube, progress, clock} = deps;
   const started = clock.now();
-  const {objects, claims} = await gather(kube, req);
+  const {objects, claims, foreign, legacy} = await gather(kube, req);
   const claimNames = claims.map((c) => c.metadata.name).sort();
   const result: TeardownResult = {
     name: req.name,
@@ -94,8 +101,11 @@ export async function teardownEnsemble(req: TeardownRequest, deps: TeardownDeps)
     deleted: objects.map((o) => ({kind: o.kind, name: o.metadata.name})),
     keptVolumes: req.deleteData ? [] : claimNames,
     deletedVolumes: req.deleteData ? claimNames : [],
+    skipped: foreign.map((o) => ({kind: o.kind, name: o.metadata.name})),
+    legacy,
     durationMs: 0,
   };
+  if (foreign.length > 0) progress.warn(`leaving ${foreign.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')} alone: labelled like ensemble "${req.name}" but not made by kubectl-zk for it (no ${OWNER_ANNOTATION}: ${req.name} annotation)`);
   const work = objects.length + (req.deleteData ? claims.length : 0);
   if (req.dryRun || work === 0) {
     result.durationMs = clock.now() - started;
@@ -128,7 +138,7 @@ export async function teardownEnsemble(req: TeardownRequest, deps: TeardownDeps)
     if (req.wait) {
       await waitGone(
         'volume claims',
-        async () => (await kube.list('v1', 'PersistentVolumeClaim', {namespace: req.namespace, labelSelector: instanceSelector(req.name)})).length,
+        async () => (await kube.list('v1', 'PersistentVolumeClaim', {namespace: req.namespace, labelSelector: instanceSelector(req.name)})).filter((c) => claimNames.includes(c.metadata.name)).length,
         deps,
         deadline,
       );

@@ -10,6 +10,7 @@ import {LABEL, MANAGER, managedSelector} from '../manifests/labels.js';
 import {validateName} from '../manifests/options.js';
 import {objectNames} from '../manifests/names.js';
 import type {Acl, ZkClient, ZkClientOptions, ZnodeStat} from '../zk/client.js';
+import {createRequestBytes, DEFAULT_JUTE_MAXBUFFER, juteMaxBufferFromFlags, setDataRequestBytes} from '../zk/jute.js';
 import type {Endpoint} from '../zk/endpoint.js';
 import {onceGet, onceLs, onceStat, type once, type OnceRequest} from '../zk/once.js';
 import {isZkError} from '../zk/errors.js';
@@ -164,13 +165,41 @@ export function parseAcl(value: string): Acl {
   return {scheme, id, perms};
 }
 
-/** What node-zookeeper-client accepts (servers default to jute.maxbuffer 0xfffff for the whole packet). */
-export const MAX_DATA_BYTES = 1024 * 1024;
+/**
+ * A create/set request must fit in one packet under the server's
+ * jute.maxbuffer (default 0xfffff bytes for the whole request: header, path,
+ * data, ACLs), or the server drops the connection and the client sees only
+ * ConnectionLoss. Checked before anything is sent, with the exact request size.
+ */
+/** What create sends without --acl (the client's OPEN_ACL_UNSAFE). */
+const DEFAULT_ACL = [{scheme: 'world', id: 'anyone'}];
 
-export function checkDataSize(data: Buffer | undefined): void {
-  if (data && data.length > MAX_DATA_BYTES) {
-    throw new UsageError(`the data is ${data.length} bytes; a znode holds at most ${MAX_DATA_BYTES} bytes (1 MiB)`, 'ZooKeeper is for small coordination data');
+export function checkRequestSize(req: {op: 'create' | 'set'; path: string; data?: Buffer; acl?: readonly Acl[]}, maxBuffer: number): void {
+  const n = req.data?.length ?? 0;
+  const size = req.op === 'create' ? createRequestBytes(req.path, n, req.acl && req.acl.length > 0 ? req.acl : DEFAULT_ACL) : setDataRequestBytes(req.path, n);
+  if (size <= maxBuffer) return;
+  const most = Math.max(0, n - (size - maxBuffer));
+  throw new UsageError(
+    `the data is ${n} bytes: the ${req.op} request for ${req.path} would be ${size} bytes, above the server's jute.maxbuffer of ${maxBuffer}; at most ${most} bytes of data fit with this path${req.op === 'create' ? ' and ACL' : ''}`,
+    'ZooKeeper is for small coordination data; split it or store a reference',
+  );
+}
+
+/** The jute.maxbuffer an ensemble's servers run with: -Djute.maxbuffer in the zookeeper container's JVM flags, else ZooKeeper's default. */
+export function juteMaxBufferOf(sts: KubeObject | null | undefined): number {
+  const spec = (sts as {spec?: {template?: {spec?: {containers?: {name: string; env?: {name: string; value?: string}[]}[]}}}} | undefined)?.spec;
+  const container = spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper');
+  for (const e of container?.env ?? []) {
+    if ((e.name === 'SERVER_JVMFLAGS' || e.name === 'JVMFLAGS') && e.value) {
+      const v = juteMaxBufferFromFlags(e.value);
+      if (v !== undefined) return v;
+    }
   }
+  return DEFAULT_JUTE_MAXBUFFER;
+}
+
+export async function ensembleJuteMaxBuffer(kube: Kube, namespace: string, ensemble: string): Promise<number> {
+  return juteMaxBufferOf(await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: ensemble}));
 }
 
 // ---------------------------------------------------------------- data sources
@@ -388,6 +417,8 @@ export interface ZnodeDeps {
   reader?: () => Promise<TreeReader>;
   /** Ctrl-C: the op stops waiting and closes the client. */
   signal?: AbortSignal;
+  /** The servers' jute.maxbuffer (default: ZooKeeper's 0xfffff); create/set check their request against it before sending. */
+  juteMaxBuffer?: () => Promise<number>;
 }
 
 /** `work`, or AbortedError as soon as the signal fires (then `onAbort` releases what `work` holds). */
@@ -486,7 +517,7 @@ export function checkCreate(req: Pick<ZnodeCreateRequest, 'path' | 'sequential'>
 
 export async function createZnode(req: ZnodeCreateRequest, deps: ZnodeDeps): Promise<ZnodeCreateResult> {
   checkCreate(req);
-  checkDataSize(req.data);
+  checkRequestSize({op: 'create', path: req.path, data: req.data, acl: req.acl}, (await deps.juteMaxBuffer?.()) ?? DEFAULT_JUTE_MAXBUFFER);
   const created = await withClient(deps, (c) =>
     c.create(req.path, req.data ?? Buffer.alloc(0), {ephemeral: req.ephemeral, sequential: req.sequential, parents: req.parents, acl: req.acl && req.acl.length > 0 ? req.acl : undefined}),
   );
@@ -496,7 +527,7 @@ export async function createZnode(req: ZnodeCreateRequest, deps: ZnodeDeps): Pro
 export async function setZnode(req: {path: string; data: Buffer; version?: number}, deps: ZnodeDeps): Promise<ZnodeSetResult> {
   checkPath(req.path);
   const version = checkVersion(req.version);
-  checkDataSize(req.data);
+  checkRequestSize({op: 'set', path: req.path, data: req.data}, (await deps.juteMaxBuffer?.()) ?? DEFAULT_JUTE_MAXBUFFER);
   const stat = await withClient(deps, (c) => c.set(req.path, req.data, version), {oneRequest: true});
   return {path: req.path, stat: toStatJson(stat)};
 }

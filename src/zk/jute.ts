@@ -378,3 +378,34 @@ export class FrameDecoder {
     return out;
   }
 }
+
+/**
+ * The server's `jute.maxbuffer` when none is set (BinaryInputArchive's 0xfffff).
+ * A request whose frame (after the 4-byte length) is longer is refused: the
+ * server closes the connection ("Len error") and the client sees only a
+ * ConnectionLoss. A frame of exactly this length is accepted (the integration
+ * test checks both sides on 3.9.5).
+ */
+export const DEFAULT_JUTE_MAXBUFFER = 0xfffff;
+
+const ustringBytes = (s: string): number => 4 + Buffer.byteLength(s, 'utf8');
+
+/** Frame length (without the length prefix) of a create request: header, path, data, ACL list, flags. */
+export function createRequestBytes(path: string, dataBytes: number, acl: readonly { scheme: string; id: string }[]): number {
+  const aclBytes = acl.reduce((n, a) => n + 4 + ustringBytes(a.scheme) + ustringBytes(a.id), 4);
+  return 8 + ustringBytes(path) + 4 + dataBytes + aclBytes + 4;
+}
+
+/** Frame length (without the length prefix) of a setData request: header, path, data, version. */
+export function setDataRequestBytes(path: string, dataBytes: number): number {
+  return 8 + ustringBytes(path) + 4 + dataBytes + 4;
+}
+
+/** `-Djute.maxbuffer=N` in JVM flags (decimal, 0x hex or 0-octal, as Integer.getInteger reads it); undefined when not set. */
+export function juteMaxBufferFromFlags(flags: string): number | undefined {
+  const m = /(?:^|\s)-Djute\.maxbuffer=(\S+)/.exec(flags);
+  if (!m) return undefined;
+  const v = m[1]!;
+  const n = /^0[xX][0-9a-fA-F]+$/.test(v) ? parseInt(v.slice(2), 16) : /^0[0-7]+$/.test(v) ? parseInt(v, 8) : /^\d+$/.test(v) ? parseInt(v, 10) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}

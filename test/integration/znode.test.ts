@@ -29,7 +29,7 @@ import {
 } from '../../src/ops/znode.js';
 import {renderGetBytes, renderStat} from '../../src/render/znode.js';
 import type {Forwarder} from '../../src/kube/types.js';
-import {NativeSession, connectZk, fourLetterWord, once, onceGet, onceLs, onceStat, superDigest, ZkError, type AuthInfo, type ZkClient} from '../support/zk.js';
+import {createRequestBytes, setDataRequestBytes, NativeSession, connectZk, fourLetterWord, once, onceGet, onceLs, onceStat, superDigest, ZkError, type AuthInfo, type ZkClient} from '../support/zk.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {startEnsemble, type Ensemble} from './lib/ensemble.js';
 
@@ -298,6 +298,37 @@ describe('integration: znode ops on a real ensemble', function () {
     await createZnode({path: '/mine', data: Buffer.from('m'), acl: [parseAcl('auth::cdrwa')]}, deps([parseAuth('bob:pw')]));
     await rejectsWith(getZnode({path: '/mine'}, deps()), 'Insufficient permission : /mine', CliError);
     assert.equal((await getZnode({path: '/mine'}, deps([parseAuth('bob:pw')]))).data, 'm');
+  });
+
+  it('jute.maxbuffer (3.9.5, default 0xfffff): a request of exactly that size is stored on every member; one byte more is refused before sending, and the server really drops it', async () => {
+    const path = '/limit-create';
+    const most = 0xfffff - createRequestBytes(path, 0, [{scheme: 'world', id: 'anyone'}]);
+    await createZnode({path, data: Buffer.alloc(most, 7)}, deps());
+    await assert.rejects(createZnode({path: path + '-2', data: Buffer.alloc(most + 1)}, deps()), (e: unknown) => e instanceof UsageError && /at most \d+ bytes of data fit/.test(e.message));
+    const setMost = 0xfffff - setDataRequestBytes(path, 0);
+    await setZnode({path, data: Buffer.alloc(setMost, 9)}, deps());
+    await assert.rejects(setZnode({path, data: Buffer.alloc(setMost + 1)}, deps()), UsageError);
+    for (const s of ens.servers) {
+      const c = await connectZk({endpoints: [s.endpoint], connectTimeoutMs: 20_000});
+      try {
+        let n = -1;
+        for (let i = 0; i < 50 && n !== setMost; i++) {
+          n = (await c.get(path)).data.length; // a follower may apply the last write a moment later
+          if (n !== setMost) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(n, setMost, `server ${s.id} holds the largest set`);
+      } finally {
+        await c.close();
+      }
+    }
+    // what the check keeps away: sent anyway, one byte over, the server closes the connection (ConnectionLoss, nothing stored)
+    const raw = await connectZk({endpoints: ens.endpoints, connectTimeoutMs: 20_000, operationTimeoutMs: 10_000});
+    try {
+      await assert.rejects(raw.create(path + '-raw', Buffer.alloc(most + 1)), (e: unknown) => e instanceof ZkError && /Connection lost|ConnectionLoss|Timeout/i.test(e.message));
+      assert.equal(await raw.exists(path + '-raw'), null);
+    } finally {
+      await raw.close();
+    }
   });
 
   it('invalid paths are refused before connecting', async () => {

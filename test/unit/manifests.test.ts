@@ -93,6 +93,14 @@ describe('manifests', () => {
     assert.deepEqual(c.readinessProbe.exec.command, ['bash', '/opt/kubectl-zk/ready.sh']);
     assert.deepEqual(c.livenessProbe.exec.command, ['bash', '/opt/kubectl-zk/live.sh']);
     assert.ok(c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds >= 60, 'liveness must outlast an election');
+    // the startupProbe holds liveness off while a member loads data, waits for a leader or syncs; its budget covers several sync attempts (initLimit x tickTime each)
+    assert.deepEqual(c.startupProbe.exec.command, ['bash', '/opt/kubectl-zk/live.sh', 'startup']);
+    assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 10 * c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds / 2, 'startup budget well beyond liveness');
+    assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds * 1000 >= 10 * 10 * 2000, 'at least ten sync attempts of initLimit x tickTime');
+    assert.equal(c.livenessProbe.initialDelaySeconds, undefined, 'no guessed delay: the startupProbe gates liveness');
+    // ownership: every object and the claim template carry the annotation teardown selects by
+    for (const x of Object.values(render())) assert.equal(x.metadata.annotations?.['kubectl-zk.io/ensemble'], 'zk', `${x.kind} annotated`);
+    assert.equal(sts.spec.volumeClaimTemplates[0].metadata.annotations['kubectl-zk.io/ensemble'], 'zk');
     assert.equal(c.resources.limits.memory, '1Gi');
     assert.equal(c.resources.limits.cpu, undefined, 'no CPU limit: throttling stalls heartbeats');
     assert.equal(c.env.find((e: any) => e.name === 'ZK_HEAP_MB').value, '512');

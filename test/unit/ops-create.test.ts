@@ -26,6 +26,7 @@ function fakeZk() {
     return {
       getAcl: async (path: string) => ({acl: acls.get(path)!, stat: {aversion: 0}}),
       setAcl: async (path: string, acl: readonly Acl[]) => void acls.set(path, [...acl]),
+      getConfig: async () => ({version: '100000000'}),
       close: async () => void zk.closed++,
     } as unknown as ZkClient;
   };
@@ -167,6 +168,9 @@ describe('create (ops, against the in-memory API)', () => {
     ]);
     assert.equal(t.zk.closed, 1, 'the session is closed');
     assert.deepEqual(r.clientsFrom, ['same-namespace']);
+    // the committed config version is recorded: start.sh's empty-disk guard is on from now
+    const cm = t.kube.all('ConfigMap')[0]!;
+    assert.equal((cm['data'] as Record<string, string>)['membership-version'], '100000000');
   });
 
   it('a failure to set the ACLs is an error that names the open root and the command that finishes the job', async () => {
@@ -205,12 +209,60 @@ describe('create (ops, against the in-memory API)', () => {
     await assert.rejects(createEnsemble(t.req, t.deps), /already exists.*NetworkPolicy\/zk/);
   });
 
-  it('warns when volumes kept by an earlier teardown will be reused', async () => {
-    const t = setup();
-    t.kube.seed({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'data-zk-0', namespace: 'prod', labels}});
-    const r = await createEnsemble({...t.req, wait: false}, t.deps);
-    assert.deepEqual(r.reusedVolumes, ['data-zk-0']);
-    assert.ok(t.progress.lines.some((l) => /warn found 1 volume\(s\) kept/.test(l)));
+  describe('volumes kept by an earlier teardown: read first (inspector pod), then refused, reused or deleted', () => {
+    const line = (i: number, host = 'prod') => `server.${i + 1}=zk-${i}.zk-hs.${host}.svc.cluster.local:2888:3888:participant;0.0.0.0:2181`;
+    /** A kept data-zk-0 whose inspector pod succeeds and prints `text`; records the inspector pods made. */
+    function kept(t: ReturnType<typeof setup>, text: string) {
+      t.kube.seed({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'data-zk-0', namespace: 'prod', labels, annotations: {'kubectl-zk.io/ensemble': 'zk'}}});
+      const made: string[] = [];
+      const apply = t.kube.apply.bind(t.kube);
+      t.kube.apply = async (obj) => {
+        if (obj.kind === 'Pod') {
+          made.push(obj.metadata.name);
+          return apply({...obj, status: {phase: 'Succeeded'}} as typeof obj);
+        }
+        return apply(obj);
+      };
+      t.kube.logs = async () => text;
+      return made;
+    }
+    const holds = (lines: string[], myid = 1) => `myid=${myid}\ndynamic_file=zoo.cfg.dynamic.100000000\n${lines.map((l) => `server=${l}`).join('\n')}\ncurrent_epoch=1\nnewest_zxid=100000007\nend=ok\n`;
+
+    it('matching, no flag: refuses, naming the volume and what it holds; nothing applied; the inspector pod is gone', async () => {
+      const t = setup();
+      const made = kept(t, holds([0, 1, 2].map((i) => line(i))));
+      await assert.rejects(createEnsemble({...t.req, wait: false}, t.deps), (e: unknown) => e instanceof CliError && /found volumes kept from an earlier "zk": data-zk-0: myid 1, config version 100000000 with voters 1,2,3, epoch 1, newest zxid 0x100000007/.test(e.message) && /--reuse-data/.test(e.hint!));
+      assert.deepEqual(made, ['data-zk-0-inspect']);
+      assert.deepEqual(t.kube.all().filter((o) => o.kind !== 'PersistentVolumeClaim').map((o) => o.kind), [], 'no inspector pod left, nothing applied');
+    });
+
+    it('--reuse-data adopts matching volumes', async () => {
+      const t = setup();
+      kept(t, holds([0, 1, 2].map((i) => line(i))));
+      const r = await createEnsemble({...t.req, wait: false, keptData: 'reuse'}, t.deps);
+      assert.deepEqual(r.reusedVolumes, ['data-zk-0']);
+      assert.equal(r.keptVolumes[0]!.myid, 1);
+      assert.ok(t.progress.lines.some((l) => /reusing 1 kept volume\(s\): data-zk-0: myid 1/.test(l)));
+    });
+
+    it('a 5-voter membership (or another myid) is refused even with --reuse-data', async () => {
+      for (const text of [holds([0, 1, 2, 3, 4].map((i) => line(i))), holds([0, 1, 2].map((i) => line(i)), 3)]) {
+        const t = setup();
+        kept(t, text);
+        await assert.rejects(createEnsemble({...t.req, wait: false, keptData: 'reuse'}, t.deps), (e: unknown) => e instanceof CliError && /do not match the 3-member ensemble/.test(e.message) && /--delete-data/.test(e.hint!));
+        assert.equal(t.kube.all('StatefulSet').length, 0);
+      }
+    });
+
+    it('--delete-data deletes them after confirmation (a refusal deletes nothing)', async () => {
+      const t = setup();
+      kept(t, holds([0, 1, 2, 3, 4].map((i) => line(i))));
+      await assert.rejects(createEnsemble({...t.req, wait: false, keptData: 'delete'}, {...t.deps, confirm: async () => false}), /cancelled/);
+      assert.equal(t.kube.all('PersistentVolumeClaim').length, 1);
+      const r = await createEnsemble({...t.req, wait: false, keptData: 'delete'}, {...t.deps, confirm: async () => true});
+      assert.deepEqual(r.reusedVolumes, []);
+      assert.equal(t.kube.all('PersistentVolumeClaim').length, 0);
+    });
   });
 
   it('an unreachable API server fails before anything is applied', async () => {

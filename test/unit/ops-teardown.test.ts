@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {UsageError} from '../../src/errors.js';
 import {loadAssets} from '../../src/manifests/assets.js';
-import {ensembleLabels} from '../../src/manifests/labels.js';
+import {ensembleLabels, ownerAnnotations} from '../../src/manifests/labels.js';
 import {DEFAULT_IMAGE, validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 import {teardownEnsemble, type TeardownDeps} from '../../src/ops/teardown.js';
@@ -12,13 +12,30 @@ import {fakeTime} from '../support/time.js';
 
 const assets = loadAssets();
 
-function ensemble(kube: FakeKube, name: string, ns: string, replicas = 3): void {
+/** An ensemble as create makes it; legacy: as a kubectl-zk before the ownership annotation made it. */
+function ensemble(kube: FakeKube, name: string, ns: string, replicas = 3, legacy = false): void {
   const o = validateEnsembleOptions({name, namespace: ns, replicas}).options;
-  kube.seed(...renderEnsemble(o, {superPassword: 'pw'}, assets));
+  const objects = renderEnsemble(o, {superPassword: 'pw'}, assets);
+  if (legacy) for (const x of objects) delete x.metadata.annotations;
+  kube.seed(...objects);
   for (let i = 0; i < replicas; i++) {
     kube.seed(fakePod(ns, `${name}-${i}`, ensembleLabels(name, o.image), 'ready'));
-    kube.seed({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: `data-${name}-${i}`, namespace: ns, labels: ensembleLabels(name, o.image)}});
+    // the StatefulSet controller copies the claim template's labels and annotations onto each PVC
+    kube.seed({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: `data-${name}-${i}`, namespace: ns, labels: ensembleLabels(name, o.image), ...(legacy ? {} : {annotations: ownerAnnotations(name)})}});
   }
+}
+
+/** Objects with exactly the ensemble's labels, made by someone else (no ownership annotation). */
+function lookAlikes(kube: FakeKube, name: string, ns: string): string[] {
+  const labels = ensembleLabels(name, DEFAULT_IMAGE);
+  const made = [
+    {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: `${name}-extra`, namespace: ns, labels}},
+    {apiVersion: 'v1', kind: 'Secret', metadata: {name: `${name}-app-creds`, namespace: ns, labels}},
+    {apiVersion: 'v1', kind: 'Service', metadata: {name: `${name}-metrics`, namespace: ns, labels}},
+    {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: `${name}-scratch`, namespace: ns, labels}},
+  ];
+  kube.seed(...made);
+  return made.map((x) => `${x.kind}/${x.metadata.name}`);
 }
 
 function deps(kube: FakeKube, answer: boolean | 'refuse' = true): TeardownDeps & {asked: string[]} {
@@ -41,6 +58,29 @@ function deps(kube: FakeKube, answer: boolean | 'refuse' = true): TeardownDeps &
 const req = {name: 'zk', namespace: 'a', deleteData: false, dryRun: false, wait: true, timeoutMs: 60_000};
 
 describe('teardown (ops, against the in-memory API)', () => {
+  it('look-alikes (same labels, no ownership annotation) are left alone and reported; --delete-data waits only for its own claims', async () => {
+    const kube = new FakeKube('a');
+    ensemble(kube, 'zk', 'a');
+    const alike = lookAlikes(kube, 'zk', 'a');
+    const r = await teardownEnsemble({...req, deleteData: true}, deps(kube));
+    assert.deepEqual(r.deleted.map((d) => `${d.kind}/${d.name}`).sort(), ['ConfigMap/zk-config', 'NetworkPolicy/zk', 'PodDisruptionBudget/zk', 'Secret/zk-auth', 'Service/zk', 'Service/zk-hs', 'StatefulSet/zk']);
+    assert.deepEqual(r.deletedVolumes, ['data-zk-0', 'data-zk-1', 'data-zk-2']);
+    assert.equal(r.legacy, false);
+    assert.deepEqual(r.skipped.map((d) => `${d.kind}/${d.name}`).sort(), [...alike].sort());
+    assert.deepEqual(kube.all().filter((o) => o.metadata.namespace === 'a').map((o) => `${o.kind}/${o.metadata.name}`).sort(), [...alike].sort());
+  });
+
+  it('an ensemble made before the annotation: adopted by the exact names create renders, look-alikes with other names stay', async () => {
+    const kube = new FakeKube('a');
+    ensemble(kube, 'zk', 'a', 3, true);
+    const alike = lookAlikes(kube, 'zk', 'a');
+    const r = await teardownEnsemble({...req, deleteData: true}, deps(kube));
+    assert.equal(r.legacy, true);
+    assert.equal(r.deleted.length, 7);
+    assert.deepEqual(r.deletedVolumes, ['data-zk-0', 'data-zk-1', 'data-zk-2']);
+    assert.deepEqual(kube.all().filter((o) => o.metadata.namespace === 'a').map((o) => `${o.kind}/${o.metadata.name}`).sort(), [...alike].sort());
+  });
+
   it('deletes only what is labelled for the instance and managed by kubectl-zk, keeps the volumes', async () => {
     const kube = new FakeKube('a');
     ensemble(kube, 'zk', 'a');

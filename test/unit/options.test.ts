@@ -42,7 +42,9 @@ describe('option validation', () => {
   it('quantities, heap, storage and their conflicts', () => {
     rejects(() => validateEnsembleOptions({...base, memory: '1GB'}), /invalid quantity/);
     rejects(() => validateEnsembleOptions({...base, memory: '64Mi'}), /too small/);
-    rejects(() => validateEnsembleOptions({...base, memory: '512Mi', heap: '500m'}), /85%/);
+    rejects(() => validateEnsembleOptions({...base, memory: '512Mi', heap: '500m'}), /75%/);
+    rejects(() => validateEnsembleOptions({...base, memory: '1Gi', heap: '800m'}), /at most 75% of the memory limit \(768m here\)/); // 78%: accepted under the old 85% rule
+    assert.equal(validateEnsembleOptions({...base, memory: '1Gi', heap: '768m'}).options.heapMb, 768);
     assert.equal(validateEnsembleOptions({...base, memory: '512Mi'}).options.heapMb, 256);
     assert.equal(validateEnsembleOptions({...base, memory: '2Gi', heap: '1g'}).options.heapMb, 1024);
     rejects(() => validateEnsembleOptions({...base, cpu: 'lots'}), /invalid quantity/);

@@ -13,7 +13,8 @@ import {renderEnsemble} from '../../src/manifests/render.js';
  * zkServer.sh that records how it was called, to check myid handling and which
  * membership file a member starts from.
  */
-function harness() {
+function harness(opts: {leader?: string | null} = {}) {
+  const leader = opts.leader === undefined ? "zk-0" : opts.leader;
   const dir = mkdtempSync(path.join(tmpdir(), 'kzk-start-'));
   const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
   const cm = renderEnsemble(o, {superPassword: 'pw'}, loadAssets()).find((x) => x.kind === 'ConfigMap') as any;
@@ -25,10 +26,19 @@ function harness() {
   mkdirSync(bin);
   writeFileSync(path.join(bin, 'zkServer.sh'), '#!/usr/bin/env bash\necho "ARGS $*"\necho "JVM $SERVER_JVMFLAGS"\necho "HEAP $ZK_SERVER_HEAP"\n');
   chmodSync(path.join(bin, 'zkServer.sh'), 0o755);
+  // Peer reachability for the empty-disk guard: a stand-in `timeout` answers the guard's probe of
+  // a peer's quorum port (only a leader listens there) with "open" for the pod named `leader`,
+  // "refused" for the others; every other use goes to the real timeout.
+  writeFileSync(
+    path.join(bin, 'timeout'),
+    `#!/usr/bin/env bash\nif [[ "$*" == *"/dev/tcp/"* && "$*" == *"/2888"* ]]; then echo "PROBE $*" >> "${dir}/probes"; [[ -n "${leader ?? ''}" && "$*" == *"/dev/tcp/${leader ?? 'none'}."* ]]; exit; fi\nexec /usr/bin/timeout "$@"\n`,
+  );
+  chmodSync(path.join(bin, 'timeout'), 0o755);
   const data = path.join(dir, 'data');
-  const run = (pod: string) =>
+  const run = (pod: string, timeoutMs?: number) =>
     spawnSync('bash', [path.join(scripts, 'start.sh')], {
       encoding: 'utf8',
+      timeout: timeoutMs,
       env: {PATH: `${bin}:${process.env.PATH}`, POD_NAME: pod, ZK_DATA_DIR: data, ZK_HEAP_MB: '256', ZK_SUPER_DIGEST: 'super:abc=', ZK_STATIC_TEMPLATE: path.join(scripts, 'zoo.cfg'), ZK_BOOTSTRAP_DYNAMIC: path.join(scripts, 'zoo.cfg.dynamic'), ZK_MEMBERSHIP_VERSION_FILE: path.join(scripts, 'membership-version'), ZOO_LOG_DIR: dir},
     });
   return {dir, data, scripts, run};
@@ -194,5 +204,65 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
     writeFileSync(path.join(conf, 'zoo.cfg'), `dynamicConfigFile=${conf}/zoo.cfg.dynamic.100000004\n`);
     const again = h.run('zk-1');
     assert.equal(again.status, 0, again.stderr);
+  });
+
+  describe('empty-disk guard: a voter with an empty data directory waits for a leader once the ensemble has run', () => {
+    const ran = (h: ReturnType<typeof harness>) => {
+      chmodSync(path.join(h.scripts, 'membership-version'), 0o644);
+      writeFileSync(path.join(h.scripts, 'membership-version'), '100000000\n');
+    };
+
+    it('no leader among the peers: it does not start ZooKeeper, it waits (and says why)', () => {
+      const h = harness({leader: null});
+      ran(h);
+      const r = h.run('zk-1', 5000);
+      assert.equal(r.signal, 'SIGTERM', 'still waiting when the test stops it');
+      assert.doesNotMatch(r.stdout, /ARGS/);
+      assert.match(r.stderr, /data directory is empty but this member is a voter of an ensemble that has run \(membership-version 100000000\): waiting for a leader/);
+      assert.match(r.stderr, /no peer leads yet \(waited 0s\)/);
+      const probes = readFileSync(path.join(h.dir, 'probes'), 'utf8');
+      assert.match(probes, /zk-0\.zk-hs\.ns\.svc\.cluster\.local\/2888/);
+      assert.match(probes, /zk-2\.zk-hs\.ns\.svc\.cluster\.local\/2888/);
+      assert.doesNotMatch(probes, /zk-1\./, 'never itself');
+    });
+
+    it('a leader on the last line of a membership file without a final newline (as ZooKeeper writes it) is found', () => {
+      const h = harness({leader: 'zk-2'});
+      ran(h);
+      assert.equal(h.run('zk-0').status, 0);
+      const conf = path.join(h.data, 'conf');
+      const file = path.join(conf, 'zoo.cfg.dynamic.100000000');
+      writeFileSync(file, [0, 1, 2].map((i) => `server.${i + 1}=zk-${i}.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181`).join('\n'));
+      writeFileSync(path.join(conf, 'zoo.cfg'), `dynamicConfigFile=${file}\n`);
+      const r = h.run('zk-0', 20_000);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /zk-2\.zk-hs\.ns\.svc\.cluster\.local leads: joining it/);
+    });
+
+    it('a peer leads: it starts and joins that leader', () => {
+      const h = harness({leader: 'zk-2'});
+      ran(h);
+      const r = h.run('zk-0', 20_000);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /zk-2\.zk-hs\.ns\.svc\.cluster\.local leads: joining it/);
+      assert.match(r.stdout, /ARGS start-foreground/);
+    });
+
+    it('no guard: data on the disk, an ensemble that never ran (first create), or an observer', () => {
+      const withData = harness({leader: null});
+      ran(withData);
+      mkdirSync(path.join(withData.data, 'version-2'), {recursive: true});
+      writeFileSync(path.join(withData.data, 'version-2', 'snapshot.100000000'), 'snap');
+      assert.equal(withData.run('zk-1', 20_000).status, 0);
+      const fresh = harness({leader: null});
+      const r = fresh.run('zk-1', 20_000);
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /waiting for a leader/);
+      const observer = harness({leader: null});
+      ran(observer);
+      chmodSync(path.join(observer.scripts, 'zoo.cfg.dynamic'), 0o644);
+      writeFileSync(path.join(observer.scripts, 'zoo.cfg.dynamic'), ['server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;2181', 'server.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:observer;2181'].join('\n') + '\n');
+      assert.equal(observer.run('zk-1', 20_000).status, 0);
+    });
   });
 });

@@ -27,6 +27,7 @@ import {
   toStatJson,
   withClient,
   type ZnodeDeps,
+  juteMaxBufferOf,
 } from '../../src/ops/znode.js';
 import {formatZkDate, renderCreated, renderGetBytes, renderLs, renderStat} from '../../src/render/znode.js';
 import {ZkError, onceGet, type OnceRequest, type ZkClient, type ZkClientOptions, type ZnodeStat} from '../support/zk.js';
@@ -259,6 +260,17 @@ describe('znode: renderers and JSON shape', () => {
   });
 });
 
+describe('znode: jute.maxbuffer of an ensemble', () => {
+  it('is read from -Djute.maxbuffer in the zookeeper container\'s JVM flags, else the default', () => {
+    const sts = (env: {name: string; value?: string}[]) => ({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk'}, spec: {template: {spec: {containers: [{name: 'zookeeper', env}]}}}});
+    assert.equal(juteMaxBufferOf(null), 0xfffff);
+    assert.equal(juteMaxBufferOf(sts([{name: 'ZK_HEAP_MB', value: '512'}])), 0xfffff);
+    assert.equal(juteMaxBufferOf(sts([{name: 'SERVER_JVMFLAGS', value: '-Xss1m -Djute.maxbuffer=4194304'}])), 4194304);
+    assert.equal(juteMaxBufferOf(sts([{name: 'JVMFLAGS', value: '-Djute.maxbuffer=0x200000'}])), 0x200000);
+    assert.equal(juteMaxBufferOf(sts([{name: 'JVMFLAGS', value: '-Djute.maxbuffer=lots'}])), 0xfffff);
+  });
+});
+
 describe('znode: ops with a client double', () => {
   it('every op refuses an invalid path before connecting', async () => {
     let connects = 0;
@@ -270,9 +282,16 @@ describe('znode: ops with a client double', () => {
     await assert.rejects(deleteZnode({path: '/zookeeper/config', recursive: true}, deps), UsageError);
     await assert.rejects(deleteZnode({path: '/'}, deps), UsageError);
     await assert.rejects(createZnode({path: '/'}, deps), UsageError);
-    await createZnode({path: '/max', data: Buffer.alloc(1024 * 1024)}, {connect: async () => fakeClient()});
-    await assert.rejects(createZnode({path: '/big', data: Buffer.alloc(1024 * 1024 + 1)}, deps), {message: 'the data is 1048577 bytes; a znode holds at most 1048576 bytes (1 MiB)'});
-    await assert.rejects(setZnode({path: '/big', data: Buffer.alloc(1024 * 1024 + 1)}, deps), UsageError);
+    // the whole request (8 header + 4+len path + 4+n data + ACLs + 4 flags) must fit in jute.maxbuffer (0xfffff)
+    await createZnode({path: '/max', data: Buffer.alloc(0xfffff - 51)}, {connect: async () => fakeClient()});
+    await assert.rejects(createZnode({path: '/max', data: Buffer.alloc(0xfffff - 50)}, deps), {
+      message: "the data is 1048525 bytes: the create request for /max would be 1048576 bytes, above the server's jute.maxbuffer of 1048575; at most 1048524 bytes of data fit with this path and ACL",
+    });
+    await setZnode({path: '/max', data: Buffer.alloc(0xfffff - 24)}, {connect: async () => fakeClient()});
+    await assert.rejects(setZnode({path: '/max', data: Buffer.alloc(0xfffff - 23)}, deps), UsageError);
+    // a larger jute.maxbuffer (from the ensemble's JVM flags) moves the bound
+    await createZnode({path: '/max', data: Buffer.alloc(0xfffff)}, {connect: async () => fakeClient(), juteMaxBuffer: async () => 0x200000});
+    await assert.rejects(createZnode({path: '/a', data: Buffer.alloc(100)}, {...deps, juteMaxBuffer: async () => 100}), UsageError);
     assert.equal(connects, 0);
   });
 

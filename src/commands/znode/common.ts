@@ -81,11 +81,13 @@ export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps
   try {
     const how = {auth, connectTimeoutMs: spec.connectTimeoutMs, signal: rt.signal};
     const connect = ops.forwardedConnector({kube, forwarders, dial: connectZk, debug: rt.debug}, target, how);
+    const juteMaxBuffer = () => ops.ensembleJuteMaxBuffer(kube, namespace, ensemble);
     return await run({
       connect,
       once: ops.forwardedOnce({kube, forwarders, once, debug: rt.debug}, target, how),
       reader: ops.forwardedReader({kube, forwarders, open: openTreeReader, debug: rt.debug}, target, how),
       signal: rt.signal,
+      juteMaxBuffer,
     });
   } finally {
     await forwarders.close();
@@ -94,12 +96,11 @@ export async function withEnsemble<T>(rt: Runtime, spec: ConnectSpec, run: (deps
 
 /** create/set: DATA argument, --file, or stdin — read (binary-safe) before connecting. */
 export async function readDataFlags(rt: Runtime, o: {arg?: string; file?: string}): Promise<Buffer | undefined> {
-  const {checkDataSize, readData, selectDataSource} = await import('../../ops/znode.js');
+  const {readData, selectDataSource} = await import('../../ops/znode.js');
   const src = selectDataSource({arg: o.arg, file: o.file, stdinIsTTY: Boolean(rt.streams.stdin.isTTY)});
   const data = await readData(src, {stdin: rt.streams.stdin, readFile: (p) => readFile(p), signal: rt.signal});
   if (rt.verbose && data) {
     rt.debug(`data: ${data.length} bytes from ${src.kind} (sha256 ${createHash('sha256').update(data).digest('hex')})`);
   }
-  checkDataSize(data);
-  return data;
+  return data; // its size is checked against the servers' jute.maxbuffer before sending (checkRequestSize)
 }

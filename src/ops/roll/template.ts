@@ -71,7 +71,7 @@ export function sameQuantity(a: string | undefined, b: string | undefined, flag:
 /**
  * The template an upgrade asks for: the current values with the flags given
  * laid over them, validated with create's rules (image reference, pull
- * policy, cpu, memory >= 128Mi, heap <= 85% of memory). --memory without
+ * policy, cpu, memory >= 128Mi, heap <= 75% of memory). --memory without
  * --heap sets the heap to create's default, half the memory.
  */
 export function desiredTemplate(o: {name: string; namespace: string}, from: TemplateSpec, change: TemplateChange): {to: TemplateSpec; changes: string[]} {
