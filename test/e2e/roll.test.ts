@@ -97,11 +97,11 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     try {
       await waitFor('the second member\'s turn', async () => {
         if (exitCode !== undefined) throw new Error(`kubectl zk restart exited ${exitCode} early:\n${stderr}`);
-        return /\[2\/3\] zk-\d \(follower\) \.\.\.\n {2}delete the pod/.test(stderr);
+        return /\[2\/3\] zk-\d \(follower\) \.\.\.\n {2}evict the pod/.test(stderr);
       }, {timeoutMs: 300_000, intervalMs: 200});
     } catch (e) {
       child.kill('SIGKILL');
-      throw new Error(`${(e as Error).message}\nstderr so far:\n${stderr}`);
+      throw new Error(`${(e as Error).message}\nstderr so far:\n${stderr}`, {cause: e});
     }
     await new Promise((r) => setTimeout(r, 1500)); // its pod deleted, not back yet
     child.kill('SIGINT');

@@ -26,8 +26,6 @@ import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {fakeTime} from '../support/time.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 const NS = 'ns';
 const IMAGE = 'zookeeper:3.8.0';
 
