@@ -1,5 +1,5 @@
 import {CliError, errorMessage} from '../errors.js';
-import type {Kube, PodDisruptionBudgetObject, StatefulSetObject} from '../kube/types.js';
+import type {Kube, KubeObject, PodDisruptionBudgetObject, StatefulSetObject} from '../kube/types.js';
 import {LABEL} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
 import type {Clock} from '../util/time.js';

@@ -28,6 +28,8 @@ export function renderSchedule(r: ScheduleResult | UnscheduleResult): string {
   }
   const policy = r.networkPolicy === 'rule added' ? (r.dryRun ? '; the NetworkPolicy would get the rule for the backup pods' : '; the NetworkPolicy got the rule for the backup pods') : '';
   const head = r.dryRun ? 'would schedule' : 'scheduled';
-  return `${head} backups of ${r.namespace}/${r.ensemble} at "${r.schedule}" into PVC ${r.pvc}, keeping the newest ${r.keep} (CronJob ${r.cronJob}, image ${r.image})${policy}\n` +
-    (r.dryRun ? '' : `run one now: kubectl create job -n ${r.namespace} --from=cronjob/${r.cronJob} ${r.cronJob}-manual\n`);
+  return (
+    `${head} backups of ${r.namespace}/${r.ensemble} at "${r.schedule}" into PVC ${r.pvc}, keeping the newest ${r.keep} (CronJob ${r.cronJob}, image ${r.image})${policy}\n` +
+    (r.dryRun ? '' : `run one now: kubectl create job -n ${r.namespace} --from=cronjob/${r.cronJob} ${r.cronJob}-manual\n`)
+  );
 }
