@@ -2,7 +2,7 @@
 # Provide a real Apache ZooKeeper (Apache's released jars from Maven, pinned in
 # scripts/zookeeper/<line>/pom.xml, sha256-checked by scripts/zookeeper/fetch.sh)
 # plus a Java 17 runtime for the integration tests. Idempotent; non-interactive
-# (CI, no stdin). Installs OpenJDK 17 from Debian only when no Java 17 is there.
+# (CI, no stdin). Installs OpenJDK 17 (the JDK) from Debian only when no Java 17 with javac is there.
 #
 # KZK_ZK_VERSION selects the line: 3.9 (default) or 3.8, or the line's pinned version.
 # Output (stdout), one KEY=VALUE per line, for the test harness:
@@ -36,9 +36,10 @@ apt_install() {
 }
 
 java=$(find_java17 || true)
-if [ -z "$java" ]; then
-  apt_install openjdk-17-jre-headless
-  java=$(find_java17) || { echo "ensure-zookeeper: no Java 17 after installing openjdk-17-jre-headless" >&2; exit 1; }
+# the JDK: test/integration/backup-java.test.ts recompiles manifests/backup/Backup.java with its javac
+if [ -z "$java" ] || [ ! -x "$(dirname "$java")/javac" ]; then
+  apt_install openjdk-17-jdk-headless
+  java=$(find_java17) || { echo "ensure-zookeeper: no Java 17 after installing openjdk-17-jdk-headless" >&2; exit 1; }
 fi
 # Maven resolves the jars (only on a cold cache, but fetch.sh needs it then).
 command -v mvn >/dev/null || apt_install maven

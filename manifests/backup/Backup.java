@@ -1,8 +1,10 @@
 // kubectl-zk scheduled backup: a logical export of the ensemble over its client
 // port, in the JSON-lines format `kubectl zk export` writes and `kubectl zk
 // import` reads, into a directory (a PVC), keeping the newest N files.
-// Runs in the ensemble's own ZooKeeper image with its client library:
-//   java -cp '/apache-zookeeper-*/lib/*' Backup.java   (Java 11+ source launcher)
+// Runs in the ensemble's own ZooKeeper image with its client library, as
+// classes compiled for Java 11 (manifests/backup/backup.jar, made by
+// `npm run build:backup-jar`; the image needs no jdk.compiler module):
+//   java -cp 'backup.jar:/apache-zookeeper-*/lib/*' Backup
 // Environment: ZK_SERVER (host:port), ZK_USER / ZK_PASSWORD (the super user),
 // ENSEMBLE, NAMESPACE, BACKUP_DIR, BACKUP_KEEP, BACKUP_ROOT (default /),
 // BACKUP_WINDOW (znodes read at once, default 256).

@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url';
 /**
  * The embedded manifests and scripts. They ship in the package's manifests/
  * folder; this is the one place that reads them, so a bundler can swap it for
- * inlined text.
+ * inlined text. A binary asset (`.jar`) is its base64 text.
  */
 export const ASSET_NAMES = [
   'secret.yaml',
@@ -20,7 +20,7 @@ export const ASSET_NAMES = [
   'scripts/live.sh',
   'scripts/kill.sh',
   'backup/cronjob.yaml',
-  'backup/Backup.java',
+  'backup/backup.jar',
   'backup/logback.xml',
   'scripts/inspect.sh',
 ] as const;
@@ -33,6 +33,6 @@ const ROOT = new URL('../../manifests/', import.meta.url);
 
 export function loadAssets(): Assets {
   const out = {} as Assets;
-  for (const name of ASSET_NAMES) out[name] = readFileSync(fileURLToPath(new URL(name, ROOT)), 'utf8');
+  for (const name of ASSET_NAMES) out[name] = readFileSync(fileURLToPath(new URL(name, ROOT)), name.endsWith('.jar') ? 'base64' : 'utf8');
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * The scheduled backup's objects (`kubectl zk backup NAME --schedule`): the
- * ConfigMap with Backup.java and the CronJob that runs it, and the
+ * ConfigMap with the program (backup.jar, compiled from Backup.java by
+ * scripts/build-backup-jar.ts) and the CronJob that runs it, and the
  * NetworkPolicy rule that admits its pods on the client port. Pure.
  */
 import {UsageError} from '../errors.js';
@@ -57,14 +58,15 @@ export function checkSchedule(schedule: string): string {
 type Obj = KubeObject & Record<string, any>;
 
 /** The ConfigMap (program, logging) and the CronJob, in apply order. */
-export function renderBackupSchedule(o: BackupScheduleOptions, assets: Pick<Assets, 'backup/cronjob.yaml' | 'backup/Backup.java' | 'backup/logback.xml'>): KubeObject[] {
+export function renderBackupSchedule(o: BackupScheduleOptions, assets: Pick<Assets, 'backup/cronjob.yaml' | 'backup/backup.jar' | 'backup/logback.xml'>): KubeObject[] {
   const names = objectNames(o.name);
   const labels = ensembleLabels(o.name, o.image);
   const configMap: KubeObject = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {name: names.backupConfigMap, namespace: o.namespace, labels: {...labels}, annotations: ownerAnnotations(o.name)},
-    data: {'Backup.java': assets['backup/Backup.java'], 'logback.xml': assets['backup/logback.xml']},
+    data: {'logback.xml': assets['backup/logback.xml']},
+    binaryData: {'backup.jar': assets['backup/backup.jar']},
   };
   const cron = fill(parse(assets['backup/cronjob.yaml']) as Obj, {
     name: o.name,

@@ -124,6 +124,28 @@ describe('e2e: scheduled backups (CronJob into a PVC)', function () {
     assert.equal(trailer(dst.stdout).checksum, trailer(src.stdout).checksum, 'the copy equals the source');
   });
 
+  it('a Job on a Java without jdk.compiler (as in an eclipse-temurin JRE) completes: the program is precompiled', async () => {
+    // JDK_JAVA_OPTIONS reaches every `java` the container runs: the image's Java, limited to the modules the program needs
+    const env = {name: 'JDK_JAVA_OPTIONS', value: '--limit-modules java.base,java.xml,java.naming'};
+    const p = await kubectl(['patch', 'cronjob', '-n', ns, `${SRC}-backup`, '--type=json', '-p', JSON.stringify([{op: 'add', path: '/spec/jobTemplate/spec/template/spec/containers/0/env/-', value: env}])]);
+    assert.equal(p.code, 0, p.stderr);
+    const c = await kubectl(['create', 'job', '-n', ns, `--from=cronjob/${SRC}-backup`, 'jre']);
+    assert.equal(c.code, 0, c.stderr);
+    const done = await waitFor(
+      'the Job to complete or fail',
+      async () => {
+        const conds: {type: string; status: string}[] = (await kubectlJson(['get', 'job', '-n', ns, 'jre', '-o', 'json'])).status?.conditions ?? [];
+        return conds.find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True')?.type;
+      },
+      {timeoutMs: 420_000},
+    );
+    const logs = await kubectl(['logs', '-n', ns, 'job/jre', '--all-containers']);
+    assert.equal(done, 'Complete', `${logs.stdout}${logs.stderr}`);
+    assert.match(logs.stderr + logs.stdout, /Picked up JDK_JAVA_OPTIONS: --limit-modules/);
+    const summary = JSON.parse(logs.stdout.trim().split('\n').at(-1)!) as {znodes: number};
+    assert.equal(summary.znodes, 301);
+  });
+
   it('--unschedule removes the CronJob and its ConfigMap (the PVC stays); teardown removes a schedule too', async () => {
     const u = await kzk(['backup', SRC, '-n', ns, '--unschedule', '-o', 'json']);
     assert.equal(u.code, 0, u.stderr);

@@ -1,25 +1,31 @@
 import assert from 'node:assert/strict';
 import {execFile} from 'node:child_process';
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {PassThrough} from 'node:stream';
 import {promisify} from 'node:util';
+import {compileBackup, JAR, readStoredZip, SOURCE} from '../../scripts/build-backup-jar.js';
 import {checkTreeFile, exportTree} from '../../src/ops/transfer.js';
 import {connectZk, type ZkClient} from '../../src/zk/client.js';
 import {openTreeReader} from '../../src/zk/reader.js';
 import {startEnsemble, zkRuntime, type Ensemble, type ZkRuntime} from './lib/ensemble.js';
 
 /**
- * manifests/backup/Backup.java (what the scheduled backup's CronJob runs in
- * the ensemble's image) against a real 3.8 and 3.9 server: its file has the
- * lines `kubectl zk export` writes (order and header time aside) and the same
- * end line, passes import's check, keeps the newest N files and removes
- * partial ones, and fails without a file when the credentials are wrong.
+ * manifests/backup/backup.jar (Backup.java precompiled: what the scheduled
+ * backup's CronJob runs in the ensemble's image) against a real 3.8 and 3.9
+ * server, on a Java limited to the modules it needs — no jdk.compiler, as in
+ * an eclipse-temurin JRE: its file has the lines `kubectl zk export` writes
+ * (order and header time aside) and the same end line, passes import's check,
+ * keeps the newest N files and removes partial ones, and fails without a file
+ * when the credentials are wrong. The committed classes are what javac makes
+ * of the Backup.java in the tree, and the source launcher (what the CronJob
+ * ran before) fails on that Java.
  */
 const run = promisify(execFile);
 const clock = {now: () => Date.now()};
-const SOURCE = join(import.meta.dirname, '../../manifests/backup/Backup.java');
+/** The least the program needs (logback wants java.xml and java.naming; java.naming brings java.security.sasl): no jdk.compiler. */
+const MODULES = 'java.base,java.xml,java.naming';
 
 async function tsExport(ens: Ensemble) {
   const out = new PassThrough();
@@ -41,8 +47,21 @@ function parts(text: string) {
   return {header, records: lines.slice(1, -1).sort(), trailer: lines.at(-1)!};
 }
 
+describe('backup.jar is current: javac --release 11 makes the same classes from Backup.java', function () {
+  this.timeout(180_000);
+  it('the committed class files are byte for byte what javac makes of the Backup.java in the tree (else: npm run build:backup-jar)', () => {
+    const rt = zkRuntime('3.9');
+    const javac = join(dirname(rt.java), 'javac');
+    assert.ok(existsSync(javac), `no javac next to ${rt.java} (scripts/ensure-zookeeper.sh installs openjdk-17-jdk-headless)`);
+    const fresh = compileBackup(javac, rt.classpath);
+    const committed = readStoredZip(readFileSync(JAR)).filter((e) => e.name.endsWith('.class'));
+    assert.deepEqual(committed.map((e) => e.name), fresh.classes.map((e) => e.name));
+    for (const [i, e] of committed.entries()) assert.ok(e.data.equals(fresh.classes[i]!.data), `${e.name} differs from javac ${fresh.javac}'s: run npm run build:backup-jar`);
+  });
+});
+
 for (const line of ['3.8', '3.9']) {
-  describe(`Backup.java, the scheduled backup's program (${line})`, function () {
+  describe(`backup.jar, the scheduled backup's program (${line}), on a Java without jdk.compiler`, function () {
     this.timeout(300_000);
     let rt: ZkRuntime;
     let ens: Ensemble;
@@ -50,8 +69,9 @@ for (const line of ['3.8', '3.9']) {
     let holder: ZkClient;
     let dir: string;
 
-    const backup = (env: Record<string, string> = {}) =>
-      run(rt.java, ['-Xmx128m', `-Dlogback.configurationFile=${rt.logback}`, '-cp', rt.classpath, SOURCE], {
+    const backup = (env: Record<string, string> = {}) => backupWith(MODULES, env);
+    const backupWith = (modules: string, env: Record<string, string> = {}) =>
+      run(rt.java, ['--limit-modules', modules, '-Xmx128m', `-Dlogback.configurationFile=${rt.logback}`, '-cp', `${JAR}:${rt.classpath}`, 'Backup'], {
         env: {
           PATH: process.env.PATH ?? '',
           ZK_SERVER: ens.endpoints.map((e) => `${e.host}:${e.port}`).join(','),
@@ -89,6 +109,17 @@ for (const line of ['3.8', '3.9']) {
       await Promise.all([c, holder].map((x) => x?.close()));
       await ens?.stopAll();
       if (dir) rmSync(dir, {recursive: true, force: true});
+    });
+
+    it('the Java under test has no jdk.compiler, and the source launcher (the old CronJob command) fails on it', async () => {
+      const {stdout} = await run(rt.java, ['--limit-modules', MODULES, '--list-modules']);
+      assert.ok(!/^jdk\.compiler@/m.test(stdout), stdout);
+      assert.match(stdout, /^java\.base@/m);
+      await assert.rejects(run(rt.java, ['--limit-modules', MODULES, '-cp', rt.classpath, SOURCE], {timeout: 60_000}), (e: {code?: number; stderr?: string}) => e.code === 1 && /jdk\.compiler/.test(e.stderr ?? ''));
+    });
+
+    it('the set is the least: without java.naming (logback needs it) the program does not start', async () => {
+      await assert.rejects(backupWith('java.base,java.xml'), (e: {code?: number; stderr?: string}) => e.code === 1 && /javax\/naming/.test(e.stderr ?? ''));
     });
 
     it('writes what kubectl zk export writes (same lines, same end line), which import accepts', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
 import {CliError, UsageError} from '../../src/errors.js';
 import {loadAssets} from '../../src/manifests/assets.js';
 import {backupPodLabels, checkSchedule, renderBackupSchedule} from '../../src/manifests/backup.js';
@@ -30,7 +31,9 @@ describe('scheduled backup: manifests', () => {
     const [cm, cron] = renderBackupSchedule({name: 'zk', namespace: 'ns', image: IMAGE, schedule: '0 3 * * *', pvc: 'backups', keep: 5}, assets) as any[];
     assert.equal(cm.kind, 'ConfigMap');
     assert.equal(cm.metadata.name, 'zk-backup');
-    assert.equal(cm.data['Backup.java'], assets['backup/Backup.java']);
+    assert.equal(cm.binaryData['backup.jar'], assets['backup/backup.jar']);
+    assert.deepEqual(Buffer.from(cm.binaryData['backup.jar'], 'base64'), readFileSync(new URL('../../manifests/backup/backup.jar', import.meta.url)));
+    assert.equal(cm.data['logback.xml'], assets['backup/logback.xml']);
     assert.equal(cron.kind, 'CronJob');
     assert.equal(cron.metadata.name, 'zk-backup');
     assert.ok(matches(cron.metadata.labels, instanceSelector('zk')) && matches(cm.metadata.labels, instanceSelector('zk')), 'teardown finds both by the instance selector');
@@ -41,7 +44,8 @@ describe('scheduled backup: manifests', () => {
     assert.ok(!matches(pod.metadata.labels, Object.entries(selectorLabels('zk')).map(([k, v]) => `${k}=${v}`).join(',')), 'no member selector (StatefulSet, Services, PDB) picks a backup pod');
     const c = pod.spec.containers[0];
     assert.equal(c.image, IMAGE);
-    assert.match(c.command[2], /java .*-cp "\$lib\/\*" \/opt\/kzk-backup\/Backup\.java$/);
+    assert.match(c.command[2], /exec java .*-cp "\/opt\/kzk-backup\/backup\.jar:\$lib\/\*" Backup$/);
+    assert.doesNotMatch(c.command[2], /\.java\b/, 'no source launcher: the image needs no jdk.compiler');
     const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     assert.equal(env.ZK_SERVER, 'zk:2181');
     assert.deepEqual(env.ZK_PASSWORD, {secretKeyRef: {name: 'zk-auth', key: 'password'}});
