@@ -12,6 +12,8 @@ import type {ZkClient} from '../zk/client.js';
 import {digestAuth} from '../zk/reconfig.js';
 import type {AuthInfo} from '../zk/wire.js';
 import {enforceSystemAcls, type AclChange} from './acl.js';
+import {renderPodMonitor} from '../manifests/monitor.js';
+import {droppingUnservedMonitor, withOwner} from './monitor.js';
 import {waitForQuorum, type PhaseTime, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
@@ -33,6 +35,8 @@ export interface CreateRequest {
   wait: boolean;
   timeoutMs: number;
   warnings: string[];
+  /** also a PodMonitor (`--monitor`), when the API server serves that kind */
+  monitor?: boolean;
 }
 
 export interface ObjectSummary {
@@ -66,7 +70,8 @@ export interface CreateResult {
 
 /** Renders the ensemble; used by --dry-run too (no cluster contact). */
 export function planCreate(req: CreateRequest, assets: Assets, superPassword: string): KubeObject[] {
-  return renderEnsemble(req.options, {superPassword}, assets);
+  const objects = renderEnsemble(req.options, {superPassword}, assets);
+  return req.monitor ? [...objects, renderPodMonitor(req.options)] : objects;
 }
 
 /** Namespaces that --allow-clients-from names must exist; a check we may not make is a warning, not a stop. */
@@ -122,13 +127,16 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
 
   // 2. Apply, in order; on failure remove what this run applied.
   const password = deps.newPassword();
-  const objects = planCreate(req, deps.assets, password);
+  const objects = await droppingUnservedMonitor(kube, planCreate(req, deps.assets, password), (w) => {
+    warnings.push(w);
+    progress.warn(w);
+  });
   const applied: KubeObject[] = [];
   const step = progress.step(`applying ${objects.length} objects`);
   try {
     for (const obj of objects) {
       step.update(`${obj.kind}/${obj.metadata.name}`);
-      applied.push(await kube.apply(obj));
+      applied.push(await kube.apply(withOwner(obj, applied)));
     }
   } catch (err) {
     step.fail(`applying failed: ${errorMessage(err)}`);
