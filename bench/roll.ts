@@ -45,6 +45,17 @@ interface Figures {
   plugin?: string;
 }
 
+/** The longest time between two acknowledged writes (from the start). */
+function longestGap(startedAt: number, acks: number[]): number {
+  let gap = 0;
+  let prev = startedAt;
+  for (const a of acks) {
+    gap = Math.max(gap, a - prev);
+    prev = a;
+  }
+  return gap;
+}
+
 async function observer(ns: string, name: string, pods: string[]) {
   const [{resolveKubeConfig}, {KubeClient}, {MemberForwarders}, {connectZk}, {srvrMode}] = await Promise.all([
     import('../src/kube/config.js'),
@@ -103,14 +114,8 @@ async function observer(ns: string, name: string, pods: string[]) {
       running = false;
       await Promise.all([writer, poller]);
       const end = await whoLeads();
-      let gap = 0;
-      let prev = startedAt;
-      for (const a of acks) {
-        gap = Math.max(gap, a - prev);
-        prev = a;
-      }
       const figures = {
-        longestGapMs: gap,
+        longestGapMs: longestGap(startedAt, acks),
         acked: acks.length,
         failed,
         sessionKept: client.sessionId === sessionId && !states.includes('expired'),

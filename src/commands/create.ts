@@ -32,6 +32,7 @@ export default class Create extends ZkCommand<Result> {
     '<%= config.bin %> create dev --replicas 1 --ephemeral --memory 512Mi',
     '<%= config.bin %> create zk --allow-clients-from namespace=kafka --allow-clients-from podSelector=app=billing',
     '<%= config.bin %> create zk --dry-run --output yaml',
+    '<%= config.bin %> create zk --monitor',
   ];
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name (a DNS label, at most 52 characters).'}),
@@ -49,6 +50,7 @@ export default class Create extends ZkCommand<Result> {
       summary: 'Who may connect to the client port (repeatable): same-namespace (default), all, namespace=NAME, podSelector=k=v[,k=v], namespaceSelector=k=v[,k=v].',
       multiple: true,
     }),
+    monitor: Flags.boolean({summary: 'Also create a PodMonitor (Prometheus Operator) for the members\' metrics port; skipped with a warning when that CRD is missing.'}),
     'dry-run': Flags.boolean({summary: 'Print the objects that would be applied; contact nothing. Secret values are redacted.'}),
     'show-secrets': Flags.boolean({summary: 'With --dry-run: print the Secret\'s values instead of redacting them.', dependsOn: ['dry-run']}),
     wait: Flags.boolean({summary: 'Wait until the quorum serves.', default: true, allowNo: true}),
@@ -91,7 +93,7 @@ export default class Create extends ZkCommand<Result> {
     });
     const newPassword = () => randomBytes(24).toString('base64url');
     const keptData = flags['reuse-data'] ? ('reuse' as const) : flags['delete-data'] ? ('delete' as const) : undefined;
-    const req = {options, wait: flags.wait, timeoutMs, warnings, keptData};
+    const req = {options, wait: flags.wait, timeoutMs, warnings, keptData, monitor: flags.monitor};
     const assets = loadAssets();
     if (flags['dry-run']) {
       for (const w of warnings) rt.progress.warn(w);

@@ -239,6 +239,18 @@ export class KubeClient implements Kube {
     return (out.items ?? []).map((item) => ({...item, apiVersion, kind}));
   }
 
+  async servesKind(apiVersion: string, kind: string): Promise<boolean> {
+    const req = {verb: 'get', resource: `discovery ${apiVersion}`};
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    try {
+      const out = await this.call(req, () => this.getJson<{resources?: {kind?: string; name?: string}[]}>(path));
+      return (out.resources ?? []).some((r) => r.kind === kind && !r.name?.includes('/'));
+    } catch (err) {
+      if ((err as {status?: number}).status === 404) return false;
+      throw err;
+    }
+  }
+
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
     const req = {verb: 'delete', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
     const {objects} = await this.api();

@@ -127,6 +127,12 @@ export interface Kube {
    * apiMessage names the budget).
    */
   evict(namespace: string, pod: string): Promise<boolean>;
+  /**
+   * API discovery: whether the API server serves this kind at this
+   * group/version (a CRD's kind only once the CRD is established). False when
+   * the group/version is unknown (404).
+   */
+  servesKind(apiVersion: string, kind: string): Promise<boolean>;
   /** JSON merge patch, for small changes such as spec.replicas */
   mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T>;
   logs(namespace: string, pod: string, opts?: {container?: string; tailLines?: number; previous?: boolean}): Promise<string>;

@@ -2,7 +2,7 @@
  * Ports and object names of an ensemble: what the commands that only read an
  * ensemble need from the manifests, without render.ts (and its YAML parser).
  */
-export const PORTS = {client: 2181, quorum: 2888, election: 3888, admin: 8080} as const;
+export const PORTS = {client: 2181, quorum: 2888, election: 3888, admin: 8080, metrics: 7000} as const;
 
 /** Names of the objects of one ensemble. */
 export function objectNames(name: string) {
@@ -16,6 +16,7 @@ export function objectNames(name: string) {
     networkPolicy: name,
     backupCronJob: `${name}-backup`,
     backupConfigMap: `${name}-backup`,
+    podMonitor: name,
   };
 }
 

@@ -67,7 +67,7 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
     startScript: assets['scripts/start.sh'],
     readyScript: assets['scripts/ready.sh'],
     liveScript: assets['scripts/live.sh'],
-    zooCfg: fill(assets['zoo.cfg'], {tickTime: String(o.tickTime), initLimit: String(o.initLimit), syncLimit: String(o.syncLimit)}),
+    zooCfg: fill(assets['zoo.cfg'], {tickTime: String(o.tickTime), initLimit: String(o.initLimit), syncLimit: String(o.syncLimit), metricsPort: String(PORTS.metrics)}),
     dynamicCfg: bootstrapMembership(o),
   };
   const labels = ensembleLabels(o.name, o.image);

@@ -17,6 +17,8 @@ import type {AuthInfo} from '../zk/wire.js';
 import {enforceSystemAcls, type AclChange} from './acl.js';
 import {sortByOwnership} from './ownership.js';
 import {MEMBERSHIP_VERSION_KEY} from './scale/kube.js';
+import {renderPodMonitor} from '../manifests/monitor.js';
+import {droppingUnservedMonitor, withOwner} from './monitor.js';
 import {waitForQuorum, type PhaseTime, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
@@ -42,6 +44,8 @@ export interface CreateRequest {
   warnings: string[];
   /** volumes kept from an earlier ensemble of this name: start from them (--reuse-data) or delete them first (--delete-data) */
   keptData?: 'reuse' | 'delete';
+  /** also a PodMonitor (`--monitor`), when the API server serves that kind */
+  monitor?: boolean;
 }
 
 export interface ObjectSummary {
@@ -77,7 +81,8 @@ export interface CreateResult {
 
 /** Renders the ensemble; used by --dry-run too (no cluster contact). */
 export function planCreate(req: CreateRequest, assets: Assets, superPassword: string): KubeObject[] {
-  return renderEnsemble(req.options, {superPassword}, assets);
+  const objects = renderEnsemble(req.options, {superPassword}, assets);
+  return req.monitor ? [...objects, renderPodMonitor(req.options)] : objects;
 }
 
 /** Namespaces that --allow-clients-from names must exist; a check we may not make is a warning, not a stop. */
@@ -130,13 +135,16 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
 
   // 2. Apply, in order; on failure remove what this run applied.
   const password = deps.newPassword();
-  const objects = planCreate(req, deps.assets, password);
+  const objects = await droppingUnservedMonitor(kube, planCreate(req, deps.assets, password), (w) => {
+    warnings.push(w);
+    progress.warn(w);
+  });
   const applied: KubeObject[] = [];
   const step = progress.step(`applying ${objects.length} objects`);
   try {
     for (const obj of objects) {
       step.update(`${obj.kind}/${obj.metadata.name}`);
-      applied.push(await kube.apply(obj));
+      applied.push(await kube.apply(withOwner(obj, applied)));
     }
   } catch (err) {
     step.fail(`applying failed: ${errorMessage(err)}`);

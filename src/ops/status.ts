@@ -46,6 +46,8 @@ export interface MemberReport {
   packetsReceived?: number;
   packetsSent?: number;
   znodeCount?: number;
+  /** mntr zk_watch_count: watches this member holds for its clients */
+  watchCount?: number;
   dataSize?: number;
   fsyncWarnings?: number;
   error?: string;
@@ -266,9 +268,9 @@ function memberRow(pod: PodLike, probe: Probe, now: number): MemberReport {
     epoch: s?.zxid.epoch,
     counter: s?.zxid.counter,
     connections: s?.connections,
-    outstanding: s?.outstanding,
-    latencyAvg: s?.latency.avg,
-    latencyMax: s?.latency.max,
+    outstanding: s?.outstanding ?? m?.outstandingRequests,
+    latencyAvg: s?.latency.avg ?? m?.avgLatency,
+    latencyMax: s?.latency.max ?? m?.maxLatency,
     version: s?.versionNumber ?? (m ? /^(\d+\.\d+\.\d+)/.exec(m.version)?.[1] : undefined),
     node: pod.spec?.nodeName,
     ip: pod.status?.podIP,
@@ -279,8 +281,9 @@ function memberRow(pod: PodLike, probe: Probe, now: number): MemberReport {
     packetsReceived: m?.packetsReceived,
     packetsSent: m?.packetsSent,
     znodeCount: m?.znodeCount,
+    watchCount: m?.watchCount,
     dataSize: m?.approximateDataSize,
-    fsyncWarnings: m ? Number(m.raw['zk_fsync_threshold_exceed_count'] ?? 0) : undefined,
+    fsyncWarnings: m ? Number(m.raw['fsync_threshold_exceed_count'] ?? 0) : undefined,
     error: probe.error,
   };
 }

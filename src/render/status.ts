@@ -48,9 +48,9 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
   const revisions = r.members.some((m) => m.revision);
   const mixedImages = new Set(r.members.map((m) => m.image).filter(Boolean)).size > 1;
   const headers = [
-    'POD', 'ID', 'ROLE', 'READY', 'ZXID', 'CONNS', 'OUTST', 'LAT AVG/MAX', 'NODE', 'RESTARTS', 'AGE',
+    'POD', 'ID', 'ROLE', 'READY', 'ZXID', 'CONNS', 'OUTST', 'LAT AVG/MAX', 'ZNODES', 'WATCHES', 'NODE', 'RESTARTS', 'AGE',
     ...(revisions ? ['REVISION'] : []),
-    ...(wide ? ['IP', 'PKTS RECV/SENT', 'ZNODES', 'DATA', 'FSYNC WARN', 'IMAGE'] : mixedImages ? ['IMAGE'] : []),
+    ...(wide ? ['IP', 'PKTS RECV/SENT', 'DATA', 'FSYNC WARN', 'IMAGE'] : mixedImages ? ['IMAGE'] : []),
   ];
   const rows = r.members.map((m) => [
     m.pod,
@@ -61,12 +61,14 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
     dash(m.connections),
     dash(m.outstanding),
     m.latencyAvg === undefined ? '-' : `${Number(m.latencyAvg.toFixed(1))}/${m.latencyMax}ms`,
+    dash(m.znodeCount),
+    dash(m.watchCount),
     dash(m.node),
     String(m.restarts),
     m.ageMs === undefined ? '-' : formatAge(m.ageMs),
     ...(revisions ? [revisionText(m, r, p)] : []),
     ...(wide
-      ? [dash(m.ip), m.packetsReceived === undefined ? '-' : `${m.packetsReceived}/${m.packetsSent}`, dash(m.znodeCount), m.dataSize === undefined ? '-' : `${m.dataSize}B`, dash(m.fsyncWarnings), dash(m.image)]
+      ? [dash(m.ip), m.packetsReceived === undefined ? '-' : `${m.packetsReceived}/${m.packetsSent}`, m.dataSize === undefined ? '-' : `${m.dataSize}B`, dash(m.fsyncWarnings), dash(m.image)]
       : mixedImages
         ? [dash(m.image)]
         : []),

@@ -106,7 +106,7 @@ describe('e2e: closed by default (bystanders get nothing; secure brings an old e
 
   it('a pod in another namespace reaches no port of any member', async () => {
     for (const ip of ips) {
-      for (const port of [2181, 2888, 3888, 8080]) {
+      for (const port of [2181, 2888, 3888, 7000, 8080]) {
         const r = await reach(other, 'outside', ip, port);
         assert.notEqual(r, 'open', `outside → ${ip}:${port}`);
       }

@@ -87,6 +87,14 @@ export class FakeKube implements Kube {
       .map((o) => structuredClone(o) as T);
   }
 
+  /** Kinds outside the built-in APIs that discovery reports ("apiVersion|kind"); built-in kinds are always served. */
+  readonly servedKinds = new Set<string>();
+
+  async servesKind(apiVersion: string, kind: string): Promise<boolean> {
+    this.check('discover', kind);
+    return !apiVersion.includes('.') || apiVersion.includes('.k8s.io/') || this.servedKinds.has(`${apiVersion}|${kind}`);
+  }
+
   async delete(ref: ObjectRef, _opts?: DeleteOptions): Promise<boolean> {
     this.check('delete', ref.kind, ref.name);
     const k = this.key(ref.apiVersion, ref.kind, ref.namespace, ref.name);

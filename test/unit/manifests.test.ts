@@ -111,12 +111,12 @@ describe('manifests', () => {
     assert.equal(c.imagePullPolicy, undefined);
   });
 
-  it('pods: no service-account token, no AdminServer port, the super digest only by Secret reference', () => {
+  it('pods: no service-account token, no AdminServer port, a named metrics port, the super digest only by Secret reference', () => {
     const sts = render().StatefulSet;
     const pod = sts.spec.template.spec;
     assert.equal(pod.automountServiceAccountToken, false);
     const c = pod.containers[0];
-    assert.deepEqual(c.ports.map((p: any) => p.containerPort), [2181, 2888, 3888]);
+    assert.deepEqual(c.ports.map((p: any) => [p.name, p.containerPort]), [['client', 2181], ['quorum', 2888], ['election', 3888], ['metrics', 7000]]);
     const text = JSON.stringify(sts);
     assert.ok(!text.includes(superDigest('super', 'pw')), 'the digest is not in the pod spec');
     assert.ok(!text.includes('"pw"'), 'the password is not in the pod spec');
@@ -128,14 +128,20 @@ describe('manifests', () => {
     assert.match(cfg, /^admin\.enableServer=true$/m);
   });
 
-  it('NetworkPolicy: quorum and election ports only from members; client port from the pods of the namespace by default; nothing else', () => {
+  it('zoo.cfg: the Prometheus metrics provider on port 7000', () => {
+    const cfg = render().ConfigMap.data['zoo.cfg'] as string;
+    assert.match(cfg, /^metricsProvider\.className=org\.apache\.zookeeper\.metrics\.prometheus\.PrometheusMetricsProvider$/m);
+    assert.match(cfg, /^metricsProvider\.httpPort=7000$/m);
+  });
+
+  it('NetworkPolicy: quorum and election ports only from members; client and metrics ports from the pods of the namespace by default; nothing else', () => {
     const np = render().NetworkPolicy;
     assert.deepEqual(np.spec.policyTypes, ['Ingress']);
     assert.equal(np.spec.ingress.length, 3, 'no rule for the AdminServer or anything else');
     const [members, clients, backups] = np.spec.ingress;
     assert.deepEqual(members.ports, [{protocol: 'TCP', port: 2888}, {protocol: 'TCP', port: 3888}]);
     assert.deepEqual(members.from, [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper', [LABEL.instance]: 'zk'}}}]);
-    assert.deepEqual(clients.ports, [{protocol: 'TCP', port: 2181}]);
+    assert.deepEqual(clients.ports, [{protocol: 'TCP', port: 2181}, {protocol: 'TCP', port: 7000}], 'metrics from the same sources as the client port');
     assert.deepEqual(clients.from, [{podSelector: {}}]);
     assert.deepEqual(backups, {
       from: [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper-backup', [LABEL.instance]: 'zk', [LABEL.managedBy]: 'kubectl-zk'}}}],

@@ -89,6 +89,26 @@ describe('create (ops, against the in-memory API)', () => {
     assert.ok(t.progress.lines.some((l) => l.includes('1/2 followers in sync')), t.progress.lines.join('\n'));
   });
 
+  it('--monitor: the PodMonitor applied after the StatefulSet and owned by it; without the CRD a warning and the ensemble all the same', async () => {
+    const withCrd = setup();
+    healthyStart(withCrd);
+    withCrd.kube.servedKinds.add('monitoring.coreos.com/v1|PodMonitor');
+    const apply = withCrd.kube.apply.bind(withCrd.kube);
+    withCrd.kube.apply = async (obj) => apply(obj.kind === 'StatefulSet' ? {...obj, metadata: {...obj.metadata, uid: 'sts-uid'}} : obj);
+    const r = await createEnsemble({...withCrd.req, monitor: true}, withCrd.deps);
+    assert.deepEqual(withCrd.kube.calls.filter((c) => c.startsWith('apply')).slice(-2), ['apply StatefulSet/zk', 'apply PodMonitor/zk']);
+    assert.deepEqual((withCrd.kube.all('PodMonitor')[0]!.metadata.ownerReferences as {uid: string}[]).map((o) => o.uid), ['sts-uid']);
+    assert.ok(r.objects.some((o) => o.kind === 'PodMonitor'));
+
+    const without = setup();
+    healthyStart(without);
+    const r2 = await createEnsemble({...without.req, monitor: true}, without.deps);
+    assert.equal(r2.ready, true);
+    assert.deepEqual(without.kube.all('PodMonitor'), []);
+    assert.ok(!r2.objects.some((o) => o.kind === 'PodMonitor'));
+    assert.ok(r2.warnings.some((w) => /--monitor: the API server does not serve PodMonitor/.test(w)), r2.warnings.join('\n'));
+  });
+
   it('refuses to overwrite an existing ensemble and applies nothing', async () => {
     const t = setup();
     t.kube.seed({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk', namespace: 'prod', labels}});
