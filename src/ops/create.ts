@@ -100,6 +100,43 @@ export async function checkNamedNamespaces(kube: Kube, namespaces: readonly stri
   }
 }
 
+/** Refuses when this instance exists: its StatefulSet, or any object the ownership annotation says is ours (look-alikes do not count). */
+async function refuseExisting(kube: CreateDeps['kube'], o: EnsembleOptions, statefulSet: string): Promise<void> {
+  const existing = await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: o.namespace, name: statefulSet});
+  const leftovers = existing
+    ? [existing]
+    : sortByOwnership(o.name, (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat()).owned;
+  if (existing || leftovers.length > 0) {
+    const what = leftovers.map((x) => `${x.kind}/${x.metadata.name}`).join(', ');
+    throw new CliError(`ensemble "${o.name}" already exists in namespace "${o.namespace}" (${what})`, {
+      hint: `see it with: kubectl zk status ${o.name} -n ${o.namespace}; remove it with: kubectl zk teardown ${o.name} -n ${o.namespace}`,
+    });
+  }
+}
+
+/** Applies the objects in order; on a failure removes what this run applied (nothing is left half-made) and rethrows. */
+async function applyAll(kube: CreateDeps['kube'], namespace: string, objects: KubeObject[], progress: CreateDeps['progress']): Promise<void> {
+  const applied: KubeObject[] = [];
+  const step = progress.step(`applying ${objects.length} objects`);
+  try {
+    for (const obj of objects) {
+      step.update(`${obj.kind}/${obj.metadata.name}`);
+      applied.push(await kube.apply(withOwner(obj, applied)));
+    }
+  } catch (err) {
+    step.fail(`applying failed: ${errorMessage(err)}`);
+    const undo = [...applied].reverse();
+    for (const obj of undo) {
+      await kube
+        .delete({apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name})
+        .catch((e: unknown) => progress.warn(`could not remove ${obj.kind}/${obj.metadata.name} after the failure: ${errorMessage(e)}`));
+    }
+    if (undo.length > 0) progress.info(`removed the ${undo.length} object(s) this run had applied`);
+    throw err;
+  }
+  step.succeed(`applied ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+}
+
 /**
  * Creates an ensemble: refuses to overwrite anything, applies every object with
  * server-side apply, removes what it applied if a later apply fails (nothing is
@@ -114,17 +151,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   for (const w of warnings) progress.warn(w);
 
   // 1. Never overwrite: an existing StatefulSet or any object of this instance stops us.
-  //    Objects that only look like ours (the labels, no ownership annotation) do not count.
-  const existing = await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: o.namespace, name: names.statefulSet});
-  const leftovers = existing
-    ? [existing]
-    : sortByOwnership(o.name, (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat()).owned;
-  if (existing || leftovers.length > 0) {
-    const what = leftovers.map((x) => `${x.kind}/${x.metadata.name}`).join(', ');
-    throw new CliError(`ensemble "${o.name}" already exists in namespace "${o.namespace}" (${what})`, {
-      hint: `see it with: kubectl zk status ${o.name} -n ${o.namespace}; remove it with: kubectl zk teardown ${o.name} -n ${o.namespace}`,
-    });
-  }
+  await refuseExisting(kube, o, names.statefulSet);
   await checkNamedNamespaces(kube, namedNamespaces(o.clientSources), (w) => {
     warnings.push(w);
     progress.warn(w);
@@ -139,25 +166,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     warnings.push(w);
     progress.warn(w);
   });
-  const applied: KubeObject[] = [];
-  const step = progress.step(`applying ${objects.length} objects`);
-  try {
-    for (const obj of objects) {
-      step.update(`${obj.kind}/${obj.metadata.name}`);
-      applied.push(await kube.apply(withOwner(obj, applied)));
-    }
-  } catch (err) {
-    step.fail(`applying failed: ${errorMessage(err)}`);
-    const undo = [...applied].reverse();
-    for (const obj of undo) {
-      await kube
-        .delete({apiVersion: obj.apiVersion, kind: obj.kind, namespace: o.namespace, name: obj.metadata.name})
-        .catch((e: unknown) => progress.warn(`could not remove ${obj.kind}/${obj.metadata.name} after the failure: ${errorMessage(e)}`));
-    }
-    if (undo.length > 0) progress.info(`removed the ${undo.length} object(s) this run had applied`);
-    throw err;
-  }
-  step.succeed(`applied ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  await applyAll(kube, o.namespace, objects, progress);
 
   const result: CreateResult = {
     name: o.name,
