@@ -68,7 +68,9 @@ async function benchStatus(ns: string, say: (l: string) => void): Promise<void> 
   const s3 = await timeIt(() => kzk(['status', 'zk', '-n', ns]));
   const oldLoop = await timeIt(async () => {
     for (let i = 0; i < 3; i++) {
-      await kubectl(['exec', '-n', ns, `zk-${i}`, '--', 'bash', '-c', 'echo srvr | nc -q0 127.0.0.1 2181 2>/dev/null || (exec 3<>/dev/tcp/127.0.0.1/2181; printf srvr >&3; cat <&3)'], {timeoutMs: 60_000});
+      await kubectl(['exec', '-n', ns, `zk-${i}`, '--', 'bash', '-c', 'echo srvr | nc -q0 127.0.0.1 2181 2>/dev/null || (exec 3<>/dev/tcp/127.0.0.1/2181; printf srvr >&3; cat <&3)'], {
+        timeoutMs: 60_000,
+      });
     }
   });
   let s5: number[] = [];
@@ -98,7 +100,9 @@ async function benchFailover(ns: string, say: (l: string) => void): Promise<void
   writeFileSync(join(out, 'stderr.txt'), r.stderr);
   say(`4. failover-test --mode delete-pod, ${report.rounds.length} rounds (exit ${r.code}); report and logs in ${out}`);
   for (const x of report.rounds as {round: number; outcome: string; problems: string[]; figures?: {electionMs?: number; recoveryMs?: number}}[]) {
-    say(`  round ${String(x.round).padStart(2)}: ${x.outcome}${x.problems.length ? ` (${x.problems.join('; ')})` : ''}; election ${x.figures?.electionMs ?? '-'} ms, recovery ${x.figures?.recoveryMs ?? '-'} ms`);
+    say(
+      `  round ${String(x.round).padStart(2)}: ${x.outcome}${x.problems.length ? ` (${x.problems.join('; ')})` : ''}; election ${x.figures?.electionMs ?? '-'} ms, recovery ${x.figures?.recoveryMs ?? '-'} ms`,
+    );
   }
   const slow = (report.rounds as {outcome: string; figures?: {electionMs?: number}}[]).some((x) => x.outcome !== 'pass' || (x.figures?.electionMs ?? 0) > 10_000);
   if (slow || r.code !== 0) {

@@ -195,11 +195,15 @@ function table(title: string, figures: Figures[]): string {
     ['elections (leader epoch after − before)', (f) => String(f.epochDelta)],
     ['leader changes seen (srvr polling)', (f) => String(f.leaderChangesSeen)],
     ['leaders seen (pod@epoch)', (f) => f.leaders],
-    ['the plugin\'s own account', (f) => f.plugin ?? '-'],
+    ["the plugin's own account", (f) => f.plugin ?? '-'],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const widths = figures.map((f) => Math.max(f.way.length, ...rows.map((r) => r[1](f).length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w0) : c.padEnd(widths[i - 1]!))).join('   ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(w0) : c.padEnd(widths[i - 1]!)))
+      .join('   ')
+      .trimEnd();
   return [title, line(['', ...figures.map((f) => f.way)]), ...rows.map(([label, get]) => line([label, ...figures.map(get)]))].join('\n');
 }
 
@@ -212,7 +216,10 @@ async function bench(ns: string, name: string, size: number): Promise<string[]> 
     await healthyAgain(ns, name);
     const b = await viaController(ns, name, pods);
     await healthyAgain(ns, name);
-    const t = table(`Restart every member of a ${size}-member ensemble${ROUNDS > 1 ? `, round ${round}/${ROUNDS}` : ''} (a write every ${WRITE_MS} ms through one session; leader polled every ${POLL_MS} ms)`, [a, b]);
+    const t = table(
+      `Restart every member of a ${size}-member ensemble${ROUNDS > 1 ? `, round ${round}/${ROUNDS}` : ''} (a write every ${WRITE_MS} ms through one session; leader polled every ${POLL_MS} ms)`,
+      [a, b],
+    );
     console.log(`${t}\n`);
     out.push(t);
   }

@@ -89,7 +89,12 @@ function startup(): void {
 function sizes(): void {
   const file = path.join(RELEASE, 'release.json');
   if (!existsSync(file)) return;
-  const r = JSON.parse(readFileSync(file, 'utf8')) as {version: string; commit: string; bundleBytes: number; targets: {target: string; runtime: string; executableBytes: number; archiveBytes: number; archive: string}[]};
+  const r = JSON.parse(readFileSync(file, 'utf8')) as {
+    version: string;
+    commit: string;
+    bundleBytes: number;
+    targets: {target: string; runtime: string; executableBytes: number; archiveBytes: number; archive: string}[];
+  };
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   process.stdout.write(`\nRelease v${r.version} (${r.commit}); the JavaScript bundle is ${mb(r.bundleBytes)}\n`);
   process.stdout.write(`${'platform'.padEnd(15)} ${'runtime'.padEnd(11)} ${'executable'.padStart(11)} ${'archive'.padStart(9)}  file\n`);

@@ -68,7 +68,9 @@ async function exportVsOthers(ns: string, name: string, n: number, fan: number, 
   if (ex.code !== 0) throw new Error(`export failed: ${ex.stderr}`);
   const total = n + fan + 2;
   const rate = (total * 1000) / ex.ms;
-  say(`N=${n}: kubectl zk export ${total} znodes in ${(ex.ms / 1000).toFixed(1)} s = ${Math.round(rate)} znodes/s (${(statSync(file).size / 1e6).toFixed(1)} MB file), peak RSS ${ex.rssMb.toFixed(0)} MB`);
+  say(
+    `N=${n}: kubectl zk export ${total} znodes in ${(ex.ms / 1000).toFixed(1)} s = ${Math.round(rate)} znodes/s (${(statSync(file).size / 1e6).toFixed(1)} MB file), peak RSS ${ex.rssMb.toFixed(0)} MB`,
+  );
   return {rate, rssMb: ex.rssMb};
 }
 
@@ -119,7 +121,9 @@ async function backupVsRaw(ns: string, name: string, n: number, dir: string, pw:
   pf.kill();
   const [rawBytes, http] = curl.split(' ').map(Number) as [number, number];
   const rawMbs = rawBytes / 1e6 / (rawMs / 1000);
-  say(`N=${n}: kubectl zk backup ${(size / 1e6).toFixed(1)} MB in ${(bk.ms / 1000).toFixed(1)} s = ${mbs.toFixed(1)} MB/s (whole command: lookup, zxid poll, manifest, sha256), peak RSS ${bk.rssMb.toFixed(0)} MB; raw port-forward + curl ${(rawBytes / 1e6).toFixed(1)} MB (HTTP ${http}) in ${(rawMs / 1000).toFixed(1)} s = ${rawMbs.toFixed(1)} MB/s (port-forward already open); ratio ${(mbs / rawMbs).toFixed(2)}x`);
+  say(
+    `N=${n}: kubectl zk backup ${(size / 1e6).toFixed(1)} MB in ${(bk.ms / 1000).toFixed(1)} s = ${mbs.toFixed(1)} MB/s (whole command: lookup, zxid poll, manifest, sha256), peak RSS ${bk.rssMb.toFixed(0)} MB; raw port-forward + curl ${(rawBytes / 1e6).toFixed(1)} MB (HTTP ${http}) in ${(rawMs / 1000).toFixed(1)} s = ${rawMbs.toFixed(1)} MB/s (port-forward already open); ratio ${(mbs / rawMbs).toFixed(2)}x`,
+  );
   return {rssMb: bk.rssMb, ratio: mbs / rawMbs};
 }
 

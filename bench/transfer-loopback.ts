@@ -40,67 +40,70 @@ async function peakHeap<T>(fn: () => Promise<T>): Promise<{result: T; peakMb: nu
 }
 
 async function main(): Promise<void> {
-const dir = mkdtempSync(join(tmpdir(), 'kzk-bench-'));
-for (const n of SIZES) {
-  const ens = await startEnsemble({size: 1, runtime: zkRuntime('3.9'), heapMb: 768});
-  const dst = await startEnsemble({size: 1, runtime: zkRuntime('3.9'), heapMb: 768});
-  try {
-    const c = await connectZk({endpoints: ens.endpoints, auth: ens.superAuth, operationTimeoutMs: 120_000});
-    await c.create('/b');
-    const fan = Math.ceil(Math.sqrt(n));
-    const w: Promise<unknown>[] = [];
-    for (let i = 0; i < fan; i++) w.push(c.create(`/b/d${i}`));
-    await Promise.all(w);
-    const data = Buffer.alloc(DATA, 97);
-    for (let i = 0; i < n; i += 2000) {
-      const batch: Promise<unknown>[] = [];
-      for (let j = i; j < Math.min(n, i + 2000); j++) batch.push(c.create(`/b/d${j % fan}/n${j}`, data));
-      await Promise.all(batch);
-    }
-    await c.close();
-    const file = join(dir, `t${n}.jsonl`);
-    const exportWith = (reader: boolean) =>
-      peakHeap(async () => {
-        const out = createWriteStream(file);
-        const r = await exportTree({ensemble: 'b', namespace: 'b', root: '/'}, out, {
-          clock: systemClock,
-          connect: () => connectZk({endpoints: ens.endpoints, auth: ens.superAuth, operationTimeoutMs: 120_000}),
-          ...(reader ? {reader: () => openTreeReader({endpoints: ens.endpoints, auth: ens.superAuth})} : {}),
+  const dir = mkdtempSync(join(tmpdir(), 'kzk-bench-'));
+  for (const n of SIZES) {
+    const ens = await startEnsemble({size: 1, runtime: zkRuntime('3.9'), heapMb: 768});
+    const dst = await startEnsemble({size: 1, runtime: zkRuntime('3.9'), heapMb: 768});
+    try {
+      const c = await connectZk({endpoints: ens.endpoints, auth: ens.superAuth, operationTimeoutMs: 120_000});
+      await c.create('/b');
+      const fan = Math.ceil(Math.sqrt(n));
+      const w: Promise<unknown>[] = [];
+      for (let i = 0; i < fan; i++) w.push(c.create(`/b/d${i}`));
+      await Promise.all(w);
+      const data = Buffer.alloc(DATA, 97);
+      for (let i = 0; i < n; i += 2000) {
+        const batch: Promise<unknown>[] = [];
+        for (let j = i; j < Math.min(n, i + 2000); j++) batch.push(c.create(`/b/d${j % fan}/n${j}`, data));
+        await Promise.all(batch);
+      }
+      await c.close();
+      const file = join(dir, `t${n}.jsonl`);
+      const exportWith = (reader: boolean) =>
+        peakHeap(async () => {
+          const out = createWriteStream(file);
+          const r = await exportTree({ensemble: 'b', namespace: 'b', root: '/'}, out, {
+            clock: systemClock,
+            connect: () => connectZk({endpoints: ens.endpoints, auth: ens.superAuth, operationTimeoutMs: 120_000}),
+            ...(reader ? {reader: () => openTreeReader({endpoints: ens.endpoints, auth: ens.superAuth})} : {}),
+          });
+          await new Promise<void>((res) => out.end(() => res()));
+          return r;
         });
-        await new Promise<void>((res) => out.end(() => res()));
-        return r;
-      });
-    const exOld = await exportWith(false);
-    const ex = await exportWith(true);
-    const im = await peakHeap(() =>
-      importTree({ensemble: 'c', namespace: 'c', overwrite: false}, () => createInterface({input: createReadStream(file), crlfDelay: Infinity}), {
-        clock: systemClock,
-        connect: () => connectZk({endpoints: dst.endpoints, auth: dst.superAuth, operationTimeoutMs: 120_000}),
-      }),
-    );
-    const snapFile = join(dir, `s${n}.snap`);
-    const bk = await peakHeap(() =>
-      backup({ensemble: 'b', namespace: 'b', file: snapFile, force: true}, {
-        clock: systemClock,
-        sleep: realSleep,
-        members: async () => ['b-0'],
-        clientEndpoint: async () => ens.servers[0]!.endpoint,
-        adminEndpoint: async () => ens.servers[0]!.adminEndpoint,
-        superAuth: async () => ens.superAuth[0]!,
-        stdout: process.stdout,
-      }),
-    );
-    console.log(
-      `[bench] ${ex.result.znodes} znodes of ${DATA} B: export ${Math.round((ex.result.znodes * 1000) / ex.ms)} znodes/s (heap +${ex.peakMb.toFixed(1)} MB, this process busy ${Math.round((100 * ex.cpuMs) / ex.ms)}% of the time; ` +
-        `over node-zookeeper-client ${Math.round((exOld.result.znodes * 1000) / exOld.ms)} znodes/s), ` +
-        `import ${Math.round(((im.result.created + im.result.overwritten) * 1000) / im.ms)} znodes/s (heap +${im.peakMb.toFixed(1)} MB), ` +
-        `backup ${(bk.result.size / 1024 / 1024).toFixed(1)} MB at ${(bk.result.size / 1024 / 1024 / (bk.ms / 1000)).toFixed(1)} MB/s (heap +${bk.peakMb.toFixed(1)} MB)`,
-    );
-  } finally {
-    await Promise.all([ens.stopAll(), dst.stopAll()]);
+      const exOld = await exportWith(false);
+      const ex = await exportWith(true);
+      const im = await peakHeap(() =>
+        importTree({ensemble: 'c', namespace: 'c', overwrite: false}, () => createInterface({input: createReadStream(file), crlfDelay: Infinity}), {
+          clock: systemClock,
+          connect: () => connectZk({endpoints: dst.endpoints, auth: dst.superAuth, operationTimeoutMs: 120_000}),
+        }),
+      );
+      const snapFile = join(dir, `s${n}.snap`);
+      const bk = await peakHeap(() =>
+        backup(
+          {ensemble: 'b', namespace: 'b', file: snapFile, force: true},
+          {
+            clock: systemClock,
+            sleep: realSleep,
+            members: async () => ['b-0'],
+            clientEndpoint: async () => ens.servers[0]!.endpoint,
+            adminEndpoint: async () => ens.servers[0]!.adminEndpoint,
+            superAuth: async () => ens.superAuth[0]!,
+            stdout: process.stdout,
+          },
+        ),
+      );
+      console.log(
+        `[bench] ${ex.result.znodes} znodes of ${DATA} B: export ${Math.round((ex.result.znodes * 1000) / ex.ms)} znodes/s (heap +${ex.peakMb.toFixed(1)} MB, this process busy ${Math.round((100 * ex.cpuMs) / ex.ms)}% of the time; ` +
+          `over node-zookeeper-client ${Math.round((exOld.result.znodes * 1000) / exOld.ms)} znodes/s), ` +
+          `import ${Math.round(((im.result.created + im.result.overwritten) * 1000) / im.ms)} znodes/s (heap +${im.peakMb.toFixed(1)} MB), ` +
+          `backup ${(bk.result.size / 1024 / 1024).toFixed(1)} MB at ${(bk.result.size / 1024 / 1024 / (bk.ms / 1000)).toFixed(1)} MB/s (heap +${bk.peakMb.toFixed(1)} MB)`,
+      );
+    } finally {
+      await Promise.all([ens.stopAll(), dst.stopAll()]);
+    }
   }
-}
-rmSync(dir, {recursive: true, force: true});
+  rmSync(dir, {recursive: true, force: true});
 }
 
 main().catch((e: unknown) => {

@@ -217,7 +217,6 @@ function patch(b: PluginBuild, file: RegExp, pattern: RegExp, replacement: strin
   });
 }
 
-
 /**
  * The bundle's patches of third-party code, each with why. patch() fails the
  * build when a pattern no longer matches; test/unit/package.test.ts checks
@@ -242,21 +241,21 @@ export const SOURCE_PATCHES: readonly SourcePatch[] = [
     pattern: /(__)?require\.resolve\("picomatch"\);/g,
     replacement: '',
     what: 'require.resolve("picomatch")',
-    why: 'fdir asks the file system whether picomatch is installed; the executable would ask the build machine\'s paths, and picomatch is in the bundle anyway',
+    why: "fdir asks the file system whether picomatch is installed; the executable would ask the build machine's paths, and picomatch is in the bundle anyway",
   },
   {
     file: '@oclif/core/lib/index.js',
     pattern: /^checkNodeVersion\(\);$/gm,
     replacement: '',
     what: 'checkNodeVersion();',
-    why: 'oclif\'s engines check require()s its package.json by a computed path the bundle cannot hold; the executables bring their own runtime',
+    why: "oclif's engines check require()s its package.json by a computed path the bundle cannot hold; the executables bring their own runtime",
   },
   {
     file: '@oclif/core/lib/logger.js',
     pattern: /^const debug_1 = __importDefault\(require\("debug"\)\);$/gm,
     replacement: 'const debug_1 = {default: (ns) => (process.env.DEBUG ? __importDefault(require("debug")).default(ns) : Object.assign(() => {}, {enabled: false, namespace: ns}))};',
     what: "logger.js's debug import",
-    why: 'the debug package probes the terminal at load; oclif\'s loggers print only with DEBUG set, so it is loaded only then',
+    why: "the debug package probes the terminal at load; oclif's loggers print only with DEBUG set, so it is loaded only then",
   },
   {
     file: '@oclif/core/lib/util/os.js',
@@ -273,7 +272,8 @@ function sourcePlugin(assetsModule: string, commandsModule: string): Plugin {
     setup(b) {
       b.onLoad({filter: /[\\/]src[\\/]manifests[\\/]assets\.ts$/}, () => ({contents: assetsModule, loader: 'js', resolveDir: join(REPO, 'src/manifests')}));
       b.onLoad({filter: /[\\/]src[\\/]commands\.ts$/}, () => ({contents: commandsModule, loader: 'js', resolveDir: join(REPO, 'src')}));
-      for (const sp of SOURCE_PATCHES) patch(b, sp.filter ?? new RegExp(`[\\\\/]node_modules[\\\\/]${sp.file.replaceAll('/', '[\\\\/]').replaceAll('.', '\\.')}$`), sp.pattern, sp.replacement, sp.what);
+      for (const sp of SOURCE_PATCHES)
+        patch(b, sp.filter ?? new RegExp(`[\\\\/]node_modules[\\\\/]${sp.file.replaceAll('/', '[\\\\/]').replaceAll('.', '\\.')}$`), sp.pattern, sp.replacement, sp.what);
       b.onLoad({filter: /[\\/]src[\\/].*\.ts$/}, (args) => {
         const text = readFileSync(args.path, 'utf8');
         if (!text.includes('createRequire(import.meta.url)')) return undefined;
@@ -374,4 +374,3 @@ export async function bundle(o: BundleOptions): Promise<BundleResult> {
   const bytes = Buffer.byteLength(text);
   return {outfile: o.outfile, bytes, metafile: result.metafile, packages: bundledPackages(result.metafile)};
 }
-

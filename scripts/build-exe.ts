@@ -114,14 +114,20 @@ export interface ExeOptions {
 /** The arguments of `bun build` for one target (exported for the unit tests). */
 export function bunBuildArgs(t: Target, o: {bundle: string; out: string; runtime: string}): string[] {
   return [
-    'build', o.bundle,
-    '--compile', `--target=${t.bunTarget}`, `--compile-executable-path=${o.runtime}`,
+    'build',
+    o.bundle,
+    '--compile',
+    `--target=${t.bunTarget}`,
+    `--compile-executable-path=${o.runtime}`,
     // JavaScriptCore bytecode in the executable: no parsing at start
     '--bytecode',
     // the bundle is already minified by esbuild with its names kept (for --verbose stack traces)
-    '--minify', '--keep-names',
-    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-    '--outfile', o.out,
+    '--minify',
+    '--keep-names',
+    '--no-compile-autoload-dotenv',
+    '--no-compile-autoload-bunfig',
+    '--outfile',
+    o.out,
   ];
 }
 

@@ -39,9 +39,17 @@ export interface KrewPlugin {
 
 /** The <os, arch> pairs krew knows (cmd/validate-krew-manifest allPlatforms). */
 export const KREW_PLATFORMS = [
-  'windows/386', 'windows/amd64', 'windows/arm64',
-  'linux/386', 'linux/amd64', 'linux/arm', 'linux/arm64', 'linux/ppc64le',
-  'darwin/386', 'darwin/amd64', 'darwin/arm64',
+  'windows/386',
+  'windows/amd64',
+  'windows/arm64',
+  'linux/386',
+  'linux/amd64',
+  'linux/arm',
+  'linux/arm64',
+  'linux/ppc64le',
+  'darwin/386',
+  'darwin/amd64',
+  'darwin/arm64',
 ] as const;
 
 const fill = (s: string, vars: Record<string, string>) => s.replaceAll(/\{\{(\w+)\}\}/g, (m, k: string) => vars[k] ?? m);

@@ -132,7 +132,9 @@ export async function packageRelease(opts: {targets: Target[]; log?: (l: string)
       sha256: sha256(arc),
     };
     out.push(entry);
-    log(`${entry.target}: ${(entry.executableBytes / 1e6).toFixed(1)} MB executable, ${(entry.archiveBytes / 1e6).toFixed(1)} MB ${arc.split('/').at(-1)} (${((Date.now() - t1) / 1000).toFixed(1)} s)`);
+    log(
+      `${entry.target}: ${(entry.executableBytes / 1e6).toFixed(1)} MB executable, ${(entry.archiveBytes / 1e6).toFixed(1)} MB ${arc.split('/').at(-1)} (${((Date.now() - t1) / 1000).toFixed(1)} s)`,
+    );
   }
 
   const entries: ArchiveEntry[] = out.map((e) => ({os: e.os, arch: e.arch, archive: e.archive.split('/').at(-1)!, sha256: e.sha256, bin: exeName({os: e.os as Target['os']})}));

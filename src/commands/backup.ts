@@ -43,7 +43,12 @@ export default class Backup extends ZkCommand<Result> {
     if (flags['dry-run']) throw new UsageError('--dry-run goes with --schedule or --unschedule');
     const [ops, {validateName}, {checkTarget}] = await Promise.all([import('../ops/backup.js'), import('../manifests/options.js'), import('../util/atomic-file.js')]);
     validateName(args.name);
-    const file = flags.file ?? `${args.name}-${new Date(rt.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.snap`;
+    const file =
+      flags.file ??
+      `${args.name}-${new Date(rt.clock.now())
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')}.snap`;
     this.toStdout = file === '-';
     if (!this.toStdout) {
       await checkTarget(file, flags.force);

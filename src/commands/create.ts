@@ -16,8 +16,8 @@ type Result = CreateResult | {apiVersion: 'v1'; kind: 'List'; items: KubeObject[
 export const memberFlags = {
   image: Flags.string({summary: 'Container image with bash and zkServer.sh on PATH.', default: DEFAULT_IMAGE}),
   'image-pull-policy': Flags.string({summary: 'Always, IfNotPresent or Never.', options: ['Always', 'IfNotPresent', 'Never']}),
-  storage: Flags.string({summary: 'Size of each member\'s data volume.', default: '1Gi'}),
-  'storage-class': Flags.string({summary: 'StorageClass of the data volumes (default: the cluster\'s default).'}),
+  storage: Flags.string({summary: "Size of each member's data volume.", default: '1Gi'}),
+  'storage-class': Flags.string({summary: "StorageClass of the data volumes (default: the cluster's default)."}),
   ephemeral: Flags.boolean({summary: 'emptyDir instead of volumes: data is lost with the pods (development only).', exclusive: ['storage', 'storage-class']}),
   cpu: Flags.string({summary: 'CPU request per member.', default: '250m'}),
   memory: Flags.string({summary: 'Memory request and limit per member.', default: '1Gi'}),
@@ -42,7 +42,7 @@ export default class Create extends ZkCommand<Result> {
     replicas: Flags.integer({summary: 'Voting members (1-255; odd sizes tolerate failures best).', default: 3}),
     ...memberFlags,
     heap: Flags.string({summary: 'JVM heap, e.g. 512m (default: half of --memory; at most 75% of it).'}),
-    'cluster-domain': Flags.string({summary: 'The cluster\'s DNS domain.', default: 'cluster.local'}),
+    'cluster-domain': Flags.string({summary: "The cluster's DNS domain.", default: 'cluster.local'}),
     'tick-time': Flags.integer({summary: 'ZooKeeper tickTime in ms.', default: 2000}),
     'init-limit': Flags.integer({summary: 'Ticks a follower may take to connect and sync.', default: 10}),
     'sync-limit': Flags.integer({summary: 'Ticks a follower may lag behind.', default: 5}),
@@ -50,12 +50,12 @@ export default class Create extends ZkCommand<Result> {
       summary: 'Who may connect to the client port (repeatable): same-namespace (default), all, namespace=NAME, podSelector=k=v[,k=v], namespaceSelector=k=v[,k=v].',
       multiple: true,
     }),
-    monitor: Flags.boolean({summary: 'Also create a PodMonitor (Prometheus Operator) for the members\' metrics port; skipped with a warning when that CRD is missing.'}),
+    monitor: Flags.boolean({summary: "Also create a PodMonitor (Prometheus Operator) for the members' metrics port; skipped with a warning when that CRD is missing."}),
     'dry-run': Flags.boolean({summary: 'Print the objects that would be applied; contact nothing. Secret values are redacted.'}),
-    'show-secrets': Flags.boolean({summary: 'With --dry-run: print the Secret\'s values instead of redacting them.', dependsOn: ['dry-run']}),
+    'show-secrets': Flags.boolean({summary: "With --dry-run: print the Secret's values instead of redacting them.", dependsOn: ['dry-run']}),
     wait: Flags.boolean({summary: 'Wait until the quorum serves.', default: true, allowNo: true}),
     timeout: Flags.string({summary: 'How long to wait, e.g. 90s or 5m.', default: '5m'}),
-    'reuse-data': Flags.boolean({summary: 'Start from volumes kept by an earlier teardown of NAME, after checking they hold this ensemble\'s members (myid, membership).', exclusive: ['delete-data']}),
+    'reuse-data': Flags.boolean({summary: "Start from volumes kept by an earlier teardown of NAME, after checking they hold this ensemble's members (myid, membership).", exclusive: ['delete-data']}),
     'delete-data': Flags.boolean({summary: 'Delete volumes kept by an earlier teardown of NAME first (irreversible; asks unless --yes).', exclusive: ['reuse-data']}),
     yes: Flags.boolean({char: 'y', summary: 'With --delete-data: do not ask for confirmation.'}),
   };
@@ -66,11 +66,7 @@ export default class Create extends ZkCommand<Result> {
 
   async execute(rt: Runtime): Promise<Result> {
     const {args, flags} = await this.parse(Create);
-    const [{validateEnsembleOptions}, {loadAssets}, ops] = await Promise.all([
-      import('../manifests/options.js'),
-      import('../manifests/assets.js'),
-      import('../ops/create.js'),
-    ]);
+    const [{validateEnsembleOptions}, {loadAssets}, ops] = await Promise.all([import('../manifests/options.js'), import('../manifests/assets.js'), import('../ops/create.js')]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const namespace = flags['dry-run'] ? await offlineNamespace(rt) : (await rt.kube()).namespace;
     const {options, warnings} = validateEnsembleOptions({
@@ -101,11 +97,7 @@ export default class Create extends ZkCommand<Result> {
       return objectList(flags['show-secrets'] ? objects : redactSecrets(objects));
     }
     const kube = await rt.kube();
-    const [{MemberForwarders, memberProbe}, {forwardedConnector}, {connectZk}] = await Promise.all([
-      import('../ops/members.js'),
-      import('../ops/znode.js'),
-      import('../zk/client.js'),
-    ]);
+    const [{MemberForwarders, memberProbe}, {forwardedConnector}, {connectZk}] = await Promise.all([import('../ops/members.js'), import('../ops/znode.js'), import('../zk/client.js')]);
     const forwarders = new MemberForwarders(kube);
     const target = {namespace: options.namespace, ensemble: options.name};
     try {

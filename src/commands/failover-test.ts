@@ -29,8 +29,12 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
   };
   static override flags = {
     ...lockFlags,
-    mode: Flags.string({summary: 'How to disrupt: delete-pod (evict the leader\'s pod), kill (SIGKILL the leader\'s ZooKeeper JVM), pause (SIGSTOP it for --stop-for, then SIGCONT), all-pods (every pod; needs --force).', options: ['delete-pod', 'kill', 'pause', 'all-pods'], default: 'delete-pod'}),
-    'stop-for': Flags.string({summary: 'With --mode pause: how long the leader\'s JVM stays stopped (longer than syncLimit × tickTime, so that the followers give up on it).', default: '30s'}),
+    mode: Flags.string({
+      summary: "How to disrupt: delete-pod (evict the leader's pod), kill (SIGKILL the leader's ZooKeeper JVM), pause (SIGSTOP it for --stop-for, then SIGCONT), all-pods (every pod; needs --force).",
+      options: ['delete-pod', 'kill', 'pause', 'all-pods'],
+      default: 'delete-pod',
+    }),
+    'stop-for': Flags.string({summary: "With --mode pause: how long the leader's JVM stays stopped (longer than syncLimit × tickTime, so that the followers give up on it).", default: '30s'}),
     rounds: Flags.integer({summary: 'How many times to run the test (stops at the first round that fails).', default: 1, min: 1}),
     pause: Flags.string({summary: 'Pause between rounds.', default: '30s'}),
     poll: Flags.string({summary: 'How often to ask the members who leads while waiting.', default: '100ms'}),

@@ -22,9 +22,9 @@ export default class Import extends ZkCommand<ImportResult> {
   static override flags = {
     ...lockFlags,
     file: Flags.string({char: 'f', summary: 'Read this file instead of stdin ("-": stdin).'}),
-    to: Flags.string({summary: 'Import under this path instead (PATH, or the file\'s root, becomes TO).'}),
+    to: Flags.string({summary: "Import under this path instead (PATH, or the file's root, becomes TO)."}),
     overwrite: Flags.boolean({summary: 'Replace data and ACL of znodes that exist instead of refusing.'}),
-    'as-super': Flags.boolean({summary: 'Write as the ensemble\'s super user (default; --no-as-super to write with --auth only).', default: true, allowNo: true, helpGroup: 'ENSEMBLE'}),
+    'as-super': Flags.boolean({summary: "Write as the ensemble's super user (default; --no-as-super to write with --auth only).", default: true, allowNo: true, helpGroup: 'ENSEMBLE'}),
     window: Flags.integer({summary: 'Requests in flight on the session.', default: 256, min: 1, max: 10_000}),
     ...connectFlags,
   };

@@ -6,7 +6,7 @@ import {logLineJson, renderLogLine} from '../render/logs.js';
 import {parseDuration} from '../util/duration.js';
 
 export default class Logs extends ZkCommand<LogsResult> {
-  static override summary = 'Print every member\'s log merged by time, each line tagged with its member and role; -f follows across restarts.';
+  static override summary = "Print every member's log merged by time, each line tagged with its member and role; -f follows across restarts.";
   static override description = `Reads the zookeeper container's log of every member with the kubelet's timestamps and merges the lines by time; each line starts with the member and its role now (leader, follower, observer; "down" when it does not answer srvr). With -f it keeps following: lines from the members are ordered within a short window, roles are asked again every 2s, and a member whose container restarts or whose pod is replaced is followed into the new container from the last line printed (the old container's last lines first, when the pod is the same). Ctrl-C stops. -o json prints one JSON object per line (time, member, role, text).`;
   static override examples = [
     '<%= config.bin %> logs zk',
@@ -22,7 +22,7 @@ export default class Logs extends ZkCommand<LogsResult> {
     follow: Flags.boolean({char: 'f', summary: 'Keep following, across container restarts and pod replacements, until Ctrl-C.'}),
     since: Flags.string({summary: 'Only lines newer than this, e.g. 10m, 1h.'}),
     tail: Flags.integer({summary: 'Lines per member from the end (-1: all).', default: -1, min: -1}),
-    timestamps: Flags.boolean({summary: 'Start each line with the kubelet\'s time.'}),
+    timestamps: Flags.boolean({summary: "Start each line with the kubelet's time."}),
   };
 
   async execute(rt: Runtime): Promise<LogsResult> {

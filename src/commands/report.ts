@@ -7,11 +7,7 @@ import {renderReport} from '../render/report.js';
 export default class Report extends ZkCommand<ReportResult> {
   static override summary = 'Write one .tar.gz with everything a bug report needs about an ensemble (nothing secret in it).';
   static override description = `The archive holds: the live objects (StatefulSet, Services, ConfigMap, Secret with its values redacted, PodDisruptionBudget, NetworkPolicy, pods, PersistentVolumeClaims and their volumes) and the manifests this version would render for the same settings; each pod's description and the ensemble's events; the last --tail log lines of every container (and of the previous container after a restart); srvr, mntr and conf of every member and, from its AdminServer, connections (cons), watch_summary, last_snapshot and voting_view; the dynamic config (/zookeeper/config); the nodes' conditions; the status report; the plugin's version and this command's arguments; and errors.txt with what could not be gathered. Every file is scrubbed for the values of the ensemble's Secret. The file appears only when complete; an existing path is refused unless --force.`;
-  static override examples = [
-    '<%= config.bin %> report zk',
-    '<%= config.bin %> report zk -n prod -f zk-report.tar.gz --tail 2000',
-    '<%= config.bin %> report zk -f zk-report.tar.gz --force',
-  ];
+  static override examples = ['<%= config.bin %> report zk', '<%= config.bin %> report zk -n prod -f zk-report.tar.gz --tail 2000', '<%= config.bin %> report zk -f zk-report.tar.gz --force'];
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };

@@ -8,7 +8,9 @@ import {parseDuration} from '../util/duration.js';
 
 /** The flags restart and upgrade share. */
 export const rollFlags = {
-  force: Flags.boolean({summary: 'Start although the ensemble is not healthy or a member is missing (not-serving members go first; a serving voter is still never stopped while the others lack a quorum).'}),
+  force: Flags.boolean({
+    summary: 'Start although the ensemble is not healthy or a member is missing (not-serving members go first; a serving voter is still never stopped while the others lack a quorum).',
+  }),
   yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
   'dry-run': Flags.boolean({summary: 'Print the plan (order, who leads now); change nothing.'}),
   timeout: Flags.string({summary: 'Limit per member: waiting for the others to be in sync, then its new pod back, serving and in sync, e.g. 5m.', default: '5m'}),

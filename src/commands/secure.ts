@@ -9,18 +9,14 @@ import {parseDuration} from '../util/duration.js';
 export default class Secure extends ZkCommand<SecureResult> {
   static override summary = 'Bring an ensemble to the closed-by-default settings: NetworkPolicy, AdminServer on loopback, no token, system ACLs.';
   static override description = `For ensembles made by an earlier kubectl-zk, or by create --no-wait. Applies the NetworkPolicy (quorum and election ports only from members; the client port from --allow-clients-from, else the live policy's sources, else the pods of the namespace), sets admin.serverAddress=127.0.0.1 in zoo.cfg and automountServiceAccountToken: false in the pod template, and when either changed restarts every member as kubectl zk restart does (one at a time, each back and in sync before the next, the leader last). Then sets the ACLs of /, /zookeeper and /zookeeper/quota so that nobody but the super user holds ADMIN. A second run changes nothing. Asks for confirmation on a terminal; scripts pass --yes.`;
-  static override examples = [
-    '<%= config.bin %> secure zk --dry-run',
-    '<%= config.bin %> secure zk --yes',
-    '<%= config.bin %> secure zk --allow-clients-from namespace=kafka --yes',
-  ];
+  static override examples = ['<%= config.bin %> secure zk --dry-run', '<%= config.bin %> secure zk --yes', '<%= config.bin %> secure zk --allow-clients-from namespace=kafka --yes'];
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
   };
   static override flags = {
     ...lockFlags,
     'allow-clients-from': Flags.string({
-      summary: 'Who may connect to the client port (repeatable): same-namespace, all, namespace=NAME, podSelector=k=v[,k=v], namespaceSelector=k=v[,k=v]. Default: keep the live policy\'s sources.',
+      summary: "Who may connect to the client port (repeatable): same-namespace, all, namespace=NAME, podSelector=k=v[,k=v], namespaceSelector=k=v[,k=v]. Default: keep the live policy's sources.",
       multiple: true,
     }),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),

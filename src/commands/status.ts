@@ -10,7 +10,7 @@ type Result = StatusReport | (StatusSummary & {allNamespaces: boolean}) | WatchR
 const EXIT = {healthy: 0, degraded: 3, 'no-quorum': 4, unknown: 1} as const;
 
 export default class Status extends ZkCommand<Result> {
-  static override summary = 'Show each member\'s role, zxid, connections and latency, and the quorum\'s health.';
+  static override summary = "Show each member's role, zxid, connections and latency, and the quorum's health.";
   static override description = `Asks every member itself (srvr, mntr and conf over a port-forward to its client port, all in parallel) and the API server, then prints one report. Exit code: 0 healthy, 3 degraded (quorum, but a member is down, not ready or not synced), 4 no quorum, 1 when the report could not be made. Without NAME: one line per ensemble. --watch is the membership watch loop: it refreshes every --interval and marks leader changes, members going and coming back and epoch changes with timestamps.`;
   static override examples = [
     '<%= config.bin %> status zk',

@@ -31,7 +31,10 @@ export interface VersionInfo {
 }
 
 /** The runtime and whether it runs a compiled-in program (Bun's own module file system: /$bunfs/ or B:\~BUN\). */
-export function runtimeOf(proc: {version: string; versions: Record<string, string | undefined>} = process, bun = (globalThis as {Bun?: {main: string}}).Bun): {runtime: string; singleExecutable: boolean} {
+export function runtimeOf(
+  proc: {version: string; versions: Record<string, string | undefined>} = process,
+  bun = (globalThis as {Bun?: {main: string}}).Bun,
+): {runtime: string; singleExecutable: boolean} {
   const version = proc.versions['bun'];
   if (version === undefined) return {runtime: `Node.js ${proc.version}`, singleExecutable: false};
   return {runtime: `Bun ${version}`, singleExecutable: /^(\/\$bunfs\/|[A-Za-z]:[\\/]~BUN[\\/])/.test(bun?.main ?? '')};

@@ -172,7 +172,14 @@ function valuesFor(flag: FlagMeta, parsed: Parsed, prefix: string, typed: string
   let values: readonly string[] | undefined = flag.options;
   if (flag.name === 'output') values = parsed.command?.outputs ?? ['json', 'yaml'];
   if (!values) return none();
-  return {kind: 'values', candidates: filterTyped(values.map((v) => ({value: `${prefix}${v}`})), `${prefix}${typed}`), directive: Directive.noFileComp};
+  return {
+    kind: 'values',
+    candidates: filterTyped(
+      values.map((v) => ({value: `${prefix}${v}`})),
+      `${prefix}${typed}`,
+    ),
+    directive: Directive.noFileComp,
+  };
 }
 
 /** The next level of commands and topics under the typed path. */
@@ -192,7 +199,10 @@ function subcommands(commands: CommandMeta[], topics: TopicMeta[], path: string[
       seen.set(next, {value: next, description: topic?.description});
     }
   }
-  return filterTyped([...seen.values()].sort((a, b) => a.value.localeCompare(b.value)), typed);
+  return filterTyped(
+    [...seen.values()].sort((a, b) => a.value.localeCompare(b.value)),
+    typed,
+  );
 }
 
 /**

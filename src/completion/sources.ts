@@ -8,7 +8,6 @@ export interface CompletionSources {
   contexts(): Promise<string[]>;
 }
 
-
 async function fetch(source: Source, src: CompletionSources): Promise<Candidate[]> {
   if (source === 'contexts') return (await src.contexts()).map((value) => ({value}));
   const kube = await src.kube();
@@ -44,11 +43,7 @@ export function kubeSources(words: KubeWords, env: NodeJS.ProcessEnv, timeoutMs 
   return {
     kube() {
       client ??= (async () => {
-        const [{resolveKubeConfig}, {KubeClient}, {parseDuration}] = await Promise.all([
-          import('../kube/config.js'),
-          import('../kube/client.js'),
-          import('../util/duration.js'),
-        ]);
+        const [{resolveKubeConfig}, {KubeClient}, {parseDuration}] = await Promise.all([import('../kube/config.js'), import('../kube/client.js'), import('../util/duration.js')]);
         let requestTimeoutMs = timeoutMs;
         try {
           if (words.requestTimeout) requestTimeoutMs = parseDuration(words.requestTimeout, '--request-timeout') || timeoutMs;
@@ -65,7 +60,11 @@ export function kubeSources(words: KubeWords, env: NodeJS.ProcessEnv, timeoutMs 
       return kc.getContexts().map((c) => c.name);
     },
     async close() {
-      if (client) await client.then((k) => k.close(), () => undefined);
+      if (client)
+        await client.then(
+          (k) => k.close(),
+          () => undefined,
+        );
     },
   };
 }

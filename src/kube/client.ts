@@ -233,9 +233,7 @@ export class KubeClient implements Kube {
 
   async list<T extends KubeObject>(apiVersion: string, kind: string, opts: ListOptions = {}): Promise<T[]> {
     const req = {verb: 'list', resource: resourceOf(kind), namespace: opts.namespace};
-    const out = await this.call(req, () =>
-      this.getJson<{items?: T[]}>(resourcePath(apiVersion, kind, opts.namespace), {labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector}),
-    );
+    const out = await this.call(req, () => this.getJson<{items?: T[]}>(resourcePath(apiVersion, kind, opts.namespace), {labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector}));
     return (out.items ?? []).map((item) => ({...item, apiVersion, kind}));
   }
 
@@ -303,18 +301,14 @@ export class KubeClient implements Kube {
   async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T> {
     const req = {verb: 'patch', resource: resourceOf(ref.kind), namespace: ref.namespace, name: ref.name};
     const path = `${resourcePath(ref.apiVersion, ref.kind, ref.namespace)}/${encodeURIComponent(ref.name)}`;
-    const out = await this.call(req, () =>
-      this.requestJson<T>('PATCH', path, {fieldManager: FIELD_MANAGER}, {contentType: 'application/merge-patch+json', value: patch}),
-    );
+    const out = await this.call(req, () => this.requestJson<T>('PATCH', path, {fieldManager: FIELD_MANAGER}, {contentType: 'application/merge-patch+json', value: patch}));
     return {...out, apiVersion: ref.apiVersion, kind: ref.kind};
   }
 
   async logs(namespace: string, pod: string, opts: {container?: string; tailLines?: number; previous?: boolean} = {}): Promise<string> {
     const req = {verb: 'get', resource: 'pods/log', namespace, name: pod};
     const {core} = await this.api();
-    return this.call(req, () =>
-      core.readNamespacedPodLog({name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous}),
-    );
+    return this.call(req, () => core.readNamespacedPodLog({name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous}));
   }
 
   /**
@@ -378,9 +372,19 @@ export class KubeClient implements Kube {
             stdin.end(opts.stdin);
           }
           exec
-            .exec(namespace, pod, opts.container ?? '', command, sink((s) => (stdout += s)), sink((s) => (stderr += s)), stdin, false, (status: V1Status) => {
-              resolve({stdout, stderr, exitCode: exitCodeOf(status)});
-            })
+            .exec(
+              namespace,
+              pod,
+              opts.container ?? '',
+              command,
+              sink((s) => (stdout += s)),
+              sink((s) => (stderr += s)),
+              stdin,
+              false,
+              (status: V1Status) => {
+                resolve({stdout, stderr, exitCode: exitCodeOf(status)});
+              },
+            )
             .then((ws) => {
               // a stream that dies after output arrived still reports that output
               ws.on('error', (err: unknown) => (stdout || stderr ? resolve({stdout, stderr, exitCode: -1}) : reject(err)));

@@ -100,7 +100,15 @@ export function resolveKubeConfig(flags: KubeFlags, env: NodeJS.ProcessEnv = pro
 
   if (flags.context) {
     if (!kc.getContextObject(flags.context)) {
-      throw new UsageError(`context "${flags.context}" not found in kubeconfig`, `available: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+      throw new UsageError(
+        `context "${flags.context}" not found in kubeconfig`,
+        `available: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        }`,
+      );
     }
     kc.setCurrentContext(flags.context);
   }

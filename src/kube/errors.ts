@@ -62,7 +62,22 @@ function parseBody(body: unknown): StatusBody {
   return {};
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** Finds a Node network error code (ECONNREFUSED, ...) anywhere in an error's cause chain. */
 function networkCode(err: unknown): string | undefined {
@@ -110,9 +125,7 @@ export function toKubeError(err: unknown, target: KubeTarget, req?: KubeRequest)
       status: 0,
       reason: net,
       apiMessage: err instanceof Error ? err.message : String(err),
-      message: tls
-        ? `the server's certificate was not accepted (${net}) at ${target.server}`
-        : `cannot reach the Kubernetes API server at ${target.server} (${net})`,
+      message: tls ? `the server's certificate was not accepted (${net}) at ${target.server}` : `cannot reach the Kubernetes API server at ${target.server} (${net})`,
       hint: `context "${target.context}"; check --context/--kubeconfig and that the cluster is running`,
       request: req,
       cause: err,
@@ -138,20 +151,33 @@ export function fromStatus(status: number, reason: string, apiMessage: string, t
   const what = describeTarget(req);
   switch (status) {
     case 401:
-      return new KubeError({...base, reason: reason || 'Unauthorized', message: `the API server at ${target.server} did not accept the credentials of context "${target.context}"`, hint: 'your credentials may have expired; log in again or pick another --context'});
+      return new KubeError({
+        ...base,
+        reason: reason || 'Unauthorized',
+        message: `the API server at ${target.server} did not accept the credentials of context "${target.context}"`,
+        hint: 'your credentials may have expired; log in again or pick another --context',
+      });
     case 403: {
       const verb = req?.verb ?? 'access';
-      const hint = req ? `you need permission to ${verb} ${req.resource}${req.namespace ? ` in namespace "${req.namespace}"` : ''}; ask your cluster admin, or check with: kubectl auth can-i ${verb} ${req.resource}${req.namespace ? ` -n ${req.namespace}` : ''}` : 'check your RBAC permissions';
+      const hint = req
+        ? `you need permission to ${verb} ${req.resource}${req.namespace ? ` in namespace "${req.namespace}"` : ''}; ask your cluster admin, or check with: kubectl auth can-i ${verb} ${req.resource}${req.namespace ? ` -n ${req.namespace}` : ''}`
+        : 'check your RBAC permissions';
       return new KubeError({...base, reason: reason || 'Forbidden', message: `forbidden: ${apiMessage}`, hint});
     }
     case 404:
-      return new KubeError({...base, reason: reason || 'NotFound', message: what ? `${what} not found` : `not found: ${apiMessage}`, hint: req?.namespace ? `check the name and the namespace (-n)` : undefined});
+      return new KubeError({
+        ...base,
+        reason: reason || 'NotFound',
+        message: what ? `${what} not found` : `not found: ${apiMessage}`,
+        hint: req?.namespace ? `check the name and the namespace (-n)` : undefined,
+      });
     case 409:
       return new KubeError({...base, reason: reason || 'Conflict', message: `conflict: ${apiMessage}`, hint: 'another client changed the object; run the command again'});
     case 422:
       return new KubeError({...base, reason: reason || 'Invalid', message: `the API server rejected ${what || 'the object'}: ${apiMessage}`});
     case 429:
-      if (req?.resource === 'pods/eviction') return new KubeError({...base, reason: reason || 'TooManyRequests', message: `eviction of ${what} refused: ${apiMessage}`, hint: 'a PodDisruptionBudget allows no disruption now'});
+      if (req?.resource === 'pods/eviction')
+        return new KubeError({...base, reason: reason || 'TooManyRequests', message: `eviction of ${what} refused: ${apiMessage}`, hint: 'a PodDisruptionBudget allows no disruption now'});
       return new KubeError({...base, reason: reason || 'TooManyRequests', message: `the API server is throttling requests: ${apiMessage}`, hint: 'wait and run the command again'});
     default:
       if (status >= 500) {

@@ -54,7 +54,6 @@ export function checkSchedule(schedule: string): string {
   return fields.join(' ');
 }
 
- 
 type Obj = KubeObject & Record<string, any>;
 
 /** The ConfigMap (program, logging) and the CronJob, in apply order. */

@@ -68,7 +68,10 @@ export function parseInspection(claim: string, text: string): KeptVolume {
 /** One line for a volume: what it holds. */
 export function describeKept(v: KeptVolume): string {
   if (v.myid === undefined && v.servers.length === 0 && !v.newestZxid) return `${v.claim}: empty`;
-  const voters = v.servers.filter((s) => !/:observer(;|$)/.test(s)).map((s) => /^server\.(\d+)=/.exec(s)?.[1]).join(',');
+  const voters = v.servers
+    .filter((s) => !/:observer(;|$)/.test(s))
+    .map((s) => /^server\.(\d+)=/.exec(s)?.[1])
+    .join(',');
   const version = v.configFile?.split('.dynamic.')[1];
   return `${v.claim}: myid ${v.myid ?? '-'}, config ${version ? `version ${version}` : (v.configFile ?? 'none')} with voters ${voters || '-'}, epoch ${v.currentEpoch ?? '-'}, newest zxid ${v.newestZxid ?? '-'}`;
 }

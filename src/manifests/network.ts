@@ -45,10 +45,14 @@ export function parseMatchLabels(text: string, flag: string): Record<string, str
     const eq = part.indexOf('=');
     if (eq <= 0) throw new UsageError(`${flag}: "${part}" is not key=value`, 'only equality selectors (matchLabels) are supported');
     const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim().replace(/^=/, ''); // accept k==v like kubectl
+    const value = part
+      .slice(eq + 1)
+      .trim()
+      .replace(/^=/, ''); // accept k==v like kubectl
     const keyProblem = labelKeyProblem(key);
     if (keyProblem) throw new UsageError(`${flag}: ${keyProblem}`);
-    if (value !== '' && !LABEL_NAME.test(value)) throw new UsageError(`${flag}: label value "${value}" is not valid`, 'at most 63 characters: letters, digits, "-", "_", "." (starting and ending with a letter or digit)');
+    if (value !== '' && !LABEL_NAME.test(value))
+      throw new UsageError(`${flag}: label value "${value}" is not valid`, 'at most 63 characters: letters, digits, "-", "_", "." (starting and ending with a letter or digit)');
     if (key in labels && labels[key] !== value) throw new UsageError(`${flag}: label "${key}" given twice with different values`);
     labels[key] = value;
   }
@@ -138,7 +142,9 @@ export function formatClientSource(s: ClientSource): string {
 
 /** The rule that admits the scheduled backup's pods (manifests/backup.ts): not a client source. */
 function isBackupRule(r: {from?: Record<string, unknown>[]}): boolean {
-  return (r.from ?? []).length > 0 && (r.from ?? []).every((p) => (p['podSelector'] as {matchLabels?: Record<string, string>} | undefined)?.matchLabels?.['app.kubernetes.io/name'] === 'zookeeper-backup');
+  return (
+    (r.from ?? []).length > 0 && (r.from ?? []).every((p) => (p['podSelector'] as {matchLabels?: Record<string, string>} | undefined)?.matchLabels?.['app.kubernetes.io/name'] === 'zookeeper-backup')
+  );
 }
 
 /**

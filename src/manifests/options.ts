@@ -67,7 +67,10 @@ export function validateName(name: string): void {
     throw new UsageError(`invalid ensemble name "${name}"`, 'use lowercase letters, digits and "-", starting with a letter and ending with a letter or digit');
   }
   if (name.length > MAX_NAME_LENGTH) {
-    throw new UsageError(`ensemble name "${name}" is ${name.length} characters long`, `at most ${MAX_NAME_LENGTH}, so that pod names, the headless Service ${name}-hs and StatefulSet revision labels fit in 63`);
+    throw new UsageError(
+      `ensemble name "${name}" is ${name.length} characters long`,
+      `at most ${MAX_NAME_LENGTH}, so that pod names, the headless Service ${name}-hs and StatefulSet revision labels fit in 63`,
+    );
   }
 }
 
@@ -128,7 +131,10 @@ export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOpt
   const heapMb = f.heap !== undefined ? parseHeapMb(f.heap) : defaultHeapMb(memoryBytes);
   if (heapMb * 2 ** 20 > memoryBytes * MAX_HEAP_FRACTION) {
     const most = Math.floor((memoryBytes * MAX_HEAP_FRACTION) / 2 ** 20);
-    throw new UsageError(`--heap ${f.heap ?? `${heapMb}m`} leaves too little of --memory ${memory} outside the heap`, `the heap may take at most 75% of the memory limit (${most}m here); the rest is for direct buffers, threads and metaspace`);
+    throw new UsageError(
+      `--heap ${f.heap ?? `${heapMb}m`} leaves too little of --memory ${memory} outside the heap`,
+      `the heap may take at most 75% of the memory limit (${most}m here); the rest is for direct buffers, threads and metaspace`,
+    );
   }
 
   if (f.ephemeral && (f.storage !== undefined || f.storageClass !== undefined)) {

@@ -111,4 +111,3 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   // the NetworkPolicy before the StatefulSet: no member ever runs unprotected
   return [secret, configMap, policy, headless, client, pdb, sts];
 }
-

@@ -41,7 +41,13 @@ const ADMIN = 16;
 /** "cdrwa"-style letters of a permission mask, in zkCli's order. */
 export function permLetters(perms: number | string): string {
   const bits = permsToBits(perms);
-  return [['c', 4], ['d', 8], ['r', 1], ['w', 2], ['a', 16]]
+  return [
+    ['c', 4],
+    ['d', 8],
+    ['r', 1],
+    ['w', 2],
+    ['a', 16],
+  ]
     .filter(([, b]) => bits & (b as number))
     .map(([l]) => l)
     .join('');

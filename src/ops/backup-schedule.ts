@@ -77,7 +77,7 @@ export async function scheduleBackup(req: ScheduleRequest, deps: {kube: Kube; as
   const containers = sts?.spec?.template?.spec?.containers ?? [];
   const member = containers.find((c) => c.name === 'zookeeper') ?? containers[0];
   const image = member?.image;
-  if (!image) throw new CliError(`StatefulSet "${req.name}" has no container image`, {hint: 'the backup runs in the ensemble\'s own image'});
+  if (!image) throw new CliError(`StatefulSet "${req.name}" has no container image`, {hint: "the backup runs in the ensemble's own image"});
   if (!pvc) {
     throw new CliError(`PersistentVolumeClaim "${req.pvc}" not found in namespace "${namespace}"`, {
       hint: 'create it first (the backups are written there), e.g. kubectl create -f pvc.yaml; nothing was changed',

@@ -224,7 +224,10 @@ export async function copySnapshot(body: NodeJS.ReadableStream, out: NodeJS.Writ
   } catch (e) {
     parserIn.destroy();
     // the parser's reason is the better one when it stopped the copy
-    const parsed = await parsing.then(() => undefined, (pe: unknown) => pe);
+    const parsed = await parsing.then(
+      () => undefined,
+      (pe: unknown) => pe,
+    );
     throw parsed ?? e;
   }
   await parsing;

@@ -96,7 +96,10 @@ export async function checkNamedNamespaces(kube: Kube, namespaces: readonly stri
     }
   }
   if (missing.length > 0) {
-    throw new UsageError(`--allow-clients-from names namespace${missing.length > 1 ? 's' : ''} that do${missing.length > 1 ? '' : 'es'} not exist: ${missing.join(', ')}`, 'create the namespace first, or check the spelling');
+    throw new UsageError(
+      `--allow-clients-from names namespace${missing.length > 1 ? 's' : ''} that do${missing.length > 1 ? '' : 'es'} not exist: ${missing.join(', ')}`,
+      'create the namespace first, or check the spelling',
+    );
   }
 }
 
@@ -105,7 +108,14 @@ async function refuseExisting(kube: CreateDeps['kube'], o: EnsembleOptions, stat
   const existing = await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: o.namespace, name: statefulSet});
   const leftovers = existing
     ? [existing]
-    : sortByOwnership(o.name, (await Promise.all(ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})))).flat()).owned;
+    : sortByOwnership(
+        o.name,
+        (
+          await Promise.all(
+            ENSEMBLE_KINDS.filter(([, kind]) => kind !== 'StatefulSet').map(([apiVersion, kind]) => kube.list(apiVersion, kind, {namespace: o.namespace, labelSelector: instanceSelector(o.name)})),
+          )
+        ).flat(),
+      ).owned;
   if (existing || leftovers.length > 0) {
     const what = leftovers.map((x) => `${x.kind}/${x.metadata.name}`).join(', ');
     throw new CliError(`ensemble "${o.name}" already exists in namespace "${o.namespace}" (${what})`, {
@@ -196,10 +206,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   }
 
   // 3. Wait for a serving quorum.
-  const q = await waitForQuorum(
-    {namespace: o.namespace, name: o.name, replicas: o.replicas, timeoutMs: Math.max(0, req.timeoutMs - (clock.now() - started))},
-    deps,
-  );
+  const q = await waitForQuorum({namespace: o.namespace, name: o.name, replicas: o.replicas, timeoutMs: Math.max(0, req.timeoutMs - (clock.now() - started))}, deps);
   const offset = result.phases[0]!.atMs;
   result.phases.push(...q.phases.map((p) => ({phase: p.phase, atMs: p.atMs + offset})));
   result.ready = true;
@@ -244,7 +251,9 @@ async function recordMembershipVersion(o: EnsembleOptions, client: ZkClient, dep
     if (!version) return;
     await deps.kube.mergePatch({apiVersion: 'v1', kind: 'ConfigMap', namespace: o.namespace, name: objectNames(o.name).configMap}, {data: {[MEMBERSHIP_VERSION_KEY]: version}});
   } catch (e) {
-    deps.progress.warn(`could not record the committed membership version in ConfigMap ${objectNames(o.name).configMap} (${errorMessage(e)}): until 'kubectl zk scale' records it, a member with an empty disk does not wait for a leader`);
+    deps.progress.warn(
+      `could not record the committed membership version in ConfigMap ${objectNames(o.name).configMap} (${errorMessage(e)}): until 'kubectl zk scale' records it, a member with an empty disk does not wait for a leader`,
+    );
   }
 }
 

@@ -16,7 +16,18 @@ import {statusDeps} from './ensemble/probe.js';
 import {summarizeRounds} from './failover/figures.js';
 import {modeText, preconditionProblems} from './failover/plan.js';
 import {runRound} from './failover/round.js';
-import {aborted, ensembleState, exitCodeOfOutcome, FAILOVER_EXIT, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound, validateFailoverRequest, worstOutcome} from './failover/types.js';
+import {
+  aborted,
+  ensembleState,
+  exitCodeOfOutcome,
+  FAILOVER_EXIT,
+  type FailoverDeps,
+  type FailoverReport,
+  type FailoverRequest,
+  type FailoverRound,
+  validateFailoverRequest,
+  worstOutcome,
+} from './failover/types.js';
 import {gatherStatus, type StatusReport} from './status.js';
 
 /**

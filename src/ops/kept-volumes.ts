@@ -67,7 +67,9 @@ export function decideKept(o: EnsembleOptions, volumes: readonly KeptVolume[], r
   const bad = volumes.map((v) => ({v, why: keptMismatch(v, lines, o.replicas)})).filter((x) => x.why !== undefined);
   const del = `kubectl zk create ${o.name} -n ${o.namespace} --delete-data (deletes them first)`;
   if (bad.length > 0) {
-    throw new CliError(`volumes kept from an earlier "${o.name}" do not match the ${o.replicas}-member ensemble this would make: ${bad.map((x) => `${describeKept(x.v)} (${x.why})`).join('; ')}`, {hint: `start fresh with: ${del}`});
+    throw new CliError(`volumes kept from an earlier "${o.name}" do not match the ${o.replicas}-member ensemble this would make: ${bad.map((x) => `${describeKept(x.v)} (${x.why})`).join('; ')}`, {
+      hint: `start fresh with: ${del}`,
+    });
   }
   if (!reuse) {
     throw new CliError(`found volumes kept from an earlier "${o.name}": ${volumes.map(describeKept).join('; ')}`, {hint: `start from that data with --reuse-data, or fresh with: ${del}`});

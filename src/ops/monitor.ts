@@ -14,7 +14,8 @@ export async function droppingUnservedMonitor(kube: Kube, objects: KubeObject[],
   if (!objects.some(isMonitor)) return objects;
   let why: string | undefined;
   try {
-    if (!(await kube.servesKind(POD_MONITOR.apiVersion, POD_MONITOR.kind))) why = `the API server does not serve ${POD_MONITOR.kind} (${POD_MONITOR.apiVersion}): is the Prometheus Operator installed?`;
+    if (!(await kube.servesKind(POD_MONITOR.apiVersion, POD_MONITOR.kind)))
+      why = `the API server does not serve ${POD_MONITOR.kind} (${POD_MONITOR.apiVersion}): is the Prometheus Operator installed?`;
   } catch (e) {
     why = `could not ask the API server whether it serves ${POD_MONITOR.kind} (${errorMessage(e)})`;
   }

@@ -45,7 +45,10 @@ export async function checkSnapshotHead(file: string): Promise<void> {
   }
   if (!hasSnapshotMagic(head)) {
     const text = head.toString('latin1');
-    throw new UsageError(`${file} is not a ZooKeeper snapshot (it does not start with ZKSN)`, text.startsWith('{') ? 'an export file (JSON lines)? load it with kubectl zk import' : 'pass a file made by kubectl zk backup');
+    throw new UsageError(
+      `${file} is not a ZooKeeper snapshot (it does not start with ZKSN)`,
+      text.startsWith('{') ? 'an export file (JSON lines)? load it with kubectl zk import' : 'pass a file made by kubectl zk backup',
+    );
   }
 }
 
@@ -84,9 +87,12 @@ export async function checkBackupFile(file: string): Promise<CheckedBackup> {
   }
   const sha256 = hash.digest('hex');
   if (manifest && (manifest.sha256 !== sha256 || manifest.size !== size)) {
-    throw new CliError(`${file} does not match its manifest: sha256 ${sha256.slice(0, 16)}…, ${size} bytes; the manifest says ${String(manifest.sha256).slice(0, 16)}…, ${manifest.size} bytes (corrupted or truncated)`, {
-      hint: 'nothing was made; restore from another backup',
-    });
+    throw new CliError(
+      `${file} does not match its manifest: sha256 ${sha256.slice(0, 16)}…, ${size} bytes; the manifest says ${String(manifest.sha256).slice(0, 16)}…, ${manifest.size} bytes (corrupted or truncated)`,
+      {
+        hint: 'nothing was made; restore from another backup',
+      },
+    );
   }
   if (manifest && (manifest.checksum !== sum.hex || manifest.znodes !== sum.count)) {
     throw new CliError(`${file}: the tree in the file differs from its manifest's checksum`, {hint: 'nothing was made'});

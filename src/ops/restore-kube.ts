@@ -30,21 +30,22 @@ export interface KubeRestoreOptions {
 }
 
 export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDeps & {close: () => Promise<void>}> {
-  const [{MemberForwarders, memberProbe}, znode, {connectZk}, create, scale, scaleKube, {gatherStatus}, {waitForQuorum}, {loadAssets}, {PORTS}, {fourLetterWord}, {parseSrvr}, {FourLetterGate}] = await Promise.all([
-    import('./members.js'),
-    import('./znode.js'),
-    import('../zk/client.js'),
-    import('./create.js'),
-    import('./scale.js'),
-    import('./scale/kube.js'),
-    import('./status.js'),
-    import('./wait.js'),
-    import('../manifests/assets.js'),
-    import('../manifests/names.js'),
-    import('../zk/fourletter.js'),
-    import('../zk/parse.js'),
-    import('../zk/fourletter.js'),
-  ]);
+  const [{MemberForwarders, memberProbe}, znode, {connectZk}, create, scale, scaleKube, {gatherStatus}, {waitForQuorum}, {loadAssets}, {PORTS}, {fourLetterWord}, {parseSrvr}, {FourLetterGate}] =
+    await Promise.all([
+      import('./members.js'),
+      import('./znode.js'),
+      import('../zk/client.js'),
+      import('./create.js'),
+      import('./scale.js'),
+      import('./scale/kube.js'),
+      import('./status.js'),
+      import('./wait.js'),
+      import('../manifests/assets.js'),
+      import('../manifests/names.js'),
+      import('../zk/fourletter.js'),
+      import('../zk/parse.js'),
+      import('../zk/fourletter.js'),
+    ]);
   const {kube, namespace, name} = o;
   const client = new MemberForwarders(kube, PORTS.client);
   const admin = new MemberForwarders(kube, PORTS.admin);

@@ -160,7 +160,10 @@ async function restoreInto(req: RestoreRequest, deps: RestoreDeps, checked: Chec
     try {
       await deps.scale(req.replicas);
     } catch (e) {
-      throw new CliError(`restored and verified on ${pod}, but growing to ${req.replicas} members failed: ${errorMessage(e)}`, {hint: `the data is in place; retry with: kubectl zk scale ${req.name} --replicas ${req.replicas}`, cause: e});
+      throw new CliError(`restored and verified on ${pod}, but growing to ${req.replicas} members failed: ${errorMessage(e)}`, {
+        hint: `the data is in place; retry with: kubectl zk scale ${req.name} --replicas ${req.replicas}`,
+        cause: e,
+      });
     }
     for (let i = 1; i < req.replicas; i++) {
       const v = await verifyOn(deps, auth, `${req.name}-${i}`, checked);

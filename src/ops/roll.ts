@@ -30,7 +30,20 @@ import type {ProgressStep} from '../util/progress.js';
 import {LeaderTracker, type LeaderSeen} from './ensemble/leader.js';
 import {isReady, podProblem, type PodLike} from './pods.js';
 import {isServing} from './ensemble/member.js';
-import {lastExit, leaderEpoch, memberBack, memberStates, memberVersionProblem, readyToStop, rollOrder, rollPreconditions, ROLL_STOPPERS, zkSaid, type MemberState, type PlannedMember} from './roll/plan.js';
+import {
+  lastExit,
+  leaderEpoch,
+  memberBack,
+  memberStates,
+  memberVersionProblem,
+  readyToStop,
+  rollOrder,
+  rollPreconditions,
+  ROLL_STOPPERS,
+  zkSaid,
+  type MemberState,
+  type PlannedMember,
+} from './roll/plan.js';
 import {desiredTemplate, goBackCommand, imageOf, RESTARTED_AT, restartPatch, revisionOf, settledRevision, templateOf, upgradePatch, type RollStatefulSet, type TemplateSpec} from './roll/template.js';
 import {crashDetails, problemText, ROLL_EXIT, RollStop, verb, type MemberStep, type RollDeps, type RollRequest, type RollResult} from './roll/types.js';
 import type {MemberReport, StatusReport} from './status.js';
@@ -230,15 +243,19 @@ class RollRun {
   private addNotes(s: Start): void {
     const {req, result} = this;
     const done = result.alreadyDone;
-    if (s.patchNeeded && req.action === 'restart') result.notes.push(`the pod template gets the annotation ${RESTARTED_AT}: a new revision, so a run after an interruption resumes with the members not on it`);
+    if (s.patchNeeded && req.action === 'restart')
+      result.notes.push(`the pod template gets the annotation ${RESTARTED_AT}: a new revision, so a run after an interruption resumes with the members not on it`);
     if (!s.patchNeeded) {
       const what = req.action === 'upgrade' ? 'the requested template is already in place' : 'an earlier restart or upgrade is incomplete';
-      result.notes.push(`${what}: continuing with the ${s.pending.length} member(s) not on revision ${s.settled}${done.length ? ` (${done.join(', ')} already ${done.length === 1 ? 'is' : 'are'})` : ''}`);
+      result.notes.push(
+        `${what}: continuing with the ${s.pending.length} member(s) not on revision ${s.settled}${done.length ? ` (${done.join(', ')} already ${done.length === 1 ? 'is' : 'are'})` : ''}`,
+      );
     }
     const leaderTurn = s.pending.find((p) => p.why === 'leader');
     result.notes.push(leaderTurn ? `the leader (${leaderTurn.pod}) goes last: one leader election` : 'the leader already runs the target revision: no election expected');
     const voters = s.report.quorum.voters;
-    if (voters < 3) result.warnings.push(`${voters} voter${voters === 1 ? '' : 's'}: the ensemble has no quorum (serves no requests) while ${voters === 1 ? 'its only voter restarts' : 'a voter restarts'}`);
+    if (voters < 3)
+      result.warnings.push(`${voters} voter${voters === 1 ? '' : 's'}: the ensemble has no quorum (serves no requests) while ${voters === 1 ? 'its only voter restarts' : 'a voter restarts'}`);
   }
 
   /**
@@ -255,11 +272,16 @@ class RollRun {
     const starting = s.members.filter((m) => !pendingSet.has(m.pod) && m.problem && !stuck(m) && m.problem.reason !== 'Terminating').map((m) => m.pod);
     const problems = rollPreconditions(s.report, s.pods, new Set([...replacedFirst, ...starting]));
     const stuckOnTarget = s.members.filter((m) => !pendingSet.has(m.pod) && stuck(m));
-    const fixHint = stuckOnTarget.length > 0 ? `${stuckOnTarget.map((m) => m.pod).join(', ')} cannot start on the template's revision ${s.settled}: change the template with kubectl zk upgrade ${req.name} -n ${req.namespace} --image <image>` : '';
-    if (replacedFirst.length > 0) result.notes.push(`${replacedFirst.join(', ')} ${replacedFirst.length === 1 ? 'is' : 'are'} down (cannot start, or terminating) and not on the target revision: replaced first`);
+    const fixHint =
+      stuckOnTarget.length > 0
+        ? `${stuckOnTarget.map((m) => m.pod).join(', ')} cannot start on the template's revision ${s.settled}: change the template with kubectl zk upgrade ${req.name} -n ${req.namespace} --image <image>`
+        : '';
+    if (replacedFirst.length > 0)
+      result.notes.push(`${replacedFirst.join(', ')} ${replacedFirst.length === 1 ? 'is' : 'are'} down (cannot start, or terminating) and not on the target revision: replaced first`);
     if (starting.length > 0) result.notes.push(`${starting.join(', ')} ${starting.length === 1 ? 'is' : 'are'} on revision ${s.settled} and still starting: waited for before the next member`);
     if (problems.length === 0) return;
-    const risk = 'with --force a member is restarted while the ensemble already tolerates fewer failures, and a restarted member may have to catch up with the leader by a full snapshot; a serving voter is still never stopped while the other voters would not form a quorum';
+    const risk =
+      'with --force a member is restarted while the ensemble already tolerates fewer failures, and a restarted member may have to catch up with the leader by a full snapshot; a serving voter is still never stopped while the other voters would not form a quorum';
     if (req.dryRun) result.warnings.push(`would be refused without --force: ${problems.join('; ')}`);
     else if (!req.force) {
       throw new CliError(`refusing to ${verb(req.action)} "${req.name}": ${problems.join('; ')}`, {
@@ -274,7 +296,10 @@ class RollRun {
 
   private async confirm(s: Start): Promise<void> {
     const {req} = this;
-    const what = req.action === 'upgrade' ? `Upgrade ensemble "${req.name}" in namespace "${req.namespace}" (${s.changes.join(', ') || `continue to revision ${s.settled}`})` : `Restart ensemble "${req.name}" in namespace "${req.namespace}"`;
+    const what =
+      req.action === 'upgrade'
+        ? `Upgrade ensemble "${req.name}" in namespace "${req.namespace}" (${s.changes.join(', ') || `continue to revision ${s.settled}`})`
+        : `Restart ensemble "${req.name}" in namespace "${req.namespace}"`;
     const order = s.pending.map((p) => p.pod).join(', ');
     const leaderTurn = s.pending.some((p) => p.why === 'leader');
     if (!(await this.deps.confirm(`${what}: ${s.pending.length} member pod(s) evicted one at a time (${order})${leaderTurn ? `, the leader last: one leader election` : ''}?`))) {
@@ -302,7 +327,8 @@ class RollRun {
       return target;
     } catch (e) {
       ui.fail();
-      if (deps.signal?.aborted) throw new CliError(`stopped while patching the template${this.result.template.patched ? '' : ' (nothing was changed)'}`, {hint: `run the same command again`, cause: e});
+      if (deps.signal?.aborted)
+        throw new CliError(`stopped while patching the template${this.result.template.patched ? '' : ' (nothing was changed)'}`, {hint: `run the same command again`, cause: e});
       throw e;
     }
   }
@@ -323,7 +349,10 @@ class RollRun {
         signal: deps.signal,
         intervalMs: this.pollMs,
         timeoutMs: limit,
-        onTimeout: () => new CliError(`the StatefulSet controller did not report a revision for the new template within ${formatDuration(limit)}`, {hint: `kubectl get statefulset ${this.stsRef.name} -n ${req.namespace} -o yaml`}),
+        onTimeout: () =>
+          new CliError(`the StatefulSet controller did not report a revision for the new template within ${formatDuration(limit)}`, {
+            hint: `kubectl get statefulset ${this.stsRef.name} -n ${req.namespace} -o yaml`,
+          }),
       },
     );
     this.sts = sts;
@@ -355,7 +384,10 @@ class RollRun {
     result.health = last.health;
     result.leaderAfter = last.quorum.leader;
     const unexpected = result.elections.filter((x) => !x.expected);
-    if (unexpected.length > 0) result.warnings.push(`${unexpected.length} leader election${unexpected.length === 1 ? '' : 's'} the roll did not cause on purpose: ${unexpected.map((x) => `${x.from ?? 'none'} → ${x.to} during ${x.during}`).join('; ')}`);
+    if (unexpected.length > 0)
+      result.warnings.push(
+        `${unexpected.length} leader election${unexpected.length === 1 ? '' : 's'} the roll did not cause on purpose: ${unexpected.map((x) => `${x.from ?? 'none'} → ${x.to} during ${x.during}`).join('; ')}`,
+      );
     return this.finish();
   }
 
@@ -374,7 +406,8 @@ class RollRun {
     const found = await poll<{report: StatusReport; pods: PodLike[]} | null>(
       async () => {
         const s = await this.readSts();
-        if (settledRevision(s) && settledRevision(s) !== this.target) throw new RollStop(`the StatefulSet's template changed during the roll (revision ${this.target} → ${settledRevision(s)}; by someone else?)`);
+        if (settledRevision(s) && settledRevision(s) !== this.target)
+          throw new RollStop(`the StatefulSet's template changed during the roll (revision ${this.target} → ${settledRevision(s)}; by someone else?)`);
         this.sts = s;
         const [report, pods] = await Promise.all([deps.status(), this.pods()]);
         this.observeReport(report, this.current?.pod ?? 'the wait between members', ui ? start : deps.clock.now(), false);
@@ -383,7 +416,10 @@ class RollRun {
         if (broken?.problem) {
           const p = pods.find((x) => x.metadata.name === broken.pod);
           const exit = p ? lastExit(p) : undefined;
-          throw new RollStop(`${broken.pod} cannot start on revision ${this.target}: ${problemText(broken.problem)}`, broken.pod, [...(exit ? [exit] : []), ...(await crashDetails(deps.kube, req.namespace, broken.problem))]);
+          throw new RollStop(`${broken.pod} cannot start on revision ${this.target}: ${problemText(broken.problem)}`, broken.pod, [
+            ...(exit ? [exit] : []),
+            ...(await crashDetails(deps.kube, req.namespace, broken.problem)),
+          ]);
         }
         next = rollOrder(states, this.target).pending[0];
         if (!next) return {ok: null};
@@ -438,7 +474,13 @@ class RollRun {
       timer.enter('evict the pod');
       const oldUid = podsNow.find((p) => p.metadata.name === next.pod)?.metadata.uid;
       const deadline = stepStart + req.timeoutMs;
-      await evictPod(deps.kube, req.namespace, next.pod, {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, timeoutMs: Math.max(0, deadline - deps.clock.now()), onBlocked: (why) => ui.update(why)});
+      await evictPod(deps.kube, req.namespace, next.pod, {
+        clock: deps.clock,
+        sleep: deps.sleep,
+        signal: deps.signal,
+        timeoutMs: Math.max(0, deadline - deps.clock.now()),
+        onBlocked: (why) => ui.update(why),
+      });
       this.current.deleted = true;
       await this.waitUntilBack({next, r, podsNow, oldUid, step, timer, ui, deadline});
       await this.verifyMember(next, step);
@@ -560,7 +602,10 @@ class RollRun {
     const problem = podProblem(p);
     if (problem && (problem.fatal || ROLL_STOPPERS.has(problem.reason))) {
       const exit = lastExit(p);
-      throw new RollStop(`${next.pod} cannot start on revision ${this.target}${want ? ` (image ${want})` : ''}: ${problemText(problem)}`, next.pod, [...(exit ? [exit] : []), ...(await crashDetails(deps.kube, req.namespace, problem))]);
+      throw new RollStop(`${next.pod} cannot start on revision ${this.target}${want ? ` (image ${want})` : ''}: ${problemText(problem)}`, next.pod, [
+        ...(exit ? [exit] : []),
+        ...(await crashDetails(deps.kube, req.namespace, problem)),
+      ]);
     }
     step.revisionAfter = rev;
     step.imageAfter = image;
@@ -603,7 +648,11 @@ class RollRun {
     const q = await this.deps.status().catch(() => undefined);
     result.outcome = 'stopped';
     result.exitCode = ROLL_EXIT.stopped;
-    const quorum = q ? (q.quorum.has ? `the others keep a quorum (${q.quorum.servingVoters}/${q.quorum.voters} voters serving, leader ${q.quorum.leader ?? '?'})` : `NO QUORUM (${q.quorum.servingVoters}/${q.quorum.voters} voters serving)`) : '';
+    const quorum = q
+      ? q.quorum.has
+        ? `the others keep a quorum (${q.quorum.servingVoters}/${q.quorum.voters} voters serving, leader ${q.quorum.leader ?? '?'})`
+        : `NO QUORUM (${q.quorum.servingVoters}/${q.quorum.voters} voters serving)`
+      : '';
     const rerun = req.action === 'upgrade' ? `kubectl zk upgrade ${req.name} -n ${req.namespace} …` : `kubectl zk restart ${req.name} -n ${req.namespace}`;
     const {from, to, changes} = result.template;
     const back = req.action === 'upgrade' && e.pod && changes.length > 0 ? `; to go back, ${goBackCommand(req, from, to)} replaces only the members on the new revision` : '';
@@ -626,7 +675,11 @@ class RollRun {
     const {req, current} = this;
     const replacing = current?.deleted ? current.pod : undefined;
     const left = (await this.remaining()).filter((p) => p !== replacing);
-    const where = current ? (current.deleted ? `while ${current.pod} was being replaced (its pod was deleted; Kubernetes recreates it on revision ${this.target})` : `before ${current.pod} was touched`) : 'between members';
+    const where = current
+      ? current.deleted
+        ? `while ${current.pod} was being replaced (its pod was deleted; Kubernetes recreates it on revision ${this.target})`
+        : `before ${current.pod} was touched`
+      : 'between members';
     const doneNow = this.result.members.filter((m) => m.outcome === 'done').map((m) => m.pod);
     return new CliError(
       `${verb(req.action)} stopped ${where}; done: ${doneNow.join(', ') || 'none'}; not started: ${left.join(', ') || 'none'}; run the same command again to resume (kubectl zk ${req.action} ${req.name} -n ${req.namespace}${req.action === 'upgrade' ? ' …' : ''}): members already on revision ${this.target} are skipped`,

@@ -24,7 +24,21 @@ import {type ConfigSnapshot, readConfig, reconfigAndConfirm, type ReconfigChange
 import type {AuthInfo} from '../zk/wire.js';
 import {isServing} from './ensemble/member.js';
 import {DEFINITIVE, explainReconfigError} from './scale/errors.js';
-import {describeShape, isDestructive, joinedAndSynced, planScale, type PlanStep, predictedMembers, refs, removalRisks, removedAndLed, type Shape, shapeOf, validateShape, type ScalePlan} from './scale/plan.js';
+import {
+  describeShape,
+  isDestructive,
+  joinedAndSynced,
+  planScale,
+  type PlanStep,
+  predictedMembers,
+  refs,
+  removalRisks,
+  removedAndLed,
+  type Shape,
+  shapeOf,
+  validateShape,
+  type ScalePlan,
+} from './scale/plan.js';
 import type {ScaleDeps, ScaleRequest, ScaleResult, StepContext, StepResult, VolumeFate} from './scale/types.js';
 import type {StatusReport} from './status.js';
 
@@ -124,13 +138,16 @@ class ScaleRun {
     const risks = removalRisks(plan, report);
     if (!report.quorum.has && req.dryRun) warnings.push(`no quorum (${report.quorum.servingVoters}/${report.quorum.voters} voters serving): the scale would be refused`);
     else if (!report.quorum.has) {
-      throw new CliError(`"${req.name}" has no quorum (${report.quorum.servingVoters}/${report.quorum.voters} voters serving, ${report.quorum.needed} needed): a membership change needs a serving leader`, {
-        hint: `bring members back first; see kubectl zk status ${req.name} -n ${req.namespace}`,
-      });
+      throw new CliError(
+        `"${req.name}" has no quorum (${report.quorum.servingVoters}/${report.quorum.voters} voters serving, ${report.quorum.needed} needed): a membership change needs a serving leader`,
+        {
+          hint: `bring members back first; see kubectl zk status ${req.name} -n ${req.namespace}`,
+        },
+      );
     }
     if (risks.length > 0 && !req.force && !req.dryRun) {
       throw new CliError(`refusing to scale down: ${risks[0]}`, {
-        hint: 'bring those members back first, or pass --force to try anyway (ZooKeeper may still refuse with NewConfigNoQuorum; if it commits, the removed members\' data is gone and the rest cannot survive another failure)',
+        hint: "bring those members back first, or pass --force to try anyway (ZooKeeper may still refuse with NewConfigNoQuorum; if it commits, the removed members' data is gone and the rest cannot survive another failure)",
       });
     }
     if (risks.length > 0) {
@@ -203,7 +220,12 @@ class ScaleRun {
     sr.durationMs = deps.clock.now() - stepStart;
     result.steps.push(sr);
     result.changed = true;
-    const extra = [sr.configVersion ? `config ${hex(sr.configVersion)}` : '', sr.confirmedByReadBack ? 'reply lost, confirmed by read-back' : '', sr.volume && sr.volume !== 'none' ? `volume ${sr.volume}` : '', sr.skipped ?? '']
+    const extra = [
+      sr.configVersion ? `config ${hex(sr.configVersion)}` : '',
+      sr.confirmedByReadBack ? 'reply lost, confirmed by read-back' : '',
+      sr.volume && sr.volume !== 'none' ? `volume ${sr.volume}` : '',
+      sr.skipped ?? '',
+    ]
       .filter(Boolean)
       .join(', ');
     ui.succeed(`${label} done in ${formatDuration(sr.durationMs)}${extra ? ` (${extra})` : ''}`);
@@ -214,7 +236,13 @@ class ScaleRun {
     const {req, deps} = this;
     const done = this.result.steps.length - 1;
     const where = `stopped at step ${i + 1} of ${count}${done > 0 ? ` (${done} done: now ${describeShape(this.shape)})` : ' (nothing done)'}`;
-    if (e instanceof CliError) return new CliError(`${e.message}; ${where}`, {hint: e.hint ?? `see kubectl zk status ${req.name} -n ${req.namespace}; run scale again to continue`, details: e.details, exitCode: e.exitCode, cause: e});
+    if (e instanceof CliError)
+      return new CliError(`${e.message}; ${where}`, {
+        hint: e.hint ?? `see kubectl zk status ${req.name} -n ${req.namespace}; run scale again to continue`,
+        details: e.details,
+        exitCode: e.exitCode,
+        cause: e,
+      });
     if (deps.signal?.aborted) return new CliError(`${where} (${errorMessage(e)})`, {cause: e});
     return new CliError(`${label}: ${errorMessage(e)}; ${where}`, {hint: `see kubectl zk status ${req.name} -n ${req.namespace}; run scale again to continue`, cause: e});
   }
@@ -226,10 +254,15 @@ class ScaleRun {
     if (req.wait) {
       const ui = deps.progress.step('waiting until every member serves and is in sync');
       try {
-        last = await this.wait<StatusReport>('a healthy ensemble', deps.clock.now() + req.timeoutMs, async () => {
-          const r = await deps.status();
-          return r.health === 'healthy' ? {ok: r} : {why: `${r.health}: ${r.warnings[0] ?? r.errors[0] ?? `${r.replicas.ready}/${r.replicas.desired} ready`}`};
-        }, (w) => ui.update(w));
+        last = await this.wait<StatusReport>(
+          'a healthy ensemble',
+          deps.clock.now() + req.timeoutMs,
+          async () => {
+            const r = await deps.status();
+            return r.health === 'healthy' ? {ok: r} : {why: `${r.health}: ${r.warnings[0] ?? r.errors[0] ?? `${r.replicas.ready}/${r.replicas.desired} ready`}`};
+          },
+          (w) => ui.update(w),
+        );
         ui.succeed(`healthy (leader ${last.quorum.leader ?? '?'})`);
         result.waited = true;
       } catch (e) {
@@ -272,18 +305,25 @@ class ScaleRun {
       launched = await members.launch(step.ordinal, step.role!, committed, ctx);
       sr.volume = launched.volume;
       ctx.phase('wait until it serves as a non-voting learner');
-      await wait(`${step.pod} to serve`, ctx.deadline, async () => {
-        const r = await deps.status();
-        const row = r.members.find((m) => m.serverId === step.id);
-        return row && (row.role === 'follower' || row.role === 'observer') ? {ok: true} : {why: `${step.pod} is ${row?.role ?? 'absent'}${row?.error ? ` (${row.error})` : ''}`};
-      }, ctx.note);
+      await wait(
+        `${step.pod} to serve`,
+        ctx.deadline,
+        async () => {
+          const r = await deps.status();
+          const row = r.members.find((m) => m.serverId === step.id);
+          return row && (row.role === 'follower' || row.role === 'observer') ? {ok: true} : {why: `${step.pod} is ${row?.role ?? 'absent'}${row?.error ? ` (${row.error})` : ''}`};
+        },
+        ctx.note,
+      );
       ctx.phase('reconfig add');
       maybeApplied = true;
       const change: ReconfigChange = {add: [launched.serverLine], ...(committed.version ? {fromConfigVersion: committed.version} : {})};
-      const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch((e: unknown) => {
-        if (isZkError(e) && DEFINITIVE.has((e as ZkError).code)) maybeApplied = false;
-        throw explainReconfigError(e, step, req, committed.version);
-      });
+      const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch(
+        (e: unknown) => {
+          if (isZkError(e) && DEFINITIVE.has((e as ZkError).code)) maybeApplied = false;
+          throw explainReconfigError(e, step, req, committed.version);
+        },
+      );
       sr.confirmedByReadBack = res.confirmedByReadBack;
     } catch (e) {
       if (!maybeApplied && !deps.signal?.aborted) await this.rollback(step, committed, ctx);
@@ -327,9 +367,11 @@ class ScaleRun {
     if (committed.config.servers.some((s) => s.id === step.id)) {
       ctx.phase('reconfig remove');
       const change: ReconfigChange = {remove: [step.id], ...(committed.version ? {fromConfigVersion: committed.version} : {})};
-      const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch((e: unknown) => {
-        throw explainReconfigError(e, step, req, committed.version);
-      });
+      const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch(
+        (e: unknown) => {
+          throw explainReconfigError(e, step, req, committed.version);
+        },
+      );
       sr.confirmedByReadBack = res.confirmedByReadBack;
     } else {
       sr.skipped = 'no longer in the committed config (an earlier run removed it)';

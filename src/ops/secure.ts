@@ -148,7 +148,11 @@ export async function secureEnsemble(req: SecureRequest, deps: SecureDeps): Prom
   if (!cm || zooCfg === undefined) throw new CliError(`ConfigMap ${names.configMap} (zoo.cfg) not found in namespace "${req.namespace}"`, {hint: 'it is made by kubectl zk create'});
   const planned = planSecure(req, {sts, zooCfg, policy}, deps.assets);
   const {plan} = planned;
-  await checkNamedNamespaces(kube, plan.networkPolicy.clientsFrom.flatMap((s) => (s.startsWith('namespace=') ? [s.slice('namespace='.length)] : [])), (w) => progress.warn(w));
+  await checkNamedNamespaces(
+    kube,
+    plan.networkPolicy.clientsFrom.flatMap((s) => (s.startsWith('namespace=') ? [s.slice('namespace='.length)] : [])),
+    (w) => progress.warn(w),
+  );
   const result: SecureResult = {name: req.name, namespace: req.namespace, dryRun: req.dryRun, plan, acls: [], unchanged: false};
 
   if (req.dryRun) {

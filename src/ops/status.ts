@@ -88,7 +88,6 @@ export interface StatusReport {
   errors: string[];
 }
 
-
 /** The label the StatefulSet controller puts on each pod: the revision of the template it was made from. */
 export const REVISION_LABEL = 'controller-revision-hash';
 
@@ -331,9 +330,12 @@ export function revisionWarnings(r: StatusReport): string[] {
   for (const m of r.members) if (m.revision) byRevision.set(m.revision, [...(byRevision.get(m.revision) ?? []), m.pod]);
   if (byRevision.size === 0) return [];
   const update = r.rollout?.updateRevision;
-  const groups = [...byRevision.entries()].map(([rev, pods]) => `${pods.join(', ')} on ${rev}${rev === update ? ' (the template\'s)' : ''}`).join('; ');
+  const groups = [...byRevision.entries()].map(([rev, pods]) => `${pods.join(', ')} on ${rev}${rev === update ? " (the template's)" : ''}`).join('; ');
   if (byRevision.size > 1) return [`mixed revisions: ${groups}: a restart or upgrade is incomplete (kubectl zk restart ${r.name} -n ${r.namespace} resumes it)`];
-  if (update && !byRevision.has(update)) return [`no member runs the StatefulSet's template (revision ${update}; members on ${[...byRevision.keys()][0]}): kubectl zk restart ${r.name} -n ${r.namespace} rolls it out one member at a time`];
+  if (update && !byRevision.has(update))
+    return [
+      `no member runs the StatefulSet's template (revision ${update}; members on ${[...byRevision.keys()][0]}): kubectl zk restart ${r.name} -n ${r.namespace} rolls it out one member at a time`,
+    ];
   return [];
 }
 

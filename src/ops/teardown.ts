@@ -74,7 +74,8 @@ async function waitGone(what: string, check: () => Promise<number>, deps: Teardo
         intervalMs: 1000,
         deadline,
         onWhy: (why) => step.update(why),
-        onTimeout: (why) => new CliError(`timed out waiting for ${what} to go (${why})`, {hint: 'they may be stuck on finalizers or an unreachable node; check with kubectl get pods,pvc -n NAMESPACE'}),
+        onTimeout: (why) =>
+          new CliError(`timed out waiting for ${what} to go (${why})`, {hint: 'they may be stuck on finalizers or an unreachable node; check with kubectl get pods,pvc -n NAMESPACE'}),
       },
     );
   } catch (e) {
@@ -105,7 +106,10 @@ export async function teardownEnsemble(req: TeardownRequest, deps: TeardownDeps)
     legacy,
     durationMs: 0,
   };
-  if (foreign.length > 0) progress.warn(`leaving ${foreign.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')} alone: labelled like ensemble "${req.name}" but not made by kubectl-zk for it (no ${OWNER_ANNOTATION}: ${req.name} annotation)`);
+  if (foreign.length > 0)
+    progress.warn(
+      `leaving ${foreign.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')} alone: labelled like ensemble "${req.name}" but not made by kubectl-zk for it (no ${OWNER_ANNOTATION}: ${req.name} annotation)`,
+    );
   const work = objects.length + (req.deleteData ? claims.length : 0);
   if (req.dryRun || work === 0) {
     result.durationMs = clock.now() - started;

@@ -12,20 +12,7 @@ import {applyWrites, isSystemPath, walkTree, znodeKind, type WriteOp} from '../z
 import type {ZkClient} from '../zk/client.js';
 import type {TreeReader} from '../zk/reader.js';
 import {hex64, checkPath, withClient} from './znode.js';
-import {
-  TreeChecksum,
-  aclFromJson,
-  aclToJson,
-  headerLine,
-  parseTreeLine,
-  rebasePath,
-  recordLine,
-  relativePath,
-  trailerLine,
-  type TreeHeader,
-  type TreeRecord,
-  type TreeTrailer,
-} from './treefile.js';
+import {TreeChecksum, aclFromJson, aclToJson, headerLine, parseTreeLine, rebasePath, recordLine, relativePath, trailerLine, type TreeHeader, type TreeRecord, type TreeTrailer} from './treefile.js';
 
 export interface TransferDeps {
   /** A connected client; the op closes it. */
@@ -129,7 +116,11 @@ export async function exportTree(req: ExportRequest, out: NodeJS.WritableStream,
 }
 
 /** The checksum of a live subtree (the walk export does, without writing anything). */
-export async function treeChecksum(client: Pick<ZkClient, 'get' | 'getAcl' | 'ls'>, root: string, opts: {window?: number; signal?: AbortSignal} = {}): Promise<{znodes: number; checksum: string; ephemeral: number}> {
+export async function treeChecksum(
+  client: Pick<ZkClient, 'get' | 'getAcl' | 'ls'>,
+  root: string,
+  opts: {window?: number; signal?: AbortSignal} = {},
+): Promise<{znodes: number; checksum: string; ephemeral: number}> {
   const sum = new TreeChecksum();
   let ephemeral = 0;
   await walkTree(
@@ -272,14 +263,19 @@ export async function importTree(req: ImportRequest, lines: LineSource, deps: Tr
   const target = (p: string) => rebasePath(to, relativePath(from, p));
   return withClient(deps, async (c) => {
     if (to !== '/' && (await c.exists(parentPath(to))) === null) {
-      throw new CliError(`the parent of ${to}, ${parentPath(to)}, does not exist in ensemble "${req.ensemble}"`, {hint: `create it first: kubectl zk znode create ${parentPath(to)} --ensemble ${req.ensemble} --parents`});
+      throw new CliError(`the parent of ${to}, ${parentPath(to)}, does not exist in ensemble "${req.ensemble}"`, {
+        hint: `create it first: kubectl zk znode create ${parentPath(to)} --ensemble ${req.ensemble} --parents`,
+      });
     }
     if (!req.overwrite) {
       const conflicts = await existing(c, selectedRecords(lines, from), target, req.window, deps.signal);
       if (conflicts.count > 0) {
-        throw new CliError(`${conflicts.count} znode${conflicts.count === 1 ? '' : 's'} of the import already exist${conflicts.count === 1 ? 's' : ''} in ensemble "${req.ensemble}": ${conflicts.first.join(', ')}${conflicts.count > conflicts.first.length ? ', …' : ''}`, {
-          hint: 'nothing was imported; pass --overwrite to replace their data and ACLs, or --to PATH to import elsewhere',
-        });
+        throw new CliError(
+          `${conflicts.count} znode${conflicts.count === 1 ? '' : 's'} of the import already exist${conflicts.count === 1 ? 's' : ''} in ensemble "${req.ensemble}": ${conflicts.first.join(', ')}${conflicts.count > conflicts.first.length ? ', …' : ''}`,
+          {
+            hint: 'nothing was imported; pass --overwrite to replace their data and ACLs, or --to PATH to import elsewhere',
+          },
+        );
       }
     }
     let created = 0;
@@ -317,13 +313,7 @@ export async function importTree(req: ImportRequest, lines: LineSource, deps: Tr
 }
 
 /** Which target paths exist already: exists() pipelined, at most `window` in flight. */
-async function existing(
-  c: ZkClient,
-  records: AsyncIterable<TreeRecord>,
-  target: (p: string) => string,
-  window = 256,
-  signal?: AbortSignal,
-): Promise<{count: number; first: string[]}> {
+async function existing(c: ZkClient, records: AsyncIterable<TreeRecord>, target: (p: string) => string, window = 256, signal?: AbortSignal): Promise<{count: number; first: string[]}> {
   const first: string[] = [];
   let count = 0;
   const inFlight = new Set<Promise<void>>();

@@ -126,7 +126,9 @@ const MOD = 1n << 256n;
 /** One znode's digest: SHA-256 over its relative path, data and ACL (sorted, perms as bits). */
 export function znodeDigest(rel: string, data: Buffer, acl: readonly Acl[]): bigint {
   const acls = acl.map((a) => `${a.scheme}:${a.id}:${permsToBits(a.perms)}`).sort();
-  const h = createHash('sha256').update(JSON.stringify([rel, data.toString('base64'), acls])).digest('hex');
+  const h = createHash('sha256')
+    .update(JSON.stringify([rel, data.toString('base64'), acls]))
+    .digest('hex');
   return BigInt(`0x${h}`);
 }
 

@@ -142,7 +142,10 @@ export async function waitForQuorum(o: WaitOptions, deps: WaitDeps): Promise<Quo
       if (counts[phaseIndex] !== o.replicas) return {why: `${phaseIndex === 0 ? expected.filter(isScheduled).length : counts[phaseIndex]}/${o.replicas} ${words[phaseIndex]}`};
       advance();
     }
-    const probes = await deps.probe(o.namespace, expected.map((p) => p.metadata.name));
+    const probes = await deps.probe(
+      o.namespace,
+      expected.map((p) => p.metadata.name),
+    );
     const q = quorumComplete(probes, o.replicas);
     if (!q.ok) return {why: q.why};
     advance();

@@ -323,9 +323,12 @@ async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Pro
   const pods = listed.filter((p) => !p.metadata.deletionTimestamp);
   const running = pods.filter((p) => p.status?.phase === 'Running');
   if (running.length === 0) {
-    throw new CliError(`ensemble "${ensemble}" has no running member pods in namespace "${namespace}"${pods.length > 0 ? ` (${pods.map((p) => `${p.metadata.name}: ${p.status?.phase ?? 'unknown'}`).join(', ')})` : ''}`, {
-      hint: `inspect with: kubectl get pods -n ${namespace} -l ${podSelector(ensemble)}`,
-    });
+    throw new CliError(
+      `ensemble "${ensemble}" has no running member pods in namespace "${namespace}"${pods.length > 0 ? ` (${pods.map((p) => `${p.metadata.name}: ${p.status?.phase ?? 'unknown'}`).join(', ')})` : ''}`,
+      {
+        hint: `inspect with: kubectl get pods -n ${namespace} -l ${podSelector(ensemble)}`,
+      },
+    );
   }
   const opened = await Promise.allSettled(running.map((p) => deps.forwarders.endpoint(namespace, p.metadata.name)));
   const endpoints: Endpoint[] = [];
@@ -360,11 +363,7 @@ function sessionError(err: unknown, target: ForwardTarget, members: string, opts
  * then one ZooKeeper session over all of them. `dial` is connectZk
  * (injected: tests and lazy loading).
  */
-export function forwardedConnector(
-  deps: ForwardDeps & {dial: (o: ZkClientOptions) => Promise<ZkClient>},
-  target: ForwardTarget,
-  opts: ConnectOptions,
-): () => Promise<ZkClient> {
+export function forwardedConnector(deps: ForwardDeps & {dial: (o: ZkClientOptions) => Promise<ZkClient>}, target: ForwardTarget, opts: ConnectOptions): () => Promise<ZkClient> {
   return async () => {
     const {endpoints, members} = await forwardedEndpoints(deps, target);
     try {
@@ -457,7 +456,17 @@ export async function withClient<T, C extends {close(): Promise<void>} = ZkClien
   if (deps.signal?.aborted) throw new AbortedError('interrupted');
   const connecting = deps.connect();
   // a session that arrives after Ctrl-C is closed at once
-  const client = await abortable(connecting, deps.signal, () => void connecting.then((c) => c.close(), () => undefined).catch(() => undefined));
+  const client = await abortable(
+    connecting,
+    deps.signal,
+    () =>
+      void connecting
+        .then(
+          (c) => c.close(),
+          () => undefined,
+        )
+        .catch(() => undefined),
+  );
   let result: Promise<T>;
   try {
     result = fn(client);
@@ -490,7 +499,7 @@ async function oneRead<T>(deps: ZnodeDeps, req: OnceRequest<T>, viaClient: (c: Z
 
 /** zkCli's message, plus how to get in when ACLs refuse. */
 function withHint(err: unknown): unknown {
-  if (isZkError(err, 'NoAuth')) return new CliError(err.message, {hint: 'the node\'s ACL refuses this session: pass --auth user:password or --as-super', cause: err});
+  if (isZkError(err, 'NoAuth')) return new CliError(err.message, {hint: "the node's ACL refuses this session: pass --auth user:password or --as-super", cause: err});
   return err;
 }
 

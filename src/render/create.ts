@@ -7,7 +7,9 @@ import type {Paint} from '../util/progress.js';
 export function renderCreate(r: CreateResult, paint: Paint): string {
   const lines: string[] = [];
   if (r.ready) {
-    lines.push(`${paint.green('✓')} ensemble "${r.name}" is serving in namespace "${r.namespace}": ${r.replicas} member${r.replicas === 1 ? '' : 's'}, leader ${paint.bold(r.leader ?? '?')} (${formatDuration(r.durationMs)})`);
+    lines.push(
+      `${paint.green('✓')} ensemble "${r.name}" is serving in namespace "${r.namespace}": ${r.replicas} member${r.replicas === 1 ? '' : 's'}, leader ${paint.bold(r.leader ?? '?')} (${formatDuration(r.durationMs)})`,
+    );
   } else {
     lines.push(`ensemble "${r.name}" created in namespace "${r.namespace}" (${r.replicas} member${r.replicas === 1 ? '' : 's'}; not waited for)`);
   }

@@ -22,14 +22,23 @@ export function electionText(e: Election): string {
 }
 
 function planRows(r: RollResult, plan: PlannedMember[]): string[][] {
-  return plan.map((m, i) => [`${i + 1}.`, m.pod, m.role, shortRevision(r.name, m.revision), dash(m.image), m.why === 'leader' ? 'leader last: one election' : m.why === 'not ready' ? `not serving${m.problem ? `: ${m.problem}` : ''}` : m.why]);
+  return plan.map((m, i) => [
+    `${i + 1}.`,
+    m.pod,
+    m.role,
+    shortRevision(r.name, m.revision),
+    dash(m.image),
+    m.why === 'leader' ? 'leader last: one election' : m.why === 'not ready' ? `not serving${m.problem ? `: ${m.problem}` : ''}` : m.why,
+  ]);
 }
 
 /** The plan: on stdout for --dry-run, on stderr before a real run. */
 export function renderRollPlan(r: RollResult, p: Paint): string {
   const out: string[] = [];
   const epoch = r.epochBefore !== undefined ? `, epoch ${r.epochBefore}` : '';
-  out.push(`${r.dryRun ? 'Plan (dry run, nothing changed)' : 'Plan'}: ${gerund(r).toLowerCase()} ensemble "${r.name}" in namespace "${r.namespace}", one member at a time (leader now: ${r.leaderBefore ?? 'none'}${epoch})`);
+  out.push(
+    `${r.dryRun ? 'Plan (dry run, nothing changed)' : 'Plan'}: ${gerund(r).toLowerCase()} ensemble "${r.name}" in namespace "${r.namespace}", one member at a time (leader now: ${r.leaderBefore ?? 'none'}${epoch})`,
+  );
   if (r.action === 'upgrade') out.push(`  template: ${r.template.changes.length > 0 ? r.template.changes.join(', ') : `unchanged (revision ${shortRevision(r.name, r.revision.to)})`}`);
   else if (r.revision.to === undefined) out.push(`  template: annotation kubectl-zk/restartedAt (a new revision)`);
   if (r.plan.length > 0) {
@@ -39,7 +48,9 @@ export function renderRollPlan(r: RollResult, p: Paint): string {
         .split('\n')
         .map((l) => `  ${l}`),
     );
-    out.push(`  ${p.dim('each member: wait until the others serve and every voter is in sync with the leader; delete its pod; wait until the new pod is on the new revision and image, serves and is in sync')}`);
+    out.push(
+      `  ${p.dim('each member: wait until the others serve and every voter is in sync with the leader; delete its pod; wait until the new pod is on the new revision and image, serves and is in sync')}`,
+    );
   }
   if (r.alreadyDone.length > 0) out.push(`  already on revision ${shortRevision(r.name, r.revision.to)}: ${r.alreadyDone.join(', ')}`);
   for (const n of r.notes) out.push(`  note: ${n}`);
@@ -49,7 +60,10 @@ export function renderRollPlan(r: RollResult, p: Paint): string {
 
 function memberRow(r: RollResult, m: MemberStep, p: Paint): string[] {
   const outcome = m.outcome === 'done' ? p.green('done') : m.outcome === 'failed' ? p.red('FAILED') : p.yellow('interrupted');
-  const revision = m.revisionAfter && m.revisionAfter !== m.revisionBefore ? `${shortRevision(r.name, m.revisionBefore)} → ${shortRevision(r.name, m.revisionAfter)}` : shortRevision(r.name, m.revisionAfter ?? m.revisionBefore);
+  const revision =
+    m.revisionAfter && m.revisionAfter !== m.revisionBefore
+      ? `${shortRevision(r.name, m.revisionBefore)} → ${shortRevision(r.name, m.revisionAfter)}`
+      : shortRevision(r.name, m.revisionAfter ?? m.revisionBefore);
   return [m.pod, `${m.roleBefore} → ${m.roleAfter ?? '?'}`, revision, dash(m.imageAfter ?? m.imageBefore), formatDuration(m.durationMs), m.waitedMs > 0 ? formatDuration(m.waitedMs) : '-', outcome];
 }
 
@@ -61,14 +75,21 @@ export function renderRoll(r: RollResult, p: Paint): string {
   const did = r.action === 'restart' ? 'restarted' : 'upgraded';
   if (r.outcome === 'done') {
     const rev = r.revision.from && r.revision.to && r.revision.from !== r.revision.to ? `, revision ${shortRevision(r.name, r.revision.from)} → ${shortRevision(r.name, r.revision.to)}` : '';
-    out.push(`${p.green('✓')} ${did} ensemble "${r.name}" in namespace "${r.namespace}": ${r.members.length} member${r.members.length === 1 ? '' : 's'} in ${formatDuration(r.durationMs)}${rev}${r.resumed ? ' (resumed)' : ''}`);
+    out.push(
+      `${p.green('✓')} ${did} ensemble "${r.name}" in namespace "${r.namespace}": ${r.members.length} member${r.members.length === 1 ? '' : 's'} in ${formatDuration(r.durationMs)}${rev}${r.resumed ? ' (resumed)' : ''}`,
+    );
   } else {
-    out.push(`${p.red('✗')} ${r.action} of ensemble "${r.name}" in namespace "${r.namespace}" ${p.red('stopped')}${r.stopped?.pod ? ` at ${r.stopped.pod}` : ''} after ${formatDuration(r.durationMs)}: ${r.stopped?.reason ?? '?'}`);
+    out.push(
+      `${p.red('✗')} ${r.action} of ensemble "${r.name}" in namespace "${r.namespace}" ${p.red('stopped')}${r.stopped?.pod ? ` at ${r.stopped.pod}` : ''} after ${formatDuration(r.durationMs)}: ${r.stopped?.reason ?? '?'}`,
+    );
   }
   if (r.template.changes.length > 0) out.push(`  template: ${r.template.changes.join(', ')}`);
   if (r.members.length > 0) {
     out.push(
-      ...table(['POD', 'ROLE', 'REVISION', 'IMAGE', 'TIME', 'WAITED', 'OUTCOME'], r.members.map((m) => memberRow(r, m, p)))
+      ...table(
+        ['POD', 'ROLE', 'REVISION', 'IMAGE', 'TIME', 'WAITED', 'OUTCOME'],
+        r.members.map((m) => memberRow(r, m, p)),
+      )
         .trimEnd()
         .split('\n')
         .map((l) => `  ${l}`),

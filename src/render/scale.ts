@@ -28,7 +28,9 @@ export function stepMeaning(action: StepAction, keepVolumes: boolean): string {
 export function renderPlan(r: ScaleResult, paint: Paint): string {
   const lines: string[] = [];
   const p = r.plan;
-  lines.push(`${r.dryRun ? 'Plan (dry run, nothing changed)' : 'Plan'} for ensemble "${r.name}" in namespace "${r.namespace}": ${shape(p.from)} → ${shape(p.to)} (committed config ${hex(r.from.configVersion)})`);
+  lines.push(
+    `${r.dryRun ? 'Plan (dry run, nothing changed)' : 'Plan'} for ensemble "${r.name}" in namespace "${r.namespace}": ${shape(p.from)} → ${shape(p.to)} (committed config ${hex(r.from.configVersion)})`,
+  );
   if (p.steps.length === 0) {
     lines.push('  nothing to do');
     return lines.join('\n') + '\n';
@@ -55,7 +57,16 @@ export function renderScale(r: ScaleResult, paint: Paint): string {
   lines.push(
     `${paint.green('✓')} ensemble "${r.name}" in namespace "${r.namespace}": ${shape(r.from)} → ${shape(r.to)} in ${formatDuration(r.durationMs)} (config ${hex(r.from.configVersion)} → ${hex(r.to.configVersion)})`,
   );
-  const rows = r.steps.map((s) => [s.action, s.pod, `server.${s.id}`, s.role ?? '-', formatDuration(s.durationMs), hex(s.configVersion), s.volume ?? '-', [s.confirmedByReadBack ? 'reply lost, confirmed by read-back' : '', s.skipped ?? ''].filter(Boolean).join('; ')]);
+  const rows = r.steps.map((s) => [
+    s.action,
+    s.pod,
+    `server.${s.id}`,
+    s.role ?? '-',
+    formatDuration(s.durationMs),
+    hex(s.configVersion),
+    s.volume ?? '-',
+    [s.confirmedByReadBack ? 'reply lost, confirmed by read-back' : '', s.skipped ?? ''].filter(Boolean).join('; '),
+  ]);
   lines.push(
     ...table(['ACTION', 'POD', 'SERVER', 'ROLE', 'TIME', 'CONFIG', 'VOLUME', 'NOTE'], rows)
       .trimEnd()

@@ -33,7 +33,9 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
   );
   out.push(`  Leader:      ${q.leader ?? p.red('none')}`);
   if (r.sync) {
-    out.push(`  Synced:      ${r.sync.followers}/${Math.max(0, q.voters - 1)} followers${r.sync.observers !== undefined ? `, ${r.sync.observers} observers` : ''}${r.sync.pendingSyncs ? `, ${r.sync.pendingSyncs} pending` : ''}`);
+    out.push(
+      `  Synced:      ${r.sync.followers}/${Math.max(0, q.voters - 1)} followers${r.sync.observers !== undefined ? `, ${r.sync.observers} observers` : ''}${r.sync.pendingSyncs ? `, ${r.sync.pendingSyncs} pending` : ''}`,
+    );
   }
   if (r.config) {
     out.push(`  Config:      version ${dash(r.config.version)}: ${r.config.members.map((m) => `server.${m.id}${m.role === 'observer' ? ' (observer)' : ''}`).join(', ')}`);
@@ -48,7 +50,19 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
   const revisions = r.members.some((m) => m.revision);
   const mixedImages = new Set(r.members.map((m) => m.image).filter(Boolean)).size > 1;
   const headers = [
-    'POD', 'ID', 'ROLE', 'READY', 'ZXID', 'CONNS', 'OUTST', 'LAT AVG/MAX', 'ZNODES', 'WATCHES', 'NODE', 'RESTARTS', 'AGE',
+    'POD',
+    'ID',
+    'ROLE',
+    'READY',
+    'ZXID',
+    'CONNS',
+    'OUTST',
+    'LAT AVG/MAX',
+    'ZNODES',
+    'WATCHES',
+    'NODE',
+    'RESTARTS',
+    'AGE',
     ...(revisions ? ['REVISION'] : []),
     ...(wide ? ['IP', 'PKTS RECV/SENT', 'DATA', 'FSYNC WARN', 'IMAGE'] : mixedImages ? ['IMAGE'] : []),
   ];

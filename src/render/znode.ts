@@ -13,19 +13,21 @@ export function formatZkDate(iso: string): string {
 
 /** zkCli's `stat` block. */
 export function renderStat(s: StatJson): string {
-  return [
-    `cZxid = ${s.cZxid}`,
-    `ctime = ${formatZkDate(s.ctime)}`,
-    `mZxid = ${s.mZxid}`,
-    `mtime = ${formatZkDate(s.mtime)}`,
-    `pZxid = ${s.pZxid}`,
-    `cversion = ${s.cversion}`,
-    `dataVersion = ${s.dataVersion}`,
-    `aclVersion = ${s.aclVersion}`,
-    `ephemeralOwner = ${s.ephemeralOwner}`,
-    `dataLength = ${s.dataLength}`,
-    `numChildren = ${s.numChildren}`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `cZxid = ${s.cZxid}`,
+      `ctime = ${formatZkDate(s.ctime)}`,
+      `mZxid = ${s.mZxid}`,
+      `mtime = ${formatZkDate(s.mtime)}`,
+      `pZxid = ${s.pZxid}`,
+      `cversion = ${s.cversion}`,
+      `dataVersion = ${s.dataVersion}`,
+      `aclVersion = ${s.aclVersion}`,
+      `ephemeralOwner = ${s.ephemeralOwner}`,
+      `dataLength = ${s.dataLength}`,
+      `numChildren = ${s.numChildren}`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** `get`: the znode's bytes exactly as stored (no added newline). */

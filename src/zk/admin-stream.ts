@@ -5,10 +5,10 @@
  * snapshot as application/octet-stream). Both need an identity with ALL on
  * "/" (the super user): `Authorization: digest user:password`.
  */
-import { request, type IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
-import { formatEndpoint, type Endpoint } from './endpoint.js';
-import type { AuthInfo } from './wire.js';
+import {request, type IncomingMessage} from 'node:http';
+import type {Readable} from 'node:stream';
+import {formatEndpoint, type Endpoint} from './endpoint.js';
+import type {AuthInfo} from './wire.js';
 
 /**
  * What the AdminServer answered instead of doing the command: `status` is
@@ -60,32 +60,32 @@ async function readSmall(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function jsonError(text: string): { error: string | null; json: boolean } {
+function jsonError(text: string): {error: string | null; json: boolean} {
   try {
-    const o = JSON.parse(text) as { error?: unknown };
-    return { error: typeof o.error === 'string' ? o.error : null, json: true };
+    const o = JSON.parse(text) as {error?: unknown};
+    return {error: typeof o.error === 'string' ? o.error : null, json: true};
   } catch {
-    return { error: null, json: false };
+    return {error: null, json: false};
   }
 }
 
 async function refusal(command: string, where: string, res: IncomingMessage): Promise<AdminCommandError> {
   const text = await readSmall(res).catch(() => '');
-  const { error } = jsonError(text);
+  const {error} = jsonError(text);
   const status = res.statusCode ?? 0;
   const unknown = (error !== null && /^Unknown command/i.test(error)) || status === 404 || status === 405;
   return new AdminCommandError(command, status, error, unknown, `${where}: HTTP ${status}${error ? `: ${error}` : ''}`);
 }
 
-function send(ep: Endpoint, path: string, method: 'GET' | 'POST', opts: StreamOptions, body?: { stream: Readable; size?: number }): Promise<IncomingMessage> {
+function send(ep: Endpoint, path: string, method: 'GET' | 'POST', opts: StreamOptions, body?: {stream: Readable; size?: number}): Promise<IncomingMessage> {
   const where = `${formatEndpoint(ep)}${path.replace(/\?.*$/, '')}`;
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { authorization: authHeader(opts.auth) };
+    const headers: Record<string, string> = {authorization: authHeader(opts.auth)};
     if (body) {
       headers['content-type'] = 'application/octet-stream';
       if (body.size !== undefined) headers['content-length'] = String(body.size);
     }
-    const req = request({ host: ep.host, port: ep.port, path, method, headers, signal: opts.signal }, (res) => {
+    const req = request({host: ep.host, port: ep.port, path, method, headers, signal: opts.signal}, (res) => {
       clearTimeout(timer);
       const idle = opts.idleTimeoutMs ?? 60_000;
       res.setTimeout(idle, () => res.destroy(new Error(`${where}: no data for ${Math.round(idle / 1000)}s`)));
@@ -95,7 +95,7 @@ function send(ep: Endpoint, path: string, method: 'GET' | 'POST', opts: StreamOp
     const timer = setTimeout(() => req.destroy(new Error(`${where}: no answer within ${Math.round(limit / 1000)}s`)), limit);
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(e.code === 'ECONNREFUSED' ? new Error(`${where}: connection refused (is the AdminServer on?)`, { cause: e }) : e);
+      reject(e.code === 'ECONNREFUSED' ? new Error(`${where}: connection refused (is the AdminServer on?)`, {cause: e}) : e);
     });
     if (body) {
       body.stream.on('error', (e) => req.destroy(e));
@@ -124,11 +124,11 @@ export interface RestoreAnswer {
 }
 
 /** Uploads a snapshot (the bytes only, no HTTP headers inside) to /commands/restore. */
-export async function postRestore(ep: Endpoint, snapshot: Readable, opts: StreamOptions & { size?: number }): Promise<RestoreAnswer> {
-  const res = await send(ep, '/commands/restore', 'POST', opts, { stream: snapshot, size: opts.size });
+export async function postRestore(ep: Endpoint, snapshot: Readable, opts: StreamOptions & {size?: number}): Promise<RestoreAnswer> {
+  const res = await send(ep, '/commands/restore', 'POST', opts, {stream: snapshot, size: opts.size});
   if (res.statusCode !== 200) throw await refusal('restore', `${formatEndpoint(ep)}/commands/restore`, res);
   const text = await readSmall(res);
-  const { error } = jsonError(text);
+  const {error} = jsonError(text);
   if (error) throw new AdminCommandError('restore', 200, error, /^Unknown command/i.test(error), `${formatEndpoint(ep)}/commands/restore: ${error}`);
   let lastZxid = typeof res.headers['last_zxid'] === 'string' ? res.headers['last_zxid'] : undefined;
   try {
@@ -137,5 +137,5 @@ export async function postRestore(ep: Endpoint, snapshot: Readable, opts: Stream
   } catch {
     // not JSON: the status said enough
   }
-  return { lastZxid };
+  return {lastZxid};
 }

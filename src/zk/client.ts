@@ -3,18 +3,18 @@
  * node-zookeeper-client (unmaintained; kept behind ZkClient so it can be
  * replaced). Every failure is a ZkError.
  */
-import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { ZkError, isZkError } from './errors.js';
-import { connectString, type Endpoint } from './endpoint.js';
-import { ancestors, joinPath, validatePath } from './paths.js';
-import { parseDynamicConfig } from './parse.js';
-import { CONFIG_NODE, type ConfigSnapshot } from './reconfig.js';
-import type { Stat as JuteStat } from './jute.js';
-import type { AuthInfo } from './wire.js';
-import { cutSocket, type LibConnectionManager, onCloseSessionReply, watchReads } from './nzc-internals.js';
+import {EventEmitter} from 'node:events';
+import {createRequire} from 'node:module';
+import {ZkError, isZkError} from './errors.js';
+import {connectString, type Endpoint} from './endpoint.js';
+import {ancestors, joinPath, validatePath} from './paths.js';
+import {parseDynamicConfig} from './parse.js';
+import {CONFIG_NODE, type ConfigSnapshot} from './reconfig.js';
+import type {Stat as JuteStat} from './jute.js';
+import type {AuthInfo} from './wire.js';
+import {cutSocket, type LibConnectionManager, onCloseSessionReply, watchReads} from './nzc-internals.js';
 
-export type { LibConnectionManager };
+export type {LibConnectionManager};
 
 // ---------------------------------------------------------------- public types
 
@@ -42,7 +42,7 @@ export interface Acl {
   id: string;
 }
 
-export const OPEN_ACL_UNSAFE: readonly Acl[] = Object.freeze([{ perms: 31, scheme: 'world', id: 'anyone' }]);
+export const OPEN_ACL_UNSAFE: readonly Acl[] = Object.freeze([{perms: 31, scheme: 'world', id: 'anyone'}]);
 
 export interface CreateOptions {
   ephemeral?: boolean;
@@ -78,7 +78,7 @@ export interface ZkClient {
   readonly state: ConnectionState;
   /** Subscribe to connection state changes; returns the unsubscribe function. */
   onState(listener: (state: ConnectionState) => void): () => void;
-  get(path: string): Promise<{ data: Buffer; stat: ZnodeStat }>;
+  get(path: string): Promise<{data: Buffer; stat: ZnodeStat}>;
   /** Resolves with the created path (with the sequence suffix when sequential). */
   create(path: string, data?: Buffer | string, opts?: CreateOptions): Promise<string>;
   /** version -1 (default) means any. */
@@ -93,7 +93,7 @@ export interface ZkClient {
   /** Delete the subtree, leaves first. */
   deleteRecursive(path: string): Promise<void>;
   /** The znode's ACL (perms as bits) and its stat (aversion: the ACL's version). */
-  getAcl(path: string): Promise<{ acl: Acl[]; stat: ZnodeStat }>;
+  getAcl(path: string): Promise<{acl: Acl[]; stat: ZnodeStat}>;
   /** Replace the znode's ACL (needs ADMIN on it); version -1 (default) means any. */
   setAcl(path: string, acl: readonly Acl[], version?: number): Promise<ZnodeStat>;
   /** /zookeeper/config, parsed. */
@@ -108,11 +108,26 @@ export interface ZkClient {
 
 type Cb<T> = (error: unknown, result?: T) => void;
 interface LibStat {
-  czxid: Buffer; mzxid: Buffer; ctime: Buffer; mtime: Buffer; version: number; cversion: number; aversion: number;
-  ephemeralOwner: Buffer; dataLength: number; numChildren: number; pzxid: Buffer;
+  czxid: Buffer;
+  mzxid: Buffer;
+  ctime: Buffer;
+  mtime: Buffer;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: Buffer;
+  dataLength: number;
+  numChildren: number;
+  pzxid: Buffer;
 }
-interface LibState { name: string; code: number }
-interface LibAcl { permission: number; id: { scheme: string; id: string } }
+interface LibState {
+  name: string;
+  code: number;
+}
+interface LibAcl {
+  permission: number;
+  id: {scheme: string; id: string};
+}
 interface LibClient {
   connect(): void;
   close(): void;
@@ -132,11 +147,11 @@ interface LibClient {
 }
 
 interface LibModule {
-  createClient(connectionString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): LibClient;
+  createClient(connectionString: string, options: {sessionTimeout: number; spinDelay: number; retries: number}): LibClient;
   ACL: new (perms: number, id: unknown) => unknown;
   Id: new (scheme: string, id: string) => unknown;
-  Exception: new (...args: unknown[]) => { code: number; path?: string };
-  CreateMode: { PERSISTENT: number; EPHEMERAL: number; PERSISTENT_SEQUENTIAL: number; EPHEMERAL_SEQUENTIAL: number };
+  Exception: new (...args: unknown[]) => {code: number; path?: string};
+  CreateMode: {PERSISTENT: number; EPHEMERAL: number; PERSISTENT_SEQUENTIAL: number; EPHEMERAL_SEQUENTIAL: number};
 }
 
 function loadLib(): LibModule {
@@ -151,30 +166,45 @@ function long(b: Buffer | undefined): bigint {
 
 function fromLibStat(s: LibStat): ZnodeStat {
   return {
-    czxid: long(s.czxid), mzxid: long(s.mzxid), pzxid: long(s.pzxid),
-    ctime: Number(long(s.ctime)), mtime: Number(long(s.mtime)),
-    version: s.version, cversion: s.cversion, aversion: s.aversion,
-    ephemeralOwner: long(s.ephemeralOwner), dataLength: s.dataLength, numChildren: s.numChildren,
+    czxid: long(s.czxid),
+    mzxid: long(s.mzxid),
+    pzxid: long(s.pzxid),
+    ctime: Number(long(s.ctime)),
+    mtime: Number(long(s.mtime)),
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: long(s.ephemeralOwner),
+    dataLength: s.dataLength,
+    numChildren: s.numChildren,
   };
 }
 
 /** Convert a wire-level Stat (wire.ts/jute.ts) to ZnodeStat. */
 export function fromJuteStat(s: JuteStat): ZnodeStat {
   return {
-    czxid: s.czxid, mzxid: s.mzxid, pzxid: s.pzxid, ctime: Number(s.ctime), mtime: Number(s.mtime),
-    version: s.version, cversion: s.cversion, aversion: s.aversion,
-    ephemeralOwner: s.ephemeralOwner, dataLength: s.dataLength, numChildren: s.numChildren,
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    pzxid: s.pzxid,
+    ctime: Number(s.ctime),
+    mtime: Number(s.mtime),
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: s.ephemeralOwner,
+    dataLength: s.dataLength,
+    numChildren: s.numChildren,
   };
 }
 
 function toLibStat(s: ZnodeStat): JuteStat {
-  return { ...s, ctime: BigInt(s.ctime), mtime: BigInt(s.mtime) };
+  return {...s, ctime: BigInt(s.ctime), mtime: BigInt(s.mtime)};
 }
 
 /** "cdrwa" letters or a number → ZooKeeper permission bits. */
 export function permsToBits(p: number | string): number {
   if (typeof p === 'number') return p;
-  const bits: Record<string, number> = { r: 1, w: 2, c: 4, d: 8, a: 16 };
+  const bits: Record<string, number> = {r: 1, w: 2, c: 4, d: 8, a: 16};
   let n = 0;
   for (const ch of p.toLowerCase()) {
     const b = bits[ch];
@@ -192,23 +222,29 @@ function toBuffer(d: Buffer | string | undefined): Buffer | null {
 /** Map anything the library throws or passes to a callback into a ZkError. */
 export function wrapLibError(e: unknown, path?: string): ZkError {
   if (e instanceof ZkError) return e;
-  const o = e as { code?: unknown; path?: unknown; message?: unknown; name?: unknown } | null;
+  const o = e as {code?: unknown; path?: unknown; message?: unknown; name?: unknown} | null;
   if (o && typeof o.code === 'number') {
     return ZkError.fromServerCode(o.code, path ?? (typeof o.path === 'string' ? o.path : undefined));
   }
   const msg = o && typeof o.message === 'string' ? o.message : String(e);
-  if (o && o.name === 'AssertionError') return new ZkError('BadArguments', msg, { path, cause: e });
-  return new ZkError('Unknown', msg, { path, cause: e });
+  if (o && o.name === 'AssertionError') return new ZkError('BadArguments', msg, {path, cause: e});
+  return new ZkError('Unknown', msg, {path, cause: e});
 }
 
 function mapState(s: LibState): ConnectionState | undefined {
   switch (s.name) {
-    case 'SYNC_CONNECTED': return 'connected';
-    case 'CONNECTED_READ_ONLY': return 'connectedReadOnly';
-    case 'DISCONNECTED': return 'disconnected';
-    case 'EXPIRED': return 'expired';
-    case 'AUTH_FAILED': return 'authFailed';
-    default: return undefined;
+    case 'SYNC_CONNECTED':
+      return 'connected';
+    case 'CONNECTED_READ_ONLY':
+      return 'connectedReadOnly';
+    case 'DISCONNECTED':
+      return 'disconnected';
+    case 'EXPIRED':
+      return 'expired';
+    case 'AUTH_FAILED':
+      return 'authFailed';
+    default:
+      return undefined;
   }
 }
 
@@ -216,7 +252,7 @@ function mapState(s: LibState): ConnectionState | undefined {
 
 class NzcClient implements ZkClient {
   private current: ConnectionState = 'connecting';
-  private readonly events = new EventEmitter<{ state: [ConnectionState] }>();
+  private readonly events = new EventEmitter<{state: [ConnectionState]}>();
 
   private readonly stopWatch: () => void;
 
@@ -228,8 +264,9 @@ class NzcClient implements ZkClient {
   ) {
     this.stopWatch = c.connectionManager
       ? watchReads(c.connectionManager, {
-        onCut: (silent, limit) => log?.(`zookeeper: nothing received for ${Math.round(silent)} ms (read timeout ${Math.round(limit)} ms): dropping the connection, the session moves to another server`),
-      })
+          onCut: (silent, limit) =>
+            log?.(`zookeeper: nothing received for ${Math.round(silent)} ms (read timeout ${Math.round(limit)} ms): dropping the connection, the session moves to another server`),
+        })
       : () => undefined;
     c.on('state', (s) => {
       const mapped = mapState(s);
@@ -266,7 +303,7 @@ class NzcClient implements ZkClient {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        reject(new ZkError('Timeout', `Timed out after ${this.opTimeoutMs} ms${path ? `: ${path}` : ''}`, { path }));
+        reject(new ZkError('Timeout', `Timed out after ${this.opTimeoutMs} ms${path ? `: ${path}` : ''}`, {path}));
       }, this.opTimeoutMs);
       try {
         fn((err, v) => {
@@ -284,18 +321,16 @@ class NzcClient implements ZkClient {
     });
   }
 
-  async get(path: string): Promise<{ data: Buffer; stat: ZnodeStat }> {
+  async get(path: string): Promise<{data: Buffer; stat: ZnodeStat}> {
     validatePath(path);
-    const [data, stat] = await this.call<[Buffer | null | undefined, LibStat]>(path, (done) =>
-      this.c.getData(path, (err, data, stat) => done(err, [data, stat as LibStat])),
-    );
-    return { data: data ?? Buffer.alloc(0), stat: fromLibStat(stat) };
+    const [data, stat] = await this.call<[Buffer | null | undefined, LibStat]>(path, (done) => this.c.getData(path, (err, data, stat) => done(err, [data, stat as LibStat])));
+    return {data: data ?? Buffer.alloc(0), stat: fromLibStat(stat)};
   }
 
   async create(path: string, data?: Buffer | string, opts: CreateOptions = {}): Promise<string> {
-    validatePath(path, { sequential: opts.sequential ?? false });
+    validatePath(path, {sequential: opts.sequential ?? false});
     const acls = (opts.acl ?? OPEN_ACL_UNSAFE).map((a) => new this.lib.ACL(permsToBits(a.perms), new this.lib.Id(a.scheme, a.id)));
-    if (acls.length === 0) throw new ZkError('InvalidACL', 'Invalid ACL: empty list', { path });
+    if (acls.length === 0) throw new ZkError('InvalidACL', 'Invalid ACL: empty list', {path});
     if (opts.parents) {
       for (const p of ancestors(path)) {
         try {
@@ -306,9 +341,7 @@ class NzcClient implements ZkClient {
       }
     }
     const M = this.lib.CreateMode;
-    const mode = opts.ephemeral
-      ? (opts.sequential ? M.EPHEMERAL_SEQUENTIAL : M.EPHEMERAL)
-      : (opts.sequential ? M.PERSISTENT_SEQUENTIAL : M.PERSISTENT);
+    const mode = opts.ephemeral ? (opts.sequential ? M.EPHEMERAL_SEQUENTIAL : M.EPHEMERAL) : opts.sequential ? M.PERSISTENT_SEQUENTIAL : M.PERSISTENT;
     return this.call<string>(path, (done) => this.c.create(path, toBuffer(data), acls, mode, done));
   }
 
@@ -357,7 +390,7 @@ class NzcClient implements ZkClient {
 
   async delete(path: string, version = -1): Promise<void> {
     validatePath(path);
-    if (path === '/') throw new ZkError('BadArguments', 'Cannot delete the root node: /', { path });
+    if (path === '/') throw new ZkError('BadArguments', 'Cannot delete the root node: /', {path});
     await this.call<void>(path, (done) => this.c.remove(path, version, done));
   }
 
@@ -373,27 +406,25 @@ class NzcClient implements ZkClient {
     }
   }
 
-  async getAcl(path: string): Promise<{ acl: Acl[]; stat: ZnodeStat }> {
+  async getAcl(path: string): Promise<{acl: Acl[]; stat: ZnodeStat}> {
     validatePath(path);
-    const [acls, stat] = await this.call<[LibAcl[] | undefined, LibStat]>(path, (done) =>
-      this.c.getACL(path, (err, acls, stat) => done(err, [acls, stat as LibStat])),
-    );
-    return { acl: (acls ?? []).map((a) => ({ perms: a.permission, scheme: a.id.scheme, id: a.id.id })), stat: fromLibStat(stat) };
+    const [acls, stat] = await this.call<[LibAcl[] | undefined, LibStat]>(path, (done) => this.c.getACL(path, (err, acls, stat) => done(err, [acls, stat as LibStat])));
+    return {acl: (acls ?? []).map((a) => ({perms: a.permission, scheme: a.id.scheme, id: a.id.id})), stat: fromLibStat(stat)};
   }
 
   async setAcl(path: string, acl: readonly Acl[], version = -1): Promise<ZnodeStat> {
     validatePath(path);
-    if (acl.length === 0) throw new ZkError('InvalidACL', 'Invalid ACL: empty list', { path });
+    if (acl.length === 0) throw new ZkError('InvalidACL', 'Invalid ACL: empty list', {path});
     const acls = acl.map((a) => new this.lib.ACL(permsToBits(a.perms), new this.lib.Id(a.scheme, a.id)));
     const stat = await this.call<LibStat>(path, (done) => this.c.setACL(path, acls, version, done));
     return fromLibStat(stat);
   }
 
   async getConfig(): Promise<ConfigSnapshot> {
-    const { data, stat } = await this.get(CONFIG_NODE);
+    const {data, stat} = await this.get(CONFIG_NODE);
     const raw = data.toString('utf8');
     const config = parseDynamicConfig(raw);
-    return { raw, config, version: config.version, stat: toLibStat(stat) };
+    return {raw, config, version: config.version, stat: toLibStat(stat)};
   }
 
   async close(): Promise<void> {
@@ -408,10 +439,13 @@ class NzcClient implements ZkClient {
       // port-forward that close reaches us late (docs/benchmarks.md), so once the server has answered
       // closeSession (the session is gone on the server then) the socket is cut here. When
       // the answer does not come (server gone, never connected), the socket is cut anyway.
-      const timer = setTimeout(() => {
-        cut();
-        resolve();
-      }, wasConnected ? 2000 : 0);
+      const timer = setTimeout(
+        () => {
+          cut();
+          resolve();
+        },
+        wasConnected ? 2000 : 0,
+      );
       this.c.on('state', (s) => {
         if (s.name === 'DISCONNECTED') {
           clearTimeout(timer);
@@ -454,10 +488,7 @@ export async function connectZk(opts: ZkClientOptions): Promise<ZkClient> {
       reject(err);
     };
     const onAbort = () => settle(opts.signal!.reason ?? new Error('interrupted'));
-    const timer = setTimeout(
-      () => settle(new ZkError('Timeout', `no ZooKeeper session within ${connectTimeoutMs} ms from ${connectString(opts.endpoints)}`)),
-      connectTimeoutMs,
-    );
+    const timer = setTimeout(() => settle(new ZkError('Timeout', `no ZooKeeper session within ${connectTimeoutMs} ms from ${connectString(opts.endpoints)}`)), connectTimeoutMs);
     const off = client.onState((s) => {
       if (s === 'connected' || s === 'connectedReadOnly') settle();
       else if (s === 'authFailed' || s === 'expired') settle(ZkError.of(s === 'authFailed' ? 'AuthFailed' : 'SessionExpired'));

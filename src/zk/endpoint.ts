@@ -15,7 +15,7 @@ export function parseEndpoint(s: string): Endpoint {
   if (!m || m[1] === undefined || m[2] === undefined) throw new TypeError(`not a host:port endpoint: ${JSON.stringify(s)}`);
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`port out of range in ${JSON.stringify(s)}`);
-  return { host: m[1], port };
+  return {host: m[1], port};
 }
 
 /** A ZooKeeper connect string: "h1:p1,h2:p2". */

@@ -98,7 +98,7 @@ export class ZkError extends Error {
   readonly zkCode: number | undefined;
 
   constructor(code: ZkErrorCode, message: string, options: ZkErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options.cause === undefined ? undefined : {cause: options.cause});
     this.code = code;
     this.path = options.path;
     this.zkCode = options.zkCode;
@@ -107,12 +107,12 @@ export class ZkError extends Error {
   /** Build the error for a numeric server code, with a zkCli-like message. */
   static fromServerCode(zkCode: number, path?: string): ZkError {
     const code = ZK_ERROR_NUMBERS[zkCode] ?? 'Unknown';
-    return new ZkError(code, zkMessage(code, path, zkCode), { path, zkCode });
+    return new ZkError(code, zkMessage(code, path, zkCode), {path, zkCode});
   }
 
   /** Build the error for a code name, with a zkCli-like message. */
   static of(code: ZkErrorCode, path?: string, cause?: unknown): ZkError {
-    return new ZkError(code, zkMessage(code, path), { path, cause });
+    return new ZkError(code, zkMessage(code, path), {path, cause});
   }
 }
 

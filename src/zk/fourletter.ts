@@ -1,6 +1,6 @@
-import { Socket } from 'node:net';
-import { ZkError } from './errors.js';
-import { formatEndpoint, type Endpoint } from './endpoint.js';
+import {Socket} from 'node:net';
+import {ZkError} from './errors.js';
+import {formatEndpoint, type Endpoint} from './endpoint.js';
 
 export interface FourLetterOptions {
   /** Whole exchange (connect + reply). Default 5000 ms. */
@@ -29,10 +29,7 @@ export interface FourLetterOptions {
   lingerMs?: number;
 }
 
-export const FOUR_LETTER_WORDS = [
-  'conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'hash', 'isro', 'mntr',
-  'ruok', 'srst', 'srvr', 'stat', 'stmk', 'wchc', 'wchp', 'wchs',
-] as const;
+export const FOUR_LETTER_WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'hash', 'isro', 'mntr', 'ruok', 'srst', 'srvr', 'stat', 'stmk', 'wchc', 'wchp', 'wchs'] as const;
 export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
 
 /**
@@ -75,17 +72,13 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
       if (err) reject(err);
       else resolve(Buffer.concat(chunks).toString('utf8'));
     };
-    const onAbort = (): void =>
-      finish(new ZkError('Timeout', `${cmd} to ${where}: aborted`, { cause: opts.signal?.reason }));
-    const timer = setTimeout(
-      () => finish(new ZkError('Timeout', `${cmd} to ${where}: no complete reply within ${timeoutMs} ms`), chunks.length === 0 && socket.readyState === 'open'),
-      timeoutMs,
-    );
+    const onAbort = (): void => finish(new ZkError('Timeout', `${cmd} to ${where}: aborted`, {cause: opts.signal?.reason}));
+    const timer = setTimeout(() => finish(new ZkError('Timeout', `${cmd} to ${where}: no complete reply within ${timeoutMs} ms`), chunks.length === 0 && socket.readyState === 'open'), timeoutMs);
     if (opts.signal?.aborted) {
       onAbort();
       return;
     }
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opts.signal?.addEventListener('abort', onAbort, {once: true});
     socket.on('data', (b: Buffer) => {
       chunks.push(b);
       if (opts.complete?.(Buffer.concat(chunks).toString('utf8'))) finish(null);
@@ -116,9 +109,16 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
  * closes, or lingerMs passes.
  */
 function lingerUntilServerDone(socket: Socket, lingerMs: number, markServerDone: () => void): void {
-  const linger = setTimeout(() => { socket.destroy(); markServerDone(); }, lingerMs);
+  const linger = setTimeout(() => {
+    socket.destroy();
+    markServerDone();
+  }, lingerMs);
   linger.unref();
-  const done = (): void => { clearTimeout(linger); socket.destroy(); markServerDone(); };
+  const done = (): void => {
+    clearTimeout(linger);
+    socket.destroy();
+    markServerDone();
+  };
   socket.unref();
   socket.once('data', done);
   socket.once('close', done);
@@ -126,9 +126,9 @@ function lingerUntilServerDone(socket: Socket, lingerMs: number, markServerDone:
 
 /** A socket error as the request's outcome: null keeps a reply that arrived before a reset. */
 function socketError(e: NodeJS.ErrnoException, what: string, gotBytes: boolean): ZkError | null {
-  if (e.code === 'ECONNREFUSED') return new ZkError('ConnectionRefused', `${what}: connection refused`, { cause: e });
+  if (e.code === 'ECONNREFUSED') return new ZkError('ConnectionRefused', `${what}: connection refused`, {cause: e});
   if (e.code === 'ECONNRESET' && gotBytes) return null; // some servers reset right after writing; keep what arrived
-  return new ZkError('ConnectionClosed', `${what}: ${e.code ?? e.message}`, { cause: e });
+  return new ZkError('ConnectionClosed', `${what}: ${e.code ?? e.message}`, {cause: e});
 }
 
 /**
@@ -157,9 +157,7 @@ export class FourLetterGate {
     if (!LOCKING_WORDS.has(cmd)) return fourLetterWord(ep, cmd, opts);
     const key = `${formatEndpoint(ep)} ${cmd}`;
     if (this.inFlight.has(key)) {
-      return Promise.reject(
-        new ZkError('Timeout', `${cmd} to ${formatEndpoint(ep)}: the previous ${cmd} is still unanswered, not sending another (the member is busy, e.g. in leader election)`),
-      );
+      return Promise.reject(new ZkError('Timeout', `${cmd} to ${formatEndpoint(ep)}: the previous ${cmd} is still unanswered, not sending another (the member is busy, e.g. in leader election)`));
     }
     this.inFlight.add(key);
     return fourLetterWord(ep, cmd, {

@@ -5,7 +5,7 @@
  * reconfig, close).
  * Pure encode/decode; no sockets here.
  */
-import { ZkError } from './errors.js';
+import {ZkError} from './errors.js';
 
 export const OpCode = Object.freeze({
   notification: 0,
@@ -166,19 +166,12 @@ export interface ConnectRequest {
 }
 
 export function encodeConnectRequest(r: ConnectRequest): Buffer {
-  return new JuteWriter()
-    .int(r.protocolVersion)
-    .long(r.lastZxidSeen)
-    .int(r.timeOut)
-    .long(r.sessionId)
-    .buffer(r.passwd)
-    .bool(r.readOnly)
-    .frame();
+  return new JuteWriter().int(r.protocolVersion).long(r.lastZxidSeen).int(r.timeOut).long(r.sessionId).buffer(r.passwd).bool(r.readOnly).frame();
 }
 
 /** The handshake of a new session (no session id, no zxid seen yet). */
 export function encodeNewSession(timeOutMs: number, readOnly = false): Buffer {
-  return encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0n, timeOut: timeOutMs, sessionId: 0n, passwd: Buffer.alloc(16), readOnly });
+  return encodeConnectRequest({protocolVersion: 0, lastZxidSeen: 0n, timeOut: timeOutMs, sessionId: 0n, passwd: Buffer.alloc(16), readOnly});
 }
 
 export interface ConnectResponse {
@@ -197,7 +190,7 @@ export function decodeConnectResponse(body: Buffer): ConnectResponse {
   const sessionId = r.long();
   const passwd = r.buffer() ?? Buffer.alloc(0);
   const readOnly = r.remaining >= 1 ? r.bool() : false;
-  return { protocolVersion, timeOut, sessionId, passwd, readOnly };
+  return {protocolVersion, timeOut, sessionId, passwd, readOnly};
 }
 
 export interface RequestHeader {
@@ -212,7 +205,7 @@ export interface ReplyHeader {
 }
 
 export function decodeReplyHeader(r: JuteReader): ReplyHeader {
-  return { xid: r.int(), zxid: r.long(), err: r.int() };
+  return {xid: r.int(), zxid: r.long(), err: r.int()};
 }
 
 export interface Stat {
@@ -246,10 +239,7 @@ export function decodeStat(r: JuteReader): Stat {
 }
 
 export function encodeStat(w: JuteWriter, s: Stat): JuteWriter {
-  return w
-    .long(s.czxid).long(s.mzxid).long(s.ctime).long(s.mtime)
-    .int(s.version).int(s.cversion).int(s.aversion)
-    .long(s.ephemeralOwner).int(s.dataLength).int(s.numChildren).long(s.pzxid);
+  return w.long(s.czxid).long(s.mzxid).long(s.ctime).long(s.mtime).int(s.version).int(s.cversion).int(s.aversion).long(s.ephemeralOwner).int(s.dataLength).int(s.numChildren).long(s.pzxid);
 }
 
 /** A request frame: header + optional body writer. */
@@ -266,7 +256,7 @@ export interface AuthPacket {
 }
 
 export function encodeAuth(p: AuthPacket): Buffer {
-  return encodeRequest({ xid: Xid.auth, type: OpCode.auth }, (w) => w.int(p.type).ustring(p.scheme).buffer(p.auth));
+  return encodeRequest({xid: Xid.auth, type: OpCode.auth}, (w) => w.int(p.type).ustring(p.scheme).buffer(p.auth));
 }
 
 export interface ReconfigRequest {
@@ -281,25 +271,23 @@ export interface ReconfigRequest {
 }
 
 export function encodeReconfig(xid: number, r: ReconfigRequest): Buffer {
-  return encodeRequest({ xid, type: OpCode.reconfig }, (w) =>
-    w.ustring(r.joiningServers).ustring(r.leavingServers).ustring(r.newMembers).long(r.curConfigId),
-  );
+  return encodeRequest({xid, type: OpCode.reconfig}, (w) => w.ustring(r.joiningServers).ustring(r.leavingServers).ustring(r.newMembers).long(r.curConfigId));
 }
 
 export function encodeGetData(xid: number, path: string, watch = false): Buffer {
-  return encodeRequest({ xid, type: OpCode.getData }, (w) => w.ustring(path).bool(watch));
+  return encodeRequest({xid, type: OpCode.getData}, (w) => w.ustring(path).bool(watch));
 }
 
 export function encodeExists(xid: number, path: string, watch = false): Buffer {
-  return encodeRequest({ xid, type: OpCode.exists }, (w) => w.ustring(path).bool(watch));
+  return encodeRequest({xid, type: OpCode.exists}, (w) => w.ustring(path).bool(watch));
 }
 
 export function encodeGetChildren(xid: number, path: string, watch = false): Buffer {
-  return encodeRequest({ xid, type: OpCode.getChildren }, (w) => w.ustring(path).bool(watch));
+  return encodeRequest({xid, type: OpCode.getChildren}, (w) => w.ustring(path).bool(watch));
 }
 
 export function encodeGetACL(xid: number, path: string): Buffer {
-  return encodeRequest({ xid, type: OpCode.getACL }, (w) => w.ustring(path));
+  return encodeRequest({xid, type: OpCode.getACL}, (w) => w.ustring(path));
 }
 
 export interface JuteAcl {
@@ -309,11 +297,11 @@ export interface JuteAcl {
 }
 
 /** GetACLResponse: vector<ACL{int perms; Id{ustring scheme; ustring id}}>, then the stat. */
-export function decodeGetACLResponse(r: JuteReader): { acl: JuteAcl[]; stat: Stat } {
+export function decodeGetACLResponse(r: JuteReader): {acl: JuteAcl[]; stat: Stat} {
   const n = r.int();
   const acl: JuteAcl[] = [];
-  for (let i = 0; i < n; i++) acl.push({ perms: r.int(), scheme: r.ustring() ?? '', id: r.ustring() ?? '' });
-  return { acl, stat: decodeStat(r) };
+  for (let i = 0; i < n; i++) acl.push({perms: r.int(), scheme: r.ustring() ?? '', id: r.ustring() ?? ''});
+  return {acl, stat: decodeStat(r)};
 }
 
 /** GetChildrenResponse: vector<ustring>, in the server's order. */
@@ -325,15 +313,15 @@ export function decodeChildren(r: JuteReader): string[] {
 }
 
 export function encodeSync(xid: number, path: string): Buffer {
-  return encodeRequest({ xid, type: OpCode.sync }, (w) => w.ustring(path));
+  return encodeRequest({xid, type: OpCode.sync}, (w) => w.ustring(path));
 }
 
 export function encodePing(): Buffer {
-  return encodeRequest({ xid: Xid.ping, type: OpCode.ping });
+  return encodeRequest({xid: Xid.ping, type: OpCode.ping});
 }
 
 export function encodeCloseSession(xid: number): Buffer {
-  return encodeRequest({ xid, type: OpCode.closeSession });
+  return encodeRequest({xid, type: OpCode.closeSession});
 }
 
 /** GetDataResponse, also the reply to reconfig. */
@@ -344,7 +332,7 @@ export interface GetDataResponse {
 
 export function decodeGetDataResponse(r: JuteReader): GetDataResponse {
   const data = r.buffer() ?? Buffer.alloc(0);
-  return { data, stat: decodeStat(r) };
+  return {data, stat: decodeStat(r)};
 }
 
 export interface WatcherEvent {
@@ -354,7 +342,7 @@ export interface WatcherEvent {
 }
 
 export function decodeWatcherEvent(r: JuteReader): WatcherEvent {
-  return { type: r.int(), state: r.int(), path: r.ustring() };
+  return {type: r.int(), state: r.int(), path: r.ustring()};
 }
 
 /**
@@ -391,7 +379,7 @@ export const DEFAULT_JUTE_MAXBUFFER = 0xfffff;
 const ustringBytes = (s: string): number => 4 + Buffer.byteLength(s, 'utf8');
 
 /** Frame length (without the length prefix) of a create request: header, path, data, ACL list, flags. */
-export function createRequestBytes(path: string, dataBytes: number, acl: readonly { scheme: string; id: string }[]): number {
+export function createRequestBytes(path: string, dataBytes: number, acl: readonly {scheme: string; id: string}[]): number {
   const aclBytes = acl.reduce((n, a) => n + 4 + ustringBytes(a.scheme) + ustringBytes(a.id), 4);
   return 8 + ustringBytes(path) + 4 + dataBytes + aclBytes + 4;
 }

@@ -8,7 +8,7 @@
 
 /** The parts of the library's ConnectionManager (lib/ConnectionManager.js) used here and in NzcClient.close(). */
 export interface LibConnectionManager {
-  socket?: { destroy(): void; readonly destroyed?: boolean };
+  socket?: {destroy(): void; readonly destroyed?: boolean};
   /** ConnectionManager STATES: 1 connecting, 2 connected, 3 connected read-only; others are not watched. */
   state: number;
   /** The negotiated session timeout once connected (the requested one before). */
@@ -16,7 +16,7 @@ export interface LibConnectionManager {
   /** sessionTimeout / number of servers, as in ZooKeeper's Java client. */
   connectTimeout: number;
   onSocketData(buffer: Buffer): void;
-  queue(request: { header?: { type: number } | null }, callback?: (error: unknown) => void): void;
+  queue(request: {header?: {type: number} | null}, callback?: (error: unknown) => void): void;
 }
 
 /** ConnectionManager STATES (lib/ConnectionManager.js) that the read timeout watches. */
@@ -33,7 +33,7 @@ export const CM_STATES = {connecting: 1, connected: 2, connectedReadOnly: 3} as 
  * so wrapping it on the instance before the first connect sees every socket's data.
  * Returns the function that stops the watch.
  */
-export function watchReads(cm: LibConnectionManager, opts: { now?: () => number; tickMs?: number; onCut?: (silentMs: number, limitMs: number) => void } = {}): () => void {
+export function watchReads(cm: LibConnectionManager, opts: {now?: () => number; tickMs?: number; onCut?: (silentMs: number, limitMs: number) => void} = {}): () => void {
   const now = opts.now ?? (() => performance.now());
   let socket = cm.socket;
   let lastRecv = now();
@@ -49,10 +49,7 @@ export function watchReads(cm: LibConnectionManager, opts: { now?: () => number;
       lastRecv = now();
       return;
     }
-    const limit =
-      cm.state === CM_STATES.connected || cm.state === CM_STATES.connectedReadOnly ? (cm.sessionTimeout * 2) / 3
-        : cm.state === CM_STATES.connecting ? cm.connectTimeout
-          : undefined;
+    const limit = cm.state === CM_STATES.connected || cm.state === CM_STATES.connectedReadOnly ? (cm.sessionTimeout * 2) / 3 : cm.state === CM_STATES.connecting ? cm.connectTimeout : undefined;
     if (limit === undefined || !socket || socket.destroyed) {
       lastRecv = now();
       return;
@@ -83,5 +80,13 @@ const OP_CLOSE_SESSION = -11;
 export function onCloseSessionReply(cm: LibConnectionManager, then: () => void): void {
   const queue = cm.queue.bind(cm);
   cm.queue = (request, callback) =>
-    queue(request, request.header?.type === OP_CLOSE_SESSION ? (error) => { callback?.(error); setImmediate(then); } : callback);
+    queue(
+      request,
+      request.header?.type === OP_CLOSE_SESSION
+        ? (error) => {
+            callback?.(error);
+            setImmediate(then);
+          }
+        : callback,
+    );
 }

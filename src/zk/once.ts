@@ -19,10 +19,10 @@
  * because the request is a read. A server's error (NoNode, NoAuth,
  * AuthFailed) ends it at once.
  */
-import { Socket } from 'node:net';
-import { fromJuteStat, type ZnodeStat } from './client.js';
-import { connectString, formatEndpoint, type Endpoint } from './endpoint.js';
-import { ZkError } from './errors.js';
+import {Socket} from 'node:net';
+import {fromJuteStat, type ZnodeStat} from './client.js';
+import {connectString, formatEndpoint, type Endpoint} from './endpoint.js';
+import {ZkError} from './errors.js';
 import {
   FrameDecoder,
   JuteReader,
@@ -38,8 +38,8 @@ import {
   encodeGetChildren,
   encodeGetData,
 } from './jute.js';
-import { validatePath } from './paths.js';
-import { encodeAuthInfo, socketError, type AuthInfo } from './wire.js';
+import {validatePath} from './paths.js';
+import {encodeAuthInfo, socketError, type AuthInfo} from './wire.js';
 
 /** What to ask: the request's frame for an xid, and how to read its answer. */
 export interface OnceRequest<T> {
@@ -48,14 +48,14 @@ export interface OnceRequest<T> {
   decode(r: JuteReader): T;
 }
 
-export function onceGet(path: string): OnceRequest<{ data: Buffer; stat: ZnodeStat }> {
+export function onceGet(path: string): OnceRequest<{data: Buffer; stat: ZnodeStat}> {
   validatePath(path);
   return {
     path,
     frame: (xid) => encodeGetData(xid, path),
     decode: (r) => {
-      const { data, stat } = decodeGetDataResponse(r);
-      return { data, stat: fromJuteStat(stat) };
+      const {data, stat} = decodeGetDataResponse(r);
+      return {data, stat: fromJuteStat(stat)};
     },
   };
 }
@@ -63,13 +63,13 @@ export function onceGet(path: string): OnceRequest<{ data: Buffer; stat: ZnodeSt
 /** exists: the stat, or ZkError NoNode (as `stat` in zkCli). */
 export function onceStat(path: string): OnceRequest<ZnodeStat> {
   validatePath(path);
-  return { path, frame: (xid) => encodeExists(xid, path), decode: (r) => fromJuteStat(decodeStat(r)) };
+  return {path, frame: (xid) => encodeExists(xid, path), decode: (r) => fromJuteStat(decodeStat(r))};
 }
 
 /** getChildren, sorted. */
 export function onceLs(path: string): OnceRequest<string[]> {
   validatePath(path);
-  return { path, frame: (xid) => encodeGetChildren(xid, path), decode: (r) => decodeChildren(r).sort() };
+  return {path, frame: (xid) => encodeGetChildren(xid, path), decode: (r) => decodeChildren(r).sort()};
 }
 
 export interface OnceOptions {
@@ -93,7 +93,7 @@ export interface OnceOptions {
 const REQUEST_XID = 1;
 const CLOSE_XID = 2;
 
-type Attempt<T> = { ok: true; value: T } | { ok: false; error: ZkError; retry: boolean };
+type Attempt<T> = {ok: true; value: T} | {ok: false; error: ZkError; retry: boolean};
 
 /** Runs `req` in a session of its own on the first endpoint that answers (see the file's comment). */
 export async function once<T>(endpoints: readonly Endpoint[], req: OnceRequest<T>, opts: OnceOptions = {}): Promise<T> {
@@ -102,19 +102,14 @@ export async function once<T>(endpoints: readonly Endpoint[], req: OnceRequest<T
   const connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000;
   const deadline = performance.now() + connectTimeoutMs;
-  const packets = Buffer.concat([
-    encodeNewSession(sessionTimeoutMs),
-    ...(opts.auth ?? []).map(encodeAuthInfo),
-    req.frame(REQUEST_XID),
-    encodeCloseSession(CLOSE_XID),
-  ]);
+  const packets = Buffer.concat([encodeNewSession(sessionTimeoutMs), ...(opts.auth ?? []).map(encodeAuthInfo), req.frame(REQUEST_XID), encodeCloseSession(CLOSE_XID)]);
   const attemptMs = opts.attemptTimeoutMs ?? Math.max(2000, Math.floor(sessionTimeoutMs / endpoints.length));
   for (;;) {
     for (const ep of order) {
       opts.signal?.throwIfAborted();
       const left = deadline - performance.now();
       if (left <= 0) break;
-      const r = await attempt(ep, packets, req, { ...opts, attemptMs: Math.min(attemptMs, left) });
+      const r = await attempt(ep, packets, req, {...opts, attemptMs: Math.min(attemptMs, left)});
       if (r.ok) return r.value;
       opts.signal?.throwIfAborted(); // Ctrl-C: its reason, as connectZk
       if (!r.retry) throw r.error;
@@ -124,10 +119,10 @@ export async function once<T>(endpoints: readonly Endpoint[], req: OnceRequest<T
     if (left <= 0) break;
     await pause(Math.min(opts.spinDelayMs ?? 1000, left), opts.signal);
   }
-  throw new ZkError('Timeout', `no ZooKeeper session within ${connectTimeoutMs} ms from ${connectString(endpoints)}`, { path: req.path });
+  throw new ZkError('Timeout', `no ZooKeeper session within ${connectTimeoutMs} ms from ${connectString(endpoints)}`, {path: req.path});
 }
 
-function attempt<T>(ep: Endpoint, packets: Buffer, req: OnceRequest<T>, opts: OnceOptions & { attemptMs: number }): Promise<Attempt<T>> {
+function attempt<T>(ep: Endpoint, packets: Buffer, req: OnceRequest<T>, opts: OnceOptions & {attemptMs: number}): Promise<Attempt<T>> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const decoder = new FrameDecoder();
@@ -148,11 +143,11 @@ function attempt<T>(ep: Endpoint, packets: Buffer, req: OnceRequest<T>, opts: On
       }
       resolve(r);
     };
-    const retry = (error: ZkError): void => finish({ ok: false, error, retry: true });
-    const fail = (error: ZkError): void => finish({ ok: false, error, retry: false });
+    const retry = (error: ZkError): void => finish({ok: false, error, retry: true});
+    const fail = (error: ZkError): void => finish({ok: false, error, retry: false});
     let timer = setTimeout(() => retry(new ZkError('Timeout', `no answer to the handshake within ${opts.attemptMs} ms`)), opts.attemptMs);
     const onAbort = (): void => fail(new ZkError('ConnectionLoss', 'interrupted'));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opts.signal?.addEventListener('abort', onAbort, {once: true});
     socket.on('error', (e: NodeJS.ErrnoException) => retry(socketError(e)));
     socket.on('close', () => retry(new ZkError('ConnectionLoss', session ? 'connection closed before the answer' : 'closed during the handshake (server not serving?)')));
     socket.on('data', (chunk: Buffer) => {
@@ -166,7 +161,7 @@ function attempt<T>(ep: Endpoint, packets: Buffer, req: OnceRequest<T>, opts: On
             opts.log?.(`ZooKeeper session 0x${BigInt.asUintN(64, resp.sessionId).toString(16)} on ${formatEndpoint(ep)} (one request, closed behind it)`);
             clearTimeout(timer);
             const ms = opts.requestTimeoutMs ?? 30_000;
-            timer = setTimeout(() => fail(new ZkError('Timeout', `no answer from ${formatEndpoint(ep)} within ${ms} ms`, { path: req.path })), ms);
+            timer = setTimeout(() => fail(new ZkError('Timeout', `no answer from ${formatEndpoint(ep)} within ${ms} ms`, {path: req.path})), ms);
             continue;
           }
           const r = new JuteReader(frame);
@@ -174,7 +169,7 @@ function attempt<T>(ep: Endpoint, packets: Buffer, req: OnceRequest<T>, opts: On
           if (h.xid === Xid.auth && h.err !== 0) return fail(ZkError.fromServerCode(h.err));
           if (h.xid !== REQUEST_XID) continue; // auth OK, ping, a late closeSession answer
           if (h.err !== 0) return fail(ZkError.fromServerCode(h.err, req.path));
-          return finish({ ok: true, value: req.decode(r) });
+          return finish({ok: true, value: req.decode(r)});
         }
       } catch (e) {
         fail(e instanceof ZkError ? e : new ZkError('ProtocolError', `undecodable answer from ${formatEndpoint(ep)}: ${String(e)}`));
@@ -203,6 +198,6 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
       signal?.removeEventListener('abort', done);
       resolve();
     }
-    signal?.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, {once: true});
   });
 }

@@ -3,7 +3,7 @@
  * (srvr/stat, mntr, conf, ruok, isro) and dynamic configuration text
  * (`/zookeeper/config`, `zoo.cfg.dynamic.*`). No I/O here.
  */
-import { ZkError } from './errors.js';
+import {ZkError} from './errors.js';
 
 export type ZkMode = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only';
 const MODES: readonly ZkMode[] = ['leader', 'follower', 'observer', 'standalone', 'read-only'];
@@ -12,16 +12,14 @@ export const NOT_SERVING_TEXT = 'This ZooKeeper instance is not currently servin
 const NOT_WHITELISTED_RE = /^(\w+) is not executed because it is not in the whitelist\.?\s*$/;
 
 /** A reply that did not carry data: the server is up but not in a quorum, or the command is disabled. */
-export type FourLetterRefusal =
-  | { status: 'notServing'; raw: string }
-  | { status: 'notWhitelisted'; command: string; raw: string };
+export type FourLetterRefusal = {status: 'notServing'; raw: string} | {status: 'notWhitelisted'; command: string; raw: string};
 
 /** Recognise the refusals every 4lw can answer with; undefined for a normal reply. */
 export function fourLetterRefusal(text: string): FourLetterRefusal | undefined {
   const t = text.trim();
-  if (t.startsWith(NOT_SERVING_TEXT)) return { status: 'notServing', raw: text };
+  if (t.startsWith(NOT_SERVING_TEXT)) return {status: 'notServing', raw: text};
   const m = NOT_WHITELISTED_RE.exec(t);
-  if (m && m[1] !== undefined) return { status: 'notWhitelisted', command: m[1], raw: text };
+  if (m && m[1] !== undefined) return {status: 'notWhitelisted', command: m[1], raw: text};
   return undefined;
 }
 
@@ -64,7 +62,7 @@ export interface SrvrStats {
   version: string;
   /** Leading x.y.z of the version, e.g. "3.8.0". */
   versionNumber: string | undefined;
-  latency: { min: number; avg: number; max: number };
+  latency: {min: number; avg: number; max: number};
   received: number;
   sent: number;
   connections: number;
@@ -73,7 +71,7 @@ export interface SrvrStats {
   mode: ZkMode;
   nodeCount: number;
   /** Leader only. */
-  proposalSizes: { last: number; min: number; max: number } | undefined;
+  proposalSizes: {last: number; min: number; max: number} | undefined;
   /** Every "Key: value" line as printed. */
   raw: Record<string, string>;
 }
@@ -107,7 +105,9 @@ export function parseSrvr(text: string): SrvrResult {
   };
   const int = (k: string): number => toNumber(need(k), k);
   const version = need('Zookeeper version');
-  const lat = need('Latency min/avg/max').split('/').map((x) => toNumber(x, 'Latency'));
+  const lat = need('Latency min/avg/max')
+    .split('/')
+    .map((x) => toNumber(x, 'Latency'));
   const modeText = need('Mode');
   if (!MODES.includes(modeText as ZkMode)) throw new ZkError('ProtocolError', `unknown mode ${JSON.stringify(modeText)}`);
   const ps = raw['Proposal sizes last/min/max'];
@@ -116,7 +116,7 @@ export function parseSrvr(text: string): SrvrResult {
     status: 'ok',
     version,
     versionNumber: /^(\d+\.\d+\.\d+)/.exec(version)?.[1],
-    latency: { min: lat[0] ?? 0, avg: lat[1] ?? 0, max: lat[2] ?? 0 },
+    latency: {min: lat[0] ?? 0, avg: lat[1] ?? 0, max: lat[2] ?? 0},
     received: int('Received'),
     sent: int('Sent'),
     connections: int('Connections'),
@@ -124,7 +124,7 @@ export function parseSrvr(text: string): SrvrResult {
     zxid: parseZxid(need('Zxid')),
     mode: modeText as ZkMode,
     nodeCount: int('Node count'),
-    proposalSizes: psv ? { last: psv[0] ?? -1, min: psv[1] ?? -1, max: psv[2] ?? -1 } : undefined,
+    proposalSizes: psv ? {last: psv[0] ?? -1, min: psv[1] ?? -1, max: psv[2] ?? -1} : undefined,
     raw,
   };
 }
@@ -253,7 +253,7 @@ export function parseConf(text: string): ConfResult | FourLetterRefusal {
   }
   const membership = mi < 0 ? undefined : parseDynamicConfig(lines.slice(mi + 1).join('\n'));
   const n = (k: string): number | undefined => (values[k] === undefined ? undefined : Number(values[k]));
-  return { status: 'ok', values, serverId: n('serverId'), clientPort: n('clientPort'), membership };
+  return {status: 'ok', values, serverId: n('serverId'), clientPort: n('clientPort'), membership};
 }
 
 /** `ruok` → true for "imok". */
@@ -286,7 +286,7 @@ export interface ServerSpec {
   /** Undefined when the line has no ";client" part. */
   clientPort: number | undefined;
   /** Every "host:quorum:election" address (3.6+ allows several separated by "|"). */
-  addresses: { host: string; quorumPort: number; electionPort: number }[];
+  addresses: {host: string; quorumPort: number; electionPort: number}[];
 }
 
 export interface DynamicConfig {
@@ -319,7 +319,7 @@ export function parseDynamicConfig(text: string): DynamicConfig {
     other.push(line);
   }
   servers.sort((a, b) => a.id - b.id);
-  return { servers, version, versionZxid: version === undefined ? undefined : BigInt('0x' + version), other };
+  return {servers, version, versionZxid: version === undefined ? undefined : BigInt('0x' + version), other};
 }
 
 /** Parse one `server.N=host:quorum:election[:role][;[clientAddr:]clientPort]` line. */
@@ -345,9 +345,9 @@ export function parseServerLine(line: string): ServerSpec {
     const quorumPort = port(parts[1], bad);
     const electionPort = port(parts[2], bad);
     if (host === undefined || host === '') bad('empty host');
-    return { host: host as string, quorumPort, electionPort };
+    return {host: host as string, quorumPort, electionPort};
   });
-  const first = addresses[0] as { host: string; quorumPort: number; electionPort: number };
+  const first = addresses[0] as {host: string; quorumPort: number; electionPort: number};
   let clientAddress: string | undefined;
   let clientPort: number | undefined;
   if (clientPart !== undefined && clientPart.trim() !== '') {
@@ -360,12 +360,12 @@ export function parseServerLine(line: string): ServerSpec {
       clientPort = port(parts[1], bad);
     }
   }
-  return { id, host: first.host, quorumPort: first.quorumPort, electionPort: first.electionPort, role, clientAddress, clientPort, addresses };
+  return {id, host: first.host, quorumPort: first.quorumPort, electionPort: first.electionPort, role, clientAddress, clientPort, addresses};
 }
 
 /** Inverse of parseServerLine, in ZooKeeper's canonical form (role always written). */
-export function formatServerLine(s: Omit<ServerSpec, 'addresses'> & { addresses?: ServerSpec['addresses'] }): string {
-  const addrs = s.addresses && s.addresses.length > 0 ? s.addresses : [{ host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort }];
+export function formatServerLine(s: Omit<ServerSpec, 'addresses'> & {addresses?: ServerSpec['addresses']}): string {
+  const addrs = s.addresses && s.addresses.length > 0 ? s.addresses : [{host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort}];
   const addr = addrs.map((a) => `${bracket(a.host)}:${a.quorumPort}:${a.electionPort}`).join('|');
   let client = '';
   if (s.clientPort !== undefined) client = s.clientAddress !== undefined ? `;${bracket(s.clientAddress)}:${s.clientPort}` : `;${s.clientPort}`;
@@ -387,7 +387,7 @@ export function participants(cfg: DynamicConfig): ServerSpec[] {
 
 /** Same membership (ids, roles, addresses, client ports), ignoring versions and line order. */
 export function sameMembership(a: readonly ServerSpec[], b: readonly ServerSpec[]): boolean {
-  const key = (s: ServerSpec): string => formatServerLine({ ...s, clientAddress: normaliseClientAddress(s.clientAddress) });
+  const key = (s: ServerSpec): string => formatServerLine({...s, clientAddress: normaliseClientAddress(s.clientAddress)});
   const ka = a.map(key).sort();
   const kb = b.map(key).sort();
   return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
@@ -401,7 +401,13 @@ function splitHostParts(s: string): string[] {
   if (s.startsWith('[')) {
     const end = s.indexOf(']');
     if (end < 0) return [s];
-    return [s.slice(1, end), ...s.slice(end + 2).split(':').filter((_, i, a) => !(a.length === 1 && a[0] === ''))];
+    return [
+      s.slice(1, end),
+      ...s
+        .slice(end + 2)
+        .split(':')
+        .filter((_, i, a) => !(a.length === 1 && a[0] === '')),
+    ];
   }
   return s.split(':');
 }

@@ -1,12 +1,12 @@
-import { ZkError } from './errors.js';
+import {ZkError} from './errors.js';
 
 /**
  * Check a znode path the way ZooKeeper's PathUtils does, before any network
  * round trip. Throws ZkError('InvalidPath') with the reason.
  */
-export function validatePath(path: string, opts: { sequential?: boolean } = {}): void {
+export function validatePath(path: string, opts: {sequential?: boolean} = {}): void {
   const fail = (why: string): never => {
-    throw new ZkError('InvalidPath', `Invalid path string "${path}" caused by ${why}`, { path });
+    throw new ZkError('InvalidPath', `Invalid path string "${path}" caused by ${why}`, {path});
   };
   if (typeof path !== 'string' || path.length === 0) fail('path length must be > 0');
   if (!path.startsWith('/')) fail('path must start with / character');

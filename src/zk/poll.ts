@@ -1,6 +1,6 @@
 /** Time-dependent helpers take their clock and sleep from the caller. */
-import { poll } from '../util/poll.js';
-import { ZkError } from './errors.js';
+import {poll} from '../util/poll.js';
+import {ZkError} from './errors.js';
 
 export type Sleep = (ms: number) => Promise<void>;
 export type Clock = () => number;
@@ -29,20 +29,20 @@ export async function pollUntil<T>(what: string, probe: () => Promise<T | undefi
     async () => {
       try {
         const v = await probe();
-        return v !== undefined ? { ok: v } : { why: 'not yet' };
+        return v !== undefined ? {ok: v} : {why: 'not yet'};
       } catch (e) {
         lastError = e;
-        return { why: e instanceof Error ? e.message : String(e) };
+        return {why: e instanceof Error ? e.message : String(e)};
       }
     },
     {
-      clock: { now },
+      clock: {now},
       sleep: (ms) => sleep(ms),
       intervalMs: opts.intervalMs,
       timeoutMs: opts.timeoutMs,
       onTimeout: () => {
         const last = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-        return new ZkError('Timeout', `${what}: not reached within ${opts.timeoutMs} ms${last}`, { cause: lastError });
+        return new ZkError('Timeout', `${what}: not reached within ${opts.timeoutMs} ms${last}`, {cause: lastError});
       },
     },
   );

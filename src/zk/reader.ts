@@ -7,15 +7,15 @@
  * connection, no reconnects: a dropped connection fails the walk with
  * ConnectionLoss (a walk is re-run, not resumed).
  */
-import { fromJuteStat, type Acl, type ZnodeStat } from './client.js';
-import type { Endpoint } from './endpoint.js';
-import { NativeSession, type AuthInfo } from './wire.js';
+import {fromJuteStat, type Acl, type ZnodeStat} from './client.js';
+import type {Endpoint} from './endpoint.js';
+import {NativeSession, type AuthInfo} from './wire.js';
 
 /** What walkTree needs (the same shapes as ZkClient's get, getAcl, ls), plus close. */
 export interface TreeReader {
   readonly sessionId: string | undefined;
-  get(path: string): Promise<{ data: Buffer; stat: ZnodeStat }>;
-  getAcl(path: string): Promise<{ acl: Acl[]; stat: ZnodeStat }>;
+  get(path: string): Promise<{data: Buffer; stat: ZnodeStat}>;
+  getAcl(path: string): Promise<{acl: Acl[]; stat: ZnodeStat}>;
   /** sorted, as ZkClient.ls */
   ls(path: string): Promise<string[]>;
   close(): Promise<void>;
@@ -37,14 +37,14 @@ class NativeTreeReader implements TreeReader {
     return this.s.sessionIdHex;
   }
 
-  async get(path: string): Promise<{ data: Buffer; stat: ZnodeStat }> {
-    const { data, stat } = await this.s.getData(path);
-    return { data, stat: fromJuteStat(stat) };
+  async get(path: string): Promise<{data: Buffer; stat: ZnodeStat}> {
+    const {data, stat} = await this.s.getData(path);
+    return {data, stat: fromJuteStat(stat)};
   }
 
-  async getAcl(path: string): Promise<{ acl: Acl[]; stat: ZnodeStat }> {
-    const { acl, stat } = await this.s.getAcl(path);
-    return { acl, stat: fromJuteStat(stat) };
+  async getAcl(path: string): Promise<{acl: Acl[]; stat: ZnodeStat}> {
+    const {acl, stat} = await this.s.getAcl(path);
+    return {acl, stat: fromJuteStat(stat)};
   }
 
   async ls(path: string): Promise<string[]> {

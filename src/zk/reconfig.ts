@@ -2,13 +2,13 @@
  * ZooKeeper dynamic reconfiguration (opcode 16) over the native session in
  * wire.ts, plus reading /zookeeper/config back.
  */
-import { createHash } from 'node:crypto';
-import { ZkError, isZkError } from './errors.js';
-import type { Endpoint } from './endpoint.js';
-import type { Stat } from './jute.js';
-import { parseDynamicConfig, parseServerLine, type DynamicConfig, type ServerSpec } from './parse.js';
-import { pollUntil, type Clock, type Sleep } from './poll.js';
-import { NativeSession, type AuthInfo, type NativeSessionOptions } from './wire.js';
+import {createHash} from 'node:crypto';
+import {ZkError, isZkError} from './errors.js';
+import type {Endpoint} from './endpoint.js';
+import type {Stat} from './jute.js';
+import {parseDynamicConfig, parseServerLine, type DynamicConfig, type ServerSpec} from './parse.js';
+import {pollUntil, type Clock, type Sleep} from './poll.js';
+import {NativeSession, type AuthInfo, type NativeSessionOptions} from './wire.js';
 
 export const CONFIG_NODE = '/zookeeper/config';
 
@@ -19,7 +19,7 @@ export function superDigest(user: string, password: string): string {
 
 /** `addauth digest user:password` as an AuthInfo. */
 export function digestAuth(user: string, password: string): AuthInfo {
-  return { scheme: 'digest', auth: `${user}:${password}` };
+  return {scheme: 'digest', auth: `${user}:${password}`};
 }
 
 export interface ConfigSnapshot {
@@ -91,7 +91,7 @@ function toConfigId(v: string | bigint): bigint {
 function snapshot(data: Buffer, stat: Stat): ConfigSnapshot {
   const raw = data.toString('utf8');
   const config = parseDynamicConfig(raw);
-  return { raw, config, version: config.version, stat };
+  return {raw, config, version: config.version, stat};
 }
 
 /**
@@ -104,7 +104,7 @@ function snapshot(data: Buffer, stat: Stat): ConfigSnapshot {
  */
 export async function reconfig(endpoints: readonly Endpoint[], change: ReconfigChange, opts: ReconfigOptions = {}): Promise<ConfigSnapshot> {
   const req = buildReconfigRequest(change);
-  const session = await NativeSession.connect(endpoints, { ...opts, auth: change.auth ?? opts.auth ?? [] });
+  const session = await NativeSession.connect(endpoints, {...opts, auth: change.auth ?? opts.auth ?? []});
   try {
     const reply = await session.reconfig(req, opts.timeoutMs ?? 30_000);
     return snapshot(reply.data, reply.stat);
@@ -114,7 +114,7 @@ export async function reconfig(endpoints: readonly Endpoint[], change: ReconfigC
 }
 
 /** Read /zookeeper/config (after a sync, so a follower answers with the leader's latest). */
-export async function readConfig(endpoints: readonly Endpoint[], opts: NativeSessionOptions & { timeoutMs?: number } = {}): Promise<ConfigSnapshot> {
+export async function readConfig(endpoints: readonly Endpoint[], opts: NativeSessionOptions & {timeoutMs?: number} = {}): Promise<ConfigSnapshot> {
   const session = await NativeSession.connect(endpoints, opts);
   try {
     await session.sync(CONFIG_NODE, opts.timeoutMs);
@@ -127,15 +127,7 @@ export async function readConfig(endpoints: readonly Endpoint[], opts: NativeSes
 
 function sameServer(a: ServerSpec, b: ServerSpec): boolean {
   const ca = (s: ServerSpec): string | undefined => (s.clientAddress === '0.0.0.0' ? undefined : s.clientAddress);
-  return (
-    a.id === b.id &&
-    a.host === b.host &&
-    a.quorumPort === b.quorumPort &&
-    a.electionPort === b.electionPort &&
-    a.role === b.role &&
-    a.clientPort === b.clientPort &&
-    ca(a) === ca(b)
-  );
+  return a.id === b.id && a.host === b.host && a.quorumPort === b.quorumPort && a.electionPort === b.electionPort && a.role === b.role && a.clientPort === b.clientPort && ca(a) === ca(b);
 }
 
 /** Does `config` show `change` applied? (Removed ids absent, added lines present, or exactly `members`.) */
@@ -178,13 +170,9 @@ export interface ConfirmedReconfig {
  * /zookeeper/config until it shows the change. Throws the original error
  * (with the read-back failure as cause) if the change never shows up.
  */
-export async function reconfigAndConfirm(
-  endpoints: readonly Endpoint[],
-  change: ReconfigChange,
-  opts: ConfirmOptions = {},
-): Promise<ConfirmedReconfig> {
+export async function reconfigAndConfirm(endpoints: readonly Endpoint[], change: ReconfigChange, opts: ConfirmOptions = {}): Promise<ConfirmedReconfig> {
   try {
-    return { config: await reconfig(endpoints, change, opts), confirmedByReadBack: false, lostReplyError: undefined };
+    return {config: await reconfig(endpoints, change, opts), confirmedByReadBack: false, lostReplyError: undefined};
   } catch (e) {
     if (!isZkError(e, 'ConnectionLoss') && !isZkError(e, 'Timeout')) throw e;
     const lost = e;
@@ -192,19 +180,19 @@ export async function reconfigAndConfirm(
       const config = await pollUntil(
         'reconfig visible in /zookeeper/config',
         async () => {
-          const snap = await readConfig(endpoints, { ...opts, connectTimeoutMs: opts.connectTimeoutMs ?? 2000, timeoutMs: 5000 });
+          const snap = await readConfig(endpoints, {...opts, connectTimeoutMs: opts.connectTimeoutMs ?? 2000, timeoutMs: 5000});
           return isChangeApplied(snap.config, change) ? snap : undefined;
         },
         {
           intervalMs: opts.pollIntervalMs ?? 250,
           timeoutMs: opts.confirmTimeoutMs ?? 30_000,
-          ...(opts.sleep ? { sleep: opts.sleep } : {}),
-          ...(opts.now ? { now: opts.now } : {}),
+          ...(opts.sleep ? {sleep: opts.sleep} : {}),
+          ...(opts.now ? {now: opts.now} : {}),
         },
       );
-      return { config, confirmedByReadBack: true, lostReplyError: lost };
+      return {config, confirmedByReadBack: true, lostReplyError: lost};
     } catch (readBackError) {
-      throw new ZkError(lost.code, `${lost.message}; reconfig not confirmed by reading ${CONFIG_NODE} back`, { cause: readBackError });
+      throw new ZkError(lost.code, `${lost.message}; reconfig not confirmed by reading ${CONFIG_NODE} back`, {cause: readBackError});
     }
   }
 }

@@ -6,8 +6,8 @@
  * Adler-32 seal. Only uncompressed snapshots (ZooKeeper's default) are read.
  * Memory: one znode at a time (and the ACL cache).
  */
-import { ZkError } from './errors.js';
-import type { Acl } from './client.js';
+import {ZkError} from './errors.js';
+import type {Acl} from './client.js';
 
 export const SNAP_MAGIC = 0x5a4b534e; // "ZKSN"
 
@@ -121,7 +121,10 @@ export async function readSnapshot(chunks: AsyncIterable<Buffer | string>, onNod
     const head = await r.bytes(4).catch(() => Buffer.alloc(0));
     if (!hasSnapshotMagic(head)) {
       const gz = head[0] === 0x1f && head[1] === 0x8b;
-      throw new ZkError('ProtocolError', gz ? 'a gzip-compressed snapshot (zookeeper.snapshot.compression.method): only uncompressed snapshots are read' : 'not a ZooKeeper snapshot (no ZKSN magic at the start)');
+      throw new ZkError(
+        'ProtocolError',
+        gz ? 'a gzip-compressed snapshot (zookeeper.snapshot.compression.method): only uncompressed snapshots are read' : 'not a ZooKeeper snapshot (no ZKSN magic at the start)',
+      );
     }
     const version = await r.int();
     const dbid = await r.long();
@@ -139,7 +142,7 @@ export async function readSnapshot(chunks: AsyncIterable<Buffer | string>, onNod
         const perms = await r.int();
         const scheme = await r.string('an ACL scheme');
         const aid = await r.string('an ACL id');
-        list.push({ perms, scheme, id: aid });
+        list.push({perms, scheme, id: aid});
       }
       acls.set(id, list);
     }
@@ -159,18 +162,18 @@ export async function readSnapshot(chunks: AsyncIterable<Buffer | string>, onNod
       const aversion = await r.int();
       const ephemeralOwner = await r.long();
       const pzxid = await r.long();
-      const acl = ref === OPEN_UNSAFE ? [{ perms: 31, scheme: 'world', id: 'anyone' }] : acls.get(ref);
+      const acl = ref === OPEN_UNSAFE ? [{perms: 31, scheme: 'world', id: 'anyone'}] : acls.get(ref);
       const path = raw === '' ? '/' : raw;
       if (!acl) throw new ZkError('ProtocolError', `snapshot: ${path} names ACL ${ref}, which the ACL cache does not hold`);
       for (const z of [czxid, mzxid, pzxid]) if (z > maxZxid) maxZxid = z;
       nodes++;
-      await onNode({ path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid });
+      await onNode({path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid});
     }
     await r.long(); // Adler-32 of everything before
     if ((await r.string('the seal')) !== '/') throw new ZkError('ProtocolError', 'snapshot: no seal after the last znode');
     // drain what follows (digest, last processed zxid) so that a stream is read to its end
     await r.skipRest();
-    return { version, dbid, sessions, nodes, maxZxid };
+    return {version, dbid, sessions, nodes, maxZxid};
   } finally {
     await it.return?.();
   }

@@ -6,9 +6,9 @@
  * znode. Memory stays bounded by the window (and by the widest child list
  * the server sends), not by the size of the tree.
  */
-import { ZkError, isZkError } from './errors.js';
-import type { Acl, ZkClient, ZnodeStat } from './client.js';
-import { joinPath } from './paths.js';
+import {ZkError, isZkError} from './errors.js';
+import type {Acl, ZkClient, ZnodeStat} from './client.js';
+import {joinPath} from './paths.js';
 
 export interface TreeNode {
   path: string;
@@ -83,8 +83,8 @@ export function walkTree(client: Reader, root: string, onNode: (n: TreeNode) => 
     const visit = async (path: string): Promise<void> => {
       let node: TreeNode;
       try {
-        const [{ data, stat }, { acl }] = await Promise.all([client.get(path), client.getAcl(path)]);
-        node = { path, data, stat, acl };
+        const [{data, stat}, {acl}] = await Promise.all([client.get(path), client.getAcl(path)]);
+        node = {path, data, stat, acl};
       } catch (e) {
         if (isZkError(e, 'NoNode') && path !== root) {
           vanished++;
@@ -124,18 +124,15 @@ export function walkTree(client: Reader, root: string, onNode: (n: TreeNode) => 
       while (active < window && stack.length > 0) {
         const p = stack.pop()!;
         active++;
-        visit(p).then(
-          () => {
-            active--;
-            pump();
-          },
-          fail,
-        );
+        visit(p).then(() => {
+          active--;
+          pump();
+        }, fail);
       }
-      if (active === 0 && stack.length === 0) resolve({ visited, vanished });
+      if (active === 0 && stack.length === 0) resolve({visited, vanished});
     };
     if (skip(root)) {
-      resolve({ visited: 0, vanished: 0 });
+      resolve({visited: 0, vanished: 0});
       return;
     }
     pump();
@@ -160,7 +157,7 @@ export interface WriteOp {
 export async function applyWrites(
   client: Pick<ZkClient, 'create' | 'set' | 'setAcl'>,
   ops: AsyncIterable<WriteOp> | Iterable<WriteOp>,
-  opts: { window?: number; signal?: AbortSignal; onApplied?: (op: WriteOp, how: 'created' | 'overwritten') => void } = {},
+  opts: {window?: number; signal?: AbortSignal; onApplied?: (op: WriteOp, how: 'created' | 'overwritten') => void} = {},
 ): Promise<number> {
   const window = Math.max(1, opts.window ?? 256);
   const inFlight = new Set<Promise<void>>();
@@ -169,8 +166,8 @@ export async function applyWrites(
   const one = async (op: WriteOp) => {
     let how: 'created' | 'overwritten' = 'created';
     try {
-      if (op.path === '/') throw new ZkError('NodeExists', 'the root always exists', { path: op.path });
-      await client.create(op.path, op.data, { acl: op.acl });
+      if (op.path === '/') throw new ZkError('NodeExists', 'the root always exists', {path: op.path});
+      await client.create(op.path, op.data, {acl: op.acl});
     } catch (e) {
       if (!op.overwrite || !isZkError(e, 'NodeExists')) throw e;
       await Promise.all([client.set(op.path, op.data), client.setAcl(op.path, op.acl)]);

@@ -6,11 +6,11 @@
  * reconnects: when the connection drops, pending requests fail with
  * ConnectionLoss and the session is unusable (open a new one).
  */
-import { EventEmitter } from 'node:events';
-import { Socket } from 'node:net';
-import { ZkError } from './errors.js';
-import { formatEndpoint, type Endpoint } from './endpoint.js';
-import { validatePath } from './paths.js';
+import {EventEmitter} from 'node:events';
+import {Socket} from 'node:net';
+import {ZkError} from './errors.js';
+import {formatEndpoint, type Endpoint} from './endpoint.js';
+import {validatePath} from './paths.js';
 import {
   FrameDecoder,
   JuteReader,
@@ -43,12 +43,12 @@ export interface AuthInfo {
 
 /** `addauth <scheme> <auth>` as a packet. */
 export function encodeAuthInfo(a: AuthInfo): Buffer {
-  return encodeAuth({ type: 0, scheme: a.scheme, auth: typeof a.auth === 'string' ? Buffer.from(a.auth, 'utf8') : a.auth });
+  return encodeAuth({type: 0, scheme: a.scheme, auth: typeof a.auth === 'string' ? Buffer.from(a.auth, 'utf8') : a.auth});
 }
 
 /** A client socket's error as a ZkError: refused, or the connection lost. */
 export function socketError(e: NodeJS.ErrnoException): ZkError {
-  return new ZkError(e.code === 'ECONNREFUSED' ? 'ConnectionRefused' : 'ConnectionLoss', e.code ?? e.message, { cause: e });
+  return new ZkError(e.code === 'ECONNREFUSED' ? 'ConnectionRefused' : 'ConnectionLoss', e.code ?? e.message, {cause: e});
 }
 
 export interface NativeSessionOptions {
@@ -71,10 +71,10 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
-export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }> {
+export class NativeSession extends EventEmitter<{close: [ZkError | undefined]}> {
   private nextXid = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly authWaiters: { resolve: () => void; reject: (e: ZkError) => void }[] = [];
+  private readonly authWaiters: {resolve: () => void; reject: (e: ZkError) => void}[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private closeError: ZkError | undefined;
@@ -235,7 +235,7 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
     const e = err ?? ZkError.of('ConnectionLoss');
     for (const p of this.pending.values()) {
       if (p.timer) clearTimeout(p.timer);
-      p.reject(new ZkError(e.code, e.message, { path: p.path, zkCode: e.zkCode, cause: e }));
+      p.reject(new ZkError(e.code, e.message, {path: p.path, zkCode: e.zkCode, cause: e}));
     }
     this.pending.clear();
     for (const w of this.authWaiters.splice(0)) w.reject(ZkError.of('AuthFailed'));
@@ -250,7 +250,7 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
       const ms = timeoutMs ?? this.requestTimeoutMs;
       const timer = setTimeout(() => {
         this.pending.delete(xid);
-        reject(new ZkError('Timeout', `no reply from ${formatEndpoint(this.endpoint)} within ${ms} ms`, { path }));
+        reject(new ZkError('Timeout', `no reply from ${formatEndpoint(this.endpoint)} within ${ms} ms`, {path}));
       }, ms);
       this.pending.set(xid, {
         xid,
@@ -289,7 +289,7 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
   addAuth(a: AuthInfo): Promise<void> {
     if (this.closed) return Promise.reject(this.closeError ?? ZkError.of('ConnectionLoss'));
     return new Promise<void>((resolve, reject) => {
-      this.authWaiters.push({ resolve, reject });
+      this.authWaiters.push({resolve, reject});
       this.socket.write(encodeAuthInfo(a));
     });
   }
@@ -299,7 +299,7 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
     return this.send((xid) => encodeGetData(xid, path), decodeGetDataResponse, path, timeoutMs);
   }
 
-  getAcl(path: string, timeoutMs?: number): Promise<{ acl: JuteAcl[]; stat: Stat }> {
+  getAcl(path: string, timeoutMs?: number): Promise<{acl: JuteAcl[]; stat: Stat}> {
     validatePath(path);
     return this.send((xid) => encodeGetACL(xid, path), decodeGetACLResponse, path, timeoutMs);
   }
@@ -313,7 +313,12 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
   /** Make the connected server catch up with the leader (before a read). */
   sync(path = '/', timeoutMs?: number): Promise<void> {
     validatePath(path);
-    return this.send((xid) => encodeSync(xid, path), () => undefined, path, timeoutMs);
+    return this.send(
+      (xid) => encodeSync(xid, path),
+      () => undefined,
+      path,
+      timeoutMs,
+    );
   }
 
   /** Opcode 16. The reply carries the new config (data) and its stat. */
@@ -325,7 +330,12 @@ export class NativeSession extends EventEmitter<{ close: [ZkError | undefined] }
   async close(timeoutMs = 2000): Promise<void> {
     if (this.closed) return;
     try {
-      await this.send((xid) => encodeCloseSession(xid), () => undefined, undefined, timeoutMs);
+      await this.send(
+        (xid) => encodeCloseSession(xid),
+        () => undefined,
+        undefined,
+        timeoutMs,
+      );
     } catch {
       // the session will expire on its own
     }

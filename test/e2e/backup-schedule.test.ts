@@ -33,7 +33,15 @@ describe('e2e: scheduled backups (CronJob into a PVC)', function () {
     const lines = [JSON.stringify({format: 'kubectl-zk/tree', version: 1, root: '/', time: new Date().toISOString()})];
     const recs: string[] = [];
     for (let i = 0; i < 300; i++) recs.push(i < 10 ? `/app${i}` : `/app${i % 10}/n${i}`);
-    for (const p of recs) lines.push(JSON.stringify({path: p, data: Buffer.from(`value of ${p}`).toString('base64'), acl: [{scheme: 'world', id: 'anyone', perms: 'cdrwa'}], stat: {cZxid: '0x0', mZxid: '0x0', ctime: new Date(0).toISOString(), mtime: new Date(0).toISOString(), dataVersion: 0, aclVersion: 0}}));
+    for (const p of recs)
+      lines.push(
+        JSON.stringify({
+          path: p,
+          data: Buffer.from(`value of ${p}`).toString('base64'),
+          acl: [{scheme: 'world', id: 'anyone', perms: 'cdrwa'}],
+          stat: {cZxid: '0x0', mZxid: '0x0', ctime: new Date(0).toISOString(), mtime: new Date(0).toISOString(), dataVersion: 0, aclVersion: 0},
+        }),
+      );
     const r = await kzk(['import', SRC, '-n', ns, '--overwrite'], {input: await exportWithTrailer(lines)});
     assert.equal(r.code, 0, r.stderr);
     const pvc = {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'backups'}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '64Mi'}}}};
@@ -85,7 +93,10 @@ describe('e2e: scheduled backups (CronJob into a PVC)', function () {
     assert.equal((await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/reader', '--timeout=120s'], {timeoutMs: 130_000})).code, 0);
     const ls = await kubectl(['exec', '-n', ns, 'reader', '--', 'ls', '/backup']);
     return {
-      names: ls.stdout.split('\n').filter((n) => n && n !== 'lost+found').sort(),
+      names: ls.stdout
+        .split('\n')
+        .filter((n) => n && n !== 'lost+found')
+        .sort(),
       read: async (n) => (await kubectl(['exec', '-n', ns, 'reader', '--', 'cat', `/backup/${n}`], {timeoutMs: 120_000})).stdout,
     };
   }
@@ -94,7 +105,10 @@ describe('e2e: scheduled backups (CronJob into a PVC)', function () {
     const r = await kzk(['backup', SRC, '-n', ns, '--schedule', '*/30 * * * *', '--to-pvc', 'backups', '--keep', '2', '--dry-run', '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const list = JSON.parse(r.stdout);
-    assert.deepEqual(list.items.map((o: {kind: string}) => o.kind), ['ConfigMap', 'CronJob']);
+    assert.deepEqual(
+      list.items.map((o: {kind: string}) => o.kind),
+      ['ConfigMap', 'CronJob'],
+    );
     assert.equal((await kubectl(['get', 'cronjob', '-n', ns, `${SRC}-backup`], {allowFail: true})).code, 1, 'nothing made');
   });
 
@@ -127,7 +141,16 @@ describe('e2e: scheduled backups (CronJob into a PVC)', function () {
   it('a Job on a Java without jdk.compiler (as in an eclipse-temurin JRE) completes: the program is precompiled', async () => {
     // JDK_JAVA_OPTIONS reaches every `java` the container runs: the image's Java, limited to the modules the program needs
     const env = {name: 'JDK_JAVA_OPTIONS', value: '--limit-modules java.base,java.xml,java.naming'};
-    const p = await kubectl(['patch', 'cronjob', '-n', ns, `${SRC}-backup`, '--type=json', '-p', JSON.stringify([{op: 'add', path: '/spec/jobTemplate/spec/template/spec/containers/0/env/-', value: env}])]);
+    const p = await kubectl([
+      'patch',
+      'cronjob',
+      '-n',
+      ns,
+      `${SRC}-backup`,
+      '--type=json',
+      '-p',
+      JSON.stringify([{op: 'add', path: '/spec/jobTemplate/spec/template/spec/containers/0/env/-', value: env}]),
+    ]);
     assert.equal(p.code, 0, p.stderr);
     const c = await kubectl(['create', 'job', '-n', ns, `--from=cronjob/${SRC}-backup`, 'jre']);
     assert.equal(c.code, 0, c.stderr);

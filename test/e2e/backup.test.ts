@@ -46,7 +46,12 @@ describe('e2e: backup, restore, export and import', function () {
   });
 
   it('backup during a concurrent writer; restore into a new ensemble; checksums equal, every write acknowledged before the backup present', async () => {
-    const writer = await holdSession(ns, SRC, [0, 1, 2].map((i) => `${SRC}-${i}`), 50);
+    const writer = await holdSession(
+      ns,
+      SRC,
+      [0, 1, 2].map((i) => `${SRC}-${i}`),
+      50,
+    );
     await new Promise((r) => setTimeout(r, 2000));
     const file = join(dir, 'busy.snap');
     const b = await kzk(['backup', SRC, '-n', ns, '-f', file, '-o', 'json']);
@@ -72,13 +77,23 @@ describe('e2e: backup, restore, export and import', function () {
     // every write the writer had acknowledged before the snapshot's zxid is in the restored tree
     const exported = await kzk(['export', 'zkr', '-n', ns]);
     assert.equal(exported.code, 0, exported.stderr);
-    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const zxid = BigInt(manifest.lastZxid);
-    const srcLines = src.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const srcLines = src.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const restoredPaths = new Set(lines.map((l) => l.path));
     const expected = srcLines.filter((l) => l.path?.startsWith('/e2e-writer-') && l.stat && BigInt(l.stat.cZxid) <= zxid).map((l) => l.path);
     assert.ok(expected.length > 0, 'the writer wrote before the backup');
-    assert.deepEqual(expected.filter((p: string) => !restoredPaths.has(p)), [], 'writes acknowledged up to the backup\'s zxid are restored');
+    assert.deepEqual(
+      expected.filter((p: string) => !restoredPaths.has(p)),
+      [],
+      "writes acknowledged up to the backup's zxid are restored",
+    );
     // the new ensemble keeps its own password (its Secret), and it passes the restored ACLs
     const g = await kzk(['znode', 'get', '/data-7', '--ensemble', 'zkr', '-n', ns, '--as-super']);
     assert.equal(g.stdout, 'value 7');

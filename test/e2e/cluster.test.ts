@@ -9,30 +9,17 @@
  * zkCli.sh, AdminServer).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join } from 'node:path';
-import {
-  apply,
-  clusterEnv,
-  createNamespace,
-  deleteNamespace,
-  dumpDiagnostics,
-  kubectl,
-  kubectlJson,
-  nodeNames,
-  portForward,
-  useCluster,
-  waitFor,
-  waitForPod,
-} from './lib/cluster.js';
+import {existsSync, readFileSync} from 'node:fs';
+import {connect} from 'node:net';
+import {join} from 'node:path';
+import {apply, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, kubectl, kubectlJson, nodeNames, portForward, useCluster, waitFor, waitForPod} from './lib/cluster.js';
 
 useCluster();
 
 /** Reads everything a TCP server on 127.0.0.1:port sends until it closes. */
 function readAll(port: number, send = '', timeoutMs = 10_000): Promise<string> {
   return new Promise((res, rej) => {
-    const sock = connect({ host: '127.0.0.1', port });
+    const sock = connect({host: '127.0.0.1', port});
     let data = '';
     const timer = setTimeout(() => {
       sock.destroy();
@@ -72,14 +59,17 @@ describe('test cluster (test/cluster/up.sh)', function () {
 
   it('has KZK_NODES Ready nodes, each in its own topology.kubernetes.io/zone', async function () {
     const want = nodeNames();
-    const nodes = await kubectlJson<{ items: any[] }>(['get', 'nodes']);
+    const nodes = await kubectlJson<{items: any[]}>(['get', 'nodes']);
     assert.deepEqual(nodes.items.map((n) => n.metadata.name).sort(), [...want].sort());
     for (const n of nodes.items) {
       const ready = n.status.conditions.find((c: any) => c.type === 'Ready');
       assert.equal(ready?.status, 'True', `${n.metadata.name} conditions: ${JSON.stringify(n.status.conditions)}`);
     }
     const zones = nodes.items.map((n) => n.metadata.labels?.['topology.kubernetes.io/zone']);
-    assert.ok(zones.every((z) => typeof z === 'string' && z.length > 0), `zones: ${zones.join(', ')}`);
+    assert.ok(
+      zones.every((z) => typeof z === 'string' && z.length > 0),
+      `zones: ${zones.join(', ')}`,
+    );
     assert.equal(new Set(zones).size, want.length, `distinct zones: ${zones.join(', ')}`);
   });
 
@@ -90,7 +80,7 @@ describe('test cluster (test/cluster/up.sh)', function () {
       assert.ok(names.includes(image), `${n} images: ${names.join(', ')}`);
       assert.ok(names.includes(clusterEnv()['KZK_BUSYBOX_IMAGE'] ?? ''), `${n} images: ${names.join(', ')}`);
     }
-    const scs = await kubectlJson<{ items: any[] }>(['get', 'storageclass']);
+    const scs = await kubectlJson<{items: any[]}>(['get', 'storageclass']);
     const dflt = scs.items.filter((s) => s.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
     assert.equal(dflt.length, 1);
   });
@@ -135,17 +125,17 @@ spec:
       const out = await waitFor(
         `${name} to resolve`,
         async () => {
-          const r = await kubectl(['exec', 'dns-0', '--', 'getent', 'hosts', name], { namespace: ns, allowFail: true });
+          const r = await kubectl(['exec', 'dns-0', '--', 'getent', 'hosts', name], {namespace: ns, allowFail: true});
           return r.code === 0 ? r.stdout : false;
         },
-        { timeoutMs: 60_000, intervalMs: 1000 },
+        {timeoutMs: 60_000, intervalMs: 1000},
       );
       assert.match(out, new RegExp(`^${podIP.replace(/\./g, '\\.')}\\s+${fqdn.replace(/\./g, '\\.')}`), out);
     }
     // The API server's service name resolves too (ClusterIP from the service CIDR).
-    const k = await kubectl(['exec', 'dns-0', '--', 'getent', 'hosts', 'kubernetes.default.svc.cluster.local'], { namespace: ns });
+    const k = await kubectl(['exec', 'dns-0', '--', 'getent', 'hosts', 'kubernetes.default.svc.cluster.local'], {namespace: ns});
     assert.match(k.stdout, /^\d+\.\d+\.\d+\.\d+\s+kubernetes\.default\.svc\.cluster\.local/);
-    await kubectl(['delete', 'statefulset', 'dns', '--wait=false'], { namespace: ns });
+    await kubectl(['delete', 'statefulset', 'dns', '--wait=false'], {namespace: ns});
   });
 
   it('binds a PVC of the default StorageClass on every node and removes the volume after the PVC is deleted', async function () {
@@ -180,7 +170,7 @@ spec:
         const pod = await waitForPod(ns, `writer-${i}`);
         assert.equal(pod.spec.nodeName, node);
         const pvc = await waitFor(`PVC data-${i} Bound`, async () => {
-          const p = await kubectlJson<any>(['get', 'pvc', `data-${i}`], { namespace: ns });
+          const p = await kubectlJson<any>(['get', 'pvc', `data-${i}`], {namespace: ns});
           return p.status?.phase === 'Bound' ? p : false;
         });
         const pvName: string = pvc.spec.volumeName;
@@ -193,12 +183,12 @@ spec:
         await waitFor('the pod to write into the volume', async () => existsSync(join(hostDir, 'probe')));
         assert.equal(readFileSync(join(hostDir, 'probe'), 'utf8').trim(), `kzk-volume-ok-${node}`);
 
-        await kubectl(['delete', 'pod', `writer-${i}`, '--wait=true'], { namespace: ns });
-        await kubectl(['delete', 'pvc', `data-${i}`, '--wait=true'], { namespace: ns });
-        await waitFor(`PV ${pvName} to be deleted`, async () => (await kubectl(['get', 'pv', pvName], { allowFail: true })).code !== 0, {
+        await kubectl(['delete', 'pod', `writer-${i}`, '--wait=true'], {namespace: ns});
+        await kubectl(['delete', 'pvc', `data-${i}`, '--wait=true'], {namespace: ns});
+        await waitFor(`PV ${pvName} to be deleted`, async () => (await kubectl(['get', 'pv', pvName], {allowFail: true})).code !== 0, {
           timeoutMs: 120_000,
         });
-        await waitFor(`${hostDir} to be removed`, async () => !existsSync(hostDir), { timeoutMs: 60_000 });
+        await waitFor(`${hostDir} to be removed`, async () => !existsSync(hostDir), {timeoutMs: 60_000});
       }),
     );
   });
@@ -231,11 +221,11 @@ spec:
     it('kubectl exec runs a command in the container', async function () {
       for (let i = 0; i < nodeNames().length; i++) {
         const pod = `stream-${i}`;
-        const r = await kubectl(['exec', pod, '--', 'bash', '-c', 'echo "exec $((6 * 7)) $(id -u)"'], { namespace: ns });
+        const r = await kubectl(['exec', pod, '--', 'bash', '-c', 'echo "exec $((6 * 7)) $(id -u)"'], {namespace: ns});
         assert.equal(r.stdout.trim(), 'exec 42 0');
-        const stdin = await kubectl(['exec', '-i', pod, '--', 'tr', 'a-z', 'A-Z'], { namespace: ns, input: 'piped stdin\n' });
+        const stdin = await kubectl(['exec', '-i', pod, '--', 'tr', 'a-z', 'A-Z'], {namespace: ns, input: 'piped stdin\n'});
         assert.equal(stdin.stdout, 'PIPED STDIN\n');
-        const fail = await kubectl(['exec', pod, '--', 'bash', '-c', 'exit 3'], { namespace: ns, allowFail: true });
+        const fail = await kubectl(['exec', pod, '--', 'bash', '-c', 'exit 3'], {namespace: ns, allowFail: true});
         assert.notEqual(fail.code, 0);
       }
     });
@@ -243,7 +233,7 @@ spec:
     it('kubectl logs shows stdout and stderr', async function () {
       for (let i = 0; i < nodeNames().length; i++) {
         const out = await waitFor(`both markers in the log of stream-${i}`, async () => {
-          const r = await kubectl(['logs', `stream-${i}`], { namespace: ns });
+          const r = await kubectl(['logs', `stream-${i}`], {namespace: ns});
           return r.stdout.includes('kzk-log-marker-1') && r.stdout.includes('kzk-log-marker-2') ? r.stdout : false;
         });
         assert.match(out, /kzk-log-marker-1/);
@@ -272,7 +262,7 @@ spec:
     const busybox = () => clusterEnv()['KZK_BUSYBOX_IMAGE'] ?? '';
     /** GET url from the client pod (busybox wget, at most 4 s); the body or null. */
     const fetchFromClient = async (url: string): Promise<string | null> => {
-      const r = await kubectl(['exec', 'client', '--', 'timeout', '4', 'wget', '-q', '-O', '-', url], { namespace: ns, allowFail: true, timeoutMs: 30_000 });
+      const r = await kubectl(['exec', 'client', '--', 'timeout', '4', 'wget', '-q', '-O', '-', url], {namespace: ns, allowFail: true, timeoutMs: 30_000});
       return r.code === 0 ? r.stdout.trim() : null;
     };
 
@@ -319,18 +309,18 @@ spec:
       const client = await waitForPod(ns, 'client');
       if (nodes.length >= 2) assert.notEqual(web.spec.nodeName, client.spec.nodeName, 'server and client on different nodes');
       webIP = web.status.podIP;
-      svcIP = (await kubectlJson<any>(['get', 'service', 'web'], { namespace: ns })).spec.clusterIP;
+      svcIP = (await kubectlJson<any>(['get', 'service', 'web'], {namespace: ns})).spec.clusterIP;
     });
 
     it('a pod reaches a pod on another node', async function () {
-      const body = await waitFor('web from client (pod IP)', () => fetchFromClient(`http://${webIP}:8080/`), { timeoutMs: 30_000 });
+      const body = await waitFor('web from client (pod IP)', () => fetchFromClient(`http://${webIP}:8080/`), {timeoutMs: 30_000});
       assert.equal(body, 'kzk-web-ok');
     });
 
     it('a pod reaches a Service (ClusterIP and DNS name) whose endpoint is on another node', async function () {
-      const byIP = await waitFor('web from client (ClusterIP)', () => fetchFromClient(`http://${svcIP}/`), { timeoutMs: 30_000 });
+      const byIP = await waitFor('web from client (ClusterIP)', () => fetchFromClient(`http://${svcIP}/`), {timeoutMs: 30_000});
       assert.equal(byIP, 'kzk-web-ok');
-      const byName = await waitFor('web from client (DNS)', () => fetchFromClient(`http://web.${ns}.svc.cluster.local/`), { timeoutMs: 30_000 });
+      const byName = await waitFor('web from client (DNS)', () => fetchFromClient(`http://web.${ns}.svc.cluster.local/`), {timeoutMs: 30_000});
       assert.equal(byName, 'kzk-web-ok');
     });
 
@@ -357,8 +347,8 @@ spec:
       assert.equal(await fetchFromClient(`http://${webIP}:8080/`), null, 'pod IP still blocked');
       assert.equal(await fetchFromClient(`http://${svcIP}/`), null, 'Service still blocked');
       const t1 = Date.now();
-      await kubectl(['delete', 'networkpolicy', 'deny-web-ingress'], { namespace: ns });
-      const body = await waitFor('the connection to work again', () => fetchFromClient(`http://${webIP}:8080/`), { timeoutMs: 60_000, intervalMs: 500 });
+      await kubectl(['delete', 'networkpolicy', 'deny-web-ingress'], {namespace: ns});
+      const body = await waitFor('the connection to work again', () => fetchFromClient(`http://${webIP}:8080/`), {timeoutMs: 60_000, intervalMs: 500});
       console.log(`      [measure] connection restored ${Date.now() - t1} ms after the policy was deleted`);
       assert.equal(body, 'kzk-web-ok');
       assert.equal(await fetchFromClient(`http://${svcIP}/`), 'kzk-web-ok');
@@ -385,18 +375,18 @@ spec:
     await waitFor(
       'zk Ready',
       async () => {
-        const p = await kubectlJson<any>(['get', 'pod', 'zk'], { namespace: ns });
+        const p = await kubectlJson<any>(['get', 'pod', 'zk'], {namespace: ns});
         return p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
       },
-      { timeoutMs: 120_000 },
+      {timeoutMs: 120_000},
     );
     const who = await kubectl(['exec', 'zk', '--', 'bash', '-c', 'id -un; ls -ld /data /datalog /logs /conf | awk "{print \\$3}"; command -v zkServer.sh zkCli.sh nc'], {
       namespace: ns,
     });
     assert.match(who.stdout, /^root\nzookeeper\nzookeeper\nzookeeper\nzookeeper\n/);
     assert.match(who.stdout, /zkServer\.sh\n.*zkCli\.sh\n.*nc\n?$/);
-    await kubectl(['exec', 'zk', '--', 'zkCli.sh', '-server', '127.0.0.1:2181', 'create', '/e2e', 'kzk-znode'], { namespace: ns });
-    const get = await kubectl(['exec', 'zk', '--', 'zkCli.sh', '-server', '127.0.0.1:2181', 'get', '/e2e'], { namespace: ns });
+    await kubectl(['exec', 'zk', '--', 'zkCli.sh', '-server', '127.0.0.1:2181', 'create', '/e2e', 'kzk-znode'], {namespace: ns});
+    const get = await kubectl(['exec', 'zk', '--', 'zkCli.sh', '-server', '127.0.0.1:2181', 'get', '/e2e'], {namespace: ns});
     assert.match(get.stdout, /^kzk-znode$/m);
     const pf = await portForward(ns, 'pod/zk', 8080);
     try {
@@ -408,14 +398,14 @@ spec:
           const d = await readAll(pf.localPort, 'GET /commands/ruok HTTP/1.0\r\nHost: localhost\r\n\r\n').catch(() => '');
           return d.length > 0 ? d : false;
         },
-        { timeoutMs: 30_000, intervalMs: 500 },
+        {timeoutMs: 30_000, intervalMs: 500},
       );
       assert.match(http, /^HTTP\/1\.[01] 200/);
       assert.match(http, /"command" : "ruok"/);
     } finally {
       pf.close();
     }
-    const logs = await kubectl(['logs', 'zk'], { namespace: ns });
+    const logs = await kubectl(['logs', 'zk'], {namespace: ns});
     assert.match(logs.stdout, /QuorumPeerMain|ZooKeeperServerMain|binding to port/);
   });
 });

@@ -56,7 +56,7 @@ describe('e2e: kubectl zk logs', function () {
     if (ns) await deleteNamespace(ns);
   });
 
-  it('merges every member\'s lines by time, each tagged with member and role', async () => {
+  it("merges every member's lines by time, each tagged with member and role", async () => {
     const r = await kzk(['logs', NAME, '-n', ns, '--tail', '30']);
     assert.equal(r.code, 0, r.stderr);
     const rows = r.stdout.trim().split('\n');
@@ -66,7 +66,11 @@ describe('e2e: kubectl zk logs', function () {
     const leaders = new Set(rows.filter((x) => / leader +\|/.test(x)).map((x) => x.split(' ')[0]));
     assert.equal(leaders.size, 1, 'one member is tagged leader');
     const j = await kzk(['logs', NAME, '-n', ns, '--tail', '30', '-o', 'json']);
-    const times = j.stdout.trim().split('\n').map((l) => (JSON.parse(l) as JsonLine).time).map((t) => Date.parse(t));
+    const times = j.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as JsonLine).time)
+      .map((t) => Date.parse(t));
     assert.equal(times.length, 90);
     for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `line ${i} out of order`);
   });
@@ -79,12 +83,18 @@ describe('e2e: kubectl zk logs', function () {
     const before1 = await restarts(`${NAME}-1`);
     const killedAt = Date.now();
     await kubectl(['exec', '-n', ns, `${NAME}-1`, '-c', 'zookeeper', '--', 'bash', '-c', killJvm], {allowFail: true});
-    await waitFor(`${NAME}-1's new container's start line`, async () => f.lines.some((l) => l.member === `${NAME}-1` && Date.parse(l.time) > killedAt && /kubectl-zk start: member 2 /.test(l.text)), {timeoutMs: 180_000, intervalMs: 1000});
+    await waitFor(`${NAME}-1's new container's start line`, async () => f.lines.some((l) => l.member === `${NAME}-1` && Date.parse(l.time) > killedAt && /kubectl-zk start: member 2 /.test(l.text)), {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
     assert.ok((await restarts(`${NAME}-1`)) > before1, 'the container did restart');
     const uid = (await kubectlJson<{metadata: {uid: string}}>(['get', 'pod', `${NAME}-2`, '-n', ns])).metadata.uid;
     const deletedAt = Date.now();
     await kubectl(['delete', 'pod', `${NAME}-2`, '-n', ns, '--wait=false']);
-    await waitFor(`${NAME}-2's new pod's start line`, async () => f.lines.some((l) => l.member === `${NAME}-2` && Date.parse(l.time) > deletedAt && /kubectl-zk start: member 3 /.test(l.text)), {timeoutMs: 180_000, intervalMs: 1000});
+    await waitFor(`${NAME}-2's new pod's start line`, async () => f.lines.some((l) => l.member === `${NAME}-2` && Date.parse(l.time) > deletedAt && /kubectl-zk start: member 3 /.test(l.text)), {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
     assert.notEqual((await kubectlJson<{metadata: {uid: string}}>(['get', 'pod', `${NAME}-2`, '-n', ns])).metadata.uid, uid, 'a new pod');
     // the roles come back once the members serve again
     await waitFor('healthy again', async () => (await statusJson(ns, NAME)).health === 'healthy', {timeoutMs: 180_000, intervalMs: 2000});

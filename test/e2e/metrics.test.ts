@@ -87,13 +87,17 @@ describe('e2e: metrics (port 7000 to admitted clients only; status figures; --mo
     assert.ok(sts.spec.template.spec.containers[0].ports.some((p: any) => p.name === 'metrics' && p.containerPort === 7000));
   });
 
-  it('a pod of the same namespace scrapes every member\'s /metrics (zookeeper figures such as znode_count)', async () => {
+  it("a pod of the same namespace scrapes every member's /metrics (zookeeper figures such as znode_count)", async () => {
     for (let i = 0; i < 3; i++) {
       const ip = await podIp(ns, `zk-${i}`);
-      const body = await waitFor(`metrics of zk-${i}`, async () => {
-        const b = await scrape(ns, 'inside', ip);
-        return /^znode_count(\{[^}]*\})? \d/m.test(b) ? b : false;
-      }, {timeoutMs: 60_000});
+      const body = await waitFor(
+        `metrics of zk-${i}`,
+        async () => {
+          const b = await scrape(ns, 'inside', ip);
+          return /^znode_count(\{[^}]*\})? \d/m.test(b) ? b : false;
+        },
+        {timeoutMs: 60_000},
+      );
       assert.match(body, /^HTTP\/1\.\d 200/m);
       assert.match(body, /^# TYPE znode_count gauge$/m);
       assert.match(body, /^watch_count(\{[^}]*\})? \d/m);
@@ -138,17 +142,28 @@ describe('e2e: metrics (port 7000 to admitted clients only; status figures; --mo
     assert.deepEqual(pm.spec.podMetricsEndpoints, [{port: 'metrics', path: '/metrics'}]);
     assert.deepEqual(pm.spec.selector.matchLabels, {'app.kubernetes.io/name': 'zookeeper', 'app.kubernetes.io/instance': 'old'});
     const sts = await kubectlJson<any>(['get', 'statefulset', 'old', '-n', ns]);
-    assert.deepEqual(pm.metadata.ownerReferences.map((o: any) => o.uid), [sts.metadata.uid]);
-    const body = await waitFor('metrics of old-0 (3.8.7)', async () => {
-      const b = await scrape(ns, 'inside', await podIp(ns, 'old-0'));
-      return /^znode_count(\{[^}]*\})? \d/m.test(b) ? b : false;
-    }, {timeoutMs: 60_000});
+    assert.deepEqual(
+      pm.metadata.ownerReferences.map((o: any) => o.uid),
+      [sts.metadata.uid],
+    );
+    const body = await waitFor(
+      'metrics of old-0 (3.8.7)',
+      async () => {
+        const b = await scrape(ns, 'inside', await podIp(ns, 'old-0'));
+        return /^znode_count(\{[^}]*\})? \d/m.test(b) ? b : false;
+      },
+      {timeoutMs: 60_000},
+    );
     assert.match(body, /^HTTP\/1\.\d 200/m);
     const t = await kzk(['teardown', 'old', '-n', ns, '--yes', '--delete-data']);
     assert.equal(t.code, 0, t.stderr);
-    await waitFor('the PodMonitor collected with its StatefulSet', async () => {
-      const g = await kubectl(['get', 'podmonitor', 'old', '-n', ns, '--ignore-not-found', '-o', 'name'], {allowFail: true});
-      return g.code === 0 && g.stdout.trim() === '';
-    }, {timeoutMs: 60_000});
+    await waitFor(
+      'the PodMonitor collected with its StatefulSet',
+      async () => {
+        const g = await kubectl(['get', 'podmonitor', 'old', '-n', ns, '--ignore-not-found', '-o', 'name'], {allowFail: true});
+        return g.code === 0 && g.stdout.trim() === '';
+      },
+      {timeoutMs: 60_000},
+    );
   });
 });

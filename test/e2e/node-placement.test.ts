@@ -37,10 +37,14 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     cordoned = node;
     await kubectl(['cordon', node]);
     await kubectl(['delete', 'pod', pod, '-n', ns, '--wait=true']);
-    await waitFor(`${pod} Pending on its volume`, async () => {
-      const p = await kubectlJson<{status: {phase: string; conditions?: {type: string; status: string; message?: string}[]}}>(['get', 'pod', pod, '-n', ns], {allowFail: true}).catch(() => null);
-      return p?.status.phase === 'Pending' && p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False');
-    }, {timeoutMs: 120_000, intervalMs: 1000});
+    await waitFor(
+      `${pod} Pending on its volume`,
+      async () => {
+        const p = await kubectlJson<{status: {phase: string; conditions?: {type: string; status: string; message?: string}[]}}>(['get', 'pod', pod, '-n', ns], {allowFail: true}).catch(() => null);
+        return p?.status.phase === 'Pending' && p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False');
+      },
+      {timeoutMs: 120_000, intervalMs: 1000},
+    );
     const human = await kzk(['status', NAME, '-n', ns]);
     assert.equal(human.code, 3, human.stdout + human.stderr);
     assert.match(human.stdout, new RegExp(`${pod} is stuck Pending: its volume is bound to node ${node}, which is cordoned`));

@@ -43,11 +43,15 @@ describe('e2e: kubectl zk report', function () {
     // kill member 1's JVM: its container restarts, so a previous container's log exists
     const killJvm = 'for p in /proc/[0-9]*; do grep -qa "QuorumPeer[M]ain" $p/cmdline 2>/dev/null && kill -9 ${p#/proc/}; done; true';
     await kubectl(['exec', '-n', ns, `${NAME}-1`, '-c', 'zookeeper', '--', 'bash', '-c', killJvm], {allowFail: true});
-    await waitFor(`${NAME}-1 restarted and the ensemble healthy`, async () => {
-      const pod = await kubectlJson<{status: {containerStatuses?: {restartCount: number}[]}}>(['get', 'pod', `${NAME}-1`, '-n', ns]);
-      if ((pod.status.containerStatuses?.[0]?.restartCount ?? 0) < 1) return false;
-      return (await statusJson(ns, NAME)).health === 'healthy';
-    }, {timeoutMs: 240_000, intervalMs: 2000});
+    await waitFor(
+      `${NAME}-1 restarted and the ensemble healthy`,
+      async () => {
+        const pod = await kubectlJson<{status: {containerStatuses?: {restartCount: number}[]}}>(['get', 'pod', `${NAME}-1`, '-n', ns]);
+        if ((pod.status.containerStatuses?.[0]?.restartCount ?? 0) < 1) return false;
+        return (await statusJson(ns, NAME)).health === 'healthy';
+      },
+      {timeoutMs: 240_000, intervalMs: 2000},
+    );
   });
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') await dumpDiagnostics(ns);
@@ -80,7 +84,7 @@ describe('e2e: kubectl zk report', function () {
       assert.ok(existsSync(join(out, root!, `manifests/live/pod-${pod}.yaml`)));
       assert.ok(existsSync(join(out, root!, `manifests/live/persistentvolumeclaim-data-${pod}.yaml`)));
     }
-    assert.ok(at(`pods/${NAME}-1/logs/zookeeper.previous.log`).length > 0, 'the killed container\'s log');
+    assert.ok(at(`pods/${NAME}-1/logs/zookeeper.previous.log`).length > 0, "the killed container's log");
     assert.match(at('zookeeper/config.txt'), /^server\.1=.*:participant;/m);
     assert.match(at('nodes.txt'), /^kzk-node-1/m);
     assert.match(at('nodes.txt'), /Ready=True/);

@@ -19,8 +19,6 @@ useCluster();
 const NAME = 'zk';
 const PODS = ['zk-0', 'zk-1', 'zk-2'];
 
-
-
 function roll(ns: string, args: string[]): Promise<ZkRun> {
   return kzk([...args, NAME, '-n', ns, '--yes', '-o', 'json', '--timeout', '4m'], {timeoutMs: 900_000});
 }
@@ -95,10 +93,14 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     let exitCode: number | undefined;
     const exited = new Promise<number>((res) => child.on('close', (code, signal) => res((exitCode = code ?? (signal ? 128 : 1)))));
     try {
-      await waitFor('the second member\'s turn', async () => {
-        if (exitCode !== undefined) throw new Error(`kubectl zk restart exited ${exitCode} early:\n${stderr}`);
-        return /\[2\/3\] zk-\d \(follower\) \.\.\.\n {2}evict the pod/.test(stderr);
-      }, {timeoutMs: 300_000, intervalMs: 200});
+      await waitFor(
+        "the second member's turn",
+        async () => {
+          if (exitCode !== undefined) throw new Error(`kubectl zk restart exited ${exitCode} early:\n${stderr}`);
+          return /\[2\/3\] zk-\d \(follower\) \.\.\.\n {2}evict the pod/.test(stderr);
+        },
+        {timeoutMs: 300_000, intervalMs: 200},
+      );
     } catch (e) {
       child.kill('SIGKILL');
       throw new Error(`${(e as Error).message}\nstderr so far:\n${stderr}`, {cause: e});
@@ -107,7 +109,10 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     child.kill('SIGINT');
     const code = await exited;
     assert.equal(code, 130, stderr);
-    assert.match(stderr, /error: interrupted: restart stopped while zk-\d was being replaced \(its pod was deleted; Kubernetes recreates it on revision zk-\w+\); done: zk-\d; not started: zk-\d; run the same command again to resume/);
+    assert.match(
+      stderr,
+      /error: interrupted: restart stopped while zk-\d was being replaced \(its pod was deleted; Kubernetes recreates it on revision zk-\w+\); done: zk-\d; not started: zk-\d; run the same command again to resume/,
+    );
     const mid = await statusJson(ns, NAME);
     assert.ok(mid.warnings.some((x: string) => /^mixed revisions: /.test(x)) || mid.rollout.updated < 3, JSON.stringify(mid.warnings));
     const resumed = await roll(ns, ['restart']);
@@ -142,13 +147,16 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.deepEqual(w.lost, []);
     const s = await statusJson(ns, NAME);
     assert.equal(s.image, image2);
-    assert.deepEqual(s.members.map((m: any) => m.image), [image2, image2, image2]);
+    assert.deepEqual(
+      s.members.map((m: any) => m.image),
+      [image2, image2, image2],
+    );
     const sts = await kubectlJson<any>(['get', 'statefulset', NAME, '-n', ns]);
     assert.equal(sts.spec.replicas, 3, 'replicas untouched');
     assert.equal(sts.spec.template.spec.containers[0].env.find((e: any) => e.name === 'ZK_HEAP_MB').value, '256', 'heap untouched');
   });
 
-  it('upgrade to an image that cannot be pulled: stops after one member (exit 4) with the pod\'s reason, quorum intact; going back replaces only that member', async () => {
+  it("upgrade to an image that cannot be pulled: stops after one member (exit 4) with the pod's reason, quorum intact; going back replaces only that member", async () => {
     const uids = await podUids(ns, NAME);
     const leader = (await leaderEpoch(ns, PODS)).leader;
     const broken = `${env.KZK_ZK_IMAGE.replace(/:[^:/]+$/, '')}:does-not-exist-${process.pid}`;
@@ -173,7 +181,10 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.equal(back.code, 0, back.stderr);
     const b = JSON.parse(back.stdout);
     measure('upgrade back', b);
-    assert.deepEqual(b.members.map((m: any) => m.pod), [victim]);
+    assert.deepEqual(
+      b.members.map((m: any) => m.pod),
+      [victim],
+    );
     assert.deepEqual(b.elections, []);
     const healthy = await statusJson(ns, NAME);
     assert.equal(healthy.health, 'healthy');
@@ -188,13 +199,27 @@ describe('e2e: kubectl zk restart and upgrade on a real cluster', function () {
     assert.equal(noYes.code, 2);
     assert.match(noYes.stderr, /refusing without confirmation \(no terminal to ask on; pass --yes/);
     // a member that cannot start on the template's revision: refused
-    await kubectl(['patch', 'statefulset', NAME, '-n', ns, '--type', 'json', '-p', JSON.stringify([{op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'example.invalid/zk:none'}])]);
+    await kubectl([
+      'patch',
+      'statefulset',
+      NAME,
+      '-n',
+      ns,
+      '--type',
+      'json',
+      '-p',
+      JSON.stringify([{op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'example.invalid/zk:none'}]),
+    ]);
     const victim = 'zk-0';
     await kubectl(['delete', 'pod', victim, '-n', ns, '--wait=true']);
-    await waitFor('zk-0 stuck on the unpullable image', async () => {
-      const s = await statusJson(ns, NAME);
-      return s.members.find((m: any) => m.pod === victim)?.role !== 'follower' && s.members.find((m: any) => m.pod === victim)?.image === 'example.invalid/zk:none';
-    }, {timeoutMs: 120_000});
+    await waitFor(
+      'zk-0 stuck on the unpullable image',
+      async () => {
+        const s = await statusJson(ns, NAME);
+        return s.members.find((m: any) => m.pod === victim)?.role !== 'follower' && s.members.find((m: any) => m.pod === victim)?.image === 'example.invalid/zk:none';
+      },
+      {timeoutMs: 120_000},
+    );
     const refused = await kzk(['restart', NAME, '-n', ns, '--yes']);
     assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, /^error: refusing to restart "zk": zk-0: /m);

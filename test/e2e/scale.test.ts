@@ -14,7 +14,9 @@ async function scale(ns: string, name: string, args: string[]): Promise<any> {
   const r = await kzk(['scale', name, '-n', ns, '--yes', '-o', 'json', '--timeout', '4m', ...args]);
   assert.equal(r.code, 0, `scale ${args.join(' ')}: ${r.stderr}`);
   const result = JSON.parse(r.stdout);
-  console.log(`      [measure] scale ${result.from.voters}+${result.from.observers} → ${result.to.voters}+${result.to.observers}: ${Date.now() - started} ms; steps ${result.steps.map((s: any) => `${s.action} ${s.pod} ${s.durationMs}ms`).join(', ')}`);
+  console.log(
+    `      [measure] scale ${result.from.voters}+${result.from.observers} → ${result.to.voters}+${result.to.observers}: ${Date.now() - started} ms; steps ${result.steps.map((s: any) => `${s.action} ${s.pod} ${s.durationMs}ms`).join(', ')}`,
+  );
   return result;
 }
 
@@ -50,14 +52,20 @@ describe('e2e: kubectl zk scale on a real cluster', function () {
     await createEnsemble(ns, 'zk', 3);
     const held = await holdSession(ns, 'zk', ['zk-0', 'zk-1', 'zk-2']);
     const up = await scale(ns, 'zk', ['--replicas', '5']);
-    assert.deepEqual(up.to.members.map((m: any) => m.id), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      up.to.members.map((m: any) => m.id),
+      [1, 2, 3, 4, 5],
+    );
     const r5 = await healthy(ns, 'zk');
     assert.equal(r5.quorum.voters, 5);
     assert.deepEqual(r5.members.map((m: any) => m.role).sort(), ['follower', 'follower', 'follower', 'follower', 'leader']);
     await scale(ns, 'zk', ['--replicas', '3']);
     const r3 = await healthy(ns, 'zk');
     assert.equal(r3.quorum.voters, 3);
-    assert.deepEqual(r3.config.members.map((m: any) => m.id), [1, 2, 3]);
+    assert.deepEqual(
+      r3.config.members.map((m: any) => m.id),
+      [1, 2, 3],
+    );
     const w = await held.finish();
     assert.ok(w.sessionKept, `session lost: ${w.states.join(',')}`);
     assert.deepEqual(w.lost, []);
@@ -95,7 +103,10 @@ describe('e2e: kubectl zk scale on a real cluster', function () {
     await scale(ns, 'zk', ['--replicas', '3', '--observers', '2']);
     const s = await healthy(ns, 'zk');
     assert.equal(s.quorum.voters, 3);
-    assert.deepEqual(s.config.members.filter((m: any) => m.role === 'observer').map((m: any) => m.id), [4, 5]);
+    assert.deepEqual(
+      s.config.members.filter((m: any) => m.role === 'observer').map((m: any) => m.id),
+      [4, 5],
+    );
     assert.match(await fourLetter(ns, 'zk-3', 'srvr'), /^Mode: observer$/m);
     await scale(ns, 'zk', ['--replicas', '3', '--observers', '0']);
     const s2 = await healthy(ns, 'zk');

@@ -34,7 +34,10 @@ async function adminFrom(ns: string, pod: string, host: string, path: string, au
 
 /** zkCli.sh in a bystander pod against the client Service; the whole output. */
 async function zkCliFrom(ns: string, pod: string, server: string, ...cmds: string[]): Promise<string> {
-  const r = await kubectl(['exec', '-n', ns, pod, '--', 'bash', '-c', `printf '%s\\n' ${cmds.map((c) => `'${c}'`).join(' ')} quit | timeout 60 zkCli.sh -server ${server} 2>&1`], {allowFail: true, timeoutMs: 90_000});
+  const r = await kubectl(['exec', '-n', ns, pod, '--', 'bash', '-c', `printf '%s\\n' ${cmds.map((c) => `'${c}'`).join(' ')} quit | timeout 60 zkCli.sh -server ${server} 2>&1`], {
+    allowFail: true,
+    timeoutMs: 90_000,
+  });
   return r.stdout + r.stderr;
 }
 
@@ -117,7 +120,7 @@ describe('e2e: closed by default (bystanders get nothing; secure brings an old e
   it('a pod of the same namespace that is not a member: the client port only; no quorum/election port, no AdminServer', async () => {
     const leader = JSON.parse((await kzk(['status', 'zk', '-n', ns, '-o', 'json'])).stdout).quorum.leader as string;
     const leaderIp = ips[Number(leader.split('-').pop())]!;
-    assert.notEqual(await reach(ns, 'inside', leaderIp, 2888), 'open', 'impersonating a learner on the leader\'s 2888');
+    assert.notEqual(await reach(ns, 'inside', leaderIp, 2888), 'open', "impersonating a learner on the leader's 2888");
     for (const ip of ips) {
       assert.notEqual(await reach(ns, 'inside', ip, 3888), 'open', `election port of ${ip}`);
       for (const path of ['/commands/system_properties', '/commands/snapshot?streaming=true', '/commands/restore']) {

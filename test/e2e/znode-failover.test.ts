@@ -61,7 +61,9 @@ describe('e2e: znode and failover-test on a real cluster', function () {
       assert.notEqual(round.newLeader.pod, round.before.leader, 'the new leader is another member');
       assert.equal(round.figures.lost, 0);
       assert.ok(round.figures.acked > 0, 'the writer ran');
-      console.log(`      [measure] ${mode}: election ${round.figures.electionMs} ms, unavailability ${round.figures.unavailabilityMs} ms, recovery ${round.figures.recoveryMs} ms, acked ${round.figures.acked}, failed ${round.figures.failed}, lost ${round.figures.lost}`);
+      console.log(
+        `      [measure] ${mode}: election ${round.figures.electionMs} ms, unavailability ${round.figures.unavailabilityMs} ms, recovery ${round.figures.recoveryMs} ms, acked ${round.figures.acked}, failed ${round.figures.failed}, lost ${round.figures.lost}`,
+      );
       await waitFor('status exit 0', async () => (await kzk(['status', 'zk', '-n', ns])).code === 0, {timeoutMs: 180_000, intervalMs: 2000});
     });
   }

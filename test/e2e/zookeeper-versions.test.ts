@@ -17,14 +17,12 @@ useCluster();
 const NAME = 'zk';
 const PODS = ['zk-0', 'zk-1', 'zk-2'];
 
-
 /** What each member's srvr says its version is. */
 async function versions(ns: string): Promise<Record<string, string | undefined>> {
   const out: Record<string, string | undefined> = {};
   for (const pod of PODS) out[pod] = srvrVersion(await fourLetter(ns, pod, 'srvr'));
   return out;
 }
-
 
 function upgrade(ns: string, image: string): Promise<ZkRun> {
   return kzk(['upgrade', NAME, '-n', ns, '--image', image, '--yes', '-o', 'json', '--timeout', '4m'], {timeoutMs: 900_000});
@@ -52,7 +50,7 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     await deleteNamespace(ns);
   });
 
-  it('the cluster carries the plugin\'s default image (KZK_ZK_IMAGE is it, as containerd names it) and a 3.8 image', () => {
+  it("the cluster carries the plugin's default image (KZK_ZK_IMAGE is it, as containerd names it) and a 3.8 image", () => {
     assert.equal(env.KZK_ZK_IMAGE, `docker.io/library/${DEFAULT_IMAGE}`);
     assert.match(version38, /^3\.8\.\d+$/);
   });
@@ -66,7 +64,10 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     const s = await statusJson(ns, NAME);
     assert.equal(s.health, 'healthy');
     assert.equal(s.zookeeperVersion, version38);
-    assert.deepEqual(s.members.map((m: any) => m.version), [version38, version38, version38]);
+    assert.deepEqual(
+      s.members.map((m: any) => m.version),
+      [version38, version38, version38],
+    );
     assert.equal(s.sync.followers, 2, 'the leader counts its followers in sync (mntr on 3.8)');
 
     const c = await kzk(['znode', 'create', '/written-on-3.8', 'kept across the upgrade', '-n', ns]);
@@ -83,7 +84,9 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     assert.notEqual(round.newLeader.pod, round.before.leader);
     assert.equal(round.figures.lost, 0);
     assert.ok(round.figures.acked > 0, 'the writer ran');
-    console.log(`      [measure] 3.8 failover delete-pod: election ${round.figures.electionMs} ms, unavailability ${round.figures.unavailabilityMs} ms, acked ${round.figures.acked}, lost ${round.figures.lost}`);
+    console.log(
+      `      [measure] 3.8 failover delete-pod: election ${round.figures.electionMs} ms, unavailability ${round.figures.unavailabilityMs} ms, acked ${round.figures.acked}, lost ${round.figures.lost}`,
+    );
     await waitFor('status exit 0', async () => (await kzk(['status', NAME, '-n', ns])).code === 0, {timeoutMs: 180_000, intervalMs: 2000});
   });
 
@@ -94,7 +97,9 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     const w = await held.finish();
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout);
-    console.log(`      [measure] upgrade ${version38} → ${DEFAULT_ZOOKEEPER_VERSION}: ${result.outcome} in ${result.durationMs} ms; ${result.members.map((m: any) => `${m.pod}(${m.why}) ${m.durationMs}ms`).join(', ')}; writes acked ${w.acked}, failed ${w.failed}, longest gap ${w.longestGapMs} ms`);
+    console.log(
+      `      [measure] upgrade ${version38} → ${DEFAULT_ZOOKEEPER_VERSION}: ${result.outcome} in ${result.durationMs} ms; ${result.members.map((m: any) => `${m.pod}(${m.why}) ${m.durationMs}ms`).join(', ')}; writes acked ${w.acked}, failed ${w.failed}, longest gap ${w.longestGapMs} ms`,
+    );
     assert.equal(result.outcome, 'done');
     assert.deepEqual(result.template.changes, [`image zookeeper:${version38} → ${DEFAULT_IMAGE}`]);
     assert.deepEqual(result.members.map((m: any) => m.pod).sort(), PODS);
@@ -142,7 +147,10 @@ describe('e2e: ZooKeeper 3.8 and 3.9 (the default) on a real cluster', function 
     const back = await upgrade(ns, DEFAULT_IMAGE);
     assert.equal(back.code, 0, back.stderr);
     const b = JSON.parse(back.stdout);
-    assert.deepEqual(b.members.map((m: any) => m.pod), [victim]);
+    assert.deepEqual(
+      b.members.map((m: any) => m.pod),
+      [victim],
+    );
     assert.deepEqual(b.elections, []);
     assert.equal((await statusJson(ns, NAME)).health, 'healthy');
     assert.deepEqual(await versions(ns), Object.fromEntries(PODS.map((p) => [p, DEFAULT_ZOOKEEPER_VERSION])));

@@ -32,7 +32,16 @@ describe('e2e: kubectl zk create / status / teardown on a real cluster', functio
     console.log(`      [measure] kubectl zk create (3 members) → quorum in ${Date.now() - started} ms`);
     assert.match(r.stdout, /ensemble "zk" is serving in namespace "kzk-e2e-a[^"]*": 3 members, leader zk-\d/);
     assert.match(r.stderr, /leader elected, followers synced/);
-    const pods = await kubectlJson<{items: {metadata: {name: string}; spec: {nodeName?: string}; status: {conditions: {type: string; status: string}[]}}[]}>(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/instance=zk', '-o', 'json']);
+    const pods = await kubectlJson<{items: {metadata: {name: string}; spec: {nodeName?: string}; status: {conditions: {type: string; status: string}[]}}[]}>([
+      'get',
+      'pods',
+      '-n',
+      ns,
+      '-l',
+      'app.kubernetes.io/instance=zk',
+      '-o',
+      'json',
+    ]);
     assert.equal(pods.items.length, 3);
     assert.ok(pods.items.every((p) => p.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')));
     // on a cluster of 3+ nodes the members spread: one per node (spec.nodeName)
@@ -43,7 +52,18 @@ describe('e2e: kubectl zk create / status / teardown on a real cluster', functio
     // the anti-affinity / spread selectors really select the members
     const sts = await kubectlJson<any>(['get', 'statefulset', 'zk', '-n', ns, '-o', 'json']);
     const sel = sts.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels;
-    const matched = await kubectlJson<{items: unknown[]}>(['get', 'pods', '-n', ns, '-l', Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(','), '-o', 'json']);
+    const matched = await kubectlJson<{items: unknown[]}>([
+      'get',
+      'pods',
+      '-n',
+      ns,
+      '-l',
+      Object.entries(sel)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+      '-o',
+      'json',
+    ]);
     assert.equal(matched.items.length, 3);
   });
 
@@ -79,10 +99,14 @@ describe('e2e: kubectl zk create / status / teardown on a real cluster', functio
     const report = JSON.parse((await kzk(['status', 'zk', '-n', ns, '-o', 'json'])).stdout);
     const follower = report.members.find((m: {role: string}) => m.role === 'follower').pod as string;
     await kubectl(['delete', 'pod', '-n', ns, follower, '--wait=false']);
-    const degraded = await waitFor('status to report degraded', async () => {
-      const s = await kzk(['status', 'zk', '-n', ns, '-o', 'json']);
-      return s.code === 3 ? JSON.parse(s.stdout) : false;
-    }, {timeoutMs: 60_000, intervalMs: 300});
+    const degraded = await waitFor(
+      'status to report degraded',
+      async () => {
+        const s = await kzk(['status', 'zk', '-n', ns, '-o', 'json']);
+        return s.code === 3 ? JSON.parse(s.stdout) : false;
+      },
+      {timeoutMs: 60_000, intervalMs: 300},
+    );
     assert.equal(degraded.health, 'degraded');
     assert.equal(degraded.quorum.has, true);
     await waitFor('status to report healthy again', async () => (await kzk(['status', 'zk', '-n', ns])).code === 0, {timeoutMs: 180_000, intervalMs: 2000});
@@ -116,18 +140,37 @@ describe('e2e: kubectl zk create / status / teardown on a real cluster', functio
     const d = await kzk(['teardown', 'zk', '-n', ns, '--yes', '--delete-data']);
     assert.equal(d.code, 0, d.stderr);
     assert.deepEqual(await labelled(ns, 'zk'), []);
-    await waitFor('the volumes to be released and deleted', async () => {
-      const pvs = await kubectlJson<{items: {metadata: {name: string}}[]}>(['get', 'pv', '-o', 'json']);
-      return !pvs.items.some((p) => volumes.includes(p.metadata.name));
-    }, {timeoutMs: 120_000});
+    await waitFor(
+      'the volumes to be released and deleted',
+      async () => {
+        const pvs = await kubectlJson<{items: {metadata: {name: string}}[]}>(['get', 'pv', '-o', 'json']);
+        return !pvs.items.some((p) => volumes.includes(p.metadata.name));
+      },
+      {timeoutMs: 120_000},
+    );
 
     const again = await kzk(['teardown', 'zk', '-n', ns, '--yes']);
     assert.equal(again.code, 0);
     assert.match(again.stdout, /not found in namespace/);
   });
 
-  it('an image that does not exist fails create with the pod\'s reason, and teardown cleans it', async () => {
-    const r = await kzk(['create', 'broken', '-n', ns, '--replicas', '1', '--timeout', '60s', '--image', 'kubectl-zk.invalid/no-such-image:0', '--image-pull-policy', 'IfNotPresent', '--memory', '256Mi']);
+  it("an image that does not exist fails create with the pod's reason, and teardown cleans it", async () => {
+    const r = await kzk([
+      'create',
+      'broken',
+      '-n',
+      ns,
+      '--replicas',
+      '1',
+      '--timeout',
+      '60s',
+      '--image',
+      'kubectl-zk.invalid/no-such-image:0',
+      '--image-pull-policy',
+      'IfNotPresent',
+      '--memory',
+      '256Mi',
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /ErrImagePull|ImagePullBackOff/);
     assert.match(r.stderr, /^error: /m);

@@ -55,7 +55,10 @@ describe('backup.jar is current: javac --release 11 makes the same classes from 
     assert.ok(existsSync(javac), `no javac next to ${rt.java} (scripts/ensure-zookeeper.sh installs openjdk-17-jdk-headless)`);
     const fresh = compileBackup(javac, rt.classpath);
     const committed = readStoredZip(readFileSync(JAR)).filter((e) => e.name.endsWith('.class'));
-    assert.deepEqual(committed.map((e) => e.name), fresh.classes.map((e) => e.name));
+    assert.deepEqual(
+      committed.map((e) => e.name),
+      fresh.classes.map((e) => e.name),
+    );
     for (const [i, e] of committed.entries()) assert.ok(e.data.equals(fresh.classes[i]!.data), `${e.name} differs from javac ${fresh.javac}'s: run npm run build:backup-jar`);
   });
 });
@@ -99,7 +102,12 @@ for (const line of ['3.8', '3.9']) {
       w.length = 0;
       for (let i = 0; i < 1000; i++) w.push(c.create(`/app/d${i % 20}/n${i}`, Buffer.alloc(i % 700, i % 251)));
       await Promise.all(w);
-      await c.create('/app/private', 'secret', {acl: [{scheme: 'digest', id: 'app:aHR0cHM6Ly9leGFtcGxlLm9yZy8=', perms: 'cdrwa'}, {scheme: 'digest', id: 'ro:c2VlIG5vIGV2aWw=', perms: 'r'}]});
+      await c.create('/app/private', 'secret', {
+        acl: [
+          {scheme: 'digest', id: 'app:aHR0cHM6Ly9leGFtcGxlLm9yZy8=', perms: 'cdrwa'},
+          {scheme: 'digest', id: 'ro:c2VlIG5vIGV2aWw=', perms: 'r'},
+        ],
+      });
       await c.create('/app/utf8-\u00e9\u6f22 "q"\\', '\u00e9');
       await c.create('/app/empty');
       await holder.create('/app/lock', 'held', {ephemeral: true});
@@ -115,7 +123,10 @@ for (const line of ['3.8', '3.9']) {
       const {stdout} = await run(rt.java, ['--limit-modules', MODULES, '--list-modules']);
       assert.ok(!/^jdk\.compiler@/m.test(stdout), stdout);
       assert.match(stdout, /^java\.base@/m);
-      await assert.rejects(run(rt.java, ['--limit-modules', MODULES, '-cp', rt.classpath, SOURCE], {timeout: 60_000}), (e: {code?: number; stderr?: string}) => e.code === 1 && /jdk\.compiler/.test(e.stderr ?? ''));
+      await assert.rejects(
+        run(rt.java, ['--limit-modules', MODULES, '-cp', rt.classpath, SOURCE], {timeout: 60_000}),
+        (e: {code?: number; stderr?: string}) => e.code === 1 && /jdk\.compiler/.test(e.stderr ?? ''),
+      );
     });
 
     it('the set is the least: without java.naming (logback needs it) the program does not start', async () => {
@@ -140,7 +151,7 @@ for (const line of ['3.8', '3.9']) {
       assert.match(summary.file, /\/zk-\d{8}T\d{6}Z\.jsonl$/);
     });
 
-    it('keeps the newest N files, removes partial ones and other ensembles\' files stay', async () => {
+    it("keeps the newest N files, removes partial ones and other ensembles' files stay", async () => {
       writeFileSync(join(dir, 'zk-20000101T000000Z.jsonl.partial'), 'half');
       writeFileSync(join(dir, 'zk-20000101T000000Z.jsonl'), 'old');
       writeFileSync(join(dir, 'other-20000101T000000Z.jsonl'), 'not ours');

@@ -61,7 +61,7 @@ describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)'
     if (dir) rmSync(dir, {recursive: true, force: true});
   });
 
-  it('under a concurrent writer: a whole snapshot under the final name, its manifest\'s sha256 is the file\'s', async () => {
+  it("under a concurrent writer: a whole snapshot under the final name, its manifest's sha256 is the file's", async () => {
     let writing = true;
     let acked = 0;
     const writer = (async () => {
@@ -90,24 +90,30 @@ describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)'
     assert.match(m.serverVersion, /^3\.9\./);
     assert.equal(m.ephemeral, 1);
     assert.ok(m.znodes >= 2003, `${m.znodes} znodes`);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.partial')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.partial')),
+      [],
+    );
     assert.equal(r.checksum, m.checksum);
   });
 
-  it('when quiet: the member with the highest zxid (the leader on a tie); the snapshot\'s count and checksum are the live tree\'s', async () => {
+  it("when quiet: the member with the highest zxid (the leader on a tie); the snapshot's count and checksum are the live tree's", async () => {
     const file = join(dir, 'quiet.snap');
     const r = await backup({ensemble: 'zk', namespace: 'test', file, force: false}, depsFor(ens));
     const leader = await ens.leader();
     assert.equal(r.member, `zk-${ens.servers.indexOf(leader)}`);
     const live = await treeChecksum(sup, '/');
     assert.equal(r.znodes, live.znodes);
-    assert.equal(r.checksum, live.checksum, 'the checksum of the snapshot file equals the export walk\'s');
+    assert.equal(r.checksum, live.checksum, "the checksum of the snapshot file equals the export walk's");
   });
 
   it('-f to an existing path refuses without --force and leaves the file as it was; --force replaces it', async () => {
     const file = join(dir, 'exists.snap');
     writeFileSync(file, 'keep me');
-    await assert.rejects(backup({ensemble: 'zk', namespace: 'test', file, force: false}, depsFor(ens)), (e: unknown) => e instanceof UsageError && /exists/.test(e.message) && /--force/.test(e.hint ?? ''));
+    await assert.rejects(
+      backup({ensemble: 'zk', namespace: 'test', file, force: false}, depsFor(ens)),
+      (e: unknown) => e instanceof UsageError && /exists/.test(e.message) && /--force/.test(e.hint ?? ''),
+    );
     assert.equal(readFileSync(file, 'utf8'), 'keep me');
     assert.equal(existsSync(`${file}.json`), false);
     await backup({ensemble: 'zk', namespace: 'test', file, force: true}, depsFor(ens));
@@ -125,7 +131,10 @@ describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)'
 
   it('a wrong super password: 403, explained, nothing written', async () => {
     const file = join(dir, 'denied.snap');
-    await assert.rejects(backup({ensemble: 'zk', namespace: 'test', file, force: false}, depsFor(ens, {password: 'wrong'})), (e: unknown) => e instanceof CliError && /refused the super user's credentials for snapshot \(HTTP 403\)/.test(e.message));
+    await assert.rejects(
+      backup({ensemble: 'zk', namespace: 'test', file, force: false}, depsFor(ens, {password: 'wrong'})),
+      (e: unknown) => e instanceof CliError && /refused the super user's credentials for snapshot \(HTTP 403\)/.test(e.message),
+    );
     assert.equal(existsSync(file), false);
     assert.equal(existsSync(`${file}.partial`), false);
   });
@@ -134,7 +143,10 @@ describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)'
     const old = await startEnsemble({size: 1, runtime: zkRuntime('3.8')});
     try {
       const file = join(dir, 'old.snap');
-      await assert.rejects(backup({ensemble: 'zk', namespace: 'test', file, force: false}, depsFor(old)), (e: unknown) => e instanceof CliError && /ZooKeeper 3\.8\.\d+ has no snapshot command/.test(e.message) && /kubectl zk export zk/.test(e.hint ?? ''));
+      await assert.rejects(
+        backup({ensemble: 'zk', namespace: 'test', file, force: false}, depsFor(old)),
+        (e: unknown) => e instanceof CliError && /ZooKeeper 3\.8\.\d+ has no snapshot command/.test(e.message) && /kubectl zk export zk/.test(e.hint ?? ''),
+      );
       assert.equal(existsSync(file), false);
       await assert.rejects(openSnapshot(old.servers[0]!.adminEndpoint, old.superAuth[0]!, {sleep: realSleep}), (e: unknown) => e instanceof AdminCommandError && e.unknownCommand && e.status === 200);
     } finally {

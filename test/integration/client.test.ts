@@ -1,16 +1,16 @@
 /** ZkClient (over node-zookeeper-client) against a real 3-server ensemble. */
-import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
-import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { ZkError, adminCommand, connectZk, digestAuth, type ConnectionState, type ZkClient } from '../support/zk.js';
-import { startEnsemble, type Ensemble } from './lib/ensemble.js';
+import {strict as assert} from 'node:assert';
+import {randomBytes} from 'node:crypto';
+import {createConnection, createServer, type AddressInfo, type Server, type Socket} from 'node:net';
+import {ZkError, adminCommand, connectZk, digestAuth, type ConnectionState, type ZkClient} from '../support/zk.js';
+import {startEnsemble, type Ensemble} from './lib/ensemble.js';
 
 /**
  * A TCP relay that passes bytes at once but hands the server's close on to the
  * client only lateMs later: what a Kubernetes port-forward does (its stream
  * closes ~1 s after the pod's socket).
  */
-async function lateClosingRelay(target: { host: string; port: number }, lateMs: number): Promise<{ server: Server; port: number; close(): void }> {
+async function lateClosingRelay(target: {host: string; port: number}, lateMs: number): Promise<{server: Server; port: number; close(): void}> {
   const sockets = new Set<Socket>();
   const server = createServer((local) => {
     const remote = createConnection(target);
@@ -18,7 +18,7 @@ async function lateClosingRelay(target: { host: string; port: number }, lateMs: 
       sockets.add(s);
       s.on('error', () => undefined);
     }
-    local.pipe(remote, { end: true });
+    local.pipe(remote, {end: true});
     remote.on('data', (d) => local.write(d));
     remote.on('close', () => setTimeout(() => local.destroy(), lateMs));
     local.on('close', () => remote.destroy());
@@ -38,7 +38,7 @@ async function lateClosingRelay(target: { host: string; port: number }, lateMs: 
  * A TCP relay that can go silent: after silence() it passes nothing in either direction and closes
  * nothing, like a port-forward whose pod side is gone without a word. Counts the connections it accepted.
  */
-async function silenceableRelay(target: { host: string; port: number }): Promise<{ port: number; accepted: () => number; open: () => number; silence(): void; close(): void }> {
+async function silenceableRelay(target: {host: string; port: number}): Promise<{port: number; accepted: () => number; open: () => number; silence(): void; close(): void}> {
   const sockets = new Set<Socket>();
   let silent = false;
   let accepted = 0;
@@ -52,9 +52,15 @@ async function silenceableRelay(target: { host: string; port: number }): Promise
     sockets.add(remote);
     remote.on('close', () => sockets.delete(remote));
     remote.on('error', () => undefined);
-    local.on('data', (d) => { if (!silent) remote.write(d); });
-    remote.on('data', (d) => { if (!silent) local.write(d); });
-    remote.on('close', () => { if (!silent) local.destroy(); });
+    local.on('data', (d) => {
+      if (!silent) remote.write(d);
+    });
+    remote.on('data', (d) => {
+      if (!silent) local.write(d);
+    });
+    remote.on('close', () => {
+      if (!silent) local.destroy();
+    });
     local.on('close', () => remote.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -62,7 +68,9 @@ async function silenceableRelay(target: { host: string; port: number }): Promise
     port: (server.address() as AddressInfo).port,
     accepted: () => accepted,
     open: () => [...sockets].filter((s) => s.localPort === (server.address() as AddressInfo).port).length,
-    silence() { silent = true; },
+    silence() {
+      silent = true;
+    },
     close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -70,8 +78,10 @@ async function silenceableRelay(target: { host: string; port: number }): Promise
   };
 }
 
-const code = (c: string, msg?: string) => (e: unknown): boolean =>
-  e instanceof ZkError && e.code === c && (msg === undefined || e.message === msg);
+const code =
+  (c: string, msg?: string) =>
+  (e: unknown): boolean =>
+    e instanceof ZkError && e.code === c && (msg === undefined || e.message === msg);
 
 describe('integration: ZkClient on a real ensemble', function () {
   this.timeout(120_000);
@@ -79,8 +89,8 @@ describe('integration: ZkClient on a real ensemble', function () {
   let zk: ZkClient;
 
   before(async () => {
-    ens = await startEnsemble({ size: 3 });
-    zk = await connectZk({ endpoints: ens.endpoints, sessionTimeoutMs: 10_000 });
+    ens = await startEnsemble({size: 3});
+    zk = await connectZk({endpoints: ens.endpoints, sessionTimeoutMs: 10_000});
   });
   after(async () => {
     await zk?.close();
@@ -124,14 +134,14 @@ describe('integration: ZkClient on a real ensemble', function () {
   });
 
   it('parents, ls, lsRecursive, deleteRecursive', async () => {
-    await zk.create('/p/a/b/c', 'leaf', { parents: true });
+    await zk.create('/p/a/b/c', 'leaf', {parents: true});
     await zk.create('/p/a/x');
     await zk.create('/p/z');
     assert.deepEqual(await zk.ls('/p'), ['a', 'z']);
     assert.deepEqual(await zk.ls('/p/a'), ['b', 'x']);
     assert.deepEqual(await zk.lsRecursive('/p'), ['/p', '/p/a', '/p/z', '/p/a/b', '/p/a/x', '/p/a/b/c']);
     assert.ok((await zk.ls('/')).includes('zookeeper'));
-    await zk.create('/p/a/b/c2', 'x', { parents: true }); // parents with existing ancestors
+    await zk.create('/p/a/b/c2', 'x', {parents: true}); // parents with existing ancestors
     await zk.deleteRecursive('/p');
     assert.equal(await zk.exists('/p'), null);
   });
@@ -167,13 +177,13 @@ describe('integration: ZkClient on a real ensemble', function () {
 
   it('sequential and ephemeral nodes', async () => {
     await zk.create('/q', '');
-    const a = await zk.create('/q/item-', 'a', { sequential: true });
-    const b = await zk.create('/q/item-', 'b', { sequential: true });
+    const a = await zk.create('/q/item-', 'a', {sequential: true});
+    const b = await zk.create('/q/item-', 'b', {sequential: true});
     assert.match(a, /^\/q\/item-\d{10}$/);
     assert.ok(b > a);
-    const other = await connectZk({ endpoints: ens.endpoints });
-    const e = await other.create('/q/eph', 'x', { ephemeral: true });
-    const es = await other.create('/q/eph-', 'x', { ephemeral: true, sequential: true });
+    const other = await connectZk({endpoints: ens.endpoints});
+    const e = await other.create('/q/eph', 'x', {ephemeral: true});
+    const es = await other.create('/q/eph-', 'x', {ephemeral: true, sequential: true});
     const st = await zk.stat(e);
     assert.notEqual(st.ephemeralOwner, 0n);
     assert.equal('0x' + st.ephemeralOwner.toString(16), other.sessionId);
@@ -186,10 +196,10 @@ describe('integration: ZkClient on a real ensemble', function () {
   });
 
   it('ACLs: a digest-protected node refuses other sessions (NoAuth), super may read it', async () => {
-    const owner = await connectZk({ endpoints: ens.endpoints, auth: [digestAuth('alice', 'pw')] });
-    await owner.create('/secret', 's3', { acl: [{ perms: 'cdrwa', scheme: 'auth', id: '' }] });
+    const owner = await connectZk({endpoints: ens.endpoints, auth: [digestAuth('alice', 'pw')]});
+    await owner.create('/secret', 's3', {acl: [{perms: 'cdrwa', scheme: 'auth', id: ''}]});
     await assert.rejects(zk.get('/secret'), code('NoAuth', 'Insufficient permission : /secret'));
-    const sup = await connectZk({ endpoints: ens.endpoints, auth: ens.superAuth });
+    const sup = await connectZk({endpoints: ens.endpoints, auth: ens.superAuth});
     assert.equal((await sup.get('/secret')).data.toString(), 's3');
     await sup.delete('/secret');
     await Promise.all([owner.close(), sup.close()]);
@@ -203,7 +213,7 @@ describe('integration: ZkClient on a real ensemble', function () {
   });
 
   it('keeps working (same session) after the member it is connected to is killed', async () => {
-    const client = await connectZk({ endpoints: ens.endpoints, sessionTimeoutMs: 10_000 });
+    const client = await connectZk({endpoints: ens.endpoints, sessionTimeoutMs: 10_000});
     const states: ConnectionState[] = [];
     client.onState((s) => states.push(s));
     const session = client.sessionId;
@@ -245,16 +255,16 @@ describe('integration: ZkClient on a real ensemble', function () {
   it('close() ends the session without waiting for the server to close the socket (a port-forward delivers that ~1 s late)', async () => {
     const relay = await lateClosingRelay(ens.endpoints[0]!, 3000);
     try {
-      const c = await connectZk({ endpoints: [{ host: '127.0.0.1', port: relay.port }], sessionTimeoutMs: 10_000 });
+      const c = await connectZk({endpoints: [{host: '127.0.0.1', port: relay.port}], sessionTimeoutMs: 10_000});
       const node = `/close-${Date.now()}`;
-      await c.create(node, 'x', { ephemeral: true });
+      await c.create(node, 'x', {ephemeral: true});
       const t0 = performance.now();
       await c.close();
       const ms = performance.now() - t0;
       assert.equal(c.state, 'closed');
       assert.ok(ms < 1000, `close took ${ms.toFixed(0)} ms (the relay closes 3000 ms late)`);
       // the server ended the session before answering: a new session on the same server no longer sees its ephemeral node
-      const check = await connectZk({ endpoints: [ens.endpoints[0]!], sessionTimeoutMs: 10_000 });
+      const check = await connectZk({endpoints: [ens.endpoints[0]!], sessionTimeoutMs: 10_000});
       try {
         assert.equal(await check.exists(node), null, 'the ephemeral node outlived close(): the session was not closed');
       } finally {
@@ -268,7 +278,7 @@ describe('integration: ZkClient on a real ensemble', function () {
 
   it('close() of a session whose connection is already gone returns at once', async () => {
     const relay = await lateClosingRelay(ens.endpoints[1]!, 60_000);
-    const c = await connectZk({ endpoints: [{ host: '127.0.0.1', port: relay.port }], sessionTimeoutMs: 10_000 });
+    const c = await connectZk({endpoints: [{host: '127.0.0.1', port: relay.port}], sessionTimeoutMs: 10_000});
     relay.close(); // the tunnel dies: no closeSession answer can come
     const t0 = performance.now();
     await c.close();
@@ -280,16 +290,20 @@ describe('integration: ZkClient on a real ensemble', function () {
   it('a connection that goes silent without closing is cut after 2/3 of the session timeout; the session moves to another server', async () => {
     const relays = [await silenceableRelay(ens.endpoints[1]!), await silenceableRelay(ens.endpoints[2]!)];
     try {
-      const c = await connectZk({ endpoints: relays.map((r) => ({ host: '127.0.0.1', port: r.port })), sessionTimeoutMs: 6000, spinDelayMs: 100 });
+      const c = await connectZk({endpoints: relays.map((r) => ({host: '127.0.0.1', port: r.port})), sessionTimeoutMs: 6000, spinDelayMs: 100});
       const session = c.sessionId;
       const node = `/silent-${Date.now()}`;
-      await c.create(node, 'x', { ephemeral: true });
+      await c.create(node, 'x', {ephemeral: true});
       const holder = relays.find((r) => r.open() > 0);
       assert.ok(holder, 'one relay holds the connection');
       const states: Array<[ConnectionState, number]> = [];
       const t0 = performance.now();
       c.onState((st) => states.push([st, performance.now() - t0]));
-      const back = new Promise<void>((resolve) => c.onState((st) => { if (st === 'connected') resolve(); }));
+      const back = new Promise<void>((resolve) =>
+        c.onState((st) => {
+          if (st === 'connected') resolve();
+        }),
+      );
       holder.silence();
       // a write sent into the silence has an unknown outcome: ConnectionLoss when the socket is cut
       await assert.rejects(c.set(node, 'lost in the silence'), code('ConnectionLoss'));
@@ -316,10 +330,7 @@ describe('integration: ZkClient on a real ensemble', function () {
     try {
       const t0 = performance.now();
       // one server: connectTimeout = sessionTimeout (3000 ms); without a read timeout the first attempt hangs for good
-      await assert.rejects(
-        connectZk({ endpoints: [{ host: '127.0.0.1', port: hole.port }], sessionTimeoutMs: 3000, connectTimeoutMs: 7500, spinDelayMs: 100 }),
-        code('Timeout'),
-      );
+      await assert.rejects(connectZk({endpoints: [{host: '127.0.0.1', port: hole.port}], sessionTimeoutMs: 3000, connectTimeoutMs: 7500, spinDelayMs: 100}), code('Timeout'));
       assert.ok(hole.accepted() >= 2, `accepted ${hole.accepted()} connection(s) in ${(performance.now() - t0).toFixed(0)} ms: the silent handshake was never given up`);
     } finally {
       hole.close();
@@ -328,10 +339,7 @@ describe('integration: ZkClient on a real ensemble', function () {
 
   it('connect fails with a typed Timeout when no server is reachable', async () => {
     const t0 = performance.now();
-    await assert.rejects(
-      connectZk({ endpoints: [{ host: '127.0.0.1', port: 1 }], connectTimeoutMs: 1500, spinDelayMs: 100 }),
-      code('Timeout'),
-    );
+    await assert.rejects(connectZk({endpoints: [{host: '127.0.0.1', port: 1}], connectTimeoutMs: 1500, spinDelayMs: 100}), code('Timeout'));
     assert.ok(performance.now() - t0 < 3000);
   });
 });

@@ -35,11 +35,13 @@ async function exportLines(deps: Omit<TransferDeps, 'clock'>, root: string, wind
 function counting(r: TreeReader): {reader: TreeReader; max: () => number} {
   let now = 0;
   let max = 0;
-  const wrap = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => (...a: A) => {
-    now++;
-    max = Math.max(max, now);
-    return f(...a).finally(() => now--);
-  };
+  const wrap =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    (...a: A) => {
+      now++;
+      max = Math.max(max, now);
+      return f(...a).finally(() => now--);
+    };
   const reader: TreeReader = {
     get sessionId() {
       return r.sessionId;
@@ -84,7 +86,10 @@ for (const line of ['3.8', '3.9']) {
       await ens?.stopAll();
     });
 
-    const native = (auth = true) => () => openTreeReader({endpoints: ens.endpoints, auth: auth ? ens.superAuth : []});
+    const native =
+      (auth = true) =>
+      () =>
+        openTreeReader({endpoints: ens.endpoints, auth: auth ? ens.superAuth : []});
 
     it('writes the same lines and the same end line as the node-zookeeper-client path, with many requests in flight', async () => {
       const old = await exportLines({connect: () => connectZk({endpoints: ens.endpoints, auth: ens.superAuth})}, '/');
@@ -97,7 +102,7 @@ for (const line of ['3.8', '3.9']) {
         '/',
       );
       assert.deepEqual(cur.header, old.header);
-      assert.equal(cur.records.length, N + 48, "/, /app, 40 dirs, N leaves, 4 more, 2 ephemeral");
+      assert.equal(cur.records.length, N + 48, '/, /app, 40 dirs, N leaves, 4 more, 2 ephemeral');
       assert.deepEqual(cur.records, old.records);
       assert.equal(cur.trailer, old.trailer);
       assert.equal(cur.r.ephemeral, 2);

@@ -106,7 +106,20 @@ describe('integration: failover-test --mode kill (the kill script against real J
         confirm: async () => true,
       };
       const report = await runFailoverTest(
-        {name: 'zk', namespace: 'ns', mode: 'kill', rounds: 1, pauseMs: 0, pollMs: 50, timeoutMs: 60_000, writeRate: 40, force: false, keepData: false, basePath: '/kubectl-zk/failover', runId: 'kill-it'},
+        {
+          name: 'zk',
+          namespace: 'ns',
+          mode: 'kill',
+          rounds: 1,
+          pauseMs: 0,
+          pollMs: 50,
+          timeoutMs: 60_000,
+          writeRate: 40,
+          force: false,
+          keepData: false,
+          basePath: '/kubectl-zk/failover',
+          runId: 'kill-it',
+        },
         deps,
       );
       const r = report.rounds[0]!;
@@ -118,7 +131,9 @@ describe('integration: failover-test --mode kill (the kill script against real J
       assert.match(r.disruption!.detail, new RegExp(`^SIGKILL to pid \\d+ in zk-${leader.id - 1}$`));
       assert.notEqual(r.newLeader?.pod, r.before?.leader);
       assert.equal(r.figures!.lost, 0);
-      console.log(`      [measure] kill mode (kill script, SIGKILL): ${r.disruption!.detail}; election ${r.figures!.electionMs} ms, unavailability ${r.figures!.unavailabilityMs} ms, recovery ${r.figures!.recoveryMs} ms; acked ${r.figures!.acked}, failed ${r.figures!.failed}, lost ${r.figures!.lost}`);
+      console.log(
+        `      [measure] kill mode (kill script, SIGKILL): ${r.disruption!.detail}; election ${r.figures!.electionMs} ms, unavailability ${r.figures!.unavailabilityMs} ms, recovery ${r.figures!.recoveryMs} ms; acked ${r.figures!.acked}, failed ${r.figures!.failed}, lost ${r.figures!.lost}`,
+      );
     });
 
     it('no matching process: a clear error, nothing killed', async () => {
@@ -127,9 +142,13 @@ describe('integration: failover-test --mode kill (the kill script against real J
       assert.match(r.stderr, /no ZooKeeper server process/);
       assert.equal(parseKillOutput(r.stdout), undefined);
       await assert.rejects(
-        kubeDisruptor(
-          Object.assign(new FakeKube('ns'), {exec: async () => ({stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode})}),
-        )({namespace: 'ns', name: 'zk', mode: 'kill', leader: 'zk-0', pods: ['zk-0']}),
+        kubeDisruptor(Object.assign(new FakeKube('ns'), {exec: async () => ({stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode})}))({
+          namespace: 'ns',
+          name: 'zk',
+          mode: 'kill',
+          leader: 'zk-0',
+          pods: ['zk-0'],
+        }),
         /could not kill the ZooKeeper server in pod zk-0: no ZooKeeper server process/,
       );
     });
@@ -149,7 +168,9 @@ describe('integration: failover-test --mode kill (the kill script against real J
       [port] = (await freePorts(1)) as [number];
       mkdirSync(join(dir, 'data'));
       writeFileSync(join(dir, 'zoo.cfg'), `tickTime=500\ndataDir=${join(dir, 'data')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`);
-      unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', rt.java, '-Xmx64m', '-cp', rt.classpath, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(dir, 'zoo.cfg')], {stdio: 'ignore'});
+      unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', rt.java, '-Xmx64m', '-cp', rt.classpath, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(dir, 'zoo.cfg')], {
+        stdio: 'ignore',
+      });
       exited = new Promise((r) => unshare.once('exit', () => r()));
       // the forked child of unshare is the JVM, PID 1 inside
       for (let i = 0; i < 100 && !javaPid; i++) {

@@ -64,7 +64,10 @@ describe('integration: failover-test against a real ensemble', function () {
     (delayMs = 1500): Disruptor =>
     async (t) => {
       const pods = t.mode === 'all-pods' ? t.pods : [t.leader];
-      const detail = killAndRestart(pods.map((p) => ens.server(idOf(p))), delayMs);
+      const detail = killAndRestart(
+        pods.map((p) => ens.server(idOf(p))),
+        delayMs,
+      );
       return {pods, detail: `${detail} (${pods.join(', ')})`};
     };
 
@@ -75,7 +78,8 @@ describe('integration: failover-test against a real ensemble', function () {
       sleep: realSleep,
       progress: recordingProgress(),
       endpoint: async (_ns, pod) => ens.server(idOf(pod)).endpoint,
-      connect: (endpoints, o = {}) => connectZk({endpoints, sessionTimeoutMs: 10_000, connectTimeoutMs: o.connectTimeoutMs ?? 15_000, operationTimeoutMs: o.operationTimeoutMs ?? 10_000, spinDelayMs: 100}),
+      connect: (endpoints, o = {}) =>
+        connectZk({endpoints, sessionTimeoutMs: 10_000, connectTimeoutMs: o.connectTimeoutMs ?? 15_000, operationTimeoutMs: o.operationTimeoutMs ?? 10_000, spinDelayMs: 100}),
       disruptor: killLeader(),
       confirm: async () => true,
       probeTimeoutMs: 1000,
@@ -151,7 +155,10 @@ describe('integration: failover-test against a real ensemble', function () {
     const a = r.audit!;
     assert.equal(a.complete, true);
     assert.equal(a.barrier, true);
-    assert.deepEqual(a.members.map((m) => m.pod), ['zk-0', 'zk-1', 'zk-2']);
+    assert.deepEqual(
+      a.members.map((m) => m.pod),
+      ['zk-0', 'zk-1', 'zk-2'],
+    );
     for (const m of a.members) {
       assert.equal(m.marker, 'ok', m.pod);
       assert.equal(m.caughtUp, true, m.pod);
@@ -226,7 +233,11 @@ describe('integration: failover-test against a real ensemble', function () {
     const r = report.rounds[0]!;
     assert.equal(report.outcome, 'data-loss');
     assert.equal(report.exitCode, 10);
-    assert.deepEqual(r.writes.lost.map((w) => w.name), [lie], 'exactly the invented write is lost; every real one is present');
+    assert.deepEqual(
+      r.writes.lost.map((w) => w.name),
+      [lie],
+      'exactly the invented write is lost; every real one is present',
+    );
     for (const m of r.audit!.members) assert.deepEqual(m.missing, [lie]);
     assert.equal(r.figures!.lost, 1);
     const text = renderFailover(report, noPaint);

@@ -54,7 +54,7 @@ function scaleDeps(ens: Ensemble, name: string): ScaleDeps {
   const stsRef = {apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: NS, name};
   const members: ScaleMembers = {
     async replicas() {
-      return ((await kube.get<{apiVersion: string; kind: string; metadata: {name: string}; spec: {replicas: number}}>(stsRef))!).spec.replicas;
+      return (await kube.get<{apiVersion: string; kind: string; metadata: {name: string}; spec: {replicas: number}}>(stsRef))!.spec.replicas;
     },
     async endpoints(ordinals) {
       return ordinals.flatMap((i) => ens.servers.filter((s) => s.id === i + 1).map((s) => s.endpoint));
@@ -142,7 +142,7 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
     await assert.rejects(checkBackupFile(cut), (e: unknown) => e instanceof CliError && /damaged: .*truncated/.test(e.message));
   });
 
-  it('restores on the new ensemble\'s member with ITS super password; the tree equals the backup (count, checksum); ACLs come along', async () => {
+  it("restores on the new ensemble's member with ITS super password; the tree equals the backup (count, checksum); ACLs come along", async () => {
     const checked = await checkBackupFile(file);
     assert.equal(checked.znodes, checked.manifest!.znodes);
     const s = dst.servers[0]!;
@@ -154,7 +154,14 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
       assert.equal(await c.exists('/made-before-restore'), null);
       assert.equal((await c.get('/private')).data.toString(), 'secret', 'the new super password passes the restored ACLs');
       const config = (await c.get('/zookeeper/config')).data.toString();
-      console.log(`      [measure] /zookeeper/config after restore: ${JSON.stringify(config.split('\n').filter((l) => l.startsWith('server.')).map((l) => l.replace(/=.*/, '')))} (dst has ${dst.servers.length} server)`);
+      console.log(
+        `      [measure] /zookeeper/config after restore: ${JSON.stringify(
+          config
+            .split('\n')
+            .filter((l) => l.startsWith('server.'))
+            .map((l) => l.replace(/=.*/, '')),
+        )} (dst has ${dst.servers.length} server)`,
+      );
     });
   });
 
@@ -180,13 +187,16 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
       const v = await verifyTree(c, checked, 'dst-0 after restart');
       assert.ok(v.ok, `after restart: ${v.znodes} znodes (backup ${checked.znodes})`);
       const config = (await c.get('/zookeeper/config')).data.toString();
-      const servers = config.split('\n').filter((l) => l.startsWith('server.')).map((l) => l.replace(/=.*/, ''));
+      const servers = config
+        .split('\n')
+        .filter((l) => l.startsWith('server.'))
+        .map((l) => l.replace(/=.*/, ''));
       // restore brings the backup's /zookeeper/config (the source's members); a restart rewrites it from the member's own config
-      assert.deepEqual(servers, ['server.1'], 'after the restart /zookeeper/config is the new ensemble\'s own');
+      assert.deepEqual(servers, ['server.1'], "after the restart /zookeeper/config is the new ensemble's own");
     });
   });
 
-  it('grown to three members with the scale op: every member, read on its own, holds the backup\'s tree', async () => {
+  it("grown to three members with the scale op: every member, read on its own, holds the backup's tree", async () => {
     const checked = await checkBackupFile(file);
     const res = await scaleEnsemble({name: 'dst', namespace: NS, voters: 3, keepVolumes: true, force: false, dryRun: false, wait: true, timeoutMs: 120_000}, scaleDeps(dst, 'dst'));
     assert.equal(dst.servers.length, 3, `the scale op added two members (${JSON.stringify(res).slice(0, 200)})`);

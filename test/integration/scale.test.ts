@@ -91,12 +91,15 @@ function world(ens: Ensemble, size: number): World {
   const deps: ScaleDeps = {
     members,
     status: () =>
-      gatherStatus({name: NAME, namespace: NS}, {
-        kube,
-        clock: systemClock,
-        endpoint: async (_ns, pod) => ens.server(Number(pod.split('-')[1]) + 1).endpoint,
-        timeoutMs: 2000,
-      }),
+      gatherStatus(
+        {name: NAME, namespace: NS},
+        {
+          kube,
+          clock: systemClock,
+          endpoint: async (_ns, pod) => ens.server(Number(pod.split('-')[1]) + 1).endpoint,
+          timeoutMs: 2000,
+        },
+      ),
     auth: async () => ens.superAuth,
     clock: systemClock,
     sleep: realSleep,
@@ -183,7 +186,10 @@ async function startWriter(ens: Ensemble, endpointIds: number[], dir: string, ev
 
 /** Longest gap between consecutive acknowledged writes that overlaps [from, to]. */
 function longestGap(writes: readonly Write[], from: number, to: number): number {
-  const acks = writes.filter((w) => w.ackedAt !== undefined).map((w) => w.ackedAt!).sort((a, b) => a - b);
+  const acks = writes
+    .filter((w) => w.ackedAt !== undefined)
+    .map((w) => w.ackedAt!)
+    .sort((a, b) => a - b);
   let best = 0;
   for (let i = 1; i < acks.length; i++) {
     if (acks[i]! >= from && acks[i - 1]! <= to) best = Math.max(best, acks[i]! - acks[i - 1]!);
@@ -200,7 +206,11 @@ async function verifyWriter(w: Writer, dir: string): Promise<{acked: number; fai
   const present = new Set(await w.client.ls(`${ROOT}/${dir}`));
   const acked = w.writes.filter((x) => x.ackedAt !== undefined);
   const missing = acked.filter((x) => !present.has(`w-${String(x.seq).padStart(8, '0')}`));
-  assert.deepEqual(missing.map((x) => x.seq), [], 'acknowledged writes missing');
+  assert.deepEqual(
+    missing.map((x) => x.seq),
+    [],
+    'acknowledged writes missing',
+  );
   await w.client.close();
   return {acked: acked.length, failed: w.writes.length - acked.length};
 }
@@ -228,7 +238,10 @@ function onDiskVersions(ens: Ensemble): Map<number, string> {
 }
 
 async function committed(ens: Ensemble): Promise<ConfigSnapshot> {
-  return readConfig(ens.servers.filter((s) => s.running).map((s) => s.endpoint), {connectTimeoutMs: 2000});
+  return readConfig(
+    ens.servers.filter((s) => s.running).map((s) => s.endpoint),
+    {connectTimeoutMs: 2000},
+  );
 }
 
 const roles = (c: ConfigSnapshot) => c.config.servers.map((s) => `${s.id}:${s.role[0]}`).join(' ');
@@ -274,7 +287,10 @@ describe('integration: scale against a real ensemble', function () {
     const up = await scaleEnsemble(request(5), w.deps);
     report('3→5', up, writer);
     assert.equal(up.changed, true);
-    assert.deepEqual(up.steps.map((s) => `${s.action} ${s.pod} ${s.role}`), ['add zk-3 participant', 'add zk-4 participant']);
+    assert.deepEqual(
+      up.steps.map((s) => `${s.action} ${s.pod} ${s.role}`),
+      ['add zk-3 participant', 'add zk-4 participant'],
+    );
     assert.equal(up.to.voters, 5);
     assert.equal(up.health, 'healthy');
     assert.deepEqual(w.questions, [], 'scale-up asks nothing');
@@ -292,14 +308,21 @@ describe('integration: scale against a real ensemble', function () {
 
     const down = await scaleEnsemble(request(3), w.deps);
     report('5→3', down, writer);
-    assert.deepEqual(down.steps.map((s) => `${s.action} ${s.pod}`), ['remove zk-4', 'remove zk-3']);
+    assert.deepEqual(
+      down.steps.map((s) => `${s.action} ${s.pod}`),
+      ['remove zk-4', 'remove zk-3'],
+    );
     assert.equal(w.questions.length, 1);
     assert.match(w.questions[0]!, /Remove 2 member pod\(s\) \(zk-4, zk-3\) from ensemble "zk" in namespace "ns"; their volumes are kept\?/);
     c = await committed(ens);
     assert.equal(roles(c), '1:p 2:p 3:p');
     assert.equal(ens.server(4).running, false);
     assert.equal(ens.server(5).running, false);
-    assert.deepEqual([1, 2, 3].map((id) => ens.server(id).pid), pids, 'no existing member was restarted');
+    assert.deepEqual(
+      [1, 2, 3].map((id) => ens.server(id).pid),
+      pids,
+      'no existing member was restarted',
+    );
     assert.equal(down.health, 'healthy');
 
     const v = await verifyWriter(writer, 'a');
@@ -320,7 +343,10 @@ describe('integration: scale against a real ensemble', function () {
     const down = await scaleEnsemble(request(1), w.deps);
     report('3→1', down, writer);
     assert.equal(roles(await committed(ens)), '1:p');
-    assert.ok(down.warnings.some((x) => /1 voter: losing any member loses the quorum/.test(x)), JSON.stringify(down.warnings));
+    assert.ok(
+      down.warnings.some((x) => /1 voter: losing any member loses the quorum/.test(x)),
+      JSON.stringify(down.warnings),
+    );
     const [st] = await Promise.all([w.deps.status()]);
     assert.equal(st.members.find((m) => m.serverId === 1)?.role, 'leader');
     const v = await verifyWriter(writer, 'b');
@@ -357,7 +383,10 @@ describe('integration: scale against a real ensemble', function () {
     report('observers 0→2', obs, writer);
     assert.equal(roles(await committed(ens)), '1:p 2:p 3:p 4:o 5:o');
     const st = await w.deps.status();
-    assert.deepEqual(st.members.filter((m) => m.role === 'observer').map((m) => m.pod), ['zk-3', 'zk-4']);
+    assert.deepEqual(
+      st.members.filter((m) => m.role === 'observer').map((m) => m.pod),
+      ['zk-3', 'zk-4'],
+    );
     assert.equal(st.sync?.observers, 2);
     const none = await scaleEnsemble(request(3, {observers: 0}), w.deps);
     report('observers 2→0', none, writer);
@@ -366,18 +395,24 @@ describe('integration: scale against a real ensemble', function () {
     await scaleEnsemble(request(3, {observers: 1}), w.deps);
     const grow = await scaleEnsemble(request(5), w.deps); // observers kept at 1
     report('3+1 → 5+1', grow, writer);
-    assert.deepEqual(grow.steps.map((s) => `${s.action} ${s.pod} ${s.role}`), ['remove zk-3 observer', 'add zk-3 participant', 'add zk-4 participant', 'add zk-5 observer']);
+    assert.deepEqual(
+      grow.steps.map((s) => `${s.action} ${s.pod} ${s.role}`),
+      ['remove zk-3 observer', 'add zk-3 participant', 'add zk-4 participant', 'add zk-5 observer'],
+    );
     assert.ok(grow.plan.notes.some((n) => /observers are removed first/.test(n)));
     assert.equal(roles(await committed(ens)), '1:p 2:p 3:p 4:p 5:p 6:o');
     const shrink = await scaleEnsemble(request(3, {observers: 0}), w.deps);
     report('5+1 → 3', shrink, writer);
-    assert.deepEqual(shrink.steps.map((s) => `${s.action} ${s.pod}`), ['remove zk-5', 'remove zk-4', 'remove zk-3']);
+    assert.deepEqual(
+      shrink.steps.map((s) => `${s.action} ${s.pod}`),
+      ['remove zk-5', 'remove zk-4', 'remove zk-3'],
+    );
     assert.equal(roles(await committed(ens)), '1:p 2:p 3:p');
     const v = await verifyWriter(writer, 'd');
     console.log(`      [measure] writer: ${v.acked} acknowledged, ${v.failed} failed`);
   });
 
-  it('refuses a scale-down that would lose the quorum with a member dead; --force gets ZooKeeper\'s NewConfigNoQuorum, nothing changes; removing the dead member itself works', async () => {
+  it("refuses a scale-down that would lose the quorum with a member dead; --force gets ZooKeeper's NewConfigNoQuorum, nothing changes; removing the dead member itself works", async () => {
     const ens = await start(3);
     const w = world(ens, 3);
     ens.server(1).kill('SIGKILL');
@@ -392,7 +427,10 @@ describe('integration: scale against a real ensemble', function () {
     assert.deepEqual(w.questions, [], 'refused before asking');
     await assert.rejects(scaleEnsemble(request(2, {force: true}), w.deps), (e: unknown) => {
       assert.ok(e instanceof CliError);
-      assert.match(e.message, /remove zk-2 \(server\.3\): ZooKeeper refused the change: a majority of the new voters is not connected and in sync with the leader \(NewConfigNoQuorum\); stopped at step 1 of 1 \(nothing done\)/);
+      assert.match(
+        e.message,
+        /remove zk-2 \(server\.3\): ZooKeeper refused the change: a majority of the new voters is not connected and in sync with the leader \(NewConfigNoQuorum\); stopped at step 1 of 1 \(nothing done\)/,
+      );
       console.log(`      [measure] --force error: ${e.message}`);
       return true;
     });

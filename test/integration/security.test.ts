@@ -78,7 +78,7 @@ describe('closed by default, against real ZooKeeper servers', function () {
     for (const line of ['admin.enableServer=true', 'admin.serverAddress=127.0.0.1']) assert.match(cfg, new RegExp(`^${line.replace(/\./g, '\\.')}$`, 'm'));
   });
 
-  it('before: ZooKeeper\'s default root ACL lets made-up credentials administer /', async () => {
+  it("before: ZooKeeper's default root ACL lets made-up credentials administer /", async () => {
     const {acl} = await madeUp.getAcl('/');
     assert.equal(aclKey(acl), 'world:anyone:cdrwa');
     if (versionAtLeast(ens.runtime.version, 3, 9)) {
@@ -87,15 +87,21 @@ describe('closed by default, against real ZooKeeper servers', function () {
     }
   });
 
-  it('create\'s ACL step (as the super user) sets /, /zookeeper and /zookeeper/quota; a second run finds nothing to change', async () => {
+  it("create's ACL step (as the super user) sets /, /zookeeper and /zookeeper/quota; a second run finds nothing to change", async () => {
     const changes = await enforceSystemAcls(sup);
-    assert.deepEqual(changes.map((c) => c.path), ['/', '/zookeeper', '/zookeeper/quota']);
+    assert.deepEqual(
+      changes.map((c) => c.path),
+      ['/', '/zookeeper', '/zookeeper/quota'],
+    );
     assert.deepEqual(await enforceSystemAcls(sup), []);
     for (const {path, acl} of SYSTEM_ACLS) assert.equal(aclKey((await anon.getAcl(path)).acl), aclKey(acl), path);
   });
 
-  it('after: clients without or with made-up credentials cannot change ACLs, reconfigure or touch ZooKeeper\'s own znodes', async () => {
-    for (const [who, c] of [['no credentials', anon], ['made-up credentials', madeUp]] as const) {
+  it("after: clients without or with made-up credentials cannot change ACLs, reconfigure or touch ZooKeeper's own znodes", async () => {
+    for (const [who, c] of [
+      ['no credentials', anon],
+      ['made-up credentials', madeUp],
+    ] as const) {
       await expectNoAuth(`${who}: setAcl /`, c.setAcl('/', [{perms: 31, scheme: 'world', id: 'anyone'}]));
       await expectNoAuth(`${who}: setAcl /zookeeper`, c.setAcl('/zookeeper', [{perms: 31, scheme: 'world', id: 'anyone'}]));
       await expectNoAuth(`${who}: setAcl /zookeeper/quota`, c.setAcl('/zookeeper/quota', [{perms: 31, scheme: 'world', id: 'anyone'}]));

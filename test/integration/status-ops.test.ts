@@ -41,7 +41,10 @@ describe('integration: status against a real ensemble', function () {
     assert.equal(r.quorum.needed, 2);
     assert.equal(r.quorum.tolerates, 1);
     assert.equal(r.sync?.followers, 2);
-    assert.deepEqual(r.config?.members.map((m) => m.id), [1, 2, 3]);
+    assert.deepEqual(
+      r.config?.members.map((m) => m.id),
+      [1, 2, 3],
+    );
     assert.match(r.config!.version!, /^[0-9a-f]+$/);
     for (const m of r.members) {
       assert.match(m.zxid!, /^0x[0-9a-f]+$/);
@@ -78,7 +81,10 @@ describe('integration: status against a real ensemble', function () {
     assert.ok(last, `no leader change seen: ${JSON.stringify(changes)}`);
     assert.match(last.text, /→ zk-\d$/);
     assert.notEqual(last.text.split('→ ')[1], first);
-    assert.ok(changes.some((c) => c.kind === 'unreachable' && c.text.startsWith(first!)), 'the old leader went unreachable');
+    assert.ok(
+      changes.some((c) => c.kind === 'unreachable' && c.text.startsWith(first!)),
+      'the old leader went unreachable',
+    );
     assert.ok(!Number.isNaN(Date.parse(last.time)));
     console.log(`      [measure] new leader seen by the watch loop ${Date.parse(last.time) - killedAt} ms after kill -9 (${result.refreshes} refreshes at 100 ms)`);
     await restartStopped();
@@ -96,7 +102,10 @@ describe('integration: status against a real ensemble', function () {
     assert.equal(r.quorum.tolerates, 0);
     assert.equal(r.health, 'degraded');
     assert.equal(exitCodeOf(r.health), 3);
-    assert.ok(r.errors.some((e) => e.startsWith(follower.pod)), JSON.stringify(r.errors));
+    assert.ok(
+      r.errors.some((e) => e.startsWith(follower.pod)),
+      JSON.stringify(r.errors),
+    );
     const changes = diffReports(before, r);
     assert.ok(changes.some((c) => c.kind === 'unreachable' && c.text.startsWith(`${follower.pod} went unreachable`)));
     await restartStopped();
@@ -131,7 +140,10 @@ describe('integration: status against a real ensemble', function () {
   it('a member that is not in the committed config is flagged (someone scaled the StatefulSet by hand)', async () => {
     kube.seed(fakePod('ns', 'zk-3', ensembleLabels('zk', 'zookeeper:3.9.4'), 'running'));
     const r = await gatherStatus(req, {...deps, endpoint: async (ns, pod) => (pod === 'zk-3' ? {host: '127.0.0.1', port: 1} : deps.endpoint(ns, pod))});
-    assert.ok(r.warnings.some((w) => /pod\(s\) not in the committed config: zk-3/.test(w)), JSON.stringify({w: r.warnings, e: r.errors, c: r.config, m: r.members.map((m) => [m.pod, m.role])}));
+    assert.ok(
+      r.warnings.some((w) => /pod\(s\) not in the committed config: zk-3/.test(w)),
+      JSON.stringify({w: r.warnings, e: r.errors, c: r.config, m: r.members.map((m) => [m.pod, m.role])}),
+    );
     assert.equal(r.health, 'degraded');
     await kube.delete({apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'zk-3'});
   });

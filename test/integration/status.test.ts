@@ -2,36 +2,22 @@
  * Four-letter words, AdminServer and role detection against a real
  * 3-server ensemble; a dead member; leader re-election after kill -9.
  */
-import { strict as assert } from 'node:assert';
-import {
-  ZkError,
-  adminCommand,
-  ensembleStatus,
-  fourLetterWord,
-  mntr,
-  parseConf,
-  parseDynamicConfig,
-  parseSrvr,
-  readConfig,
-  srvr,
-  summarize,
-  waitForLeader,
-  type Sleep,
-} from '../support/zk.js';
-import { startEnsemble, type Ensemble } from './lib/ensemble.js';
+import {strict as assert} from 'node:assert';
+import {ZkError, adminCommand, ensembleStatus, fourLetterWord, mntr, parseConf, parseDynamicConfig, parseSrvr, readConfig, srvr, summarize, waitForLeader, type Sleep} from '../support/zk.js';
+import {startEnsemble, type Ensemble} from './lib/ensemble.js';
 
 describe('integration: 4lw / status on a real ensemble', function () {
   this.timeout(120_000);
   let ens: Ensemble;
 
   before(async () => {
-    ens = await startEnsemble({ size: 3 });
+    ens = await startEnsemble({size: 3});
     console.log(`      [measure] ZooKeeper ${ens.runtime.version}: 3 servers spawned → quorum in ${ens.timeToQuorumMs.toFixed(0)} ms`);
   });
   after(async () => ens?.stopAll());
 
   it('exactly one leader and two followers, by srvr and by mntr', async () => {
-    const st = await ensembleStatus(ens.endpoints, { timeoutMs: 2000 });
+    const st = await ensembleStatus(ens.endpoints, {timeoutMs: 2000});
     const sum = summarize(st);
     assert.equal(sum.leaders.length, 1);
     assert.equal(sum.followers.length, 2);
@@ -113,11 +99,11 @@ describe('integration: 4lw / status on a real ensemble', function () {
     victim.kill('SIGKILL');
     await victim.exited();
     const t0 = performance.now();
-    await assert.rejects(fourLetterWord(victim.endpoint, 'srvr', { timeoutMs: 2000 }), (e: unknown) => e instanceof ZkError && e.code === 'ConnectionRefused');
+    await assert.rejects(fourLetterWord(victim.endpoint, 'srvr', {timeoutMs: 2000}), (e: unknown) => e instanceof ZkError && e.code === 'ConnectionRefused');
     const failMs = performance.now() - t0;
     assert.ok(failMs < 500, `failed in ${failMs} ms`);
-    await assert.rejects(adminCommand(victim.adminEndpoint, 'leader', { timeoutMs: 2000 }), (e: unknown) => e instanceof ZkError && e.code === 'ConnectionRefused');
-    const st = await ensembleStatus(ens.endpoints, { timeoutMs: 2000 });
+    await assert.rejects(adminCommand(victim.adminEndpoint, 'leader', {timeoutMs: 2000}), (e: unknown) => e instanceof ZkError && e.code === 'ConnectionRefused');
+    const st = await ensembleStatus(ens.endpoints, {timeoutMs: 2000});
     const sum = summarize(st);
     assert.equal(sum.unreachable.length, 1);
     assert.equal(sum.leaders.length, 1);
@@ -141,7 +127,7 @@ describe('integration: 4lw / status on a real ensemble', function () {
       };
       const t0 = performance.now();
       old.kill('SIGKILL');
-      const found = await waitForLeader(ens.endpoints, { intervalMs: 25, timeoutMs: 30_000, notIndex: oldIndex, sleep });
+      const found = await waitForLeader(ens.endpoints, {intervalMs: 25, timeoutMs: 30_000, notIndex: oldIndex, sleep});
       const ms = performance.now() - t0;
       times.push(ms);
       assert.notEqual(found.index, oldIndex);
@@ -161,7 +147,7 @@ describe('integration: 4lw / status on a real ensemble', function () {
     const oldIndex = ens.servers.indexOf(old);
     const t0 = performance.now();
     old.kill('SIGTERM');
-    const found = await waitForLeader(ens.endpoints, { intervalMs: 25, timeoutMs: 30_000, notIndex: oldIndex });
+    const found = await waitForLeader(ens.endpoints, {intervalMs: 25, timeoutMs: 30_000, notIndex: oldIndex});
     const ms = performance.now() - t0;
     console.log(`      [measure] SIGTERM leader ${old.id} → new leader ${ens.servers[found.index]!.id} after ${ms.toFixed(0)} ms`);
     await old.exited();
@@ -171,7 +157,7 @@ describe('integration: 4lw / status on a real ensemble', function () {
   });
 
   it('a lone survivor reports not serving', async () => {
-    const [a, b, c] = ens.servers as [typeof ens.servers[0], typeof ens.servers[0], typeof ens.servers[0]];
+    const [a, b, c] = ens.servers as [(typeof ens.servers)[0], (typeof ens.servers)[0], (typeof ens.servers)[0]];
     b.kill('SIGKILL');
     c.kill('SIGKILL');
     await Promise.all([b.exited(), c.exited()]);

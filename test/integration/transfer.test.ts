@@ -18,17 +18,22 @@ import {CliError} from '../../src/errors.js';
  * znodes, a truncated or changed file) write nothing.
  */
 const clock = {now: () => Date.now()};
-const fileLines = (path: string): LineSource => () => createInterface({input: createReadStream(path), crlfDelay: Infinity});
+const fileLines =
+  (path: string): LineSource =>
+  () =>
+    createInterface({input: createReadStream(path), crlfDelay: Infinity});
 
 /** A client that counts its requests in flight, to show that the walk pipelines. */
 function counting(c: ZkClient): {client: ZkClient; maxInFlight: () => number} {
   let now = 0;
   let max = 0;
-  const wrap = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => (...a: A) => {
-    now++;
-    max = Math.max(max, now);
-    return f(...a).finally(() => now--);
-  };
+  const wrap =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    (...a: A) => {
+      now++;
+      max = Math.max(max, now);
+      return f(...a).finally(() => now--);
+    };
   const client: ZkClient = Object.create(c);
   Object.assign(client, {get: wrap(c.get.bind(c)), getAcl: wrap(c.getAcl.bind(c)), ls: wrap(c.ls.bind(c)), close: () => c.close()});
   return {client, maxInFlight: () => max};
@@ -88,7 +93,10 @@ describe('export and import against real ZooKeeper (3.8 → 3.9)', function () {
     assert.equal(r.znodes, N + 4, 'the root, the tree, private, empty and the ephemeral lock');
     assert.equal(r.ephemeral, 1);
     assert.ok(r.maxInFlight > 50, `requests in flight at most ${r.maxInFlight}: the walk does not pipeline`);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines[0].format, 'kubectl-zk/tree');
     assert.equal(lines[0].root, '/app');
     const recs = lines.slice(1, -1);
@@ -105,7 +113,7 @@ describe('export and import against real ZooKeeper (3.8 → 3.9)', function () {
     assert.equal(lines.at(-1).end, true);
     assert.equal(lines.at(-1).checksum, r.checksum);
     const live = await treeChecksum(src, '/app');
-    assert.equal(live.checksum, r.checksum, 'the export checksum is the live tree\'s');
+    assert.equal(live.checksum, r.checksum, "the export checksum is the live tree's");
     assert.equal(live.znodes, N + 3);
   });
 
@@ -132,14 +140,17 @@ describe('export and import against real ZooKeeper (3.8 → 3.9)', function () {
     const connect = () => connectZk({endpoints: cur.endpoints, auth: cur.superAuth});
     await dst.set('/app/d1', 'changed on the target');
     const before = await treeChecksum(dst, '/app');
-    await assert.rejects(importTree({ensemble: 'zk2', namespace: 'test', overwrite: false}, fileLines(file), {clock, connect}), (e: unknown) => e instanceof CliError && /already exist/.test(e.message) && /nothing was imported/.test(e.hint ?? ''));
+    await assert.rejects(
+      importTree({ensemble: 'zk2', namespace: 'test', overwrite: false}, fileLines(file), {clock, connect}),
+      (e: unknown) => e instanceof CliError && /already exist/.test(e.message) && /nothing was imported/.test(e.hint ?? ''),
+    );
     assert.equal((await treeChecksum(dst, '/app')).checksum, before.checksum);
     const r = await importTree({ensemble: 'zk2', namespace: 'test', overwrite: true}, fileLines(file), {clock, connect});
     assert.equal(r.overwritten, N + 3);
     assert.equal((await treeChecksum(dst, '/app')).checksum, (await treeChecksum(src, '/app')).checksum);
   });
 
-  it('--to another root, and a PATH of the file only: the copy\'s checksum relative to its root is the source\'s', async () => {
+  it("--to another root, and a PATH of the file only: the copy's checksum relative to its root is the source's", async () => {
     const file = join(dir, 'app.jsonl');
     const connect = () => connectZk({endpoints: cur.endpoints, auth: cur.superAuth});
     await dst.create('/copies');
@@ -161,20 +172,33 @@ describe('export and import against real ZooKeeper (3.8 → 3.9)', function () {
     const connect = () => connectZk({endpoints: cur.endpoints, auth: cur.superAuth});
     const cut = join(dir, 'cut.jsonl');
     writeFileSync(cut, text.slice(0, Math.floor(text.length / 2)).replace(/\n[^\n]*$/, '\n'));
-    await assert.rejects(importTree({ensemble: 'zk2', namespace: 'test', overwrite: false, to: '/cut'}, fileLines(cut), {clock, connect}), (e: unknown) => e instanceof CliError && /truncated/.test(e.message));
+    await assert.rejects(
+      importTree({ensemble: 'zk2', namespace: 'test', overwrite: false, to: '/cut'}, fileLines(cut), {clock, connect}),
+      (e: unknown) => e instanceof CliError && /truncated/.test(e.message),
+    );
     const changed = join(dir, 'changed.jsonl');
     writeFileSync(changed, text.replace(Buffer.from('secret').toString('base64'), Buffer.from('public').toString('base64')));
-    await assert.rejects(importTree({ensemble: 'zk2', namespace: 'test', overwrite: false, to: '/changed'}, fileLines(changed), {clock, connect}), (e: unknown) => e instanceof CliError && /does not match its end line/.test(e.message));
+    await assert.rejects(
+      importTree({ensemble: 'zk2', namespace: 'test', overwrite: false, to: '/changed'}, fileLines(changed), {clock, connect}),
+      (e: unknown) => e instanceof CliError && /does not match its end line/.test(e.message),
+    );
     const notOurs = join(dir, 'snapshot.bin');
     writeFileSync(notOurs, Buffer.from('ZKSN\u0000\u0000\u0000\u0002binary'));
-    await assert.rejects(importTree({ensemble: 'zk2', namespace: 'test', overwrite: false, to: '/bin'}, fileLines(notOurs), {clock, connect}), (e: unknown) => e instanceof CliError && /line 1: not JSON/.test(e.message));
+    await assert.rejects(
+      importTree({ensemble: 'zk2', namespace: 'test', overwrite: false, to: '/bin'}, fileLines(notOurs), {clock, connect}),
+      (e: unknown) => e instanceof CliError && /line 1: not JSON/.test(e.message),
+    );
     for (const p of ['/cut', '/changed', '/bin']) assert.equal(await dst.exists(p), null, p);
   });
 
   it('export of / leaves /zookeeper out; import of it into 3.9 brings the same tree (the root kept unless --overwrite)', async () => {
     const file = join(dir, 'all.jsonl');
     const r = await exportTo(old, '/', file, {window: 16});
-    const paths = readFileSync(file, 'utf8').trim().split('\n').slice(1, -1).map((l) => JSON.parse(l).path as string);
+    const paths = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => JSON.parse(l).path as string);
     assert.ok(!paths.some((p) => p === '/zookeeper' || p.startsWith('/zookeeper/')));
     assert.equal(r.znodes, N + 5);
     assert.ok(r.maxInFlight <= 2 * 16 + 1, `window 16 but ${r.maxInFlight} in flight`);

@@ -6,16 +6,21 @@
  * there afterwards, the session survives, every server reports the new
  * version. Also records what mntr says differently on the two lines.
  */
-import { strict as assert } from 'node:assert';
-import { connectZk, ensembleStatus, fourLetterWord, mntr, parseSrvr, summarize, type Endpoint } from '../support/zk.js';
-import { startEnsemble, zkRuntime, type Ensemble, type ZkRuntime, type ZkServer } from './lib/ensemble.js';
+import {strict as assert} from 'node:assert';
+import {connectZk, ensembleStatus, fourLetterWord, mntr, parseSrvr, summarize, type Endpoint} from '../support/zk.js';
+import {startEnsemble, zkRuntime, type Ensemble, type ZkRuntime, type ZkServer} from './lib/ensemble.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The mntr keys a server prints (zk_…), without values. */
 async function mntrKeys(ep: Endpoint): Promise<Set<string>> {
   const text = await fourLetterWord(ep, 'mntr');
-  return new Set(text.split('\n').map((l) => l.split('\t')[0] ?? '').filter((k) => k.startsWith('zk_')));
+  return new Set(
+    text
+      .split('\n')
+      .map((l) => l.split('\t')[0] ?? '')
+      .filter((k) => k.startsWith('zk_')),
+  );
 }
 
 async function versionOf(ep: Endpoint): Promise<string | undefined> {
@@ -28,7 +33,7 @@ async function settled(ens: Ensemble, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last: string;
   for (;;) {
-    const st = await ensembleStatus(ens.endpoints, { timeoutMs: 1000 });
+    const st = await ensembleStatus(ens.endpoints, {timeoutMs: 1000});
     const sum = summarize(st);
     if (sum.leaders.length === 1 && sum.notServing.length === 0 && sum.unreachable.length === 0) {
       const leader = ens.servers[sum.leaders[0]!]!;
@@ -52,7 +57,7 @@ describe('integration: rolling upgrade 3.8 → 3.9 (Apache jars) under a writer'
   before(async () => {
     from = zkRuntime('3.8');
     to = zkRuntime('3.9');
-    ens = await startEnsemble({ size: 3, runtime: from });
+    ens = await startEnsemble({size: 3, runtime: from});
   });
   after(async () => ens?.stopAll());
 
@@ -61,11 +66,11 @@ describe('integration: rolling upgrade 3.8 → 3.9 (Apache jars) under a writer'
     const before = await ens.leader();
     const keys38 = await mntrKeys(before.endpoint);
 
-    const client = await connectZk({ endpoints: ens.endpoints, sessionTimeoutMs: 30_000, operationTimeoutMs: 10_000, spinDelayMs: 100 });
+    const client = await connectZk({endpoints: ens.endpoints, sessionTimeoutMs: 30_000, operationTimeoutMs: 10_000, spinDelayMs: 100});
     const sessionId = client.sessionId;
     const states: string[] = [];
     client.onState((st) => states.push(st));
-    await client.create('/upgrade', '', { parents: true });
+    await client.create('/upgrade', '', {parents: true});
     const acked: string[] = [];
     let failed = 0;
     let writing = true;
@@ -103,7 +108,9 @@ describe('integration: rolling upgrade 3.8 → 3.9 (Apache jars) under a writer'
       keys39.delete(k);
     }
     console.log(`      [measure] ${from.version} → ${to.version}: writes acked ${acked.length}, failed ${failed}, lost ${lost.length}; session ${client.sessionId === sessionId ? 'kept' : 'lost'}`);
-    console.log(`      [observed] leader mntr keys only on ${from.version}: ${[...keys38].filter((k) => !keys39.has(k)).join(', ') || 'none'}; only on ${to.version}: ${[...keys39].filter((k) => !keys38.has(k)).join(', ') || 'none'}`);
+    console.log(
+      `      [observed] leader mntr keys only on ${from.version}: ${[...keys38].filter((k) => !keys39.has(k)).join(', ') || 'none'}; only on ${to.version}: ${[...keys39].filter((k) => !keys38.has(k)).join(', ') || 'none'}`,
+    );
     await client.close();
 
     assert.ok(acked.length > 0, 'the writer ran');

@@ -83,7 +83,12 @@ function seedEnsemble(kube: FakeKube, ens: Ensemble, name: string, ns: string): 
   const labels = ensembleLabels(name, `zookeeper:${ens.runtime.version}`);
   kube.seed({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name, namespace: ns, labels}, spec: {replicas: 3}});
   for (let i = 0; i < ens.servers.length; i++) kube.seed(fakePod(ns, `${name}-${i}`, labels, 'ready'));
-  kube.seed({apiVersion: 'v1', kind: 'Secret', metadata: {name: `${name}-auth`, namespace: ns, labels}, data: {username: b64('super'), password: b64(ens.superPassword), digest: b64(ens.superDigest)}});
+  kube.seed({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {name: `${name}-auth`, namespace: ns, labels},
+    data: {username: b64('super'), password: b64(ens.superPassword), digest: b64(ens.superDigest)},
+  });
 }
 
 async function rejectsWith(p: Promise<unknown>, message: string | RegExp, type: new (...a: never[]) => Error = Error): Promise<Error> {
@@ -357,7 +362,7 @@ describe('integration: znode ops on a real ensemble', function () {
       const noSuper = forwardedConnector({kube, forwarders, dial: connectZk}, {namespace: 'zk-ns', ensemble: name}, {auth: []});
       await rejectsWith(getZnode({path: '/secured'}, {connect: noSuper}), 'Insufficient permission : /secured', CliError);
       // the one-request path over the same forwarders: handshake, auth and getData in one write
-      const noConnect = async (): Promise<ZkClient> => assert.fail('a one-request read opens no session of connect\'s');
+      const noConnect = async (): Promise<ZkClient> => assert.fail("a one-request read opens no session of connect's");
       const onceSuper = forwardedOnce({kube, forwarders, once}, {namespace: 'zk-ns', ensemble: name}, {auth, connectTimeoutMs: 20_000});
       assert.equal((await getZnode({path: '/secured'}, {connect: noConnect, once: onceSuper})).data, 'top secret');
       const onceAnon = forwardedOnce({kube, forwarders, once}, {namespace: 'zk-ns', ensemble: name}, {auth: []});
@@ -395,7 +400,9 @@ describe('integration: znode ops on a real ensemble', function () {
       await c.close();
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`      [measure] getZnode op median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}); through once ${median(onceTimes).toFixed(1)} ms; get on an open session median ${median(getOnly).toFixed(2)} ms`);
+    console.log(
+      `      [measure] getZnode op median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}); through once ${median(onceTimes).toFixed(1)} ms; get on an open session median ${median(getOnly).toFixed(2)} ms`,
+    );
     assert.ok(median(times) < 2000);
   });
 

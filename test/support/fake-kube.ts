@@ -110,7 +110,14 @@ export class FakeKube implements Kube {
   async create<T extends KubeObject>(obj: T): Promise<T> {
     this.check('create', obj.kind, obj.metadata.name);
     const k = this.key(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
-    if (this.store.has(k)) throw fromStatus(409, 'AlreadyExists', `${obj.kind} ${obj.metadata.name} already exists`, {server: this.server, context: this.context}, {verb: 'create', resource: obj.kind, name: obj.metadata.name});
+    if (this.store.has(k))
+      throw fromStatus(
+        409,
+        'AlreadyExists',
+        `${obj.kind} ${obj.metadata.name} already exists`,
+        {server: this.server, context: this.context},
+        {verb: 'create', resource: obj.kind, name: obj.metadata.name},
+      );
     const copy = structuredClone(obj);
     copy.metadata.creationTimestamp ??= new Date(0).toISOString();
     copy.metadata.resourceVersion = String(++this.version);
@@ -209,7 +216,15 @@ export function fakePod(namespace: string, name: string, labels: Record<string, 
       containerStatuses = [{name: 'zookeeper', ready: state === 'ready', restartCount: 0, state: {running: {startedAt: new Date(0).toISOString()}}}];
       conditions.push({type: 'Ready', status: state === 'ready' ? 'True' : 'False'});
     } else if (typeof state === 'object') {
-      containerStatuses = [{name: 'zookeeper', ready: false, restartCount: 3, state: {waiting: {reason: state.waiting, message: state.message}}, lastState: state.waiting === 'CrashLoopBackOff' ? {terminated: {exitCode: 1, reason: 'Error'}} : {}}];
+      containerStatuses = [
+        {
+          name: 'zookeeper',
+          ready: false,
+          restartCount: 3,
+          state: {waiting: {reason: state.waiting, message: state.message}},
+          lastState: state.waiting === 'CrashLoopBackOff' ? {terminated: {exitCode: 1, reason: 'Error'}} : {},
+        },
+      ];
     }
   }
   return {apiVersion: 'v1', kind: 'Pod', metadata: {name, namespace, labels}, spec: {nodeName: 'node-1'}, status: {phase, conditions, containerStatuses}};

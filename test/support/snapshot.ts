@@ -49,4 +49,3 @@ export function encodeSnapshot(nodes: {path: string; data?: Buffer; acl?: bigint
   long(99n); // a digest section after the seal
   return Buffer.concat(parts);
 }
-

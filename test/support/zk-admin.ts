@@ -1,7 +1,7 @@
 /** AdminServer (Jetty, HTTP) commands: GET /commands/<name> → JSON (snake_case). */
-import { request } from 'node:http';
-import { ZkError } from '../../src/zk/errors.js';
-import { formatEndpoint, type Endpoint } from '../../src/zk/endpoint.js';
+import {request} from 'node:http';
+import {ZkError} from '../../src/zk/errors.js';
+import {formatEndpoint, type Endpoint} from '../../src/zk/endpoint.js';
 
 export interface AdminResponse {
   command: string;
@@ -28,7 +28,7 @@ export function adminCommand(ep: Endpoint, name: string, opts: AdminOptions = {}
   const path = `${opts.urlPrefix ?? '/commands'}/${name}`;
   const where = `${formatEndpoint(ep)}${path}`;
   return new Promise((resolve, reject) => {
-    const req = request({ host: ep.host, port: ep.port, path, method: 'GET', timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
+    const req = request({host: ep.host, port: ep.port, path, method: 'GET', timeout: timeoutMs, headers: {accept: 'application/json'}}, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -46,17 +46,17 @@ export function adminCommand(ep: Endpoint, name: string, opts: AdminOptions = {}
           return;
         }
         const o = body as Record<string, unknown>;
-        resolve({ ...o, command: typeof o['command'] === 'string' ? o['command'] : name, error: typeof o['error'] === 'string' ? o['error'] : null });
+        resolve({...o, command: typeof o['command'] === 'string' ? o['command'] : name, error: typeof o['error'] === 'string' ? o['error'] : null});
       });
-      res.on('error', (e) => reject(new ZkError('ConnectionClosed', `${where}: ${e.message}`, { cause: e })));
+      res.on('error', (e) => reject(new ZkError('ConnectionClosed', `${where}: ${e.message}`, {cause: e})));
     });
     const timer = setTimeout(() => req.destroy(new ZkError('Timeout', `${where}: no reply within ${timeoutMs} ms`)), timeoutMs);
     req.on('timeout', () => req.destroy(new ZkError('Timeout', `${where}: no reply within ${timeoutMs} ms`)));
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (e instanceof ZkError) reject(e);
-      else if (e.code === 'ECONNREFUSED') reject(new ZkError('ConnectionRefused', `${where}: connection refused`, { cause: e }));
-      else reject(new ZkError('ConnectionClosed', `${where}: ${e.code ?? e.message}`, { cause: e }));
+      else if (e.code === 'ECONNREFUSED') reject(new ZkError('ConnectionRefused', `${where}: connection refused`, {cause: e}));
+      else reject(new ZkError('ConnectionClosed', `${where}: ${e.code ?? e.message}`, {cause: e}));
     });
     req.end();
   });

@@ -1,9 +1,9 @@
 /** Ensemble-level status from four-letter words: who answers, in which mode, who leads. */
-import { ZkError } from '../../src/zk/errors.js';
-import type { Endpoint } from '../../src/zk/endpoint.js';
-import { fourLetterWord, type FourLetterOptions } from '../../src/zk/fourletter.js';
-import { parseMntr, parseSrvr, type MntrResult, type SrvrResult, type SrvrStats } from '../../src/zk/parse.js';
-import { pollUntil, realClock, type Clock, type Sleep } from '../../src/zk/poll.js';
+import {ZkError} from '../../src/zk/errors.js';
+import type {Endpoint} from '../../src/zk/endpoint.js';
+import {fourLetterWord, type FourLetterOptions} from '../../src/zk/fourletter.js';
+import {parseMntr, parseSrvr, type MntrResult, type SrvrResult, type SrvrStats} from '../../src/zk/parse.js';
+import {pollUntil, realClock, type Clock, type Sleep} from '../../src/zk/poll.js';
 
 export async function srvr(ep: Endpoint, opts: FourLetterOptions = {}): Promise<SrvrResult> {
   return parseSrvr(await fourLetterWord(ep, 'srvr', opts));
@@ -14,9 +14,9 @@ export async function mntr(ep: Endpoint, opts: FourLetterOptions = {}): Promise<
 }
 
 export type MemberStatus =
-  | { endpoint: Endpoint; index: number; state: 'serving'; srvr: SrvrStats }
-  | { endpoint: Endpoint; index: number; state: 'notServing' }
-  | { endpoint: Endpoint; index: number; state: 'unreachable'; error: ZkError };
+  | {endpoint: Endpoint; index: number; state: 'serving'; srvr: SrvrStats}
+  | {endpoint: Endpoint; index: number; state: 'notServing'}
+  | {endpoint: Endpoint; index: number; state: 'unreachable'; error: ZkError};
 
 /** srvr against every endpoint in parallel; never throws for a dead member. */
 export async function ensembleStatus(endpoints: readonly Endpoint[], opts: FourLetterOptions = {}): Promise<MemberStatus[]> {
@@ -24,12 +24,12 @@ export async function ensembleStatus(endpoints: readonly Endpoint[], opts: FourL
     endpoints.map(async (endpoint, index): Promise<MemberStatus> => {
       try {
         const r = await srvr(endpoint, opts);
-        if (r.status === 'ok') return { endpoint, index, state: 'serving', srvr: r };
-        if (r.status === 'notServing') return { endpoint, index, state: 'notServing' };
-        return { endpoint, index, state: 'unreachable', error: new ZkError('NotWhitelisted', `srvr is not whitelisted on ${endpoint.host}:${endpoint.port}`) };
+        if (r.status === 'ok') return {endpoint, index, state: 'serving', srvr: r};
+        if (r.status === 'notServing') return {endpoint, index, state: 'notServing'};
+        return {endpoint, index, state: 'unreachable', error: new ZkError('NotWhitelisted', `srvr is not whitelisted on ${endpoint.host}:${endpoint.port}`)};
       } catch (e) {
-        const error = e instanceof ZkError ? e : new ZkError('Unknown', String(e), { cause: e });
-        return { endpoint, index, state: 'unreachable', error };
+        const error = e instanceof ZkError ? e : new ZkError('Unknown', String(e), {cause: e});
+        return {endpoint, index, state: 'unreachable', error};
       }
     }),
   );
@@ -47,12 +47,12 @@ export interface EnsembleSummary {
 
 /** Group member indexes by what they report. */
 export function summarize(members: readonly MemberStatus[]): EnsembleSummary {
-  const s: EnsembleSummary = { leaders: [], followers: [], observers: [], standalone: [], readOnly: [], notServing: [], unreachable: [] };
+  const s: EnsembleSummary = {leaders: [], followers: [], observers: [], standalone: [], readOnly: [], notServing: [], unreachable: []};
   for (const m of members) {
     if (m.state === 'notServing') s.notServing.push(m.index);
     else if (m.state === 'unreachable') s.unreachable.push(m.index);
     else {
-      const key = ({ leader: 'leaders', follower: 'followers', observer: 'observers', standalone: 'standalone', 'read-only': 'readOnly' } as const)[m.srvr.mode];
+      const key = ({leader: 'leaders', follower: 'followers', observer: 'observers', standalone: 'standalone', 'read-only': 'readOnly'} as const)[m.srvr.mode];
       s[key].push(m.index);
     }
   }
@@ -87,12 +87,12 @@ export async function waitForLeader(endpoints: readonly Endpoint[], opts: WaitFo
   return pollUntil(
     opts.notIndex === undefined ? 'a leader' : `a leader other than member ${opts.notIndex}`,
     async () => {
-      const members = await ensembleStatus(endpoints, { timeoutMs: probeTimeoutMs });
-      const leaders = members.filter((m): m is Extract<MemberStatus, { state: 'serving' }> => m.state === 'serving' && m.srvr.mode === 'leader');
+      const members = await ensembleStatus(endpoints, {timeoutMs: probeTimeoutMs});
+      const leaders = members.filter((m): m is Extract<MemberStatus, {state: 'serving'}> => m.state === 'serving' && m.srvr.mode === 'leader');
       const only = leaders.length === 1 ? leaders[0] : undefined;
       if (!only || only.index === opts.notIndex) return undefined;
-      return { index: only.index, endpoint: only.endpoint, srvr: only.srvr, elapsedMs: now() - start, members };
+      return {index: only.index, endpoint: only.endpoint, srvr: only.srvr, elapsedMs: now() - start, members};
     },
-    { intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, now, ...(opts.sleep ? { sleep: opts.sleep } : {}) },
+    {intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, now, ...(opts.sleep ? {sleep: opts.sleep} : {})},
   );
 }

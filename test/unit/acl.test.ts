@@ -22,7 +22,7 @@ describe('system ACLs', () => {
     assert.equal(aclKey([{perms: 15, scheme: 'world', id: 'anyone'}]), aclKey([{perms: 'rwcd', scheme: 'world', id: 'anyone'}]));
   });
 
-  it('no wanted ACL lets world:anyone administer; ZooKeeper\'s default does', () => {
+  it("no wanted ACL lets world:anyone administer; ZooKeeper's default does", () => {
     for (const {path, acl} of SYSTEM_ACLS) assert.equal(grantsAnyoneAdmin(acl), false, path);
     assert.equal(grantsAnyoneAdmin([{perms: 31, scheme: 'world', id: 'anyone'}]), true);
     assert.equal(grantsAnyoneAdmin([{perms: 31, scheme: 'digest', id: 'super:x'}]), false);
@@ -37,7 +37,10 @@ describe('system ACLs', () => {
     const open: Acl[] = [{perms: 31, scheme: 'world', id: 'anyone'}];
     const z = zkWith({'/': open, '/zookeeper': [{perms: 1, scheme: 'world', id: 'anyone'}], '/zookeeper/quota': open});
     const changes = await enforceSystemAcls(z.client);
-    assert.deepEqual(changes.map((c) => c.path), ['/', '/zookeeper/quota']);
+    assert.deepEqual(
+      changes.map((c) => c.path),
+      ['/', '/zookeeper/quota'],
+    );
     assert.deepEqual(z.sets, ['/ world:anyone:cdrw v-1', '/zookeeper/quota world:anyone:cdrw v-1']);
     assert.deepEqual(await systemAclDrift(z.client), []);
     assert.deepEqual(await enforceSystemAcls(z.client), []);
@@ -46,7 +49,10 @@ describe('system ACLs', () => {
 
   it('an ACL someone else set (an extra identity with ADMIN) is drift, and is replaced', async () => {
     const z = zkWith({
-      '/': [{perms: 15, scheme: 'world', id: 'anyone'}, {perms: 31, scheme: 'digest', id: 'mallory:abc'}],
+      '/': [
+        {perms: 15, scheme: 'world', id: 'anyone'},
+        {perms: 31, scheme: 'digest', id: 'mallory:abc'},
+      ],
       '/zookeeper': [{perms: 1, scheme: 'world', id: 'anyone'}],
       '/zookeeper/quota': [{perms: 15, scheme: 'world', id: 'anyone'}],
     });

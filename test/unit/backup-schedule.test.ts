@@ -9,10 +9,14 @@ import {renderNetworkPolicy} from '../../src/manifests/render.js';
 import {scheduleBackup, unscheduleBackup} from '../../src/ops/backup-schedule.js';
 import {FakeKube, matches} from '../support/fake-kube.js';
 
- 
 const assets = loadAssets();
 const IMAGE = 'docker.io/library/zookeeper:3.9.5';
-const sts = {apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk', namespace: 'ns', labels: ensembleLabels('zk', IMAGE)}, spec: {template: {spec: {containers: [{name: 'zookeeper', image: IMAGE}]}}}};
+const sts = {
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: {name: 'zk', namespace: 'ns', labels: ensembleLabels('zk', IMAGE)},
+  spec: {template: {spec: {containers: [{name: 'zookeeper', image: IMAGE}]}}},
+};
 const pvc = {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'backups', namespace: 'ns'}};
 const oldPolicy = () => {
   const p = renderNetworkPolicy({name: 'zk', namespace: 'ns', image: IMAGE, clientSources: [{kind: 'namespace', namespace: 'apps'}]}, assets) as any;
@@ -27,7 +31,7 @@ describe('scheduled backup: manifests', () => {
     for (const bad of ['', '0 3 * *', '0 3 * * * *', 'every day', '0 3 * * x!', '@sometimes']) assert.throws(() => checkSchedule(bad), UsageError, bad);
   });
 
-  it('the CronJob runs the program from the ConfigMap in the ensemble\'s image, as the super user from the Secret, into the PVC', () => {
+  it("the CronJob runs the program from the ConfigMap in the ensemble's image, as the super user from the Secret, into the PVC", () => {
     const [cm, cron] = renderBackupSchedule({name: 'zk', namespace: 'ns', image: IMAGE, schedule: '0 3 * * *', pvc: 'backups', keep: 5}, assets) as any[];
     assert.equal(cm.kind, 'ConfigMap');
     assert.equal(cm.metadata.name, 'zk-backup');
@@ -41,7 +45,15 @@ describe('scheduled backup: manifests', () => {
     assert.equal(cron.spec.concurrencyPolicy, 'Forbid');
     const pod = cron.spec.jobTemplate.spec.template;
     assert.deepEqual(pod.metadata.labels, backupPodLabels('zk'));
-    assert.ok(!matches(pod.metadata.labels, Object.entries(selectorLabels('zk')).map(([k, v]) => `${k}=${v}`).join(',')), 'no member selector (StatefulSet, Services, PDB) picks a backup pod');
+    assert.ok(
+      !matches(
+        pod.metadata.labels,
+        Object.entries(selectorLabels('zk'))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      ),
+      'no member selector (StatefulSet, Services, PDB) picks a backup pod',
+    );
     const c = pod.spec.containers[0];
     assert.equal(c.image, IMAGE);
     assert.match(c.command[2], /exec java .*-cp "\/opt\/kzk-backup\/backup\.jar:\$lib\/\*" Backup$/);
@@ -84,7 +96,10 @@ describe('scheduled backup: ops against a fake API server', () => {
   it('--dry-run returns the objects and writes nothing', async () => {
     const kube = new FakeKube('ns').seed(sts, pvc, oldPolicy());
     const r = await scheduleBackup({...req, dryRun: true}, {kube, assets});
-    assert.deepEqual(r.objects?.map((o) => `${o.kind}/${o.metadata.name}`), ['ConfigMap/zk-backup', 'CronJob/zk-backup']);
+    assert.deepEqual(
+      r.objects?.map((o) => `${o.kind}/${o.metadata.name}`),
+      ['ConfigMap/zk-backup', 'CronJob/zk-backup'],
+    );
     assert.ok(!kube.calls.some((c) => c.startsWith('apply') || c.startsWith('patch')), kube.calls.join(', '));
   });
 

@@ -13,13 +13,32 @@ async function* chunks(b: Buffer, size = 7) {
 }
 
 const srvr = (zxid: string, mode: SrvrStats['mode']): SrvrStats => ({
-  status: 'ok', version: '3.9.5', versionNumber: '3.9.5', latency: {min: 0, avg: 0, max: 0}, received: 0, sent: 0, connections: 0, outstanding: 0, zxid: parseZxid(zxid), mode, nodeCount: 5, proposalSizes: undefined, raw: {},
+  status: 'ok',
+  version: '3.9.5',
+  versionNumber: '3.9.5',
+  latency: {min: 0, avg: 0, max: 0},
+  received: 0,
+  sent: 0,
+  connections: 0,
+  outstanding: 0,
+  zxid: parseZxid(zxid),
+  mode,
+  nodeCount: 5,
+  proposalSizes: undefined,
+  raw: {},
 });
 
 describe('backup: pure pieces', () => {
   const PRIV = [{perms: 31, scheme: 'digest', id: 'app:xyz'}];
   const snap = encodeSnapshot(
-    [{path: '/'}, {path: '/zookeeper'}, {path: '/zookeeper/quota'}, {path: '/app', data: Buffer.from('x')}, {path: '/app/p', data: Buffer.from([0, 1]), acl: 1n}, {path: '/app/lock', ephemeralOwner: 0x1000n}],
+    [
+      {path: '/'},
+      {path: '/zookeeper'},
+      {path: '/zookeeper/quota'},
+      {path: '/app', data: Buffer.from('x')},
+      {path: '/app/p', data: Buffer.from([0, 1]), acl: 1n},
+      {path: '/app/lock', ephemeralOwner: 0x1000n},
+    ],
     [[1n, PRIV]],
   );
 
@@ -38,11 +57,28 @@ describe('backup: pure pieces', () => {
   });
 
   it('refuses what is not a snapshot, a gzip one, a truncated one, an unknown ACL reference', async () => {
-    await assert.rejects(readSnapshot(chunks(Buffer.from('{"format":"kubectl-zk/tree"}')), () => undefined), /not a ZooKeeper snapshot \(no ZKSN magic/);
-    await assert.rejects(readSnapshot(chunks(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0])), () => undefined), /gzip-compressed/);
-    await assert.rejects(readSnapshot(chunks(Buffer.alloc(0)), () => undefined), /no ZKSN magic/);
-    for (const cut of [10, 60, snap.length - 30]) await assert.rejects(readSnapshot(chunks(snap.subarray(0, cut)), () => undefined), /truncated/, `cut at ${cut}`);
-    await assert.rejects(readSnapshot(chunks(encodeSnapshot([{path: '/', acl: 5n}])), () => undefined), /names ACL 5/);
+    await assert.rejects(
+      readSnapshot(chunks(Buffer.from('{"format":"kubectl-zk/tree"}')), () => undefined),
+      /not a ZooKeeper snapshot \(no ZKSN magic/,
+    );
+    await assert.rejects(
+      readSnapshot(chunks(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0])), () => undefined),
+      /gzip-compressed/,
+    );
+    await assert.rejects(
+      readSnapshot(chunks(Buffer.alloc(0)), () => undefined),
+      /no ZKSN magic/,
+    );
+    for (const cut of [10, 60, snap.length - 30])
+      await assert.rejects(
+        readSnapshot(chunks(snap.subarray(0, cut)), () => undefined),
+        /truncated/,
+        `cut at ${cut}`,
+      );
+    await assert.rejects(
+      readSnapshot(chunks(encodeSnapshot([{path: '/', acl: 5n}])), () => undefined),
+      /names ACL 5/,
+    );
   });
 
   it('copySnapshot: the bytes pass unchanged; sha256, size, count and checksum leave out /zookeeper and ephemeral znodes', async () => {
@@ -82,8 +118,17 @@ describe('backup: pure pieces', () => {
       {pod: 'zk-2', srvr: srvr('0x100000006', 'leader')},
     ];
     assert.equal(pickMember(ms).pod, 'zk-1');
-    assert.equal(pickMember([{pod: 'zk-0', srvr: srvr('0x100000007', 'follower')}, {pod: 'zk-1', srvr: srvr('0x100000007', 'leader')}]).pod, 'zk-1');
-    assert.throws(() => pickMember([{pod: 'zk-0', error: 'connection refused'}]), (e: unknown) => e instanceof CliError && /zk-0: connection refused/.test(e.message));
+    assert.equal(
+      pickMember([
+        {pod: 'zk-0', srvr: srvr('0x100000007', 'follower')},
+        {pod: 'zk-1', srvr: srvr('0x100000007', 'leader')},
+      ]).pod,
+      'zk-1',
+    );
+    assert.throws(
+      () => pickMember([{pod: 'zk-0', error: 'connection refused'}]),
+      (e: unknown) => e instanceof CliError && /zk-0: connection refused/.test(e.message),
+    );
   });
 
   it('which versions have the snapshot command', () => {

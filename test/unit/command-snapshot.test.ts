@@ -32,7 +32,11 @@ function snapshot(): Record<string, unknown> {
     const flags = {...cmd.baseFlags, ...cmd.flags};
     out[id] = {
       args: Object.fromEntries(Object.entries(cmd.args ?? {}).map(([name, a]) => [name, {required: Boolean(a.required)}])),
-      flags: Object.fromEntries(Object.entries(flags).sort(([a], [b]) => a.localeCompare(b)).map(([name, f]) => [name, flagShape(f)])),
+      flags: Object.fromEntries(
+        Object.entries(flags)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, f]) => [name, flagShape(f)]),
+      ),
       outputs: [...(cmd.outputs ?? [])],
     };
   }
@@ -40,7 +44,7 @@ function snapshot(): Record<string, unknown> {
 }
 
 describe('command interface snapshot', () => {
-  it('every command\'s flags, arguments and output formats are the committed ones', () => {
+  it("every command's flags, arguments and output formats are the committed ones", () => {
     const now = snapshot();
     if (process.env.UPDATE_SNAPSHOT) writeFileSync(FILE, `${JSON.stringify(now, null, 2)}\n`);
     const committed = JSON.parse(readFileSync(FILE, 'utf8')) as unknown;

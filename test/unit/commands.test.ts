@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import {parseAllDocuments} from 'yaml';
 import {oneErrorLine, refusingCli, type Cli} from '../support/cli.js';
 
-
 /** Runs the built plugin exactly as kubectl would, no TTY, against an API server that refuses connections. */
 let cli: Cli;
 const zk = (args: string[], env: Record<string, string> = {}) => cli.run(args, {env});
@@ -25,7 +24,15 @@ describe('commands through oclif (the built executable)', function () {
   });
 
   it('usage errors: exit 2, one `error:` line on stderr, nothing on stdout', () => {
-    for (const args of [['create'], ['create', 'Bad_Name', '--dry-run'], ['create', 'zk', '--replicas', '0', '--dry-run'], ['create', 'zk', '--bogus'], ['create', 'zk', '-o', 'wide', '--dry-run'], ['frobnicate'], ['create', 'zk', '--timeout', 'soon', '--dry-run']]) {
+    for (const args of [
+      ['create'],
+      ['create', 'Bad_Name', '--dry-run'],
+      ['create', 'zk', '--replicas', '0', '--dry-run'],
+      ['create', 'zk', '--bogus'],
+      ['create', 'zk', '-o', 'wide', '--dry-run'],
+      ['frobnicate'],
+      ['create', 'zk', '--timeout', 'soon', '--dry-run'],
+    ]) {
       const r = zk(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       oneErrorLine(r, args.join(' '));
@@ -36,12 +43,15 @@ describe('commands through oclif (the built executable)', function () {
     const r = zk(['create', 'zk', '--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as any);
-    assert.deepEqual(docs.map((d) => `${d.kind}/${d.metadata.name}`), ['Secret/zk-auth', 'ConfigMap/zk-config', 'NetworkPolicy/zk', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk']);
+    assert.deepEqual(
+      docs.map((d) => `${d.kind}/${d.metadata.name}`),
+      ['Secret/zk-auth', 'ConfigMap/zk-config', 'NetworkPolicy/zk', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk'],
+    );
     assert.ok(docs.every((d) => d.metadata.namespace === 'team-a'));
     assert.equal(r.stderr, '');
   });
 
-  it('create --dry-run redacts the Secret\'s values unless --show-secrets', () => {
+  it("create --dry-run redacts the Secret's values unless --show-secrets", () => {
     const secretOf = (args: string[]) => {
       const r = zk(['create', 'zk', '--dry-run', '-o', 'json', ...args]);
       assert.equal(r.code, 0, r.stderr);
@@ -49,7 +59,10 @@ describe('commands through oclif (the built executable)', function () {
     };
     const redacted = secretOf([]);
     assert.deepEqual(Object.keys(redacted.stringData).sort(), ['digest', 'password', 'username']);
-    assert.ok(Object.values(redacted.stringData).every((v) => /^<redacted/.test(v as string)), JSON.stringify(redacted));
+    assert.ok(
+      Object.values(redacted.stringData).every((v) => /^<redacted/.test(v as string)),
+      JSON.stringify(redacted),
+    );
     const shown = secretOf(['--show-secrets']);
     assert.match(shown.stringData.password, /^[A-Za-z0-9_-]{32}$/);
     assert.match(shown.stringData.digest, /^super:[A-Za-z0-9+/]{27}=$/);

@@ -12,11 +12,12 @@ function api(code: number, body: object): unknown {
 
 describe('API error mapping', () => {
   it('Forbidden keeps the API message and names the verb and resource the user lacks', () => {
-    const e = toKubeError(
-      api(403, {kind: 'Status', reason: 'Forbidden', message: 'statefulsets.apps is forbidden: User "dev" cannot create resource "statefulsets"', code: 403}),
-      target,
-      {verb: 'patch', resource: 'statefulsets', namespace: 'prod', name: 'zk'},
-    );
+    const e = toKubeError(api(403, {kind: 'Status', reason: 'Forbidden', message: 'statefulsets.apps is forbidden: User "dev" cannot create resource "statefulsets"', code: 403}), target, {
+      verb: 'patch',
+      resource: 'statefulsets',
+      namespace: 'prod',
+      name: 'zk',
+    });
     assert.ok(e instanceof KubeError);
     assert.equal(e.status, 403);
     assert.equal(e.reason, 'Forbidden');
@@ -61,18 +62,33 @@ describe('retryOnConflict', () => {
   it('a 409 rereads and writes again; the third conflict is thrown', async () => {
     const events: string[] = [];
     let n = 0;
-    const v = await retryOnConflict(async () => {
-      events.push('write');
-      if (++n < 3) throw conflict();
-      return 'ok';
-    }, async () => void events.push('reread'));
+    const v = await retryOnConflict(
+      async () => {
+        events.push('write');
+        if (++n < 3) throw conflict();
+        return 'ok';
+      },
+      async () => void events.push('reread'),
+    );
     assert.equal(v, 'ok');
     assert.deepEqual(events, ['write', 'reread', 'write', 'reread', 'write']);
-    await assert.rejects(retryOnConflict(async () => Promise.reject(conflict()), async () => undefined), /modified/);
+    await assert.rejects(
+      retryOnConflict(
+        async () => Promise.reject(conflict()),
+        async () => undefined,
+      ),
+      /modified/,
+    );
   });
   it('any other error is thrown at once', async () => {
     let rereads = 0;
-    await assert.rejects(retryOnConflict(async () => Promise.reject(new KubeError({status: 404, reason: 'NotFound', apiMessage: 'gone', message: 'gone'})), async () => void rereads++), /gone/);
+    await assert.rejects(
+      retryOnConflict(
+        async () => Promise.reject(new KubeError({status: 404, reason: 'NotFound', apiMessage: 'gone', message: 'gone'})),
+        async () => void rereads++,
+      ),
+      /gone/,
+    );
     assert.equal(rereads, 0);
   });
 });

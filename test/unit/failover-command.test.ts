@@ -20,11 +20,26 @@ describe('failover-test command (the built executable)', function () {
     const r = zk(['failover-test', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /\$ kubectl zk failover-test NAME/);
-    for (const flag of ['--mode=<option>', '--rounds=<value>', '--pause=<value>', '--poll=<value>', '--timeout=<value>', '--write-rate=<value>', '--\\[no-\\]load', '--path=<value>', '--keep-data', '--force', '-y, --yes']) {
+    for (const flag of [
+      '--mode=<option>',
+      '--rounds=<value>',
+      '--pause=<value>',
+      '--poll=<value>',
+      '--timeout=<value>',
+      '--write-rate=<value>',
+      '--\\[no-\\]load',
+      '--path=<value>',
+      '--keep-data',
+      '--force',
+      '-y, --yes',
+    ]) {
       assert.match(r.stdout, new RegExp(flag), flag);
     }
     const text = r.stdout.replace(/\s+/g, ' ');
-    assert.match(text, /Exit codes: 0 pass; 10 data loss .*; 11 no new leader within --timeout; 12 not fully recovered within --timeout .*; 13 precondition failed .*; 1 interrupted or error; 2 usage/);
+    assert.match(
+      text,
+      /Exit codes: 0 pass; 10 data loss .*; 11 no new leader within --timeout; 12 not fully recovered within --timeout .*; 13 precondition failed .*; 1 interrupted or error; 2 usage/,
+    );
   });
 
   it('usage errors exit 2 with one error line, before the cluster is contacted', () => {

@@ -14,7 +14,16 @@ import {audit, auditWrites, judgeAudit, type MemberCheck} from '../../src/ops/fa
 import {killCommand, kubeDisruptor, parseKillOutput} from '../../src/ops/failover/disrupt.js';
 import {buildTimeline, figuresOf, longestAckGap, statsOf, summarizeRounds, type Observed} from '../../src/ops/failover/figures.js';
 import {preconditionProblems} from '../../src/ops/failover/plan.js';
-import {FAILOVER_EXIT, exitCodeOfOutcome, validateFailoverRequest, worstOutcome, type FailoverDeps, type FailoverReport, type FailoverRequest, type FailoverRound} from '../../src/ops/failover/types.js';
+import {
+  FAILOVER_EXIT,
+  exitCodeOfOutcome,
+  validateFailoverRequest,
+  worstOutcome,
+  type FailoverDeps,
+  type FailoverReport,
+  type FailoverRequest,
+  type FailoverRound,
+} from '../../src/ops/failover/types.js';
 import {startWriter, writeName, type WriteRecord} from '../../src/ops/failover/writer.js';
 import type {MemberReport, StatusReport} from '../../src/ops/status.js';
 import {offset, renderFailover, renderSummary} from '../../src/render/failover.js';
@@ -87,7 +96,19 @@ describe('failover-test: figures from a timeline and a writer log', () => {
 
   it('election, leader loss, member back, recovery relative to the disruption; unavailability = the longest gap between acknowledged writes', () => {
     const f = figuresOf({disruptionAt: t0, observed, writes, writerStoppedAt: t0 + 9200, lost: 0, committedUnacked: 0});
-    assert.deepEqual(f, {acked: 4, failed: 1, lost: 0, committedUnacked: 0, leaderLossMs: 80, electionMs: 450, firstAckMs: 520, unavailabilityMs: 560, memberBackMs: 9000, syncedMs: 9050, recoveryMs: 9100});
+    assert.deepEqual(f, {
+      acked: 4,
+      failed: 1,
+      lost: 0,
+      committedUnacked: 0,
+      leaderLossMs: 80,
+      electionMs: 450,
+      firstAckMs: 520,
+      unavailabilityMs: 560,
+      memberBackMs: 9000,
+      syncedMs: 9050,
+      recoveryMs: 9100,
+    });
     assert.deepEqual(longestAckGap(writes, t0), {fromMs: -40, toMs: 520, ms: 560, open: false});
   });
 
@@ -127,7 +148,10 @@ describe('failover-test: figures from a timeline and a writer log', () => {
     assert.deepEqual(statsOf([400, 100]), {min: 100, median: 250, max: 400, n: 2});
     assert.deepEqual(statsOf([7]), {min: 7, median: 7, max: 7, n: 1});
     assert.equal(statsOf([]), undefined);
-    const s = summarizeRounds([{figures: {acked: 10, failed: 1, lost: 0, committedUnacked: 0, electionMs: 400}}, {figures: {acked: 20, failed: 3, lost: 0, committedUnacked: 1, electionMs: 600, recoveryMs: 5000}}]);
+    const s = summarizeRounds([
+      {figures: {acked: 10, failed: 1, lost: 0, committedUnacked: 0, electionMs: 400}},
+      {figures: {acked: 20, failed: 3, lost: 0, committedUnacked: 1, electionMs: 600, recoveryMs: 5000}},
+    ]);
     assert.deepEqual(s.electionMs, {min: 400, median: 500, max: 600, n: 2});
     assert.deepEqual(s.recoveryMs, {min: 5000, median: 5000, max: 5000, n: 1});
     assert.deepEqual(s.acked, {min: 10, median: 15, max: 20, n: 2});
@@ -145,7 +169,10 @@ describe('failover-test: the audit', () => {
       ['zk-2', new Set([writeName(1), writeName(2), writeName(5), writeName(3)])],
     ]);
     const a = auditWrites(writes, present);
-    assert.deepEqual(a.lost.map((w) => w.seq), [2]);
+    assert.deepEqual(
+      a.lost.map((w) => w.seq),
+      [2],
+    );
     assert.deepEqual(a.missingByPod.get('zk-1'), [writeName(2)]);
     assert.deepEqual(a.missingByPod.get('zk-0'), []);
     assert.deepEqual(a.committedUnacked, [writeName(3)], 'a failed write present everywhere was committed, never acknowledged: not loss');
@@ -154,14 +181,31 @@ describe('failover-test: the audit', () => {
   it('the barrier write failed: a member that lacks writes is unverified, not lost (no false alarm); the audit is incomplete', () => {
     const check = (pod: string): MemberCheck => ({pod, reachable: true, caughtUp: false, marker: 'ok', missing: []});
     const lagging = new Set([writeName(1)]);
-    const v = judgeAudit(writes, [{check: check('zk-0'), names: lagging}, {check: check('zk-1'), names: lagging}], {barrier: false, barrierError: 'ConnectionLoss', writesChecked: true});
+    const v = judgeAudit(
+      writes,
+      [
+        {check: check('zk-0'), names: lagging},
+        {check: check('zk-1'), names: lagging},
+      ],
+      {barrier: false, barrierError: 'ConnectionLoss', writesChecked: true},
+    );
     assert.deepEqual(v.lost, []);
     assert.equal(v.complete, false);
     assert.equal(v.barrierError, 'ConnectionLoss');
     // the same reads after a barrier the members applied: the loss is real
     const caught = (pod: string): MemberCheck => ({...check(pod), caughtUp: true});
-    const w = judgeAudit(writes, [{check: caught('zk-0'), names: lagging}, {check: caught('zk-1'), names: lagging}], {barrier: true, writesChecked: true});
-    assert.deepEqual(w.lost.map((x) => x.seq), [2, 5]);
+    const w = judgeAudit(
+      writes,
+      [
+        {check: caught('zk-0'), names: lagging},
+        {check: caught('zk-1'), names: lagging},
+      ],
+      {barrier: true, writesChecked: true},
+    );
+    assert.deepEqual(
+      w.lost.map((x) => x.seq),
+      [2, 5],
+    );
   });
 
   it('audit(): every barrier write fails (ConnectionLoss) while a member lags: reported as a failed barrier, nothing lost', async () => {
@@ -189,7 +233,13 @@ describe('failover-test: the audit', () => {
 
   it('all present: nothing lost; failed writes absent everywhere are just unavailability', () => {
     const all = new Set([writeName(1), writeName(2), writeName(5)]);
-    const a = auditWrites(writes, new Map([['zk-0', all], ['zk-1', all]]));
+    const a = auditWrites(
+      writes,
+      new Map([
+        ['zk-0', all],
+        ['zk-1', all],
+      ]),
+    );
     assert.deepEqual(a.lost, []);
     assert.deepEqual(a.committedUnacked, []);
   });
@@ -219,9 +269,19 @@ describe('failover-test: preconditions', () => {
   });
 
   it('fewer than 3 voters is refused (losing the leader would lose the quorum)', () => {
-    const one = statusReport({quorum: {has: true, voters: 1, needed: 1, servingVoters: 1, tolerates: 0, leader: 'zk-0'}, replicas: {desired: 1, ready: 1}, sync: {followers: 0}, members: [member('zk-0', 'leader')]});
+    const one = statusReport({
+      quorum: {has: true, voters: 1, needed: 1, servingVoters: 1, tolerates: 0, leader: 'zk-0'},
+      replicas: {desired: 1, ready: 1},
+      sync: {followers: 0},
+      members: [member('zk-0', 'leader')],
+    });
     assert.deepEqual(preconditionProblems(one), ['1 voter: losing the leader loses the quorum; a failover test needs at least 3']);
-    const two = statusReport({quorum: {has: true, voters: 2, needed: 2, servingVoters: 2, tolerates: 0, leader: 'zk-0'}, replicas: {desired: 2, ready: 2}, sync: {followers: 1}, members: [member('zk-0', 'leader'), member('zk-1', 'follower')]});
+    const two = statusReport({
+      quorum: {has: true, voters: 2, needed: 2, servingVoters: 2, tolerates: 0, leader: 'zk-0'},
+      replicas: {desired: 2, ready: 2},
+      sync: {followers: 1},
+      members: [member('zk-0', 'leader'), member('zk-1', 'follower')],
+    });
     assert.deepEqual(preconditionProblems(two), ['2 voters: losing the leader loses the quorum; a failover test needs at least 3']);
   });
 });
@@ -370,7 +430,20 @@ describe('failover-test: renderers', () => {
   });
 
   it('no new leader / interrupted: the ensemble as it was left; offsets are signed', () => {
-    const r = round({outcome: 'no-new-leader', newLeader: undefined, problems: ['no new leader within 5m of the disruption'], audit: {complete: false, barrier: false, members: [], lost: [], markerOk: false, committedUnacked: [], skipped: 'no leader: nothing can be read back consistently'}, ensemble: {time: '', health: 'no-quorum', members: [{pod: 'zk-0', role: 'not serving'}, {pod: 'zk-1', role: 'unreachable'}]}});
+    const r = round({
+      outcome: 'no-new-leader',
+      newLeader: undefined,
+      problems: ['no new leader within 5m of the disruption'],
+      audit: {complete: false, barrier: false, members: [], lost: [], markerOk: false, committedUnacked: [], skipped: 'no leader: nothing can be read back consistently'},
+      ensemble: {
+        time: '',
+        health: 'no-quorum',
+        members: [
+          {pod: 'zk-0', role: 'not serving'},
+          {pod: 'zk-1', role: 'unreachable'},
+        ],
+      },
+    });
     const text = renderFailover(report([r]), noPaint);
     assert.match(text, /^Result: FAIL: no new leader {3}leader zk-1 \(epoch 1\)$/m);
     assert.match(text, /not verified: no leader/);
@@ -439,12 +512,18 @@ describe('failover-test: the writer', () => {
 describe('failover-test: disruptors', () => {
   const t = {namespace: 'ns', name: 'zk', leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2']};
 
-  it('delete-pod evicts the leader\'s pod (Eviction API, no direct delete); all-pods deletes every pod', async () => {
+  it("delete-pod evicts the leader's pod (Eviction API, no direct delete); all-pods deletes every pod", async () => {
     const kube = new FakeKube('ns');
     for (const p of t.pods) kube.seed(fakePod('ns', p, {}, 'ready'));
     assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'delete-pod'}), {pods: ['zk-1'], detail: 'evicted pod zk-1'});
-    assert.deepEqual(kube.all('Pod').map((p) => p.metadata.name), ['zk-0', 'zk-2']);
-    assert.deepEqual(kube.calls.filter((c) => /^(delete|evict)/.test(c)), ['evict Pod/zk-1']);
+    assert.deepEqual(
+      kube.all('Pod').map((p) => p.metadata.name),
+      ['zk-0', 'zk-2'],
+    );
+    assert.deepEqual(
+      kube.calls.filter((c) => /^(delete|evict)/.test(c)),
+      ['evict Pod/zk-1'],
+    );
     assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'all-pods'}), {pods: t.pods, detail: 'deleted pods zk-0, zk-1, zk-2'});
     assert.deepEqual(kube.all('Pod'), []);
   });
@@ -468,7 +547,10 @@ describe('failover-test: disruptors', () => {
     // PID 1: the exec stream may end abruptly once the line was printed
     const r1 = await kubeDisruptor(Object.assign(new FakeKube('ns'), {exec: async () => ({stdout: 'target pid=1 signal=SIGTERM\n', stderr: '', exitCode: 137})}))({...t, mode: 'kill'});
     assert.equal(r1.detail, 'SIGTERM to pid 1 in zk-1 (PID 1 ignores SIGKILL from inside its PID namespace)');
-    await assert.rejects(kubeDisruptor(kube('', new Error('pods "zk-1" is forbidden')))({...t, mode: 'kill'}), (e: unknown) => e instanceof CliError && /could not kill the ZooKeeper server in pod zk-1: pods "zk-1" is forbidden/.test(e.message) && /--mode delete-pod/.test(e.hint ?? ''));
+    await assert.rejects(
+      kubeDisruptor(kube('', new Error('pods "zk-1" is forbidden')))({...t, mode: 'kill'}),
+      (e: unknown) => e instanceof CliError && /could not kill the ZooKeeper server in pod zk-1: pods "zk-1" is forbidden/.test(e.message) && /--mode delete-pod/.test(e.hint ?? ''),
+    );
   });
 
   it('kill: when the exec stream dies with PID 1 before its output arrives, the container restart confirms the kill; no restart: an error', async () => {
@@ -507,9 +589,18 @@ describe('failover-test: disruptors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kzk-kill-'));
     try {
       // a stand-in "java": bash under that name, with a QuorumPeerMain-like argument
-      symlinkSync(['/usr/bin/bash', '/bin/bash'].find((p) => existsSync(p))!, join(dir, 'java'));
-      symlinkSync(['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p))!, join(dir, 'sleep'));
-      symlinkSync(['/usr/bin/bash', '/bin/bash'].find((p) => existsSync(p))!, join(dir, 'bash'));
+      symlinkSync(
+        ['/usr/bin/bash', '/bin/bash'].find((p) => existsSync(p))!,
+        join(dir, 'java'),
+      );
+      symlinkSync(
+        ['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p))!,
+        join(dir, 'sleep'),
+      );
+      symlinkSync(
+        ['/usr/bin/bash', '/bin/bash'].find((p) => existsSync(p))!,
+        join(dir, 'bash'),
+      );
       const marker = `org.example.Fake${process.pid}QuorumPeerMain`;
       const victim = spawn(join(dir, 'java'), ['-c', 'sleep 15; :', 'fake', marker], {stdio: 'ignore'});
       const gone = new Promise<NodeJS.Signals | null>((r) => victim.once('exit', (_c, s) => r(s)));
@@ -544,7 +635,21 @@ describe('failover-test: refusals', () => {
     return kube;
   }
 
-  const req = (over: Partial<FailoverRequest> = {}): FailoverRequest => ({name: 'zk', namespace: 'ns', mode: 'delete-pod', rounds: 1, pauseMs: 0, pollMs: 100, timeoutMs: 60_000, writeRate: 20, force: false, keepData: false, basePath: '/kubectl-zk/failover', runId: 'r1', ...over});
+  const req = (over: Partial<FailoverRequest> = {}): FailoverRequest => ({
+    name: 'zk',
+    namespace: 'ns',
+    mode: 'delete-pod',
+    rounds: 1,
+    pauseMs: 0,
+    pollMs: 100,
+    timeoutMs: 60_000,
+    writeRate: 20,
+    force: false,
+    keepData: false,
+    basePath: '/kubectl-zk/failover',
+    runId: 'r1',
+    ...over,
+  });
 
   function deps(kube: FakeKube, confirm: (q: string) => Promise<boolean> = async () => true) {
     const t = fakeTime();
@@ -580,7 +685,10 @@ describe('failover-test: refusals', () => {
       assert.equal(e.exitCode, 13);
       assert.match(e.message, /^ensemble "zk" is not ready for a failover test: no quorum: 0\/3 voters serving, 2 needed \(and \d+ more\)$/);
       assert.match(e.hint!, /--force/);
-      assert.ok(e.details.some((x) => /^zk-0: unreachable \(.*connection refused.*\)$/.test(x)), JSON.stringify(e.details));
+      assert.ok(
+        e.details.some((x) => /^zk-0: unreachable \(.*connection refused.*\)$/.test(x)),
+        JSON.stringify(e.details),
+      );
       return true;
     });
     assert.deepEqual(seen, {asked: [], connects: 0, disruptions: 0});
@@ -620,7 +728,10 @@ describe('failover-test: refusals', () => {
     const tty = deps(kube, async (q) => {
       throw new UsageError(`${q.replace(/\?$/, '')}: refusing without confirmation`, 'no terminal to ask on; pass --yes to confirm');
     });
-    await assert.rejects(runFailoverTest(req({force: true, mode: 'all-pods', rounds: 3}), tty.d), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && /delete EVERY pod.*3 rounds/.test(e.message));
+    await assert.rejects(
+      runFailoverTest(req({force: true, mode: 'all-pods', rounds: 3}), tty.d),
+      (e: unknown) => e instanceof UsageError && e.exitCode === 2 && /delete EVERY pod.*3 rounds/.test(e.message),
+    );
     assert.deepEqual([tty.seen.connects, tty.seen.disruptions], [0, 0]);
   });
 
@@ -655,12 +766,28 @@ describe('failover-test --mode pause', () => {
   });
 
   it('a JVM that is PID 1 cannot be stopped: a clear error', async () => {
-    const kube = Object.assign(new FakeKube('ns'), {exec: async () => ({stdout: '', stderr: 'the ZooKeeper JVM is PID 1 here: SIGSTOP cannot reach it (the pod needs shareProcessNamespace)\n', exitCode: 6})});
+    const kube = Object.assign(new FakeKube('ns'), {
+      exec: async () => ({stdout: '', stderr: 'the ZooKeeper JVM is PID 1 here: SIGSTOP cannot reach it (the pod needs shareProcessNamespace)\n', exitCode: 6}),
+    });
     await assert.rejects(kubeDisruptor(kube)(t), /could not send SIGSTOP to the ZooKeeper server in pod zk-1: the ZooKeeper JVM is PID 1/);
   });
 
   it('--stop-for must be positive', () => {
-    const req: FailoverRequest = {name: 'zk', namespace: 'ns', mode: 'pause', rounds: 1, pauseMs: 0, pollMs: 100, timeoutMs: 60_000, writeRate: 20, force: false, keepData: false, basePath: '/kubectl-zk/failover', runId: 'r1', stopForMs: 0};
+    const req: FailoverRequest = {
+      name: 'zk',
+      namespace: 'ns',
+      mode: 'pause',
+      rounds: 1,
+      pauseMs: 0,
+      pollMs: 100,
+      timeoutMs: 60_000,
+      writeRate: 20,
+      force: false,
+      keepData: false,
+      basePath: '/kubectl-zk/failover',
+      runId: 'r1',
+      stopForMs: 0,
+    };
     assert.throws(() => validateFailoverRequest(req), /--stop-for/);
     assert.doesNotThrow(() => validateFailoverRequest({...req, stopForMs: 15_000}));
   });

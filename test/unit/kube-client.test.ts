@@ -55,17 +55,23 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
   });
 
   it('list: one request to the resource, selectors in the query, the token as bearer, items with apiVersion and kind', async () => {
-    routes.set('/prefix/apis/apps/v1/namespaces/team-a/statefulsets?labelSelector=app.kubernetes.io%2Fname%3Dzookeeper', [200, {items: [{metadata: {name: 'zk', creationTimestamp: '2026-11-21T08:00:00Z'}}]}]);
+    routes.set('/prefix/apis/apps/v1/namespaces/team-a/statefulsets?labelSelector=app.kubernetes.io%2Fname%3Dzookeeper', [
+      200,
+      {items: [{metadata: {name: 'zk', creationTimestamp: '2026-11-21T08:00:00Z'}}]},
+    ]);
     const items = await client.list('apps/v1', 'StatefulSet', {namespace: 'team-a', labelSelector: 'app.kubernetes.io/name=zookeeper'});
     assert.deepEqual(items, [{apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk', creationTimestamp: '2026-11-21T08:00:00Z'}}]);
     assert.deepEqual(seen, [{url: '/prefix/apis/apps/v1/namespaces/team-a/statefulsets?labelSelector=app.kubernetes.io%2Fname%3Dzookeeper', auth: 'Bearer s3cret'}]);
   });
 
-  it('get: the object, or null on 404; other refusals are KubeErrors with the API\'s reason and message', async () => {
+  it("get: the object, or null on 404; other refusals are KubeErrors with the API's reason and message", async () => {
     routes.set('/prefix/api/v1/namespaces/team-a/secrets/zk-auth', [200, {metadata: {name: 'zk-auth'}, data: {}}]);
     assert.deepEqual(await client.get({apiVersion: 'v1', kind: 'Secret', namespace: 'team-a', name: 'zk-auth'}), {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'zk-auth'}, data: {}});
     assert.equal(await client.get({apiVersion: 'v1', kind: 'Secret', namespace: 'team-a', name: 'gone'}), null);
-    routes.set('/prefix/api/v1/namespaces/locked/pods', [403, {kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods is forbidden: User "u" cannot list resource "pods" in API group "" in the namespace "locked"'}]);
+    routes.set('/prefix/api/v1/namespaces/locked/pods', [
+      403,
+      {kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods is forbidden: User "u" cannot list resource "pods" in API group "" in the namespace "locked"'},
+    ]);
     const err = await client.list('v1', 'Pod', {namespace: 'locked'}).then(
       () => assert.fail('a 403 must throw'),
       (e: unknown) => e,
@@ -96,7 +102,7 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
       assert.equal(err.status, 0);
       assert.match(err.message, /did not answer in time/);
       for (let i = 0; i < 50 && sockets > 0; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(sockets, 0, 'the request\'s socket is closed');
+      assert.equal(sockets, 0, "the request's socket is closed");
     } finally {
       mute.closeAllConnections();
       mute.close();
@@ -148,7 +154,14 @@ describe('KubeClient writes (real HTTP server on loopback)', () => {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: {name: 'zk', namespace: 'team-a'},
-      spec: {podSelector: {matchLabels: {app: 'zk'}}, policyTypes: ['Ingress'], ingress: [{from: [{podSelector: {matchLabels: {app: 'zk'}}}], ports: [{protocol: 'TCP', port: 2888}]}, {from: [{podSelector: {}}], ports: [{port: 2181}]}]},
+      spec: {
+        podSelector: {matchLabels: {app: 'zk'}},
+        policyTypes: ['Ingress'],
+        ingress: [
+          {from: [{podSelector: {matchLabels: {app: 'zk'}}}], ports: [{protocol: 'TCP', port: 2888}]},
+          {from: [{podSelector: {}}], ports: [{port: 2181}]},
+        ],
+      },
     };
     const out = await client.apply(policy, {force: true});
     assert.equal(seen.length, 1);
@@ -161,7 +174,10 @@ describe('KubeClient writes (real HTTP server on loopback)', () => {
 
   it('mergePatch sends just the patch as a JSON merge patch; a refusal is a KubeError naming the verb and resource', async () => {
     await client.mergePatch({apiVersion: 'v1', kind: 'ConfigMap', namespace: 'team-a', name: 'zk-config'}, {data: {'zoo.cfg': 'x=1\n'}});
-    assert.deepEqual(seen.map((s) => [s.method, s.url, s.type, s.body]), [['PATCH', '/api/v1/namespaces/team-a/configmaps/zk-config?fieldManager=kubectl-zk', 'application/merge-patch+json', {data: {'zoo.cfg': 'x=1\n'}}]]);
+    assert.deepEqual(
+      seen.map((s) => [s.method, s.url, s.type, s.body]),
+      [['PATCH', '/api/v1/namespaces/team-a/configmaps/zk-config?fieldManager=kubectl-zk', 'application/merge-patch+json', {data: {'zoo.cfg': 'x=1\n'}}]],
+    );
     const err = await client.apply({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: {name: 'forbidden', namespace: 'team-a'}}).then(
       () => assert.fail('a 403 must throw'),
       (e: unknown) => e,

@@ -56,7 +56,10 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
       socket.write(frame(Buffer.from([0, 0x85, 0x08])));
       socket.write(frame(Buffer.from([1, 0x85, 0x08])));
       // data on channel 0 comes back on channel 0, upper-cased
-      socket.on('data', readFrames((p) => p[0] === 0 && p.length > 1 && socket.write(frame(Buffer.concat([Buffer.from([0]), Buffer.from(p.subarray(1).toString().toUpperCase())])))));
+      socket.on(
+        'data',
+        readFrames((p) => p[0] === 0 && p.length > 1 && socket.write(frame(Buffer.concat([Buffer.from([0]), Buffer.from(p.subarray(1).toString().toUpperCase())])))),
+      );
       socket.on('error', () => undefined);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -18,8 +18,28 @@ function kubeconfig(dir: string, file: string, o: {clusters: [string, string][];
 
 describe('kubeconfig resolution', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kzk-kc-'));
-  const a = kubeconfig(dir, 'a', {clusters: [['shared', 'https://a.example:6443'], ['only-a', 'https://only-a:6443']], contexts: [['ctx-a', 'shared', 'team-a'], ['ctx-shared', 'shared']], current: 'ctx-a'});
-  const b = kubeconfig(dir, 'b', {clusters: [['shared', 'https://b.example:6443'], ['only-b', 'https://only-b:6443']], contexts: [['ctx-b', 'only-b'], ['ctx-shared', 'only-b', 'from-b']], current: 'ctx-b'});
+  const a = kubeconfig(dir, 'a', {
+    clusters: [
+      ['shared', 'https://a.example:6443'],
+      ['only-a', 'https://only-a:6443'],
+    ],
+    contexts: [
+      ['ctx-a', 'shared', 'team-a'],
+      ['ctx-shared', 'shared'],
+    ],
+    current: 'ctx-a',
+  });
+  const b = kubeconfig(dir, 'b', {
+    clusters: [
+      ['shared', 'https://b.example:6443'],
+      ['only-b', 'https://only-b:6443'],
+    ],
+    contexts: [
+      ['ctx-b', 'only-b'],
+      ['ctx-shared', 'only-b', 'from-b'],
+    ],
+    current: 'ctx-b',
+  });
 
   it('reads --kubeconfig, else $KUBECONFIG as a path list, else ~/.kube/config', () => {
     assert.deepEqual(kubeconfigFiles({kubeconfig: '/x'}, {KUBECONFIG: `${a}:${b}`}).files, ['/x']);
@@ -50,9 +70,15 @@ describe('kubeconfig resolution', () => {
   });
 
   it('clear errors: unknown context (usage), missing --kubeconfig (usage), no kubeconfig at all', () => {
-    assert.throws(() => resolveKubeConfig({context: 'nope'}, {KUBECONFIG: a}), (e: unknown) => e instanceof UsageError && /context "nope" not found/.test(e.message) && /ctx-a/.test(e.hint!));
+    assert.throws(
+      () => resolveKubeConfig({context: 'nope'}, {KUBECONFIG: a}),
+      (e: unknown) => e instanceof UsageError && /context "nope" not found/.test(e.message) && /ctx-a/.test(e.hint!),
+    );
     assert.throws(() => resolveKubeConfig({kubeconfig: `${dir}/missing`}, {}), UsageError);
-    assert.throws(() => resolveKubeConfig({}, {KUBECONFIG: `${dir}/missing`}, {home: dir}), (e: unknown) => e instanceof CliError && /no kubeconfig found/.test(e.message));
+    assert.throws(
+      () => resolveKubeConfig({}, {KUBECONFIG: `${dir}/missing`}, {home: dir}),
+      (e: unknown) => e instanceof CliError && /no kubeconfig found/.test(e.message),
+    );
   });
 
   it('without a cluster (for --dry-run) falls back to the default namespace', () => {
@@ -63,6 +89,9 @@ describe('kubeconfig resolution', () => {
   it('a broken file names itself', () => {
     const bad = path.join(dir, 'bad');
     writeFileSync(bad, 'clusters: [ {');
-    assert.throws(() => resolveKubeConfig({}, {KUBECONFIG: bad}), (e: unknown) => e instanceof CliError && e.message.includes(bad));
+    assert.throws(
+      () => resolveKubeConfig({}, {KUBECONFIG: bad}),
+      (e: unknown) => e instanceof CliError && e.message.includes(bad),
+    );
   });
 });

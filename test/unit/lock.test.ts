@@ -15,7 +15,10 @@ describe('the ensemble lock (a Lease)', () => {
     const lost: Error[] = [];
     const deps = (pid: number, breakLock = false) => ({kube, clock: t.clock, sleep: never, owner: owner(pid), breakLock, onLost: (e: Error) => lost.push(e)});
     const a = await acquireLock('ns', 'zk', deps(1));
-    const err = await acquireLock('ns', 'zk', deps(2)).then(() => assert.fail('second run got the lock'), (e: unknown) => e);
+    const err = await acquireLock('ns', 'zk', deps(2)).then(
+      () => assert.fail('second run got the lock'),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof LockHeldError);
     assert.match(err.message, /^ensemble "zk" is locked by "kubectl zk scale zk --replicas 1" \(pid 1 on host-a\) since 2026-12-03T14:00:00\.000000Z/);
     assert.match(err.hint!, /--break-lock/);
@@ -57,7 +60,11 @@ describe('the ensemble lock (a Lease)', () => {
     const once = (ms: number, signal?: AbortSignal) => (sleeps++ === 0 ? woken : never(ms, signal));
     const a = await acquireLock('ns', 'zk', {kube, clock: t.clock, sleep: once, owner: owner(1), breakLock: false, onLost: (e) => lost.push(e)});
     const lease = (await kube.get<LeaseObject>(ref))!;
-    kube.seed({...lease, metadata: {...lease.metadata, resourceVersion: '99', annotations: {...lease.metadata.annotations, 'kubectl-zk/lock-pid': '7'}}, spec: {...lease.spec, holderIdentity: 'someone-else'}});
+    kube.seed({
+      ...lease,
+      metadata: {...lease.metadata, resourceVersion: '99', annotations: {...lease.metadata.annotations, 'kubectl-zk/lock-pid': '7'}},
+      spec: {...lease.spec, holderIdentity: 'someone-else'},
+    });
     wake();
     for (let i = 0; i < 50 && lost.length === 0; i++) await Promise.resolve();
     await a.release();
@@ -66,7 +73,7 @@ describe('the ensemble lock (a Lease)', () => {
   });
 });
 
-describe('the holder\'s command line', () => {
+describe("the holder's command line", () => {
   it('leaves out the values of credential flags', async () => {
     const {commandLine} = await import('../../src/base.js');
     assert.equal(commandLine('import', ['zk', '--auth', 'user:pw', '--auth-file=/x', '-f', 'a.tree']), 'kubectl zk import zk --auth … --auth-file=… -f a.tree');

@@ -11,17 +11,20 @@ import {fakeTime} from '../support/time.js';
 /** fakeTime's sleep, but yielding to I/O (streams) first: the follow loops would otherwise spin in microtasks. */
 function yieldingTime(start = 0): ReturnType<typeof fakeTime> {
   const t = fakeTime(start);
-  return {...t, sleep: async (ms, signal) => {
-    await new Promise((r) => setImmediate(r));
-    if (signal?.aborted) throw signal.reason;
-    return t.sleep(ms, signal);
-  }};
+  return {
+    ...t,
+    sleep: async (ms, signal) => {
+      await new Promise((r) => setImmediate(r));
+      if (signal?.aborted) throw signal.reason;
+      return t.sleep(ms, signal);
+    },
+  };
 }
 
 const line = (member: string, ordinal: number, time: string, text: string): LogLine => ({member, ordinal, ...parseLogLine(`${time} ${text}`)!});
 
 describe('logs: lines and their times', () => {
-  it('parses the kubelet\'s RFC3339Nano prefix; the key sorts although Go trims trailing zeros', () => {
+  it("parses the kubelet's RFC3339Nano prefix; the key sorts although Go trims trailing zeros", () => {
     const a = parseLogLine('2026-12-03T14:20:00.1234Z x')!;
     const b = parseLogLine('2026-12-03T14:20:00.12345Z y')!;
     const c = parseLogLine('2026-12-03T14:20:00Z z')!;
@@ -33,8 +36,16 @@ describe('logs: lines and their times', () => {
   });
 
   it('merges by time, stable, members in ordinal order at the same instant', () => {
-    const merged = mergeByTime([line('zk-1', 1, '2026-01-01T00:00:02Z', 'b'), line('zk-0', 0, '2026-01-01T00:00:01Z', 'a'), line('zk-1', 1, '2026-01-01T00:00:03Z', 'd'), line('zk-0', 0, '2026-01-01T00:00:03Z', 'c')]);
-    assert.deepEqual(merged.map((l) => l.text), ['a', 'b', 'c', 'd']);
+    const merged = mergeByTime([
+      line('zk-1', 1, '2026-01-01T00:00:02Z', 'b'),
+      line('zk-0', 0, '2026-01-01T00:00:01Z', 'a'),
+      line('zk-1', 1, '2026-01-01T00:00:03Z', 'd'),
+      line('zk-0', 0, '2026-01-01T00:00:03Z', 'c'),
+    ]);
+    assert.deepEqual(
+      merged.map((l) => l.text),
+      ['a', 'b', 'c', 'd'],
+    );
   });
 
   it('splits a stream into lines across chunk boundaries (CRLF too, a last line without newline)', async () => {
@@ -100,14 +111,23 @@ describe('logs: the op against a fake API server', () => {
     };
     const out: LogLine[] = [];
     const t = fakeTime();
-    await assert.rejects(printLogs({name: 'nope', namespace: 'ns', follow: false}, {kube, clock: fakeTime().clock, sleep: fakeTime().sleep, roles: async () => new Map(), emit: () => undefined}), /ensemble "nope" not found/);
-    const r = await printLogs({name: 'zk', namespace: 'ns', follow: false, tailLines: 10, sinceSeconds: 60}, {kube, clock: t.clock, sleep: t.sleep, roles: async () => new Map([['zk-0', 'leader']]), emit: (l) => out.push(l)});
-    assert.deepEqual(out.map((l) => `${l.member}/${l.role}: ${l.text}`), ['zk-0/leader: a', 'zk-1/down: b', 'zk-0/leader: c']);
+    await assert.rejects(
+      printLogs({name: 'nope', namespace: 'ns', follow: false}, {kube, clock: fakeTime().clock, sleep: fakeTime().sleep, roles: async () => new Map(), emit: () => undefined}),
+      /ensemble "nope" not found/,
+    );
+    const r = await printLogs(
+      {name: 'zk', namespace: 'ns', follow: false, tailLines: 10, sinceSeconds: 60},
+      {kube, clock: t.clock, sleep: t.sleep, roles: async () => new Map([['zk-0', 'leader']]), emit: (l) => out.push(l)},
+    );
+    assert.deepEqual(
+      out.map((l) => `${l.member}/${l.role}: ${l.text}`),
+      ['zk-0/leader: a', 'zk-1/down: b', 'zk-0/leader: c'],
+    );
     assert.equal(r.lines, 3);
     assert.ok(asked.every((o) => o.timestamps && o.tailLines === 10 && o.sinceSeconds === 60 && !o.follow && o.container === 'zookeeper'));
   });
 
-  it('follow: a restarted container is followed after the old one\'s last lines, from the last line printed; a replaced pod too', async () => {
+  it("follow: a restarted container is followed after the old one's last lines, from the last line printed; a replaced pod too", async () => {
     const kube = new FakeKube('ns');
     seedPods(kube, 1);
     const t = yieldingTime(0);
@@ -137,7 +157,17 @@ describe('logs: the op against a fake API server', () => {
       if (round >= 4) ac.abort();
     });
     const out: string[] = [];
-    const deps: LogsDeps = {kube, clock: t.clock, sleep: t.sleep, signal: ac.signal, roles: async () => new Map([['zk-0', 'follower']]), emit: (l) => out.push(l.text), windowMs: 50, retryMs: 100, rolesEveryMs: 1000};
+    const deps: LogsDeps = {
+      kube,
+      clock: t.clock,
+      sleep: t.sleep,
+      signal: ac.signal,
+      roles: async () => new Map([['zk-0', 'follower']]),
+      emit: (l) => out.push(l.text),
+      windowMs: 50,
+      retryMs: 100,
+      rolesEveryMs: 1000,
+    };
     const r = await printLogs({name: 'zk', namespace: 'ns', follow: true}, deps);
     assert.deepEqual(out, ['first', 'old-last', 'old-tail', 'second-container', 'new-pod']);
     assert.deepEqual(asked, ['current start', 'previous 2026-01-01T00:00:02Z', 'current 2026-01-01T00:00:02.5Z', 'current 2026-01-01T00:00:04Z']);
@@ -148,7 +178,10 @@ describe('logs: the op against a fake API server', () => {
   it('follow: a member without a container yet is waited for; an ensemble that does not exist is one error', async () => {
     const kube = new FakeKube('ns');
     const t = yieldingTime(0);
-    await assert.rejects(printLogs({name: 'zk', namespace: 'ns', follow: true}, {kube, clock: t.clock, sleep: t.sleep, roles: async () => new Map(), emit: () => undefined}), /ensemble "zk" not found in namespace "ns"/);
+    await assert.rejects(
+      printLogs({name: 'zk', namespace: 'ns', follow: true}, {kube, clock: t.clock, sleep: t.sleep, roles: async () => new Map(), emit: () => undefined}),
+      /ensemble "zk" not found in namespace "ns"/,
+    );
     seedPods(kube, 1);
     (kube.all('Pod')[0]!['status'] as {containerStatuses: unknown[]}).containerStatuses = [];
     const ac = new AbortController();
@@ -158,7 +191,10 @@ describe('logs: the op against a fake API server', () => {
     });
     const stream = new PassThrough();
     kube.logSource = () => stream;
-    const r = await printLogs({name: 'zk', namespace: 'ns', follow: true}, {kube, clock: t.clock, sleep: t.sleep, signal: ac.signal, roles: async () => new Map(), emit: () => undefined, retryMs: 100});
+    const r = await printLogs(
+      {name: 'zk', namespace: 'ns', follow: true},
+      {kube, clock: t.clock, sleep: t.sleep, signal: ac.signal, roles: async () => new Map(), emit: () => undefined, retryMs: 100},
+    );
     assert.equal(r.lines, 0);
     assert.ok(!kube.calls.includes('logs Pod/zk-0'), 'no log asked of a pod without a container');
   });

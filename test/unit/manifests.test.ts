@@ -95,7 +95,7 @@ describe('manifests', () => {
     assert.ok(c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds >= 60, 'liveness must outlast an election');
     // the startupProbe holds liveness off while a member loads data, waits for a leader or syncs; its budget covers several sync attempts (initLimit x tickTime each)
     assert.deepEqual(c.startupProbe.exec.command, ['bash', '/opt/kubectl-zk/live.sh', 'startup']);
-    assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 10 * c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds / 2, 'startup budget well beyond liveness');
+    assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= (10 * c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds) / 2, 'startup budget well beyond liveness');
     assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds * 1000 >= 10 * 10 * 2000, 'at least ten sync attempts of initLimit x tickTime');
     assert.equal(c.livenessProbe.initialDelaySeconds, undefined, 'no guessed delay: the startupProbe gates liveness');
     // ownership: every object and the claim template carry the annotation teardown selects by
@@ -116,13 +116,21 @@ describe('manifests', () => {
     const pod = sts.spec.template.spec;
     assert.equal(pod.automountServiceAccountToken, false);
     const c = pod.containers[0];
-    assert.deepEqual(c.ports.map((p: any) => [p.name, p.containerPort]), [['client', 2181], ['quorum', 2888], ['election', 3888], ['metrics', 7000]]);
+    assert.deepEqual(
+      c.ports.map((p: any) => [p.name, p.containerPort]),
+      [
+        ['client', 2181],
+        ['quorum', 2888],
+        ['election', 3888],
+        ['metrics', 7000],
+      ],
+    );
     const text = JSON.stringify(sts);
     assert.ok(!text.includes(superDigest('super', 'pw')), 'the digest is not in the pod spec');
     assert.ok(!text.includes('"pw"'), 'the password is not in the pod spec');
   });
 
-  it('zoo.cfg: the AdminServer listens on the pod\'s loopback only', () => {
+  it("zoo.cfg: the AdminServer listens on the pod's loopback only", () => {
     const cfg = render().ConfigMap.data['zoo.cfg'] as string;
     assert.match(cfg, /^admin\.serverAddress=127\.0\.0\.1$/m);
     assert.match(cfg, /^admin\.enableServer=true$/m);
@@ -139,14 +147,28 @@ describe('manifests', () => {
     assert.deepEqual(np.spec.policyTypes, ['Ingress']);
     assert.equal(np.spec.ingress.length, 3, 'no rule for the AdminServer or anything else');
     const [members, clients, backups] = np.spec.ingress;
-    assert.deepEqual(members.ports, [{protocol: 'TCP', port: 2888}, {protocol: 'TCP', port: 3888}]);
+    assert.deepEqual(members.ports, [
+      {protocol: 'TCP', port: 2888},
+      {protocol: 'TCP', port: 3888},
+    ]);
     assert.deepEqual(members.from, [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper', [LABEL.instance]: 'zk'}}}]);
-    assert.deepEqual(clients.ports, [{protocol: 'TCP', port: 2181}, {protocol: 'TCP', port: 7000}], 'metrics from the same sources as the client port');
+    assert.deepEqual(
+      clients.ports,
+      [
+        {protocol: 'TCP', port: 2181},
+        {protocol: 'TCP', port: 7000},
+      ],
+      'metrics from the same sources as the client port',
+    );
     assert.deepEqual(clients.from, [{podSelector: {}}]);
-    assert.deepEqual(backups, {
-      from: [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper-backup', [LABEL.instance]: 'zk', [LABEL.managedBy]: 'kubectl-zk'}}}],
-      ports: [{protocol: 'TCP', port: 2181}],
-    }, 'the scheduled backup\'s pods, on the client port only');
+    assert.deepEqual(
+      backups,
+      {
+        from: [{podSelector: {matchLabels: {[LABEL.name]: 'zookeeper-backup', [LABEL.instance]: 'zk', [LABEL.managedBy]: 'kubectl-zk'}}}],
+        ports: [{protocol: 'TCP', port: 2181}],
+      },
+      "the scheduled backup's pods, on the client port only",
+    );
   });
 
   it('NetworkPolicy: --allow-clients-from sources become peers; all means no from at all', () => {
@@ -158,20 +180,38 @@ describe('manifests', () => {
     ]);
     const all = render(opts({allowClientsFrom: ['all']})).NetworkPolicy;
     assert.ok(!('from' in all.spec.ingress[1]), 'a rule without from admits every source');
-    assert.deepEqual(all.spec.ingress[0].ports.map((p: any) => p.port), [2888, 3888], 'the member rule stays');
+    assert.deepEqual(
+      all.spec.ingress[0].ports.map((p: any) => p.port),
+      [2888, 3888],
+      'the member rule stays',
+    );
   });
 
   it('headless Service publishes not-ready addresses and has the peer ports', () => {
     const hs = renderEnsemble(opts(), {superPassword: 'pw'}, assets)[3]! as any;
     assert.equal(hs.spec.clusterIP, 'None');
     assert.equal(hs.spec.publishNotReadyAddresses, true);
-    assert.deepEqual(hs.spec.ports.map((p: any) => p.port), [2181, 2888, 3888]);
+    assert.deepEqual(
+      hs.spec.ports.map((p: any) => p.port),
+      [2181, 2888, 3888],
+    );
   });
 
   it('zoo.cfg enables reconfig, disables standalone, whitelists the 4lw we use, purges (spelled right), and never skips ACLs', () => {
     const cm = render().ConfigMap;
     const cfg: string = cm.data['zoo.cfg'];
-    for (const line of ['reconfigEnabled=true', 'standaloneEnabled=false', '4lw.commands.whitelist=srvr,mntr,ruok,conf,isro', 'admin.enableServer=true', 'admin.serverPort=8080', 'autopurge.purgeInterval=1', 'autopurge.snapRetainCount=3', 'tickTime=2000', 'initLimit=10', 'syncLimit=5']) {
+    for (const line of [
+      'reconfigEnabled=true',
+      'standaloneEnabled=false',
+      '4lw.commands.whitelist=srvr,mntr,ruok,conf,isro',
+      'admin.enableServer=true',
+      'admin.serverPort=8080',
+      'autopurge.purgeInterval=1',
+      'autopurge.snapRetainCount=3',
+      'tickTime=2000',
+      'initLimit=10',
+      'syncLimit=5',
+    ]) {
       assert.ok(cfg.split('\n').includes(line), `missing ${line}`);
     }
     assert.doesNotMatch(cfg, /purgeInteval/);

@@ -18,7 +18,7 @@ const assets = loadAssets();
 const options = validateEnsembleOptions({name: 'zk', namespace: 'prod', replicas: 3}).options;
 
 describe('metrics (pure and against the in-memory API)', () => {
-  it('renders a PodMonitor selecting exactly this ensemble\'s pods on the named metrics port', () => {
+  it("renders a PodMonitor selecting exactly this ensemble's pods on the named metrics port", () => {
     const pm = renderPodMonitor(options) as any;
     assert.equal(pm.apiVersion, 'monitoring.coreos.com/v1');
     assert.equal(pm.kind, 'PodMonitor');
@@ -26,7 +26,10 @@ describe('metrics (pure and against the in-memory API)', () => {
     assert.deepEqual(pm.spec.selector, {matchLabels: {'app.kubernetes.io/name': 'zookeeper', 'app.kubernetes.io/instance': 'zk'}});
     assert.deepEqual(pm.spec.podMetricsEndpoints, [{port: 'metrics', path: '/metrics'}]);
     const sts = (planCreate({options, wait: false, timeoutMs: 0, warnings: []}, assets, 'pw') as any[]).find((o) => o.kind === 'StatefulSet');
-    assert.ok(sts.spec.template.spec.containers[0].ports.some((p: any) => p.name === 'metrics' && p.containerPort === 7000), 'the port the PodMonitor names exists');
+    assert.ok(
+      sts.spec.template.spec.containers[0].ports.some((p: any) => p.name === 'metrics' && p.containerPort === 7000),
+      'the port the PodMonitor names exists',
+    );
   });
 
   it('planCreate (what --dry-run prints) has the PodMonitor last with --monitor, and none without', () => {
@@ -50,7 +53,10 @@ describe('metrics (pure and against the in-memory API)', () => {
     const objects = planCreate({options, wait: false, timeoutMs: 0, warnings: [], monitor: true}, assets, 'pw');
     const warnings: string[] = [];
     const kept = await droppingUnservedMonitor(kube, objects, (w) => warnings.push(w));
-    assert.deepEqual(kept.map((o) => o.kind), objects.filter((o) => o.kind !== 'PodMonitor').map((o) => o.kind));
+    assert.deepEqual(
+      kept.map((o) => o.kind),
+      objects.filter((o) => o.kind !== 'PodMonitor').map((o) => o.kind),
+    );
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /--monitor: the API server does not serve PodMonitor \(monitoring\.coreos\.com\/v1\).*no PodMonitor made/);
     assert.deepEqual(kube.calls, ['discover PodMonitor']);
@@ -76,19 +82,41 @@ describe('metrics (pure and against the in-memory API)', () => {
       const np = renderNetworkPolicy({...options, clientSources: parseClientSources(flags)}, assets) as any;
       const rules = np.spec.ingress.filter((r: any) => r.ports.some((p: any) => p.port === 7000));
       assert.equal(rules.length, 1, 'one rule carries the metrics port');
-      assert.ok(rules[0].ports.some((p: any) => p.port === 2181), 'the same rule as the client port');
+      assert.ok(
+        rules[0].ports.some((p: any) => p.port === 2181),
+        'the same rule as the client port',
+      );
       assert.deepEqual(describeClientPeers(np, 2181), flags);
     }
   });
 
   it('status: outstanding requests, average latency, znodes and watches per member, from mntr', () => {
-    const mntr = parseMntr(['zk_version\t3.9.5-1, built on 2025', 'zk_server_state\tfollower', 'zk_avg_latency\t0.4', 'zk_max_latency\t7', 'zk_outstanding_requests\t2', 'zk_znode_count\t1234', 'zk_watch_count\t56', 'zk_fsync_threshold_exceed_count\t3', ''].join('\n'));
+    const mntr = parseMntr(
+      [
+        'zk_version\t3.9.5-1, built on 2025',
+        'zk_server_state\tfollower',
+        'zk_avg_latency\t0.4',
+        'zk_max_latency\t7',
+        'zk_outstanding_requests\t2',
+        'zk_znode_count\t1234',
+        'zk_watch_count\t56',
+        'zk_fsync_threshold_exceed_count\t3',
+        '',
+      ].join('\n'),
+    );
     assert.ok(mntr.status === 'ok');
     assert.equal(mntr.watchCount, 56);
     const member: MemberReport = {pod: 'zk-0', serverId: 1, role: 'follower', ready: true, restarts: 0, outstanding: 2, latencyAvg: 0.4, latencyMax: 7, znodeCount: 1234, watchCount: 56};
     const r: StatusReport = {
-      name: 'zk', namespace: 'prod', time: new Date(0).toISOString(), replicas: {desired: 1, ready: 1},
-      quorum: {has: true, voters: 1, needed: 1, servingVoters: 1, tolerates: 0}, members: [member], health: 'healthy', warnings: [], errors: [],
+      name: 'zk',
+      namespace: 'prod',
+      time: new Date(0).toISOString(),
+      replicas: {desired: 1, ready: 1},
+      quorum: {has: true, voters: 1, needed: 1, servingVoters: 1, tolerates: 0},
+      members: [member],
+      health: 'healthy',
+      warnings: [],
+      errors: [],
     } as StatusReport;
     const lines = renderStatus(r, noPaint).split('\n');
     const header = lines.find((l) => l.startsWith('POD'))!;

@@ -9,7 +9,7 @@ import {redactSecrets, REDACTED} from '../../src/render/create.js';
 const usage = (re: RegExp) => (e: unknown) => e instanceof UsageError && e.exitCode === 2 && re.test(`${e.message} ${e.hint ?? ''}`);
 
 describe('--allow-clients-from', () => {
-  it('defaults to the pods of the ensemble\'s namespace', () => {
+  it("defaults to the pods of the ensemble's namespace", () => {
     assert.deepEqual(parseClientSources(undefined), [{kind: 'same-namespace'}]);
     assert.deepEqual(parseClientSources([]), [{kind: 'same-namespace'}]);
   });
@@ -75,6 +75,9 @@ describe('create --dry-run redaction', () => {
     assert.deepEqual(secret['stringData'], {username: REDACTED, password: REDACTED, digest: REDACTED});
     assert.ok(!JSON.stringify(red).includes('s3cret-pw'));
     assert.ok(JSON.stringify(objects).includes('s3cret-pw'), 'the input is not modified');
-    assert.deepEqual(red.filter((x) => x.kind !== 'Secret'), objects.filter((x) => x.kind !== 'Secret'));
+    assert.deepEqual(
+      red.filter((x) => x.kind !== 'Secret'),
+      objects.filter((x) => x.kind !== 'Secret'),
+    );
   });
 });

@@ -18,7 +18,11 @@ const labels = ensembleLabels('zk', 'zookeeper:3.9.4');
 /** A ZooKeeper whose system znodes carry the defaults a new server gives them; records who connected and what was set. */
 function fakeZk() {
   const open: Acl[] = [{perms: 31, scheme: 'world', id: 'anyone'}];
-  const acls = new Map<string, Acl[]>([['/', open], ['/zookeeper', open], ['/zookeeper/quota', open]]);
+  const acls = new Map<string, Acl[]>([
+    ['/', open],
+    ['/zookeeper', open],
+    ['/zookeeper/quota', open],
+  ]);
   const zk = {acls, sessions: [] as AuthInfo[][], closed: 0, failConnect: undefined as Error | undefined};
   const connect = async (auth: readonly AuthInfo[]): Promise<ZkClient> => {
     if (zk.failConnect) throw zk.failConnect;
@@ -59,7 +63,12 @@ function healthyStart(t: ReturnType<typeof setup>): void {
     const elapsed = now - 1_000_000;
     const state = elapsed < 2000 ? 'pending' : 'ready';
     for (let i = 0; i < 3; i++) t.kube.seed(fakePod('prod', `zk-${i}`, labels, state));
-    if (elapsed >= 2000) t.setProbes([{pod: 'zk-0', mode: 'follower'}, {pod: 'zk-1', mode: 'leader', syncedFollowers: 2}, {pod: 'zk-2', mode: 'follower'}]);
+    if (elapsed >= 2000)
+      t.setProbes([
+        {pod: 'zk-0', mode: 'follower'},
+        {pod: 'zk-1', mode: 'leader', syncedFollowers: 2},
+        {pod: 'zk-2', mode: 'follower'},
+      ]);
   });
 }
 
@@ -71,8 +80,18 @@ describe('create (ops, against the in-memory API)', () => {
       const elapsed = now - 1_000_000;
       const state = elapsed < 2000 ? 'pending' : elapsed < 4000 ? 'running' : 'ready';
       for (let i = 0; i < 3; i++) t.kube.seed(fakePod('prod', `zk-${i}`, labels, state));
-      if (elapsed >= 6000) t.setProbes([{pod: 'zk-0', mode: 'follower'}, {pod: 'zk-1', mode: 'leader', syncedFollowers: 2}, {pod: 'zk-2', mode: 'follower'}]);
-      else if (elapsed >= 4000) t.setProbes([{pod: 'zk-0', mode: 'follower'}, {pod: 'zk-1', mode: 'leader', syncedFollowers: 1}, {pod: 'zk-2', mode: 'follower'}]);
+      if (elapsed >= 6000)
+        t.setProbes([
+          {pod: 'zk-0', mode: 'follower'},
+          {pod: 'zk-1', mode: 'leader', syncedFollowers: 2},
+          {pod: 'zk-2', mode: 'follower'},
+        ]);
+      else if (elapsed >= 4000)
+        t.setProbes([
+          {pod: 'zk-0', mode: 'follower'},
+          {pod: 'zk-1', mode: 'leader', syncedFollowers: 1},
+          {pod: 'zk-2', mode: 'follower'},
+        ]);
     });
     const r = await createEnsemble(t.req, t.deps);
     assert.deepEqual(
@@ -81,12 +100,22 @@ describe('create (ops, against the in-memory API)', () => {
     );
     assert.equal(r.ready, true);
     assert.equal(r.leader, 'zk-1');
-    assert.deepEqual(r.phases.map((p) => p.phase), ['objects applied', 'pods scheduled', 'containers running', 'members serving', 'leader elected, followers synced', 'system ACLs set']);
+    assert.deepEqual(
+      r.phases.map((p) => p.phase),
+      ['objects applied', 'pods scheduled', 'containers running', 'members serving', 'leader elected, followers synced', 'system ACLs set'],
+    );
     const times = r.phases.map((p) => p.atMs);
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'phases are in time order');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'phases are in time order',
+    );
     assert.ok(r.phases.at(-1)!.atMs >= 6000, 'not done before every follower is synced');
     assert.equal(r.connectString, 'zk.prod.svc.cluster.local:2181');
-    assert.ok(t.progress.lines.some((l) => l.includes('1/2 followers in sync')), t.progress.lines.join('\n'));
+    assert.ok(
+      t.progress.lines.some((l) => l.includes('1/2 followers in sync')),
+      t.progress.lines.join('\n'),
+    );
   });
 
   it('--monitor: the PodMonitor applied after the StatefulSet and owned by it; without the CRD a warning and the ensemble all the same', async () => {
@@ -97,7 +126,10 @@ describe('create (ops, against the in-memory API)', () => {
     withCrd.kube.apply = async (obj) => apply(obj.kind === 'StatefulSet' ? {...obj, metadata: {...obj.metadata, uid: 'sts-uid'}} : obj);
     const r = await createEnsemble({...withCrd.req, monitor: true}, withCrd.deps);
     assert.deepEqual(withCrd.kube.calls.filter((c) => c.startsWith('apply')).slice(-2), ['apply StatefulSet/zk', 'apply PodMonitor/zk']);
-    assert.deepEqual((withCrd.kube.all('PodMonitor')[0]!.metadata.ownerReferences as {uid: string}[]).map((o) => o.uid), ['sts-uid']);
+    assert.deepEqual(
+      (withCrd.kube.all('PodMonitor')[0]!.metadata.ownerReferences as {uid: string}[]).map((o) => o.uid),
+      ['sts-uid'],
+    );
     assert.ok(r.objects.some((o) => o.kind === 'PodMonitor'));
 
     const without = setup();
@@ -106,7 +138,10 @@ describe('create (ops, against the in-memory API)', () => {
     assert.equal(r2.ready, true);
     assert.deepEqual(without.kube.all('PodMonitor'), []);
     assert.ok(!r2.objects.some((o) => o.kind === 'PodMonitor'));
-    assert.ok(r2.warnings.some((w) => /--monitor: the API server does not serve PodMonitor/.test(w)), r2.warnings.join('\n'));
+    assert.ok(
+      r2.warnings.some((w) => /--monitor: the API server does not serve PodMonitor/.test(w)),
+      r2.warnings.join('\n'),
+    );
   });
 
   it('refuses to overwrite an existing ensemble and applies nothing', async () => {
@@ -130,7 +165,7 @@ describe('create (ops, against the in-memory API)', () => {
     assert.ok(t.progress.lines.some((l) => /removed the 5 object/.test(l)));
   });
 
-  it('fails fast with the pod\'s own reason when retrying cannot help (ErrImageNeverPull)', async () => {
+  it("fails fast with the pod's own reason when retrying cannot help (ErrImageNeverPull)", async () => {
     const t = setup();
     t.time.onSleep(() => {
       for (let i = 0; i < 3; i++) t.kube.seed(fakePod('prod', `zk-${i}`, labels, {waiting: 'ErrImageNeverPull', message: 'Container image "nope:1" is not present with pull policy of Never'}));
@@ -140,7 +175,7 @@ describe('create (ops, against the in-memory API)', () => {
     assert.ok(t.time.clock.now() - started < 5000, 'did not wait for the timeout');
   });
 
-  it('on timeout says what is stuck, with the scheduler\'s message and a crashed pod\'s logs', async () => {
+  it("on timeout says what is stuck, with the scheduler's message and a crashed pod's logs", async () => {
     const t = setup();
     t.time.onSleep(() => {
       t.kube.seed(fakePod('prod', 'zk-0', labels, 'unschedulable'));
@@ -152,7 +187,10 @@ describe('create (ops, against the in-memory API)', () => {
       assert.match(e.message, /timed out after 30\.0s waiting for pods scheduled/);
       assert.match(e.message, /zk-0: Unschedulable \(0\/1 nodes are available: 1 Insufficient memory\.\)/);
       assert.ok(e.details.some((d) => /zk-1: CrashLoopBackOff/.test(d)));
-      assert.ok(e.details.some((d) => /zk-1 \| log line of zk-1/.test(d)), e.details.join('\n'));
+      assert.ok(
+        e.details.some((d) => /zk-1 \| log line of zk-1/.test(d)),
+        e.details.join('\n'),
+      );
       return true;
     });
   });
@@ -165,10 +203,13 @@ describe('create (ops, against the in-memory API)', () => {
     assert.equal(t.kube.all().length, 7);
     assert.equal(r.aclsSet, false);
     assert.equal(t.zk.sessions.length, 0, 'no quorum was waited for: no session');
-    assert.ok(t.progress.lines.some((l) => /warn not waited for: the root ACL stays .*kubectl zk secure zk -n prod/.test(l)), t.progress.lines.join('\n'));
+    assert.ok(
+      t.progress.lines.some((l) => /warn not waited for: the root ACL stays .*kubectl zk secure zk -n prod/.test(l)),
+      t.progress.lines.join('\n'),
+    );
   });
 
-  it('once the quorum serves, withholds ADMIN from world:anyone on /, /zookeeper and /zookeeper/quota, as the super user with the Secret\'s password', async () => {
+  it("once the quorum serves, withholds ADMIN from world:anyone on /, /zookeeper and /zookeeper/quota, as the super user with the Secret's password", async () => {
     const t = setup();
     healthyStart(t);
     const r = await createEnsemble(t.req, t.deps);
@@ -181,11 +222,10 @@ describe('create (ops, against the in-memory API)', () => {
       '/zookeeper/quota': ['world:anyone:cdrw'],
     });
     assert.equal(r.aclsSet, true);
-    assert.deepEqual(r.aclChanges.map((c) => `${c.path} ${c.before} -> ${c.after}`), [
-      '/ world:anyone:cdrwa -> world:anyone:cdrw',
-      '/zookeeper world:anyone:cdrwa -> world:anyone:r',
-      '/zookeeper/quota world:anyone:cdrwa -> world:anyone:cdrw',
-    ]);
+    assert.deepEqual(
+      r.aclChanges.map((c) => `${c.path} ${c.before} -> ${c.after}`),
+      ['/ world:anyone:cdrwa -> world:anyone:cdrw', '/zookeeper world:anyone:cdrwa -> world:anyone:r', '/zookeeper/quota world:anyone:cdrwa -> world:anyone:cdrw'],
+    );
     assert.equal(t.zk.closed, 1, 'the session is closed');
     assert.deepEqual(r.clientsFrom, ['same-namespace']);
     // the committed config version is recorded: start.sh's empty-disk guard is on from now
@@ -197,7 +237,10 @@ describe('create (ops, against the in-memory API)', () => {
     const t = setup();
     healthyStart(t);
     t.zk.failConnect = new Error('no session');
-    await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof CliError && /serves, but its root ACL is still ZooKeeper's open default: no session/.test(e.message) && /kubectl zk secure zk -n prod/.test(e.hint!));
+    await assert.rejects(
+      createEnsemble(t.req, t.deps),
+      (e: unknown) => e instanceof CliError && /serves, but its root ACL is still ZooKeeper's open default: no session/.test(e.message) && /kubectl zk secure zk -n prod/.test(e.hint!),
+    );
   });
 
   it('--allow-clients-from namespace=NAME: a namespace that does not exist stops create before anything is applied', async () => {
@@ -215,7 +258,10 @@ describe('create (ops, against the in-memory API)', () => {
     const options = validateEnsembleOptions({name: 'zk', namespace: 'prod', allowClientsFrom: ['namespace=kafka', 'namespace=billing']}).options;
     const r = await createEnsemble({...t.req, options, wait: false}, t.deps);
     assert.deepEqual(r.clientsFrom, ['namespace=kafka', 'namespace=billing']);
-    assert.ok(r.warnings.some((w) => /could not check that namespace "billing" exists/.test(w)), r.warnings.join('\n'));
+    assert.ok(
+      r.warnings.some((w) => /could not check that namespace "billing" exists/.test(w)),
+      r.warnings.join('\n'),
+    );
     const policy = t.kube.all('NetworkPolicy')[0] as any;
     assert.deepEqual(policy.spec.ingress[1].from, [
       {namespaceSelector: {matchLabels: {'kubernetes.io/metadata.name': 'kafka'}}},
@@ -246,14 +292,28 @@ describe('create (ops, against the in-memory API)', () => {
       t.kube.logs = async () => text;
       return made;
     }
-    const holds = (lines: string[], myid = 1) => `myid=${myid}\ndynamic_file=zoo.cfg.dynamic.100000000\n${lines.map((l) => `server=${l}`).join('\n')}\ncurrent_epoch=1\nnewest_zxid=100000007\nend=ok\n`;
+    const holds = (lines: string[], myid = 1) =>
+      `myid=${myid}\ndynamic_file=zoo.cfg.dynamic.100000000\n${lines.map((l) => `server=${l}`).join('\n')}\ncurrent_epoch=1\nnewest_zxid=100000007\nend=ok\n`;
 
     it('matching, no flag: refuses, naming the volume and what it holds; nothing applied; the inspector pod is gone', async () => {
       const t = setup();
       const made = kept(t, holds([0, 1, 2].map((i) => line(i))));
-      await assert.rejects(createEnsemble({...t.req, wait: false}, t.deps), (e: unknown) => e instanceof CliError && /found volumes kept from an earlier "zk": data-zk-0: myid 1, config version 100000000 with voters 1,2,3, epoch 1, newest zxid 0x100000007/.test(e.message) && /--reuse-data/.test(e.hint!));
+      await assert.rejects(
+        createEnsemble({...t.req, wait: false}, t.deps),
+        (e: unknown) =>
+          e instanceof CliError &&
+          /found volumes kept from an earlier "zk": data-zk-0: myid 1, config version 100000000 with voters 1,2,3, epoch 1, newest zxid 0x100000007/.test(e.message) &&
+          /--reuse-data/.test(e.hint!),
+      );
       assert.deepEqual(made, ['data-zk-0-inspect']);
-      assert.deepEqual(t.kube.all().filter((o) => o.kind !== 'PersistentVolumeClaim').map((o) => o.kind), [], 'no inspector pod left, nothing applied');
+      assert.deepEqual(
+        t.kube
+          .all()
+          .filter((o) => o.kind !== 'PersistentVolumeClaim')
+          .map((o) => o.kind),
+        [],
+        'no inspector pod left, nothing applied',
+      );
     });
 
     it('--reuse-data adopts matching volumes', async () => {
@@ -266,10 +326,19 @@ describe('create (ops, against the in-memory API)', () => {
     });
 
     it('a 5-voter membership (or another myid) is refused even with --reuse-data', async () => {
-      for (const text of [holds([0, 1, 2, 3, 4].map((i) => line(i))), holds([0, 1, 2].map((i) => line(i)), 3)]) {
+      for (const text of [
+        holds([0, 1, 2, 3, 4].map((i) => line(i))),
+        holds(
+          [0, 1, 2].map((i) => line(i)),
+          3,
+        ),
+      ]) {
         const t = setup();
         kept(t, text);
-        await assert.rejects(createEnsemble({...t.req, wait: false, keptData: 'reuse'}, t.deps), (e: unknown) => e instanceof CliError && /do not match the 3-member ensemble/.test(e.message) && /--delete-data/.test(e.hint!));
+        await assert.rejects(
+          createEnsemble({...t.req, wait: false, keptData: 'reuse'}, t.deps),
+          (e: unknown) => e instanceof CliError && /do not match the 3-member ensemble/.test(e.message) && /--delete-data/.test(e.hint!),
+        );
         assert.equal(t.kube.all('StatefulSet').length, 0);
       }
     });

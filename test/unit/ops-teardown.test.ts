@@ -21,7 +21,11 @@ function ensemble(kube: FakeKube, name: string, ns: string, replicas = 3, legacy
   for (let i = 0; i < replicas; i++) {
     kube.seed(fakePod(ns, `${name}-${i}`, ensembleLabels(name, o.image), 'ready'));
     // the StatefulSet controller copies the claim template's labels and annotations onto each PVC
-    kube.seed({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: `data-${name}-${i}`, namespace: ns, labels: ensembleLabels(name, o.image), ...(legacy ? {} : {annotations: ownerAnnotations(name)})}});
+    kube.seed({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {name: `data-${name}-${i}`, namespace: ns, labels: ensembleLabels(name, o.image), ...(legacy ? {} : {annotations: ownerAnnotations(name)})},
+    });
   }
 }
 
@@ -63,11 +67,26 @@ describe('teardown (ops, against the in-memory API)', () => {
     ensemble(kube, 'zk', 'a');
     const alike = lookAlikes(kube, 'zk', 'a');
     const r = await teardownEnsemble({...req, deleteData: true}, deps(kube));
-    assert.deepEqual(r.deleted.map((d) => `${d.kind}/${d.name}`).sort(), ['ConfigMap/zk-config', 'NetworkPolicy/zk', 'PodDisruptionBudget/zk', 'Secret/zk-auth', 'Service/zk', 'Service/zk-hs', 'StatefulSet/zk']);
+    assert.deepEqual(r.deleted.map((d) => `${d.kind}/${d.name}`).sort(), [
+      'ConfigMap/zk-config',
+      'NetworkPolicy/zk',
+      'PodDisruptionBudget/zk',
+      'Secret/zk-auth',
+      'Service/zk',
+      'Service/zk-hs',
+      'StatefulSet/zk',
+    ]);
     assert.deepEqual(r.deletedVolumes, ['data-zk-0', 'data-zk-1', 'data-zk-2']);
     assert.equal(r.legacy, false);
     assert.deepEqual(r.skipped.map((d) => `${d.kind}/${d.name}`).sort(), [...alike].sort());
-    assert.deepEqual(kube.all().filter((o) => o.metadata.namespace === 'a').map((o) => `${o.kind}/${o.metadata.name}`).sort(), [...alike].sort());
+    assert.deepEqual(
+      kube
+        .all()
+        .filter((o) => o.metadata.namespace === 'a')
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort(),
+      [...alike].sort(),
+    );
   });
 
   it('an ensemble made before the annotation: adopted by the exact names create renders, look-alikes with other names stay', async () => {
@@ -78,7 +97,14 @@ describe('teardown (ops, against the in-memory API)', () => {
     assert.equal(r.legacy, true);
     assert.equal(r.deleted.length, 7);
     assert.deepEqual(r.deletedVolumes, ['data-zk-0', 'data-zk-1', 'data-zk-2']);
-    assert.deepEqual(kube.all().filter((o) => o.metadata.namespace === 'a').map((o) => `${o.kind}/${o.metadata.name}`).sort(), [...alike].sort());
+    assert.deepEqual(
+      kube
+        .all()
+        .filter((o) => o.metadata.namespace === 'a')
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort(),
+      [...alike].sort(),
+    );
   });
 
   it('deletes only what is labelled for the instance and managed by kubectl-zk, keeps the volumes', async () => {
@@ -91,10 +117,23 @@ describe('teardown (ops, against the in-memory API)', () => {
     const before = kube.all().length;
     const r = await teardownEnsemble(req, deps(kube));
     assert.equal(r.found, true);
-    assert.deepEqual(r.deleted.map((d) => `${d.kind}/${d.name}`).sort(), ['ConfigMap/zk-config', 'NetworkPolicy/zk', 'PodDisruptionBudget/zk', 'Secret/zk-auth', 'Service/zk', 'Service/zk-hs', 'StatefulSet/zk']);
+    assert.deepEqual(r.deleted.map((d) => `${d.kind}/${d.name}`).sort(), [
+      'ConfigMap/zk-config',
+      'NetworkPolicy/zk',
+      'PodDisruptionBudget/zk',
+      'Secret/zk-auth',
+      'Service/zk',
+      'Service/zk-hs',
+      'StatefulSet/zk',
+    ]);
     assert.deepEqual(r.keptVolumes, ['data-zk-0', 'data-zk-1', 'data-zk-2']);
     const left = kube.all().filter((o) => o.metadata.namespace === 'a' && /(^|-)zk(-|$)/.test(o.metadata.name));
-    assert.deepEqual(left.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['ConfigMap/zk-notes', 'PersistentVolumeClaim/data-zk-0', 'PersistentVolumeClaim/data-zk-1', 'PersistentVolumeClaim/data-zk-2']);
+    assert.deepEqual(left.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      'ConfigMap/zk-notes',
+      'PersistentVolumeClaim/data-zk-0',
+      'PersistentVolumeClaim/data-zk-1',
+      'PersistentVolumeClaim/data-zk-2',
+    ]);
     assert.equal(kube.all().length, before - 7 - 3, 'seven objects and three pods went, nothing else');
     assert.equal(kube.all().filter((o) => o.metadata.namespace === 'b').length, 7 + 3 + 3);
   });
@@ -165,9 +204,15 @@ describe('list (ops)', () => {
     kube.seed({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'not-ours', namespace: 'a', labels: {'app.kubernetes.io/name': 'zookeeper'}}});
     const t = fakeTime(Date.parse('1970-01-01T00:10:00Z'));
     const one = await listEnsembles({namespace: 'a', allNamespaces: false}, {kube, clock: t.clock});
-    assert.deepEqual(one.ensembles.map((e) => `${e.namespace}/${e.name} ${e.replicas} ${e.image}`), [`a/zk 3 ${DEFAULT_IMAGE}`]);
+    assert.deepEqual(
+      one.ensembles.map((e) => `${e.namespace}/${e.name} ${e.replicas} ${e.image}`),
+      [`a/zk 3 ${DEFAULT_IMAGE}`],
+    );
     assert.equal(one.ensembles[0]!.ageMs, 600_000);
     const all = await listEnsembles({namespace: 'a', allNamespaces: true}, {kube, clock: t.clock});
-    assert.deepEqual(all.ensembles.map((e) => `${e.namespace}/${e.name}`), ['a/zk', 'b/zk']);
+    assert.deepEqual(
+      all.ensembles.map((e) => `${e.namespace}/${e.name}`),
+      ['a/zk', 'b/zk'],
+    );
   });
 });

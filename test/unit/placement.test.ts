@@ -40,12 +40,15 @@ describe('status: members held down by their node', () => {
       ],
       nodes,
     );
-    assert.deepEqual(got.map((p) => [p.pod, p.node, p.state, p.via]), [
-      ['zk-1', 'n2', 'not-ready', 'pod'],
-      ['zk-2', 'n9', 'gone', 'pod'],
-      ['zk-3', 'n2', 'not-ready', 'volume'],
-      ['zk-4', 'n3', 'cordoned', 'volume'],
-    ]);
+    assert.deepEqual(
+      got.map((p) => [p.pod, p.node, p.state, p.via]),
+      [
+        ['zk-1', 'n2', 'not-ready', 'pod'],
+        ['zk-2', 'n9', 'gone', 'pod'],
+        ['zk-3', 'n2', 'not-ready', 'volume'],
+        ['zk-4', 'n3', 'cordoned', 'volume'],
+      ],
+    );
     assert.match(got[0]!.text, /zk-1's node n2 is NotReady \(Ready=Unknown NodeStatusUnknown\)/);
     assert.match(got[2]!.text, /zk-3 is stuck Pending: its volume is bound to node n2, which is NotReady .*volume node affinity conflict/);
     const advice = placementAdvice(got[2]!, {name: 'zk', namespace: 'prod'});
@@ -65,10 +68,21 @@ describe('status: members held down by their node', () => {
     assert.ok(!kube.calls.includes('list Node'), 'no node list while every pod is Ready');
     const pending = fakePod('ns', 'zk-1', labels, 'unschedulable');
     delete (pending['spec'] as {nodeName?: string}).nodeName;
-    kube.seed(pending, node('node-1', 'True'), node('node-2', 'False'), pv('pv-zk-1', 'node-2'), {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'data-zk-1', namespace: 'ns'}, spec: {volumeName: 'pv-zk-1'}});
+    kube.seed(pending, node('node-1', 'True'), node('node-2', 'False'), pv('pv-zk-1', 'node-2'), {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {name: 'data-zk-1', namespace: 'ns'},
+      spec: {volumeName: 'pv-zk-1'},
+    });
     const r = await gatherStatus({name: 'zk', namespace: 'ns'}, deps);
-    assert.deepEqual(r.placement?.map((p) => [p.pod, p.node, p.via]), [['zk-1', 'node-2', 'volume']]);
-    assert.ok(r.warnings.some((w) => /^zk-1 is stuck Pending: its volume is bound to node node-2, which is NotReady/.test(w)), r.warnings.join('\n'));
+    assert.deepEqual(
+      r.placement?.map((p) => [p.pod, p.node, p.via]),
+      [['zk-1', 'node-2', 'volume']],
+    );
+    assert.ok(
+      r.warnings.some((w) => /^zk-1 is stuck Pending: its volume is bound to node node-2, which is NotReady/.test(w)),
+      r.warnings.join('\n'),
+    );
     kube.fail('list', 'Node', 403);
     const forbidden = await gatherStatus({name: 'zk', namespace: 'ns'}, deps);
     assert.equal(forbidden.placement, undefined);

@@ -9,7 +9,11 @@ const can = (rules: ReturnType<typeof roleRules>, group: string, resource: strin
 describe('rbac: the least permissions per command', () => {
   it('every command that talks to the cluster has rules (a new command cannot ship without them)', () => {
     const offline = new Set(['__complete', 'version', 'rbac']);
-    const families = new Set(Object.keys(COMMANDS).filter((c) => !offline.has(c)).map((c) => c.split(':')[0]!));
+    const families = new Set(
+      Object.keys(COMMANDS)
+        .filter((c) => !offline.has(c))
+        .map((c) => c.split(':')[0]!),
+    );
     assert.deepEqual([...families].sort(), [...RBAC_COMMANDS].sort());
   });
 
@@ -28,7 +32,10 @@ describe('rbac: the least permissions per command', () => {
     assert.deepEqual(readsSecrets.sort(), ['backup', 'create', 'export', 'import', 'report', 'restore', 'scale', 'secure', 'znode'].sort());
     const deletesSts = RBAC_COMMANDS.filter((c) => can(roleRules([c]), 'apps', 'statefulsets', 'delete'));
     assert.deepEqual(deletesSts.sort(), ['create', 'restore', 'teardown']);
-    assert.deepEqual(RBAC_COMMANDS.filter((c) => can(roleRules([c]), '', 'pods/exec', 'create')), ['failover-test']);
+    assert.deepEqual(
+      RBAC_COMMANDS.filter((c) => can(roleRules([c]), '', 'pods/exec', 'create')),
+      ['failover-test'],
+    );
   });
 
   it('merges rules per group and verb set, sorted, so the output is stable', () => {
@@ -41,14 +48,23 @@ describe('rbac: the least permissions per command', () => {
   });
 
   it('an unknown command is a usage error naming the known ones', () => {
-    assert.throws(() => roleRules(['status', 'bogus']), (e: unknown) => e instanceof UsageError && /unknown command: bogus/.test(e.message) && /one of: list, status/.test(e.hint!));
+    assert.throws(
+      () => roleRules(['status', 'bogus']),
+      (e: unknown) => e instanceof UsageError && /unknown command: bogus/.test(e.message) && /one of: list, status/.test(e.hint!),
+    );
   });
 
   it('renders a Role, and a RoleBinding when a subject is given', () => {
-    assert.deepEqual(renderRbac({commands: ['list'], namespace: 'prod', name: 'r'}).map((o) => o.kind), ['Role']);
+    assert.deepEqual(
+      renderRbac({commands: ['list'], namespace: 'prod', name: 'r'}).map((o) => o.kind),
+      ['Role'],
+    );
     const [role, binding] = renderRbac({commands: ['list'], namespace: 'prod', name: 'r', serviceAccount: 'ci:deployer', user: 'alice'}) as any[];
     assert.equal(role.metadata.namespace, 'prod');
     assert.deepEqual(binding.roleRef, {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r'});
-    assert.deepEqual(binding.subjects, [{kind: 'ServiceAccount', name: 'deployer', namespace: 'ci'}, {kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice'}]);
+    assert.deepEqual(binding.subjects, [
+      {kind: 'ServiceAccount', name: 'deployer', namespace: 'ci'},
+      {kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice'},
+    ]);
   });
 });

@@ -33,7 +33,17 @@ describe('report: tar.gz writer', () => {
   it('GNU tar extracts every file byte for byte, long paths included', () => {
     const long = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(90)}.txt`;
     const bin = Buffer.from([0, 1, 2, 255, 254]);
-    const {dir, files} = extract(tarGz([{name: 'r/a.txt', data: 'hello\n'}, {name: `r/${long}`, data: 'x'.repeat(1000)}, {name: 'r/bin', data: bin}, {name: 'r/empty', data: ''}], new Date(0)));
+    const {dir, files} = extract(
+      tarGz(
+        [
+          {name: 'r/a.txt', data: 'hello\n'},
+          {name: `r/${long}`, data: 'x'.repeat(1000)},
+          {name: 'r/bin', data: bin},
+          {name: 'r/empty', data: ''},
+        ],
+        new Date(0),
+      ),
+    );
     try {
       assert.deepEqual(files.sort(), ['r/a.txt', `r/${long}`, 'r/bin', 'r/empty'].sort());
       assert.equal(readFileSync(join(dir, 'r/a.txt'), 'utf8'), 'hello\n');
@@ -48,7 +58,17 @@ describe('report: tar.gz writer', () => {
   it('refuses paths that escape, repeat, or cannot fit ustar', () => {
     assert.throws(() => tarGz([{name: 'r/../x', data: ''}], new Date(0)), /bad archive path/);
     assert.throws(() => tarGz([{name: '/abs', data: ''}], new Date(0)), /bad archive path/);
-    assert.throws(() => tarGz([{name: 'a', data: ''}, {name: 'a', data: ''}], new Date(0)), /duplicate/);
+    assert.throws(
+      () =>
+        tarGz(
+          [
+            {name: 'a', data: ''},
+            {name: 'a', data: ''},
+          ],
+          new Date(0),
+        ),
+      /duplicate/,
+    );
     assert.throws(() => splitName('x'.repeat(300)), /too long/);
     assert.deepEqual(splitName('short'), {prefix: '', name: 'short'});
   });
@@ -85,8 +105,24 @@ describe('report: redaction', () => {
 });
 
 describe('report: rendered manifests from the live settings', () => {
-  it('reads create\'s flags back from what create rendered (round trip)', () => {
-    const flags = {name: 'zk', namespace: 'prod', replicas: 5, image: 'zookeeper:3.8.7', imagePullPolicy: 'Never', storage: '2Gi', storageClass: 'fast', cpu: '250m', memory: '1Gi', heap: '400m', clusterDomain: 'example.org', tickTime: 3000, initLimit: 12, syncLimit: 4, allowClientsFrom: ['namespace=kafka']};
+  it("reads create's flags back from what create rendered (round trip)", () => {
+    const flags = {
+      name: 'zk',
+      namespace: 'prod',
+      replicas: 5,
+      image: 'zookeeper:3.8.7',
+      imagePullPolicy: 'Never',
+      storage: '2Gi',
+      storageClass: 'fast',
+      cpu: '250m',
+      memory: '1Gi',
+      heap: '400m',
+      clusterDomain: 'example.org',
+      tickTime: 3000,
+      initLimit: 12,
+      syncLimit: 4,
+      allowClientsFrom: ['namespace=kafka'],
+    };
     const {options} = validateEnsembleOptions(flags);
     const objects = renderEnsemble(options, {superPassword: PASSWORD}, assets);
     const sts = objects.find((o) => o.kind === 'StatefulSet') as StatefulSetObject;
@@ -96,8 +132,14 @@ describe('report: rendered manifests from the live settings', () => {
     const back = validateEnsembleOptions(liveFlags('zk', 'prod', live)).options;
     assert.deepEqual(back, options);
     const rendered = renderedFor('zk', 'prod', live, assets).objects;
-    assert.deepEqual(rendered.map((o) => o.kind), objects.map((o) => o.kind));
-    assert.deepEqual(rendered.find((o) => o.kind === 'StatefulSet'), sts);
+    assert.deepEqual(
+      rendered.map((o) => o.kind),
+      objects.map((o) => o.kind),
+    );
+    assert.deepEqual(
+      rendered.find((o) => o.kind === 'StatefulSet'),
+      sts,
+    );
     assert.ok(!JSON.stringify(rendered).includes(PASSWORD), 'the real password is never rendered into a report');
   });
 
@@ -110,7 +152,7 @@ describe('report: rendered manifests from the live settings', () => {
 });
 
 describe('report: descriptions', () => {
-  it('a pod: node, conditions, each container\'s state and last state, volumes, its own events only', () => {
+  it("a pod: node, conditions, each container's state and last state, volumes, its own events only", () => {
     const pod = fakePod('ns', 'zk-1', {}, {waiting: 'CrashLoopBackOff', message: 'back-off 10s'}) as never;
     const text = describePod(pod, [
       {involvedObject: {kind: 'Pod', name: 'zk-1'}, reason: 'BackOff', message: 'Back-off restarting', type: 'Warning', count: 3, lastTimestamp: new Date(0)} as never,
@@ -126,7 +168,13 @@ describe('report: descriptions', () => {
 
   it('nodes: conditions, taints, cordon, zone and the members on each', () => {
     const text = nodesText(
-      [{metadata: {name: 'n1', labels: {'topology.kubernetes.io/zone': 'zone-a'}}, spec: {unschedulable: true, taints: [{key: 'node.kubernetes.io/unreachable', effect: 'NoExecute'}]}, status: {conditions: [{type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown'}]}} as never],
+      [
+        {
+          metadata: {name: 'n1', labels: {'topology.kubernetes.io/zone': 'zone-a'}},
+          spec: {unschedulable: true, taints: [{key: 'node.kubernetes.io/unreachable', effect: 'NoExecute'}]},
+          status: {conditions: [{type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown'}]},
+        } as never,
+      ],
       new Map([['n1', ['zk-0']]]),
     );
     assert.match(text, /^n1 \(cordoned\)$/m);
@@ -180,7 +228,19 @@ describe('report: gathering against a fake API server', () => {
     const r = await gatherReport({name: 'zk', namespace: 'ns', tailLines: 50}, reportDeps(kube));
     assert.equal(r.root, 'kzk-report-zk-20260102T030405Z');
     const names = r.files.map((f) => f.name.slice(r.root.length + 1));
-    for (const f of ['plugin.json', 'events.txt', 'errors.txt', 'manifests/live/secret-zk-auth.yaml', 'manifests/live/statefulset-zk.yaml', 'manifests/live/pod-zk-0.yaml', 'manifests/rendered/statefulset-zk.yaml', 'manifests/rendered/flags.json', 'pods/zk-0/describe.txt', 'pods/zk-0/logs/zookeeper.log', 'pods/zk-1/logs/zookeeper.previous.log']) {
+    for (const f of [
+      'plugin.json',
+      'events.txt',
+      'errors.txt',
+      'manifests/live/secret-zk-auth.yaml',
+      'manifests/live/statefulset-zk.yaml',
+      'manifests/live/pod-zk-0.yaml',
+      'manifests/rendered/statefulset-zk.yaml',
+      'manifests/rendered/flags.json',
+      'pods/zk-0/describe.txt',
+      'pods/zk-0/logs/zookeeper.log',
+      'pods/zk-1/logs/zookeeper.previous.log',
+    ]) {
       assert.ok(names.includes(f), `${f} in ${names.join(', ')}`);
     }
     assert.ok(!names.includes('pods/zk-0/logs/zookeeper.previous.log'), 'no previous container, no previous log asked');
@@ -188,7 +248,10 @@ describe('report: gathering against a fake API server', () => {
     const all = r.files.map((f) => String(f.data)).join('\n');
     for (const s of secretStrings(kube.all('Secret'))) assert.ok(!all.includes(s), `secret string leaked: ${s.slice(0, 4)}…`);
     assert.ok(r.redactions >= 8, `redactions ${r.redactions}`);
-    assert.ok(r.errors.some((e) => /^list nodes: /.test(e)), r.errors.join('\n'));
+    assert.ok(
+      r.errors.some((e) => /^list nodes: /.test(e)),
+      r.errors.join('\n'),
+    );
     assert.ok(r.errors.some((e) => /^srvr from zk-0: /.test(e)));
     assert.ok(r.errors.some((e) => /^status: no members answer/.test(e)));
     const errorsFile = String(r.files.find((f) => f.name.endsWith('/errors.txt'))!.data);

@@ -21,7 +21,10 @@ describe('restore: refusals before anything is made', () => {
     dir = mkdtempSync(join(tmpdir(), 'kzk-restore-unit-'));
     good = join(dir, 'zk.snap');
     writeFileSync(good, snap);
-    writeFileSync(`${good}.json`, JSON.stringify({format: 'kubectl-zk/backup', version: 1, ensemble: 'src', sha256: createHash('sha256').update(snap).digest('hex'), size: snap.length, znodes: 2, checksum: 'x'}));
+    writeFileSync(
+      `${good}.json`,
+      JSON.stringify({format: 'kubectl-zk/backup', version: 1, ensemble: 'src', sha256: createHash('sha256').update(snap).digest('hex'), size: snap.length, znodes: 2, checksum: 'x'}),
+    );
   });
   after(() => rmSync(dir, {recursive: true, force: true}));
 
@@ -53,7 +56,10 @@ describe('restore: refusals before anything is made', () => {
   it('a missing file: a usage error naming it; the API is not even asked', async () => {
     const kube = new FakeKube('ns');
     const d = deps(kube);
-    await assert.rejects(restore({name: 'zk', namespace: 'ns', from: join(dir, 'nope.snap'), replicas: 3}, d), (e: unknown) => e instanceof UsageError && /cannot read --from .*nope\.snap: no such file/.test(e.message));
+    await assert.rejects(
+      restore({name: 'zk', namespace: 'ns', from: join(dir, 'nope.snap'), replicas: 3}, d),
+      (e: unknown) => e instanceof UsageError && /cannot read --from .*nope\.snap: no such file/.test(e.message),
+    );
     assert.deepEqual(kube.calls, []);
     assert.deepEqual(d.made, []);
   });
@@ -62,7 +68,10 @@ describe('restore: refusals before anything is made', () => {
     const p = join(dir, 'tree.jsonl');
     writeFileSync(p, '{"format":"kubectl-zk/tree","version":1,"root":"/"}\n');
     const kube = new FakeKube('ns');
-    await assert.rejects(restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, deps(kube)), (e: unknown) => e instanceof UsageError && /not a ZooKeeper snapshot/.test(e.message) && /kubectl zk import/.test(e.hint ?? ''));
+    await assert.rejects(
+      restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, deps(kube)),
+      (e: unknown) => e instanceof UsageError && /not a ZooKeeper snapshot/.test(e.message) && /kubectl zk import/.test(e.hint ?? ''),
+    );
     assert.deepEqual(kube.calls, []);
   });
 
@@ -73,7 +82,10 @@ describe('restore: refusals before anything is made', () => {
     writeFileSync(bad, copy);
     writeFileSync(`${bad}.json`, JSON.stringify({format: 'kubectl-zk/backup', version: 1, sha256: createHash('sha256').update(snap).digest('hex'), size: snap.length}));
     const kube = new FakeKube('ns');
-    await assert.rejects(restore({name: 'zk', namespace: 'ns', from: bad, replicas: 3}, deps(kube)), (e: unknown) => e instanceof CliError && /does not match its manifest|damaged/.test(e.message) && /nothing was made/.test(e.hint ?? ''));
+    await assert.rejects(
+      restore({name: 'zk', namespace: 'ns', from: bad, replicas: 3}, deps(kube)),
+      (e: unknown) => e instanceof CliError && /does not match its manifest|damaged/.test(e.message) && /nothing was made/.test(e.hint ?? ''),
+    );
     const cut = join(dir, 'cut.snap');
     writeFileSync(cut, snap.subarray(0, snap.length - 40));
     await assert.rejects(restore({name: 'zk', namespace: 'ns', from: cut, replicas: 3}, deps(kube)), (e: unknown) => e instanceof CliError && /truncated/.test(e.message));
@@ -86,7 +98,10 @@ describe('restore: refusals before anything is made', () => {
     // the manifest's checksum above is deliberately wrong: drop it so the file passes
     const p = join(dir, 'plain.snap');
     writeFileSync(p, snap);
-    await assert.rejects(restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, d), (e: unknown) => e instanceof CliError && /has 3 members: restore runs on a one-member ensemble only/.test(e.message) && /kubectl zk scale zk --replicas 1/.test(e.hint ?? ''));
+    await assert.rejects(
+      restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, d),
+      (e: unknown) => e instanceof CliError && /has 3 members: restore runs on a one-member ensemble only/.test(e.message) && /kubectl zk scale zk --replicas 1/.test(e.hint ?? ''),
+    );
     assert.deepEqual(d.made, []);
     assert.deepEqual(kube.calls, ['get StatefulSet/zk']);
   });
@@ -95,13 +110,21 @@ describe('restore: refusals before anything is made', () => {
     const p = join(dir, 'plain.snap');
     writeFileSync(p, snap);
     const tree = {
-      get: async (path: string) => ({data: Buffer.from('d'), stat: {czxid: 0n, mzxid: 0n, pzxid: 0n, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 1, numChildren: path === '/' ? 1 : 0}}),
+      get: async (path: string) => ({
+        data: Buffer.from('d'),
+        stat: {czxid: 0n, mzxid: 0n, pzxid: 0n, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 1, numChildren: path === '/' ? 1 : 0},
+      }),
       getAcl: async () => ({acl: [{scheme: 'world', id: 'anyone', perms: 31}], stat: {} as never}),
       ls: async () => ['data'],
       close: async () => undefined,
     };
     for (const [answer, want] of [
-      [async () => { throw new UsageError('ensemble "zk" holds 2 znodes…: refusing without confirmation', 'no terminal to ask on; pass --yes to confirm'); }, UsageError],
+      [
+        async () => {
+          throw new UsageError('ensemble "zk" holds 2 znodes…: refusing without confirmation', 'no terminal to ask on; pass --yes to confirm');
+        },
+        UsageError,
+      ],
       [async () => false, AbortedError],
     ] as const) {
       const kube = new FakeKube('ns').seed(sts(1));
@@ -128,14 +151,21 @@ describe('restore: refusals before anything is made', () => {
       writeFileSync(p, snap);
       const kube = new FakeKube('ns');
       const d = deps(kube, {adminEndpoint: async () => ({host: '127.0.0.1', port})});
-      await assert.rejects(restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, d), (e: unknown) => e instanceof CliError && /less than the rate-limit interval ago \(HTTP 429\)/.test(e.message) && /5 minutes by default/.test(e.message) && e.details.some((d) => /was created for this restore.*teardown zk/.test(d)));
+      await assert.rejects(
+        restore({name: 'zk', namespace: 'ns', from: p, replicas: 3}, d),
+        (e: unknown) =>
+          e instanceof CliError &&
+          /less than the rate-limit interval ago \(HTTP 429\)/.test(e.message) &&
+          /5 minutes by default/.test(e.message) &&
+          e.details.some((d) => /was created for this restore.*teardown zk/.test(d)),
+      );
       assert.deepEqual(d.made, ['create']);
     } finally {
       server.close();
     }
   });
 
-  it('restore\'s Role holds create\'s and scale\'s rules', () => {
+  it("restore's Role holds create's and scale's rules", () => {
     const has = (rules: ReturnType<typeof roleRules>, g: string, r: string, v: string) => rules.some((x) => x.apiGroups.includes(g) && x.resources.includes(r) && x.verbs.includes(v));
     const mine = roleRules(['restore']);
     for (const c of ['create', 'scale']) {

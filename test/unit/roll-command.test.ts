@@ -49,7 +49,10 @@ describe('restart and upgrade commands (the built executable)', function () {
   });
 
   it('an unreachable API server: exit 1 with the reason, no hang (also for --dry-run, which reads the ensemble)', () => {
-    for (const args of [['restart', 'zk', '--yes'], ['upgrade', 'zk', '--image', 'zookeeper:3.9.4', '--dry-run', '-o', 'json']]) {
+    for (const args of [
+      ['restart', 'zk', '--yes'],
+      ['upgrade', 'zk', '--image', 'zookeeper:3.9.4', '--dry-run', '-o', 'json'],
+    ]) {
       const r = zk(args);
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stdout, '');

@@ -5,7 +5,15 @@ import {renderStatus} from '../../src/render/status.js';
 import {noPaint} from '../../src/util/progress.js';
 
 function report(revs: (string | undefined)[], update: string | undefined, images: string[] = revs.map(() => 'zookeeper:3.8.0')): StatusReport {
-  const members: MemberReport[] = revs.map((rev, i) => ({pod: `zk-${i}`, serverId: i + 1, role: i === 1 ? 'leader' : 'follower', ready: true, restarts: 0, image: images[i], ...(rev ? {revision: rev} : {})}));
+  const members: MemberReport[] = revs.map((rev, i) => ({
+    pod: `zk-${i}`,
+    serverId: i + 1,
+    role: i === 1 ? 'leader' : 'follower',
+    ready: true,
+    restarts: 0,
+    image: images[i],
+    ...(rev ? {revision: rev} : {}),
+  }));
   return {
     name: 'zk',
     namespace: 'ns',
@@ -23,7 +31,7 @@ function report(revs: (string | undefined)[], update: string | undefined, images
 }
 
 describe('status: revisions (pure)', () => {
-  it('no warning when every member runs the template\'s revision, or when nothing says (older API, fakes)', () => {
+  it("no warning when every member runs the template's revision, or when nothing says (older API, fakes)", () => {
     assert.deepEqual(revisionWarnings(report(['zk-a', 'zk-a', 'zk-a'], 'zk-a')), []);
     assert.deepEqual(revisionWarnings(report([undefined, undefined, undefined], undefined)), []);
     assert.deepEqual(warningsFor(report(['zk-a', 'zk-a', 'zk-a'], 'zk-a')), []);
@@ -35,10 +43,13 @@ describe('status: revisions (pure)', () => {
   });
 
   it('a template nobody runs yet (e.g. a kubectl rollout restart under OnDelete)', () => {
-    assert.match(revisionWarnings(report(['zk-a', 'zk-a', 'zk-a'], 'zk-b'))[0]!, /^no member runs the StatefulSet's template \(revision zk-b; members on zk-a\): kubectl zk restart zk -n ns rolls it out/);
+    assert.match(
+      revisionWarnings(report(['zk-a', 'zk-a', 'zk-a'], 'zk-b'))[0]!,
+      /^no member runs the StatefulSet's template \(revision zk-b; members on zk-a\): kubectl zk restart zk -n ns rolls it out/,
+    );
   });
 
-  it('the table shows each member\'s revision ((old) when it is not the template\'s), the header how many run it, IMAGE when images differ', () => {
+  it("the table shows each member's revision ((old) when it is not the template's), the header how many run it, IMAGE when images differ", () => {
     const r = report(['zk-a', 'zk-a', 'zk-b'], 'zk-b', ['zookeeper:3.8.0', 'zookeeper:3.8.0', 'zookeeper:3.9.4']);
     r.warnings = warningsFor(r);
     const text = renderStatus(r, noPaint);

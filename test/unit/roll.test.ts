@@ -204,7 +204,7 @@ class World {
         restarts: 0,
         ...(role === 'leader' || role === 'follower' ? {epoch: this.epoch, zxid: `0x${this.epoch.toString(16)}00000005`} : {}),
         ...(pod ? {revision: pod.metadata.labels?.[REVISION_LABEL], image} : {}),
-        ...(role !== 'no pod' && role !== 'unreachable' ? {version: old ?? (image?.split(':')[1] ?? '3.8.0')} : {}),
+        ...(role !== 'no pod' && role !== 'unreachable' ? {version: old ?? image?.split(':')[1] ?? '3.8.0'} : {}),
       };
     });
     const servingVoters = members.filter((m) => m.role === 'leader' || m.role === 'follower').length;
@@ -278,19 +278,28 @@ describe('roll: order (pure)', () => {
 
   it('not serving first, then observers, then followers highest ordinal first, the leader last', () => {
     const order = rollOrder([m('zk-0', 'follower'), m('zk-1', 'leader'), m('zk-2', 'follower'), m('zk-3', 'unreachable'), m('zk-4', 'observer')], undefined);
-    assert.deepEqual(order.pending.map((p) => `${p.pod} ${p.why}`), ['zk-3 not ready', 'zk-4 observer', 'zk-2 follower', 'zk-0 follower', 'zk-1 leader']);
+    assert.deepEqual(
+      order.pending.map((p) => `${p.pod} ${p.why}`),
+      ['zk-3 not ready', 'zk-4 observer', 'zk-2 follower', 'zk-0 follower', 'zk-1 leader'],
+    );
     assert.deepEqual(order.done, []);
   });
 
   it('a serving member whose pod is not Ready counts as not ready; a standalone member is the leader', () => {
     const order = rollOrder([m('zk-0', 'follower', {ready: false}), m('zk-1', 'leader'), m('zk-2', 'follower')], undefined);
-    assert.deepEqual(order.pending.map((p) => p.pod), ['zk-0', 'zk-2', 'zk-1']);
+    assert.deepEqual(
+      order.pending.map((p) => p.pod),
+      ['zk-0', 'zk-2', 'zk-1'],
+    );
     assert.equal(rollOrder([m('zk-0', 'standalone')], undefined).pending[0]!.why, 'leader');
   });
 
   it('with a known target revision only the members not on it are pending (resume)', () => {
     const order = rollOrder([m('zk-0', 'follower', {revision: 'zk-b'}), m('zk-1', 'leader'), m('zk-2', 'follower', {revision: 'zk-b'})], 'zk-b');
-    assert.deepEqual(order.pending.map((p) => p.pod), ['zk-1']);
+    assert.deepEqual(
+      order.pending.map((p) => p.pod),
+      ['zk-1'],
+    );
     assert.deepEqual(order.done, ['zk-0', 'zk-2']);
   });
 });
@@ -303,19 +312,26 @@ describe('roll: template (pure)', () => {
     assert.deepEqual(from, {image: IMAGE, imagePullPolicy: 'Never', cpu: '100m', memory: '512Mi', heapMb: 256, restartedAt: undefined});
   });
 
-  it('validates with create\'s rules against the current values; --memory without --heap halves it', () => {
-    assert.deepEqual(desiredTemplate({name: "zk", namespace: NS}, from, {image: 'zookeeper:3.9.4'}).changes, ['image zookeeper:3.8.0 → zookeeper:3.9.4']);
+  it("validates with create's rules against the current values; --memory without --heap halves it", () => {
+    assert.deepEqual(desiredTemplate({name: 'zk', namespace: NS}, from, {image: 'zookeeper:3.9.4'}).changes, ['image zookeeper:3.8.0 → zookeeper:3.9.4']);
     const mem = desiredTemplate({name: 'zk', namespace: NS}, from, {memory: '1Gi'});
     assert.equal(mem.to.heapMb, 512);
     assert.deepEqual(mem.changes, ['memory 512Mi → 1Gi', 'heap 256m → 512m (half of --memory, as create does; --heap chooses)']);
-    assert.deepEqual(desiredTemplate({name: 'zk', namespace: NS}, from, {cpu: '0.1', memory: '0.5Gi'}).changes.filter((c) => !c.startsWith('heap')), [], 'equal quantities are no change');
-    assert.throws(() => desiredTemplate({name: 'zk', namespace: NS}, from, {heap: '500m'}), (e: unknown) => e instanceof UsageError && /leaves too little of --memory 512Mi/.test(e.message));
+    assert.deepEqual(
+      desiredTemplate({name: 'zk', namespace: NS}, from, {cpu: '0.1', memory: '0.5Gi'}).changes.filter((c) => !c.startsWith('heap')),
+      [],
+      'equal quantities are no change',
+    );
+    assert.throws(
+      () => desiredTemplate({name: 'zk', namespace: NS}, from, {heap: '500m'}),
+      (e: unknown) => e instanceof UsageError && /leaves too little of --memory 512Mi/.test(e.message),
+    );
     assert.throws(() => desiredTemplate({name: 'zk', namespace: NS}, from, {image: 'Bad Image'}), UsageError);
     assert.throws(() => desiredTemplate({name: 'zk', namespace: NS}, from, {imagePullPolicy: 'Sometimes'}), UsageError);
     assert.deepEqual(desiredTemplate({name: 'zk', namespace: NS}, from, {image: IMAGE}).changes, []);
   });
 
-  it('the patch changes only the zookeeper container\'s fields and the version label; never replicas', () => {
+  it("the patch changes only the zookeeper container's fields and the version label; never replicas", () => {
     const sts = w.sts();
     const patch = upgradePatch(sts, {...from, image: 'zookeeper:3.9.4', memory: '1Gi', heapMb: 512}) as any;
     assert.deepEqual(Object.keys(patch.spec), ['template']);
@@ -327,7 +343,11 @@ describe('roll: template (pure)', () => {
     const changed = Object.keys(after).filter((k) => JSON.stringify(after[k]) !== JSON.stringify((before as any)[k]));
     assert.deepEqual(changed.sort(), ['env', 'image', 'resources']);
     assert.equal(after.env.find((e: any) => e.name === 'ZK_HEAP_MB').value, '512');
-    assert.deepEqual(after.env.map((e: any) => e.name), before.env!.map((e) => e.name), 'the other variables (secret refs) are kept, in order');
+    assert.deepEqual(
+      after.env.map((e: any) => e.name),
+      before.env!.map((e) => e.name),
+      'the other variables (secret refs) are kept, in order',
+    );
     assert.deepEqual(after.resources, {requests: {cpu: '100m', memory: '1Gi'}, limits: {memory: '1Gi'}});
   });
 });
@@ -341,7 +361,12 @@ describe('roll: checks (pure)', () => {
     assert.deepEqual(readyToStop(lagging, 'zk-0', false), {ok: false, why: 'leader zk-1: 1/2 followers in sync'});
     const pending = {...r, sync: {followers: 2, pendingSyncs: 1}};
     assert.match((readyToStop(pending, 'zk-0', false) as any).why, /1 syncs pending/);
-    const down = {...r, members: r.members.map((m) => (m.pod === 'zk-0' ? {...m, role: 'unreachable' as Role, ready: false} : m)), sync: {followers: 1, pendingSyncs: 0}, quorum: {...r.quorum, servingVoters: 2}};
+    const down = {
+      ...r,
+      members: r.members.map((m) => (m.pod === 'zk-0' ? {...m, role: 'unreachable' as Role, ready: false} : m)),
+      sync: {followers: 1, pendingSyncs: 0},
+      quorum: {...r.quorum, servingVoters: 2},
+    };
     assert.deepEqual(readyToStop(down, 'zk-0', false), {ok: true}, 'the member being replaced may be down');
     assert.match((readyToStop(down, 'zk-2', false) as any).why, /zk-0: unreachable/);
     // --force protects the quorum only
@@ -364,7 +389,10 @@ describe('roll: checks (pure)', () => {
     const p = rollPreconditions(r, w.pods());
     assert.ok(p.includes('zk-2: no pod'), p.join('\n'));
     assert.ok(p.includes('member pod missing: zk-2'), p.join('\n'));
-    assert.ok(p.some((x) => /1\/2 followers in sync/.test(x)), p.join('\n'));
+    assert.ok(
+      p.some((x) => /1\/2 followers in sync/.test(x)),
+      p.join('\n'),
+    );
   });
 });
 
@@ -382,12 +410,18 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     assert.equal(r.outcome, 'done');
     assert.equal(r.exitCode, ROLL_EXIT.done);
     assert.deepEqual(w.deletions, ['zk-2', 'zk-0', 'zk-1']);
-    assert.deepEqual(r.plan.map((p) => `${p.pod} ${p.why}`), ['zk-2 follower', 'zk-0 follower', 'zk-1 leader']);
-    assert.deepEqual(r.members.map((m) => [m.pod, m.roleBefore, m.roleAfter, m.outcome]), [
-      ['zk-2', 'follower', 'follower', 'done'],
-      ['zk-0', 'follower', 'follower', 'done'],
-      ['zk-1', 'leader', 'follower', 'done'],
-    ]);
+    assert.deepEqual(
+      r.plan.map((p) => `${p.pod} ${p.why}`),
+      ['zk-2 follower', 'zk-0 follower', 'zk-1 leader'],
+    );
+    assert.deepEqual(
+      r.members.map((m) => [m.pod, m.roleBefore, m.roleAfter, m.outcome]),
+      [
+        ['zk-2', 'follower', 'follower', 'done'],
+        ['zk-0', 'follower', 'follower', 'done'],
+        ['zk-1', 'leader', 'follower', 'done'],
+      ],
+    );
     assert.equal(r.elections.length, 1);
     const e = r.elections[0]!;
     assert.deepEqual([e.during, e.from, e.to, e.epochBefore, e.epochAfter, e.expected], ['zk-1', 'zk-1', 'zk-2', 1, 2, true]);
@@ -404,7 +438,10 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
       assert.ok(m.durationMs > 0);
       assert.equal(m.revisionBefore, w.revisions[0]);
       assert.equal(m.revisionAfter, w.revisions[1]);
-      assert.deepEqual(m.phases.map((p) => p.phase), ['evict the pod', 'wait for the new pod', 'wait until it serves', 'wait until it is in sync'].slice(0, m.phases.length));
+      assert.deepEqual(
+        m.phases.map((p) => p.phase),
+        ['evict the pod', 'wait for the new pod', 'wait until it serves', 'wait until it is in sync'].slice(0, m.phases.length),
+      );
     }
     assert.match(deps.questions[0]!, /^Restart ensemble "zk" in namespace "ns": 3 member pod\(s\) evicted one at a time \(zk-2, zk-0, zk-1\), the leader last: one leader election\?$/);
     assert.equal(r.health, 'healthy');
@@ -443,12 +480,18 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     const cm = w.kube.all('ConfigMap')[0]!;
     w.kube.seed({...cm, data: {...(cm as any).data, 'zoo.cfg.dynamic': 'scaled\n', 'membership-version': '100000007'}});
     await rollEnsemble(req('upgrade', {change: {image: 'zookeeper:3.9.4'}}), w.deps());
-    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)), ['patch StatefulSet/zk', 'evict Pod/zk-2', 'evict Pod/zk-0', 'evict Pod/zk-1']);
+    assert.deepEqual(
+      w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)),
+      ['patch StatefulSet/zk', 'evict Pod/zk-2', 'evict Pod/zk-0', 'evict Pod/zk-1'],
+    );
     assert.equal((w.kube.all('ConfigMap')[0] as any).data['zoo.cfg.dynamic'], 'scaled\n');
     assert.equal((w.kube.all('ConfigMap')[0] as any).data['membership-version'], '100000007');
     assert.equal(w.sts().spec?.replicas, 3);
     assert.equal(w.sts().metadata.labels?.[LABEL.version], '3.9.4');
-    assert.deepEqual(w.pods().map((p) => p.spec?.containers?.[0]?.image), ['zookeeper:3.9.4', 'zookeeper:3.9.4', 'zookeeper:3.9.4']);
+    assert.deepEqual(
+      w.pods().map((p) => p.spec?.containers?.[0]?.image),
+      ['zookeeper:3.9.4', 'zookeeper:3.9.4', 'zookeeper:3.9.4'],
+    );
   });
 
   it('--dry-run: the plan with who leads now; nothing patched, deleted or asked', async () => {
@@ -456,7 +499,10 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     const deps = w.deps();
     const r = await rollEnsemble(req('restart', {dryRun: true}), deps);
     assert.equal(r.outcome, 'planned');
-    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)), []);
+    assert.deepEqual(
+      w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)),
+      [],
+    );
     assert.deepEqual(deps.questions, []);
     const text = renderRollPlan(r, noPaint);
     assert.match(text, /^Plan \(dry run, nothing changed\): restarting ensemble "zk" in namespace "ns", one member at a time \(leader now: zk-1, epoch 1\)$/m);
@@ -469,7 +515,10 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     const w = new World();
     // zk-0 is down on the current revision (its process does not answer; the pod is not Ready)
     w.kube.seed(w.pod('zk-0', w.revisions[0]!, IMAGE, 'running'));
-    await assert.rejects(rollEnsemble(req('restart'), w.deps()), (e: unknown) => e instanceof CliError && e.exitCode === ROLL_EXIT.refused && /refusing to restart "zk": zk-0: unreachable/.test(e.message) && /--force/.test(e.hint!));
+    await assert.rejects(
+      rollEnsemble(req('restart'), w.deps()),
+      (e: unknown) => e instanceof CliError && e.exitCode === ROLL_EXIT.refused && /refusing to restart "zk": zk-0: unreachable/.test(e.message) && /--force/.test(e.hint!),
+    );
     assert.deepEqual(w.deletions, []);
     const dry = await rollEnsemble(req('restart', {dryRun: true}), w.deps());
     assert.match(dry.warnings.join('\n'), /would be refused without --force: zk-0: unreachable/);
@@ -484,7 +533,10 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
   it('a "no" at the prompt changes nothing', async () => {
     const w = new World();
     await assert.rejects(rollEnsemble(req('restart'), w.deps({confirm: async () => false})), AbortedError);
-    assert.deepEqual(w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)), []);
+    assert.deepEqual(
+      w.kube.calls.filter((c) => /^(apply|patch|delete|evict)/.test(c)),
+      [],
+    );
   });
 
   it('interrupted (Ctrl-C) while the second member is being replaced: says where; a second run resumes with the rest, same revision', async () => {
@@ -495,7 +547,10 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     });
     await assert.rejects(rollEnsemble(req('restart'), w.deps({signal: abort.signal})), (e: unknown) => {
       assert.ok(e instanceof CliError);
-      assert.match(e.message, /^restart stopped while zk-0 was being replaced \(its pod was deleted; Kubernetes recreates it on revision zk-\w+\); done: zk-2; not started: zk-1; run the same command again to resume \(kubectl zk restart zk -n ns\): members already on revision zk-\w+ are skipped$/);
+      assert.match(
+        e.message,
+        /^restart stopped while zk-0 was being replaced \(its pod was deleted; Kubernetes recreates it on revision zk-\w+\); done: zk-2; not started: zk-1; run the same command again to resume \(kubectl zk restart zk -n ns\): members already on revision zk-\w+ are skipped$/,
+      );
       return true;
     });
     const target = w.revisions[1]!;
@@ -509,7 +564,10 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     assert.equal(r.resumed, true);
     assert.equal(r.template.patched, false, 'no second annotation bump: the revision stays');
     assert.equal(w.revisions.length, 2);
-    assert.deepEqual(r.members.map((m) => m.pod), ['zk-1']);
+    assert.deepEqual(
+      r.members.map((m) => m.pod),
+      ['zk-1'],
+    );
     assert.deepEqual(r.alreadyDone.sort(), ['zk-0', 'zk-2']);
     assert.equal(w.uidOf('zk-2'), uid2, 'the member done in the first run was not restarted again');
     assert.deepEqual(w.deletions, ['zk-2', 'zk-0', 'zk-1']);
@@ -532,7 +590,10 @@ describe('roll: restart (simulated controller and ZooKeeper, fake time)', () => 
     const r = await rollEnsemble(req('upgrade', {change: {image: 'zookeeper:3.9.4'}}), deps);
     assert.equal(r.outcome, 'done');
     assert.match(deps.progress.lines.join('\n'), /step waiting for zk-0 to start \(up to 1m\)/);
-    assert.deepEqual(w.pods().map((p) => p.spec?.containers?.[0]?.image), ['zookeeper:3.9.4', 'zookeeper:3.9.4', 'zookeeper:3.9.4']);
+    assert.deepEqual(
+      w.pods().map((p) => p.spec?.containers?.[0]?.image),
+      ['zookeeper:3.9.4', 'zookeeper:3.9.4', 'zookeeper:3.9.4'],
+    );
   });
 
   it('a member that does not come back within --timeout stops the roll there; the rest untouched', async () => {
@@ -562,7 +623,11 @@ describe('roll: upgrade (simulated)', () => {
     assert.equal(r.stopped?.pod, 'zk-2');
     assert.match(r.stopped!.reason, /^zk-2 cannot start on revision zk-\w+ \(image zookeeper:9\.9\.9\): ImagePullBackOff \(Back-off pulling image "zookeeper:9\.9\.9"\)$/);
     assert.deepEqual(w.deletions, ['zk-2']);
-    assert.deepEqual(['zk-0', 'zk-1'].map((p) => w.uidOf(p)), uids, 'the others untouched');
+    assert.deepEqual(
+      ['zk-0', 'zk-1'].map((p) => w.uidOf(p)),
+      uids,
+      'the others untouched',
+    );
     assert.equal(r.leaderAfter, 'zk-1');
     assert.match(r.stopped!.hint, /the others keep a quorum \(2\/3 voters serving/);
     assert.match(r.stopped!.hint, /kubectl zk upgrade zk -n ns --image zookeeper:3\.8\.0 replaces only the members on the new revision/);
@@ -571,12 +636,18 @@ describe('roll: upgrade (simulated)', () => {
     assert.match(text, /elections: none/);
 
     // the same upgrade again: refused, the template's revision itself cannot start
-    await assert.rejects(rollEnsemble(req('upgrade', {change: {image: 'zookeeper:9.9.9'}}), w.deps()), (e: unknown) => e instanceof CliError && e.exitCode === 3 && /zk-2 cannot start on the template's revision/.test(e.hint!));
+    await assert.rejects(
+      rollEnsemble(req('upgrade', {change: {image: 'zookeeper:9.9.9'}}), w.deps()),
+      (e: unknown) => e instanceof CliError && e.exitCode === 3 && /zk-2 cannot start on the template's revision/.test(e.hint!),
+    );
 
     // back to the old image: the controller reuses the old revision; only zk-2 is replaced, without --force
     const back = await rollEnsemble(req('upgrade', {change: {image: IMAGE}}), w.deps());
     assert.equal(back.outcome, 'done');
-    assert.deepEqual(back.members.map((m) => `${m.pod} ${m.why}`), ['zk-2 not ready']);
+    assert.deepEqual(
+      back.members.map((m) => `${m.pod} ${m.why}`),
+      ['zk-2 not ready'],
+    );
     assert.deepEqual(back.alreadyDone.sort(), ['zk-0', 'zk-1']);
     assert.equal(back.revision.to, w.revisions[0]);
     assert.deepEqual(back.elections, []);
@@ -589,10 +660,16 @@ describe('roll: upgrade (simulated)', () => {
     await rollEnsemble(req('upgrade', {change: {image: 'zookeeper:9.9.9'}}), w.deps());
     const r = await rollEnsemble(req('upgrade', {change: {image: 'zookeeper:3.9.4'}}), w.deps());
     assert.equal(r.outcome, 'done');
-    assert.deepEqual(r.members.map((m) => `${m.pod} ${m.why}`), ['zk-2 not ready', 'zk-0 follower', 'zk-1 leader']);
+    assert.deepEqual(
+      r.members.map((m) => `${m.pod} ${m.why}`),
+      ['zk-2 not ready', 'zk-0 follower', 'zk-1 leader'],
+    );
     assert.match(r.notes.join('\n'), /zk-2 is down \(cannot start, or terminating\) and not on the target revision: replaced first/);
     assert.equal(r.elections.length, 1);
-    assert.deepEqual(w.pods().map((p) => p.spec?.containers?.[0]?.image), ['zookeeper:3.9.4', 'zookeeper:3.9.4', 'zookeeper:3.9.4']);
+    assert.deepEqual(
+      w.pods().map((p) => p.spec?.containers?.[0]?.image),
+      ['zookeeper:3.9.4', 'zookeeper:3.9.4', 'zookeeper:3.9.4'],
+    );
   });
 
   it('an image with a ZooKeeper older than 3.5.0 stops after the first member, naming the version it found; quorum intact', async () => {
@@ -606,7 +683,11 @@ describe('roll: upgrade (simulated)', () => {
     assert.equal(r.stopped!.reason, 'zk-2 runs ZooKeeper 3.4.14 (image zookeeper:3.4.14): older than 3.5.0, it has no dynamic reconfiguration and cannot join this ensemble');
     assert.ok(r.members[0]!.durationMs < req('upgrade').timeoutMs, 'stopped on what srvr said, not at the member timeout');
     assert.deepEqual(w.deletions, ['zk-2']);
-    assert.deepEqual(['zk-0', 'zk-1'].map((p) => w.uidOf(p)), uids, 'the others untouched');
+    assert.deepEqual(
+      ['zk-0', 'zk-1'].map((p) => w.uidOf(p)),
+      uids,
+      'the others untouched',
+    );
     assert.match(r.stopped!.hint, /the others keep a quorum \(2\/3 voters serving, leader zk-1\)/);
     assert.match(r.stopped!.hint, /--image zookeeper:3\.8\.0 replaces only the members on the new revision/);
   });
@@ -617,19 +698,25 @@ describe('roll: upgrade (simulated)', () => {
     const r = await rollEnsemble(req('upgrade', {change: {image: 'busybox:1.35'}, timeoutMs: 30_000}), w.deps());
     assert.equal(r.outcome, 'stopped');
     assert.equal(r.stopped?.pod, 'zk-2');
-    assert.match(r.stopped!.reason, /^zk-2 did not come back within 30\.0s \(wait until it serves: NotReady .*\); it never served as a ZooKeeper member on image busybox:1\.35 \(no ZooKeeper answered on its client port\)$/);
+    assert.match(
+      r.stopped!.reason,
+      /^zk-2 did not come back within 30\.0s \(wait until it serves: NotReady .*\); it never served as a ZooKeeper member on image busybox:1\.35 \(no ZooKeeper answered on its client port\)$/,
+    );
     assert.deepEqual(w.deletions, ['zk-2']);
     assert.match(r.stopped!.hint, /the others keep a quorum \(2\/3 voters serving/);
   });
 
-  it('an image whose container cannot start: the stop carries the runtime\'s message (what the image lacks)', async () => {
+  it("an image whose container cannot start: the stop carries the runtime's message (what the image lacks)", async () => {
     const w = new World();
     w.cannotExec.set('busybox:1.35', 'failed to create containerd task: exec: "bash": executable file not found in $PATH: unknown');
     const r = await rollEnsemble(req('upgrade', {change: {image: 'busybox:1.35'}}), w.deps());
     assert.equal(r.outcome, 'stopped');
     assert.equal(r.stopped?.pod, 'zk-2');
     assert.match(r.stopped!.reason, /^zk-2 cannot start on revision zk-\w+ \(image busybox:1\.35\): CrashLoopBackOff/);
-    assert.ok(r.stopped!.details.includes('zk-2 | last exit code 128 (StartError): failed to create containerd task: exec: "bash": executable file not found in $PATH: unknown'), r.stopped!.details.join('\n'));
+    assert.ok(
+      r.stopped!.details.includes('zk-2 | last exit code 128 (StartError): failed to create containerd task: exec: "bash": executable file not found in $PATH: unknown'),
+      r.stopped!.details.join('\n'),
+    );
     assert.deepEqual(w.deletions, ['zk-2']);
   });
 
@@ -638,11 +725,14 @@ describe('roll: upgrade (simulated)', () => {
     const r = await rollEnsemble(req('upgrade', {change: {image: IMAGE, memory: '512Mi', heap: '256m'}}), w.deps());
     assert.equal(r.outcome, 'nothing-to-do');
     assert.equal(r.exitCode, 0);
-    assert.deepEqual(w.kube.calls.filter((c) => /^(patch|delete|evict)/.test(c)), []);
+    assert.deepEqual(
+      w.kube.calls.filter((c) => /^(patch|delete|evict)/.test(c)),
+      [],
+    );
     assert.match(renderRoll(r, noPaint), /every member already runs the requested template \(image zookeeper:3\.8\.0, revision zk-\w+\): nothing to do/);
   });
 
-  it('an ensemble that is not kubectl-zk\'s, or not there: not found', async () => {
+  it("an ensemble that is not kubectl-zk's, or not there: not found", async () => {
     const w = new World();
     await assert.rejects(rollEnsemble({...req('restart'), name: 'other'}, w.deps()), /ensemble "other" not found in namespace "ns"/);
   });
@@ -659,13 +749,19 @@ describe('roll: upgrade (simulated)', () => {
 });
 
 describe('roll: two voters (simulated)', () => {
-  it('the leader\'s turn completes when it wins the election again after coming back (a new epoch, same pod)', async () => {
+  it("the leader's turn completes when it wins the election again after coming back (a new epoch, same pod)", async () => {
     const w = new World(2);
     const r = await rollEnsemble(req('restart'), w.deps());
     assert.equal(r.outcome, 'done');
-    assert.deepEqual(r.members.map((m) => `${m.pod} ${m.why}`), ['zk-0 follower', 'zk-1 leader']);
+    assert.deepEqual(
+      r.members.map((m) => `${m.pod} ${m.why}`),
+      ['zk-0 follower', 'zk-1 leader'],
+    );
     assert.match(r.warnings.join('\n'), /2 voters: the ensemble has no quorum \(serves no requests\) while a voter restarts/);
-    assert.deepEqual(r.elections.map((e) => `${e.from} → ${e.to} ${e.epochBefore}→${e.epochAfter}`), ['zk-1 → zk-1 1→2']);
+    assert.deepEqual(
+      r.elections.map((e) => `${e.from} → ${e.to} ${e.epochBefore}→${e.epochAfter}`),
+      ['zk-1 → zk-1 1→2'],
+    );
   });
 });
 

@@ -20,9 +20,10 @@ import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {fakeTime} from '../support/time.js';
 
-
 const plan = (v: number, o: number, to: [number, number], strays: number[] = []) =>
-  planScale('zk', {voters: v, observers: o, strays}, {voters: to[0], observers: to[1]}).steps.map((s) => `${s.action} ${s.ordinal}${s.role ? ` ${s.role[0]}` : ''} → ${s.after.voters}+${s.after.observers}`);
+  planScale('zk', {voters: v, observers: o, strays}, {voters: to[0], observers: to[1]}).steps.map(
+    (s) => `${s.action} ${s.ordinal}${s.role ? ` ${s.role[0]}` : ''} → ${s.after.voters}+${s.after.observers}`,
+  );
 
 describe('scale: the planner (pure)', () => {
   it('up and down one member at a time, at the tail; server id = ordinal + 1', () => {
@@ -63,8 +64,19 @@ describe('scale: the planner (pure)', () => {
 
 describe('scale: guards (pure)', () => {
   it('--replicas outside 1..255 and --observers beyond the id space are usage errors (exit 2)', () => {
-    for (const [v, o] of [[0, undefined], [256, undefined], [-1, undefined], [1.5, undefined], [3, -1], [250, 6]] as [number, number | undefined][]) {
-      assert.throws(() => validateShape(v, o), (e: unknown) => e instanceof UsageError && e.exitCode === 2, `${v}/${o}`);
+    for (const [v, o] of [
+      [0, undefined],
+      [256, undefined],
+      [-1, undefined],
+      [1.5, undefined],
+      [3, -1],
+      [250, 6],
+    ] as [number, number | undefined][]) {
+      assert.throws(
+        () => validateShape(v, o),
+        (e: unknown) => e instanceof UsageError && e.exitCode === 2,
+        `${v}/${o}`,
+      );
     }
     validateShape(1);
     validateShape(255);
@@ -72,14 +84,33 @@ describe('scale: guards (pure)', () => {
   });
 
   it('the committed membership must follow the layout (participants 1..V, observers after)', () => {
-    assert.deepEqual(shapeOf([{id: 1, role: 'participant'}, {id: 2, role: 'participant'}, {id: 3, role: 'participant'}, {id: 4, role: 'observer'}]), {voters: 3, observers: 1});
+    assert.deepEqual(
+      shapeOf([
+        {id: 1, role: 'participant'},
+        {id: 2, role: 'participant'},
+        {id: 3, role: 'participant'},
+        {id: 4, role: 'observer'},
+      ]),
+      {voters: 3, observers: 1},
+    );
     for (const bad of [
-      [{id: 1, role: 'participant'}, {id: 3, role: 'participant'}],
-      [{id: 1, role: 'participant'}, {id: 2, role: 'observer'}, {id: 3, role: 'participant'}],
+      [
+        {id: 1, role: 'participant'},
+        {id: 3, role: 'participant'},
+      ],
+      [
+        {id: 1, role: 'participant'},
+        {id: 2, role: 'observer'},
+        {id: 3, role: 'participant'},
+      ],
       [{id: 2, role: 'participant'}],
       [{id: 1, role: 'observer'}],
     ]) {
-      assert.throws(() => shapeOf(bad), (e: unknown) => e instanceof CliError && /does not follow kubectl-zk's layout/.test(e.message), JSON.stringify(bad));
+      assert.throws(
+        () => shapeOf(bad),
+        (e: unknown) => e instanceof CliError && /does not follow kubectl-zk's layout/.test(e.message),
+        JSON.stringify(bad),
+      );
     }
   });
 
@@ -97,7 +128,7 @@ describe('scale: guards (pure)', () => {
     assert.deepEqual(removalRisks(planScale('zk', {voters: 3, observers: 2}, {voters: 3, observers: 0}), report(3, 2, {4: 'unreachable', 5: 'unreachable', 1: 'unreachable'})), []);
   });
 
-  it('joinedAndSynced / removedAndLed read the members\' own answers', () => {
+  it("joinedAndSynced / removedAndLed read the members' own answers", () => {
     const add: PlanStep = {action: 'add', ordinal: 3, id: 4, pod: 'zk-3', role: 'participant', after: {voters: 4, observers: 0}};
     const r = report(4, 0, {});
     assert.deepEqual(joinedAndSynced(r, add), {ok: true});
@@ -115,7 +146,7 @@ describe('scale: guards (pure)', () => {
     assert.match((removedAndLed(stillLeads, rm) as {why: string}).why, /zk-2 still leads/);
   });
 
-  it('ZooKeeper refusals in the command\'s words, the server code kept', () => {
+  it("ZooKeeper refusals in the command's words, the server code kept", () => {
     const step: PlanStep = {action: 'add', ordinal: 3, id: 4, pod: 'zk-3', role: 'participant', after: {voters: 4, observers: 0}};
     const req = {name: 'zk', namespace: 'ns'};
     const msg = (code: any) => (explainReconfigError(new ZkError(code, code), step, req, '100000003') as CliError).message;
@@ -134,7 +165,7 @@ describe('scale: membership text and hosts (pure)', () => {
   const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3, clusterDomain: 'corp.example'}).options;
   const committed = parseDynamicConfig(`${[0, 1, 2].map((i) => serverLine(o, i).replace(';2181', ';0.0.0.0:2181')).join('\n')}\nversion=100000003\n`);
 
-  it('the joiner\'s membership = committed + the joiner; the published text carries no version line', () => {
+  it("the joiner's membership = committed + the joiner; the published text carries no version line", () => {
     const text = joinerMembership(committed, serverLine(o, 3));
     assert.equal(text.split('\n').filter(Boolean).length, 4);
     assert.match(text, /^server\.4=zk-3\.zk-hs\.ns\.svc\.corp\.example:2888:3888:participant;2181$/m);
@@ -155,7 +186,13 @@ describe('scale: membership text and hosts (pure)', () => {
 function report(voters: number, observers: number, roles: Record<number, Role>, extra: Partial<StatusReport> = {}): StatusReport {
   const ids = Array.from({length: voters + observers}, (_, i) => i + 1);
   const leaderId = ids.find((id) => id <= voters && roles[id] === undefined); // the first voter with no role given leads
-  const members: MemberReport[] = ids.map((id) => ({pod: `zk-${id - 1}`, serverId: id, role: roles[id] ?? (id > voters ? 'observer' : id === leaderId ? 'leader' : 'follower'), ready: true, restarts: 0}));
+  const members: MemberReport[] = ids.map((id) => ({
+    pod: `zk-${id - 1}`,
+    serverId: id,
+    role: roles[id] ?? (id > voters ? 'observer' : id === leaderId ? 'leader' : 'follower'),
+    ready: true,
+    restarts: 0,
+  }));
   const serving = members.filter((m) => m.serverId <= voters && ['leader', 'follower'].includes(m.role)).length;
   const needed = Math.floor(voters / 2) + 1;
   const leader = members.find((m) => m.role === 'leader')?.pod;
@@ -181,7 +218,7 @@ function opDeps(r: StatusReport | (() => Promise<StatusReport>), answer = true) 
   const questions: string[] = [];
   const t = fakeTime();
   const members: ScaleMembers = {
-    replicas: async () => r instanceof Function ? 3 : r.members.length,
+    replicas: async () => (r instanceof Function ? 3 : r.members.length),
     endpoints: async (o) => {
       calls.push(`endpoints ${o.join(',')}`);
       return [];
@@ -216,9 +253,19 @@ function opDeps(r: StatusReport | (() => Promise<StatusReport>), answer = true) 
   return {deps, calls, questions};
 }
 
-const req = (voters: number, extra: Partial<ScaleRequest> = {}): ScaleRequest => ({name: 'zk', namespace: 'ns', voters, keepVolumes: false, force: false, dryRun: false, wait: true, timeoutMs: 60_000, ...extra});
+const req = (voters: number, extra: Partial<ScaleRequest> = {}): ScaleRequest => ({
+  name: 'zk',
+  namespace: 'ns',
+  voters,
+  keepVolumes: false,
+  force: false,
+  dryRun: false,
+  wait: true,
+  timeoutMs: 60_000,
+  ...extra,
+});
 
-describe('scale: the op\'s guards (fake members and status, no ZooKeeper)', () => {
+describe("scale: the op's guards (fake members and status, no ZooKeeper)", () => {
   it('same size: a no-op, nothing touched', async () => {
     const {deps, calls, questions} = opDeps(report(3, 0, {}));
     const r = await scaleEnsemble(req(3), deps);
@@ -275,8 +322,14 @@ describe('scale: the op\'s guards (fake members and status, no ZooKeeper)', () =
     const r = await scaleEnsemble(req(4, {dryRun: true, observers: 1}), deps);
     assert.equal(r.dryRun, true);
     assert.equal(r.changed, false);
-    assert.deepEqual(r.plan.steps.map((s) => `${s.action} ${s.pod}`), ['add zk-3', 'add zk-4']);
-    assert.deepEqual(r.to.members.map((m) => `${m.id}:${m.role}`), ['1:participant', '2:participant', '3:participant', '4:participant', '5:observer']);
+    assert.deepEqual(
+      r.plan.steps.map((s) => `${s.action} ${s.pod}`),
+      ['add zk-3', 'add zk-4'],
+    );
+    assert.deepEqual(
+      r.to.members.map((m) => `${m.id}:${m.role}`),
+      ['1:participant', '2:participant', '3:participant', '4:participant', '5:observer'],
+    );
     assert.ok(r.warnings.some((w) => /4 voters tolerate no more failures than 3/.test(w)));
     assert.deepEqual(calls, []);
     assert.deepEqual(questions, []);
@@ -303,12 +356,43 @@ describe('scale: the op\'s guards (fake members and status, no ZooKeeper)', () =
 
   it('the outcome of a real run: one row per step, members, leader and health', () => {
     const r: any = {
-      name: 'zk', namespace: 'ns', dryRun: false, changed: true, keepVolumes: false, waited: true, health: 'healthy', leader: 'zk-0', warnings: [], durationMs: 61_000,
+      name: 'zk',
+      namespace: 'ns',
+      dryRun: false,
+      changed: true,
+      keepVolumes: false,
+      waited: true,
+      health: 'healthy',
+      leader: 'zk-0',
+      warnings: [],
+      durationMs: 61_000,
       from: {voters: 5, observers: 0, configVersion: '100000003', members: []},
-      to: {voters: 3, observers: 1, configVersion: '10000000a', members: [{id: 1, pod: 'zk-0', role: 'participant'}, {id: 2, pod: 'zk-1', role: 'participant'}, {id: 3, pod: 'zk-2', role: 'participant'}, {id: 4, pod: 'zk-3', role: 'observer'}]},
+      to: {
+        voters: 3,
+        observers: 1,
+        configVersion: '10000000a',
+        members: [
+          {id: 1, pod: 'zk-0', role: 'participant'},
+          {id: 2, pod: 'zk-1', role: 'participant'},
+          {id: 3, pod: 'zk-2', role: 'participant'},
+          {id: 4, pod: 'zk-3', role: 'observer'},
+        ],
+      },
       plan: {from: {voters: 5, observers: 0}, to: {voters: 3, observers: 1}, steps: [], notes: []},
       steps: [
-        {action: 'remove', ordinal: 4, id: 5, pod: 'zk-4', role: 'participant', after: {voters: 4, observers: 0}, durationMs: 1500, phases: [], configVersion: '100000007', volume: 'deleted', confirmedByReadBack: true},
+        {
+          action: 'remove',
+          ordinal: 4,
+          id: 5,
+          pod: 'zk-4',
+          role: 'participant',
+          after: {voters: 4, observers: 0},
+          durationMs: 1500,
+          phases: [],
+          configVersion: '100000007',
+          volume: 'deleted',
+          confirmedByReadBack: true,
+        },
         {action: 'add', ordinal: 3, id: 4, pod: 'zk-3', role: 'observer', after: {voters: 3, observers: 1}, durationMs: 30_000, phases: [], configVersion: '10000000a', volume: 'fresh'},
       ],
     };
@@ -379,14 +463,19 @@ describe('scale: the Kubernetes members collaborator (in-memory API)', () => {
     assert.equal(r.volume, 'deleted-stale');
     const data = await c.cm();
     assert.equal(data['membership-version'], '100000003');
-    assert.deepEqual(data['zoo.cfg.dynamic']!.trimEnd().split('\n').map((l) => l.split('=')[0]), ['server.1', 'server.2', 'server.3', 'server.4']);
+    assert.deepEqual(
+      data['zoo.cfg.dynamic']!.trimEnd()
+        .split('\n')
+        .map((l) => l.split('=')[0]),
+      ['server.1', 'server.2', 'server.3', 'server.4'],
+    );
     assert.match(data['zoo.cfg.dynamic']!, /^server\.4=zk-3\.zk-hs\.ns\.svc\.cluster\.local:2888:3888:participant;2181$/m);
     assert.ok(data['start.sh'], 'the other keys stay');
     assert.equal(await m.replicas(), 4);
     const calls = c.kube.calls.filter((x) => /^(patch|delete)/.test(x));
     assert.deepEqual(calls, ['patch ConfigMap/zk-config', 'delete PersistentVolumeClaim/data-zk-3', 'patch StatefulSet/zk'], 'the volume is gone before the pod may claim it');
     assert.ok(c.kube.all('Pod').some((p) => p.metadata.name === 'zk-3'));
-    assert.deepEqual(c.phases.slice(0, 4), ['write the joiner\'s membership to the ConfigMap', 'delete the stale volume data-zk-3', 'StatefulSet replicas 3 → 4', 'wait for pod zk-3 to run']);
+    assert.deepEqual(c.phases.slice(0, 4), ["write the joiner's membership to the ConfigMap", 'delete the stale volume data-zk-3', 'StatefulSet replicas 3 → 4', 'wait for pod zk-3 to run']);
   });
 
   it('launch with --keep-volumes: a kept volume is reused, never deleted; an observer joins as observer', async () => {
@@ -438,7 +527,10 @@ describe('scale: the Kubernetes members collaborator (in-memory API)', () => {
 
   it('endpoints: one per ordinal, in the order asked; replicas of a missing ensemble is a clear error', async () => {
     const c = cluster();
-    assert.deepEqual(await c.members().endpoints([2, 0]), [{host: '127.0.0.1', port: 10_002}, {host: '127.0.0.1', port: 10_000}]);
+    assert.deepEqual(await c.members().endpoints([2, 0]), [
+      {host: '127.0.0.1', port: 10_002},
+      {host: '127.0.0.1', port: 10_000},
+    ]);
     await c.kube.delete({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ns', name: 'zk'});
     await assert.rejects(c.members().replicas(), /ensemble "zk" not found in namespace "ns"/);
   });

@@ -32,7 +32,11 @@ function oldEnsemble(kube: FakeKube): void {
 function setup(rollResult: Partial<RollResult> = {outcome: 'done', exitCode: 0, members: [{}, {}, {}] as never}) {
   const kube = new FakeKube('prod');
   const progress = recordingProgress();
-  const acls = new Map<string, Acl[]>([['/', OPEN], ['/zookeeper', OPEN], ['/zookeeper/quota', OPEN]]);
+  const acls = new Map<string, Acl[]>([
+    ['/', OPEN],
+    ['/zookeeper', OPEN],
+    ['/zookeeper/quota', OPEN],
+  ]);
   const events: string[] = [];
   const sessions: AuthInfo[][] = [];
   const deps: SecureDeps = {
@@ -87,7 +91,10 @@ describe('secure (ops, against the in-memory API)', () => {
     oldEnsemble(t.kube);
     const r = await secureEnsemble(req, t.deps);
     assert.equal(t.events.length, 6, t.events.join('\n'));
-    assert.match(t.events[0]!, /^confirm Secure ensemble "zk" in namespace "prod": create NetworkPolicy zk \(clients from: same-namespace; clients elsewhere are refused\); set admin\.serverAddress=127\.0\.0\.1 in zoo\.cfg; set automountServiceAccountToken: false in the pod template; restart every member/);
+    assert.match(
+      t.events[0]!,
+      /^confirm Secure ensemble "zk" in namespace "prod": create NetworkPolicy zk \(clients from: same-namespace; clients elsewhere are refused\); set admin\.serverAddress=127\.0\.0\.1 in zoo\.cfg; set automountServiceAccountToken: false in the pod template; restart every member/,
+    );
     assert.equal(t.events[1], 'roll (zoo.cfg has serverAddress: true, policy: 1)');
     assert.deepEqual(t.events.slice(2), ['session', 'setAcl /', 'setAcl /zookeeper', 'setAcl /zookeeper/quota']);
     assert.deepEqual(t.sessions, [[{scheme: 'digest', auth: 'super:pw'}]], 'the password from the Secret');
@@ -109,7 +116,10 @@ describe('secure (ops, against the in-memory API)', () => {
     const r = await secureEnsemble(req, t.deps);
     assert.equal(r.unchanged, true);
     assert.deepEqual(t.events, ['session'], 'only the ACL check');
-    assert.deepEqual(t.kube.calls.slice(before).filter((c) => /^(apply|patch)/.test(c)), []);
+    assert.deepEqual(
+      t.kube.calls.slice(before).filter((c) => /^(apply|patch)/.test(c)),
+      [],
+    );
   });
 
   it('a live policy the API server returned with its keys in another order is kept, not updated', async () => {
@@ -117,16 +127,29 @@ describe('secure (ops, against the in-memory API)', () => {
     oldEnsemble(t.kube);
     await secureEnsemble(req, t.deps);
     const np = t.kube.all('NetworkPolicy')[0] as any;
-    const reorder = (o: any): any => (Array.isArray(o) ? o.map(reorder) : o && typeof o === 'object' ? Object.fromEntries(Object.keys(o).sort().reverse().map((k) => [k, reorder(o[k])])) : o);
+    const reorder = (o: any): any =>
+      Array.isArray(o)
+        ? o.map(reorder)
+        : o && typeof o === 'object'
+          ? Object.fromEntries(
+              Object.keys(o)
+                .sort()
+                .reverse()
+                .map((k) => [k, reorder(o[k])]),
+            )
+          : o;
     t.kube.seed({...np, spec: reorder(np.spec)});
     const before = t.kube.calls.length;
     const r = await secureEnsemble(req, t.deps);
     assert.equal(r.plan.networkPolicy.action, 'keep');
     assert.equal(r.unchanged, true);
-    assert.deepEqual(t.kube.calls.slice(before).filter((c) => c.startsWith('apply')), []);
+    assert.deepEqual(
+      t.kube.calls.slice(before).filter((c) => c.startsWith('apply')),
+      [],
+    );
   });
 
-  it('--allow-clients-from replaces the live policy\'s sources; without it they are kept', async () => {
+  it("--allow-clients-from replaces the live policy's sources; without it they are kept", async () => {
     const t = setup();
     oldEnsemble(t.kube);
     t.kube.seed({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'kafka'}});
@@ -144,7 +167,10 @@ describe('secure (ops, against the in-memory API)', () => {
     const before = structuredClone(t.kube.all());
     const r = await secureEnsemble({...req, dryRun: true}, t.deps);
     assert.deepEqual(t.kube.all(), before);
-    assert.deepEqual(r.acls.map((a) => a.path), ['/', '/zookeeper', '/zookeeper/quota']);
+    assert.deepEqual(
+      r.acls.map((a) => a.path),
+      ['/', '/zookeeper', '/zookeeper/quota'],
+    );
     assert.ok(!t.events.some((e) => /^(confirm|roll|setAcl)/.test(e)), t.events.join('\n'));
     assert.equal(r.plan.restart, true);
   });
@@ -161,7 +187,10 @@ describe('secure (ops, against the in-memory API)', () => {
   it('a stopped restart is an error that says to run secure again; the ACLs are not touched yet', async () => {
     const t = setup({outcome: 'stopped', exitCode: 4, members: [], stopped: {pod: 'zk-1', reason: 'did not come back', hint: 'h', details: []} as never});
     oldEnsemble(t.kube);
-    await assert.rejects(secureEnsemble(req, t.deps), (e: unknown) => e instanceof CliError && e.exitCode === 4 && /stopped at zk-1: did not come back/.test(e.message) && /secure zk -n prod again/.test(e.hint!));
+    await assert.rejects(
+      secureEnsemble(req, t.deps),
+      (e: unknown) => e instanceof CliError && e.exitCode === 4 && /stopped at zk-1: did not come back/.test(e.message) && /secure zk -n prod again/.test(e.hint!),
+    );
     assert.ok(!t.events.some((e) => e.startsWith('setAcl')));
   });
 
@@ -170,10 +199,13 @@ describe('secure (ops, against the in-memory API)', () => {
     await assert.rejects(secureEnsemble(req, t.deps), /ensemble "zk" not found in namespace "prod"/);
     oldEnsemble(t.kube);
     await assert.rejects(secureEnsemble({...req, clientSources: [{kind: 'namespace', namespace: 'nope'}]}, t.deps), /does not exist: nope/);
-    assert.deepEqual(t.kube.calls.filter((c) => /^(apply|patch)/.test(c)), []);
+    assert.deepEqual(
+      t.kube.calls.filter((c) => /^(apply|patch)/.test(c)),
+      [],
+    );
   });
 
-  it('status\'s posture: an old ensemble lists every hole secure closes; a new one none', () => {
+  it("status's posture: an old ensemble lists every hole secure closes; a new one none", () => {
     const t = setup();
     oldEnsemble(t.kube);
     const live = () => ({
@@ -185,7 +217,11 @@ describe('secure (ops, against the in-memory API)', () => {
     assert.deepEqual(before.clientsFrom, ['all (no NetworkPolicy)']);
     assert.equal(before.open.length, 3, before.open.join('\n'));
     const fresh = renderEnsemble(validateEnsembleOptions({name: 'zk', namespace: 'prod'}).options, {superPassword: 'pw'}, assets) as any[];
-    const after = securityPosture({sts: fresh.find((x) => x.kind === 'StatefulSet'), zooCfg: fresh.find((x) => x.kind === 'ConfigMap').data['zoo.cfg'], policy: fresh.find((x) => x.kind === 'NetworkPolicy')});
+    const after = securityPosture({
+      sts: fresh.find((x) => x.kind === 'StatefulSet'),
+      zooCfg: fresh.find((x) => x.kind === 'ConfigMap').data['zoo.cfg'],
+      policy: fresh.find((x) => x.kind === 'NetworkPolicy'),
+    });
     assert.deepEqual(after, {clientsFrom: ['same-namespace'], networkPolicy: true, adminOnLoopback: true, serviceAccountToken: false, open: []});
   });
 });

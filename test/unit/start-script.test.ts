@@ -7,14 +7,13 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
 
-
 /**
  * Runs the real start.sh (bash) from the rendered ConfigMap with a stand-in
  * zkServer.sh that records how it was called, to check myid handling and which
  * membership file a member starts from.
  */
 function harness(opts: {leader?: string | null} = {}) {
-  const leader = opts.leader === undefined ? "zk-0" : opts.leader;
+  const leader = opts.leader === undefined ? 'zk-0' : opts.leader;
   const dir = mkdtempSync(path.join(tmpdir(), 'kzk-start-'));
   const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
   const cm = renderEnsemble(o, {superPassword: 'pw'}, loadAssets()).find((x) => x.kind === 'ConfigMap') as any;
@@ -39,7 +38,17 @@ function harness(opts: {leader?: string | null} = {}) {
     spawnSync('bash', [path.join(scripts, 'start.sh')], {
       encoding: 'utf8',
       timeout: timeoutMs,
-      env: {PATH: `${bin}:${process.env.PATH}`, POD_NAME: pod, ZK_DATA_DIR: data, ZK_HEAP_MB: '256', ZK_SUPER_DIGEST: 'super:abc=', ZK_STATIC_TEMPLATE: path.join(scripts, 'zoo.cfg'), ZK_BOOTSTRAP_DYNAMIC: path.join(scripts, 'zoo.cfg.dynamic'), ZK_MEMBERSHIP_VERSION_FILE: path.join(scripts, 'membership-version'), ZOO_LOG_DIR: dir},
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        POD_NAME: pod,
+        ZK_DATA_DIR: data,
+        ZK_HEAP_MB: '256',
+        ZK_SUPER_DIGEST: 'super:abc=',
+        ZK_STATIC_TEMPLATE: path.join(scripts, 'zoo.cfg'),
+        ZK_BOOTSTRAP_DYNAMIC: path.join(scripts, 'zoo.cfg.dynamic'),
+        ZK_MEMBERSHIP_VERSION_FILE: path.join(scripts, 'membership-version'),
+        ZOO_LOG_DIR: dir,
+      },
     });
   return {dir, data, scripts, run};
 }
@@ -75,7 +84,10 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
     assert.equal(h.run('zk-0').status, 0);
     // ZooKeeper committed a reconfig: new dynamic file, static file rewritten to point at it
     const conf = path.join(h.data, 'conf');
-    writeFileSync(path.join(conf, 'zoo.cfg.dynamic.100000005'), 'server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181\nserver.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181\n');
+    writeFileSync(
+      path.join(conf, 'zoo.cfg.dynamic.100000005'),
+      'server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181\nserver.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181\n',
+    );
     writeFileSync(path.join(conf, 'zoo.cfg'), `tickTime=2000\ndataDir=${h.data}\ndynamicConfigFile=${conf}/zoo.cfg.dynamic.100000005\n`);
     const r = h.run('zk-0');
     assert.equal(r.status, 0, r.stderr);
@@ -104,7 +116,7 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
     assert.match(r.stderr, /does not list server\.6; add this member with 'kubectl zk scale'/);
   });
 
-  describe('stale-config rule: the on-disk membership must not be older than the ConfigMap\'s membership-version', () => {
+  describe("stale-config rule: the on-disk membership must not be older than the ConfigMap's membership-version", () => {
     const member = (id: number, role = 'participant') => `server.${id}=zk-${id - 1}.zk-hs.ns.svc.cluster.local:2888:3888:${role};0.0.0.0:2181`;
     /** zk-1 ran once, then ZooKeeper committed config `version` listing `ids`; the ConfigMap now says `cm` (membership-version `required`). */
     function restartWith(o: {version: string; ids: number[]; required?: string; cm?: number[]}) {
@@ -136,26 +148,41 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
     });
 
     it('on-disk version equal to or newer than membership-version: kept (a member restarting after a scale)', () => {
-      for (const [version, required] of [['200000004', '200000004'], ['200000009', '200000004'], ['300000001', '2ffffffff'], ['10000000a', '0x100000009']]) {
+      for (const [version, required] of [
+        ['200000004', '200000004'],
+        ['200000009', '200000004'],
+        ['300000001', '2ffffffff'],
+        ['10000000a', '0x100000009'],
+      ]) {
         const {r, used} = restartWith({version: version!, ids: [1, 2, 3], required, cm: [1, 2, 3, 4]});
         assert.equal(r.status, 0, r.stderr);
         assert.equal(used, `zoo.cfg.dynamic.${version}`, `${version} vs ${required}`);
-        assert.match(r.stderr, new RegExp(`using the last committed membership zoo\\.cfg\\.dynamic\\.${version} \\(version ${version}, ConfigMap membership-version ${required!.replace(/^0x/, '')}\\)`));
+        assert.match(
+          r.stderr,
+          new RegExp(`using the last committed membership zoo\\.cfg\\.dynamic\\.${version} \\(version ${version}, ConfigMap membership-version ${required!.replace(/^0x/, '')}\\)`),
+        );
       }
     });
 
-    it('on-disk version older than membership-version although it lists this member: discarded, the ConfigMap\'s membership used, and the log says why', () => {
+    it("on-disk version older than membership-version although it lists this member: discarded, the ConfigMap's membership used, and the log says why", () => {
       // a volume kept from an earlier scale-down: its config lists servers 1-3 as they were long ago
-      for (const [version, required] of [['100000003', '200000004'], ['ffffffff', '100000000'], ['1fffffffe', '1ffffffff']]) {
+      for (const [version, required] of [
+        ['100000003', '200000004'],
+        ['ffffffff', '100000000'],
+        ['1fffffffe', '1ffffffff'],
+      ]) {
         const {r, used, usedText} = restartWith({version: version!, ids: [1, 2, 3], required, cm: [1, 2]});
         assert.equal(r.status, 0, r.stderr);
         assert.equal(used, 'zoo.cfg.dynamic.bootstrap', `${version} vs ${required}`);
         assert.equal(usedText, `${member(1)}\n${member(2)}\n`);
-        assert.match(r.stderr, new RegExp(`discarding the membership on the volume, zoo\\.cfg\\.dynamic\\.${version} \\(version ${version}\\): older than the ConfigMap's membership-version ${required}`));
+        assert.match(
+          r.stderr,
+          new RegExp(`discarding the membership on the volume, zoo\\.cfg\\.dynamic\\.${version} \\(version ${version}\\): older than the ConfigMap's membership-version ${required}`),
+        );
       }
     });
 
-    it('the .bootstrap copy counts as version 0: replaced by the ConfigMap\'s membership once a scale recorded a version', () => {
+    it("the .bootstrap copy counts as version 0: replaced by the ConfigMap's membership once a scale recorded a version", () => {
       const h = harness();
       assert.equal(h.run('zk-1').status, 0);
       writeFileSync(path.join(h.scripts, 'zoo.cfg.dynamic'), `${member(1)}\n${member(2)}\n${member(3)}\n${member(4)}\n`);
@@ -261,7 +288,10 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
       const observer = harness({leader: null});
       ran(observer);
       chmodSync(path.join(observer.scripts, 'zoo.cfg.dynamic'), 0o644);
-      writeFileSync(path.join(observer.scripts, 'zoo.cfg.dynamic'), ['server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;2181', 'server.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:observer;2181'].join('\n') + '\n');
+      writeFileSync(
+        path.join(observer.scripts, 'zoo.cfg.dynamic'),
+        ['server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;2181', 'server.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:observer;2181'].join('\n') + '\n',
+      );
       assert.equal(observer.run('zk-1', 20_000).status, 0);
     });
   });

@@ -54,12 +54,18 @@ describe('backup, restore, export, import: bad input through the built executabl
 
   it('valid input reaches the (closed) API server: exit 1, and no file or .partial is left', () => {
     const out = path.join(dir, 'new.snap');
-    for (const args of [['backup', 'zk', '-f', out], ['export', 'zk', '-f', out]]) {
+    for (const args of [
+      ['backup', 'zk', '-f', out],
+      ['export', 'zk', '-f', out],
+    ]) {
       const r = cli.run(args);
       assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
       assert.match(oneErrorLine(r, args.join(' ')), /Kubernetes API/);
       assert.equal(existsSync(out), false);
     }
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.partial')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.partial')),
+      [],
+    );
   });
 });

@@ -13,10 +13,30 @@ describe('backup/restore/export/import: the one-line summaries', () => {
 
   it('backup: member, zxid, size, where, rate, count, sha256 prefix, manifest', () => {
     const line = renderBackup({
-      format: 'kubectl-zk/backup', version: 1, ensemble: 'zk', namespace: 'prod', member: 'zk-2', serverVersion: '3.9.5', lastZxid: '0x10000002a', time: '', size: 2048, sha256: 'ab'.repeat(32),
-      snapshot: 'zk.snap', znodes: 12, ephemeral: 1, checksum: 'c'.repeat(64), memberNodeCount: 17, file: 'zk.snap', manifestFile: 'zk.snap.json', durationMs: 500, bytesPerSecond: 4096,
+      format: 'kubectl-zk/backup',
+      version: 1,
+      ensemble: 'zk',
+      namespace: 'prod',
+      member: 'zk-2',
+      serverVersion: '3.9.5',
+      lastZxid: '0x10000002a',
+      time: '',
+      size: 2048,
+      sha256: 'ab'.repeat(32),
+      snapshot: 'zk.snap',
+      znodes: 12,
+      ephemeral: 1,
+      checksum: 'c'.repeat(64),
+      memberNodeCount: 17,
+      file: 'zk.snap',
+      manifestFile: 'zk.snap.json',
+      durationMs: 500,
+      bytesPerSecond: 4096,
     });
-    assert.equal(line, 'backed up prod/zk from zk-2 at zxid 0x10000002a: 2.0 KiB to zk.snap in 0.5s (4.0 KiB/s), 12 znodes (+1 ephemeral, not restorable), sha256 abababababababab…; manifest zk.snap.json\n');
+    assert.equal(
+      line,
+      'backed up prod/zk from zk-2 at zxid 0x10000002a: 2.0 KiB to zk.snap in 0.5s (4.0 KiB/s), 12 znodes (+1 ephemeral, not restorable), sha256 abababababababab…; manifest zk.snap.json\n',
+    );
   });
 
   it('export and import', () => {
@@ -32,9 +52,17 @@ describe('backup/restore/export/import: the one-line summaries', () => {
 
   it('restore: verified members counted', () => {
     const line = renderRestore({
-      name: 'zk2', namespace: 'prod', from: 'zk.snap', created: true, replicas: 3,
+      name: 'zk2',
+      namespace: 'prod',
+      from: 'zk.snap',
+      created: true,
+      replicas: 3,
       backup: {ensemble: 'zk', lastZxid: '0x2a', sha256: '', size: 1, znodes: 10, ephemeral: 0, checksum: 'a'.repeat(64)},
-      verified: [{where: 'zk2-0', znodes: 10, checksum: '', ok: true}, {where: 'zk2-1', znodes: 10, checksum: '', ok: true}, {where: 'zk2-2', znodes: 10, checksum: '', ok: true}],
+      verified: [
+        {where: 'zk2-0', znodes: 10, checksum: '', ok: true},
+        {where: 'zk2-1', znodes: 10, checksum: '', ok: true},
+        {where: 'zk2-2', znodes: 10, checksum: '', ok: true},
+      ],
       durationMs: 60_000,
     });
     assert.equal(line, 'restored zk.snap of "zk" at zxid 0x2a into new ensemble prod/zk2 (3 members): 10 znodes, checksum aaaaaaaaaaaaaaaa… verified on 3/3 members in 60.0s\n');

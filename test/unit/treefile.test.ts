@@ -7,7 +7,20 @@ import {ZkError} from '../../src/zk/errors.js';
 import type {Acl, ZnodeStat} from '../../src/zk/client.js';
 
 const OPEN: Acl[] = [{scheme: 'world', id: 'anyone', perms: 31}];
-const stat = (o: Partial<ZnodeStat> = {}): ZnodeStat => ({czxid: 1n, mzxid: 2n, pzxid: 3n, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 0, numChildren: 0, ...o});
+const stat = (o: Partial<ZnodeStat> = {}): ZnodeStat => ({
+  czxid: 1n,
+  mzxid: 2n,
+  pzxid: 3n,
+  ctime: 0,
+  mtime: 0,
+  version: 0,
+  cversion: 0,
+  aversion: 0,
+  ephemeralOwner: 0n,
+  dataLength: 0,
+  numChildren: 0,
+  ...o,
+});
 const rec = (path: string, data = '', o: Partial<TreeRecord> = {}): TreeRecord => ({
   path,
   data: Buffer.from(data).toString('base64'),
@@ -18,7 +31,13 @@ const rec = (path: string, data = '', o: Partial<TreeRecord> = {}): TreeRecord =
 
 function file(root: string, recs: TreeRecord[]): string[] {
   const sum = new TreeChecksum();
-  for (const r of recs) if (r.kind !== 'ephemeral') sum.add(relativePath(root, r.path), Buffer.from(r.data, 'base64'), r.acl.map((a) => ({...a})));
+  for (const r of recs)
+    if (r.kind !== 'ephemeral')
+      sum.add(
+        relativePath(root, r.path),
+        Buffer.from(r.data, 'base64'),
+        r.acl.map((a) => ({...a})),
+      );
   const eph = recs.filter((r) => r.kind === 'ephemeral').length;
   return [headerLine({root, time: new Date(0).toISOString()}), ...recs.map(recordLine), trailerLine({znodes: recs.length, skipped: eph, checksum: sum.hex})].map((l) => l.trimEnd());
 }
@@ -50,7 +69,14 @@ describe('treefile: the export format and the tree checksum', () => {
     const nodes: [string, Buffer, Acl[]][] = [
       ['/', Buffer.alloc(0), OPEN],
       ['/a', Buffer.from([0, 1, 2]), OPEN],
-      ['/a/b', Buffer.from('x'), [{scheme: 'digest', id: 'u:h', perms: 'cdrwa'}, {scheme: 'world', id: 'anyone', perms: 'r'}]],
+      [
+        '/a/b',
+        Buffer.from('x'),
+        [
+          {scheme: 'digest', id: 'u:h', perms: 'cdrwa'},
+          {scheme: 'world', id: 'anyone', perms: 'r'},
+        ],
+      ],
     ];
     for (const n of nodes) a.add(...n);
     for (const n of [...nodes].reverse()) b.add(n[0], n[1], [...n[2]].reverse());
@@ -79,7 +105,7 @@ describe('treefile: the export format and the tree checksum', () => {
     assert.equal(parseTreeLine(recordLine(rec('/a', 'x')), 2).type, 'record');
   });
 
-  it('checkTreeFile: a whole file passes and gives the selection\'s checksum relative to PATH', async () => {
+  it("checkTreeFile: a whole file passes and gives the selection's checksum relative to PATH", async () => {
     const recs = [rec('/app'), rec('/app/a', '1'), rec('/app/a/b', '2'), rec('/app/lock', '', {kind: 'ephemeral'})];
     const c = await checkTreeFile(src(file('/app', recs)));
     assert.equal(c.selected, 4);
@@ -105,7 +131,7 @@ describe('treefile: the export format and the tree checksum', () => {
     await assert.rejects(checkTreeFile(src([lines[0]!, recordLine(rec('/elsewhere')).trim(), lines.at(-1)!])), /outside the export's root/);
   });
 
-  it('znodeKind reads ZooKeeper\'s ephemeralOwner encoding', () => {
+  it("znodeKind reads ZooKeeper's ephemeralOwner encoding", () => {
     assert.equal(znodeKind(0n), 'persistent');
     assert.equal(znodeKind(0x1000abcdn), 'ephemeral');
     assert.equal(znodeKind(-0x8000000000000000n), 'container');
@@ -183,7 +209,10 @@ describe('walkTree and applyWrites (src/zk/tree.ts)', () => {
     const r = await walkTree(f.client, '/', () => undefined);
     assert.equal(r.vanished, 1);
     assert.equal(r.visited, 220);
-    await assert.rejects(walkTree(fakeTree(tree).client, '/nope', () => undefined), (e: unknown) => e instanceof ZkError && e.code === 'NoNode');
+    await assert.rejects(
+      walkTree(fakeTree(tree).client, '/nope', () => undefined),
+      (e: unknown) => e instanceof ZkError && e.code === 'NoNode',
+    );
   });
 
   it('waits for onNode (backpressure) and stops at its first failure', async () => {
@@ -199,7 +228,10 @@ describe('walkTree and applyWrites (src/zk/tree.ts)', () => {
   it('an aborted signal stops the walk', async () => {
     const ac = new AbortController();
     ac.abort(new Error('interrupted'));
-    await assert.rejects(walkTree(fakeTree(tree).client, '/', () => undefined, {signal: ac.signal}), /interrupted/);
+    await assert.rejects(
+      walkTree(fakeTree(tree).client, '/', () => undefined, {signal: ac.signal}),
+      /interrupted/,
+    );
   });
 
   it('applyWrites: creates in order with many in flight; NodeExists fails unless overwrite (then set + setAcl)', async () => {
@@ -218,7 +250,11 @@ describe('walkTree and applyWrites (src/zk/tree.ts)', () => {
     await assert.rejects(applyWrites(client, ops), (e: unknown) => e instanceof ZkError && e.code === 'NodeExists');
     order.length = 0;
     const hows: string[] = [];
-    const n = await applyWrites(client, ops.map((o) => ({...o, overwrite: true})), {onApplied: (_o, how) => void hows.push(how)});
+    const n = await applyWrites(
+      client,
+      ops.map((o) => ({...o, overwrite: true})),
+      {onApplied: (_o, how) => void hows.push(how)},
+    );
     assert.equal(n, 3);
     assert.deepEqual(order.slice(0, 3), ['create /a', 'create /a/b', 'create /x']);
     assert.ok(order.includes('set /x') && order.includes('setAcl /x'));

@@ -15,7 +15,6 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kzk-znode-'));
 let cli: Cli;
 const zk = (args: string[], input?: Buffer | string) => cli.run(args, {input});
 
-
 describe('znode commands through the built executable', function () {
   this.timeout(60_000);
 

@@ -134,7 +134,7 @@ describe('znode: ensemble resolution (in-memory API)', () => {
 });
 
 describe('znode: --as-super', () => {
-  it('decodes username and password from the Secret\'s base64 data', async () => {
+  it("decodes username and password from the Secret's base64 data", async () => {
     const kube = new FakeKube('ns');
     kube.seed({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'zk-auth', namespace: 'ns'}, data: {username: b64('super'), password: b64('p:ä ss'), digest: b64('super:xyz=')}});
     assert.deepEqual(await superAuth(kube, 'ns', 'zk'), {scheme: 'digest', auth: 'super:p:ä ss'});
@@ -149,7 +149,7 @@ describe('znode: --as-super', () => {
 });
 
 describe('znode: argument checks', () => {
-  it('paths: zkCli\'s rules, as usage errors', () => {
+  it("paths: zkCli's rules, as usage errors", () => {
     for (const p of ['/', '/a', '/a/b-c.d_e', '/zookeeper/config']) checkPath(p);
     checkPath('/q/', {sequential: true});
     for (const p of ['', 'a', '/a/', '/a//b', '/a/../b', '/a/.', 'a\u0000', '/\u0007']) assert.throws(() => checkPath(p), UsageError, p);
@@ -261,7 +261,7 @@ describe('znode: renderers and JSON shape', () => {
 });
 
 describe('znode: jute.maxbuffer of an ensemble', () => {
-  it('is read from -Djute.maxbuffer in the zookeeper container\'s JVM flags, else the default', () => {
+  it("is read from -Djute.maxbuffer in the zookeeper container's JVM flags, else the default", () => {
     const sts = (env: {name: string; value?: string}[]) => ({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk'}, spec: {template: {spec: {containers: [{name: 'zookeeper', env}]}}}});
     assert.equal(juteMaxBufferOf(null), 0xfffff);
     assert.equal(juteMaxBufferOf(sts([{name: 'ZK_HEAP_MB', value: '512'}])), 0xfffff);
@@ -275,7 +275,14 @@ describe('znode: ops with a client double', () => {
   it('every op refuses an invalid path before connecting', async () => {
     let connects = 0;
     const deps = {connect: async () => (connects++, fakeClient()), confirm: async () => true};
-    for (const op of [getZnode, statZnode, lsZnode, (r: {path: string}, d: ZnodeDeps) => setZnode({...r, data: Buffer.alloc(0)}, d), createZnode, (r: {path: string}, d: ZnodeDeps) => deleteZnode(r, {...d, confirm: async () => true})]) {
+    for (const op of [
+      getZnode,
+      statZnode,
+      lsZnode,
+      (r: {path: string}, d: ZnodeDeps) => setZnode({...r, data: Buffer.alloc(0)}, d),
+      createZnode,
+      (r: {path: string}, d: ZnodeDeps) => deleteZnode(r, {...d, confirm: async () => true}),
+    ]) {
       await assert.rejects(op({path: 'no-slash'}, deps), (e: unknown) => e instanceof UsageError && e.exitCode === 2);
     }
     await assert.rejects(deleteZnode({path: '/a', recursive: true, version: 1}, deps), UsageError);
@@ -307,18 +314,46 @@ describe('znode: ops with a client double', () => {
     assert.equal(missing.closed, 1);
   });
 
-  it('get, stat and plain ls go through `once` when the deps have it (no session of connect\'s); NoAuth gets the hint there too', async () => {
+  it("get, stat and plain ls go through `once` when the deps have it (no session of connect's); NoAuth gets the hint there too", async () => {
     const asked: string[] = [];
     const deps = (answer: (path: string) => Promise<unknown>): ZnodeDeps => ({
-      connect: async () => assert.fail('no session of connect\'s for a one-request read'),
+      connect: async () => assert.fail("no session of connect's for a one-request read"),
       once: async <T>(req: OnceRequest<T>) => (asked.push(req.path), answer(req.path) as Promise<T>),
     });
     const stat = {czxid: 1n, mzxid: 2n, pzxid: 3n, ctime: 0, mtime: 0, version: 4, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 2, numChildren: 0};
-    assert.equal((await getZnode({path: '/g'}, deps(async () => ({data: Buffer.from('hi'), stat})))).data, 'hi');
-    assert.equal((await statZnode({path: '/s'}, deps(async () => stat))).stat.dataVersion, 4);
-    assert.deepEqual(await lsZnode({path: '/l'}, deps(async () => ['a'])), ['a']);
+    assert.equal(
+      (
+        await getZnode(
+          {path: '/g'},
+          deps(async () => ({data: Buffer.from('hi'), stat})),
+        )
+      ).data,
+      'hi',
+    );
+    assert.equal(
+      (
+        await statZnode(
+          {path: '/s'},
+          deps(async () => stat),
+        )
+      ).stat.dataVersion,
+      4,
+    );
+    assert.deepEqual(
+      await lsZnode(
+        {path: '/l'},
+        deps(async () => ['a']),
+      ),
+      ['a'],
+    );
     assert.deepEqual(asked, ['/g', '/s', '/l']);
-    await assert.rejects(getZnode({path: '/secret'}, deps(async (p) => Promise.reject(ZkError.fromServerCode(-102, p)))), (e: unknown) => e instanceof CliError && /--as-super/.test(e.hint!));
+    await assert.rejects(
+      getZnode(
+        {path: '/secret'},
+        deps(async (p) => Promise.reject(ZkError.fromServerCode(-102, p))),
+      ),
+      (e: unknown) => e instanceof CliError && /--as-super/.test(e.hint!),
+    );
     const hanging = new AbortController();
     const p = getZnode({path: '/x'}, {...deps(() => new Promise(() => undefined)), signal: hanging.signal});
     setImmediate(() => hanging.abort());
@@ -351,7 +386,10 @@ describe('znode: ops with a client double', () => {
       asked.push(q);
       throw new UsageError(`${q.replace(/\?$/, '')}: refusing without confirmation`, 'no terminal to ask on; pass --yes to confirm');
     };
-    await assert.rejects(deleteZnode({path: '/app', recursive: true}, {connect: async () => c, confirm: refuse}), (e: unknown) => e instanceof UsageError && e.message === 'delete /app and its 2 descendants: refusing without confirmation');
+    await assert.rejects(
+      deleteZnode({path: '/app', recursive: true}, {connect: async () => c, confirm: refuse}),
+      (e: unknown) => e instanceof UsageError && e.message === 'delete /app and its 2 descendants: refusing without confirmation',
+    );
     assert.deepEqual(c.calls, ['lsR /app']);
     assert.equal(c.closed, 1);
     const yes = fakeClient();
@@ -370,10 +408,17 @@ describe('znode: connecting through port-forwards (in-memory API)', () => {
     ensemble(kube, 'zk', 'ns', ['ready', 'running', 'pending']);
     const dialed: ZkClientOptions[] = [];
     const forwarders = new MemberForwarders(kube);
-    const connect = forwardedConnector({kube, forwarders, dial: async (o) => (dialed.push(o), fakeClient())}, {namespace: 'ns', ensemble: 'zk'}, {auth: [{scheme: 'digest', auth: 'a:b'}], connectTimeoutMs: 3000});
+    const connect = forwardedConnector(
+      {kube, forwarders, dial: async (o) => (dialed.push(o), fakeClient())},
+      {namespace: 'ns', ensemble: 'zk'},
+      {auth: [{scheme: 'digest', auth: 'a:b'}], connectTimeoutMs: 3000},
+    );
     await connect();
     await connect();
-    assert.deepEqual(kube.calls.filter((c) => c.startsWith('portforward')), ['portforward Pod/zk-0', 'portforward Pod/zk-1']);
+    assert.deepEqual(
+      kube.calls.filter((c) => c.startsWith('portforward')),
+      ['portforward Pod/zk-0', 'portforward Pod/zk-1'],
+    );
     assert.equal(dialed.length, 2);
     assert.equal(dialed[0]!.endpoints.length, 2);
     assert.deepEqual(dialed[0]!.auth, [{scheme: 'digest', auth: 'a:b'}]);
@@ -381,7 +426,7 @@ describe('znode: connecting through port-forwards (in-memory API)', () => {
     await forwarders.close();
   });
 
-  it('resolveTarget lists the pods while it resolves the ensemble (one round trip); only that ensemble\'s members are used', async () => {
+  it("resolveTarget lists the pods while it resolves the ensemble (one round trip); only that ensemble's members are used", async () => {
     const kube = new FakeKube('ns');
     ensemble(kube, 'zk', 'ns', ['ready', 'ready']);
     ensemble(kube, 'zk2', 'ns', ['ready']);
@@ -392,8 +437,18 @@ describe('znode: connecting through port-forwards (in-memory API)', () => {
     const dialed: ZkClientOptions[] = [];
     const forwarders = new MemberForwarders(kube);
     await forwardedConnector({kube, forwarders, dial: async (o) => (dialed.push(o), fakeClient())}, target, {auth: []})();
-    assert.deepEqual(kube.calls.slice(before).filter((c) => !c.startsWith('portforward')).sort(), ['get StatefulSet/zk', 'list Pod'], 'no second pod list');
-    assert.deepEqual(kube.calls.filter((c) => c.startsWith('portforward')), ['portforward Pod/zk-0', 'portforward Pod/zk-1']);
+    assert.deepEqual(
+      kube.calls
+        .slice(before)
+        .filter((c) => !c.startsWith('portforward'))
+        .sort(),
+      ['get StatefulSet/zk', 'list Pod'],
+      'no second pod list',
+    );
+    assert.deepEqual(
+      kube.calls.filter((c) => c.startsWith('portforward')),
+      ['portforward Pod/zk-0', 'portforward Pod/zk-1'],
+    );
     assert.equal(dialed[0]!.endpoints.length, 2);
     await forwarders.close();
   });
@@ -409,20 +464,30 @@ describe('znode: connecting through port-forwards (in-memory API)', () => {
 
     const pending = new FakeKube('ns');
     ensemble(pending, 'zk', 'ns', ['pending', 'unschedulable']);
-    await assert.rejects(
-      forwardedConnector({kube: pending, forwarders: new MemberForwarders(pending), dial: async () => assert.fail('no dial')}, {namespace: 'ns', ensemble: 'zk'}, {auth: []})(),
-      {message: 'ensemble "zk" has no running member pods in namespace "ns" (zk-0: Pending, zk-1: Pending)'},
-    );
+    await assert.rejects(forwardedConnector({kube: pending, forwarders: new MemberForwarders(pending), dial: async () => assert.fail('no dial')}, {namespace: 'ns', ensemble: 'zk'}, {auth: []})(), {
+      message: 'ensemble "zk" has no running member pods in namespace "ns" (zk-0: Pending, zk-1: Pending)',
+    });
 
-    const timeout = forwardedConnector({kube, forwarders: fw, dial: async () => Promise.reject(new ZkError('Timeout', 'no ZooKeeper session within 2000 ms from 127.0.0.1:1'))}, {namespace: 'ns', ensemble: 'zk'}, {auth: [], connectTimeoutMs: 2000});
-    await assert.rejects(timeout(), (e: unknown) => e instanceof CliError && e.message === 'no ZooKeeper session from ensemble "zk" (members zk-0, zk-1, zk-2) within 2s' && /kubectl get pods -n ns/.test(e.hint!));
+    const timeout = forwardedConnector(
+      {kube, forwarders: fw, dial: async () => Promise.reject(new ZkError('Timeout', 'no ZooKeeper session within 2000 ms from 127.0.0.1:1'))},
+      {namespace: 'ns', ensemble: 'zk'},
+      {auth: [], connectTimeoutMs: 2000},
+    );
+    await assert.rejects(
+      timeout(),
+      (e: unknown) => e instanceof CliError && e.message === 'no ZooKeeper session from ensemble "zk" (members zk-0, zk-1, zk-2) within 2s' && /kubectl get pods -n ns/.test(e.hint!),
+    );
     const authFailed = forwardedConnector({kube, forwarders: fw, dial: async () => Promise.reject(ZkError.of('AuthFailed'))}, {namespace: 'ns', ensemble: 'zk'}, {auth: []});
     await assert.rejects(authFailed(), {message: 'Authentication failed'});
 
     // the one-request path maps the same failures the same way, and gets the same endpoints
     const seen: number[] = [];
-    const onceWith = (err: unknown) => forwardedOnce({kube, forwarders: fw, once: async (eps) => (seen.push(eps.length), Promise.reject(err))}, {namespace: 'ns', ensemble: 'zk'}, {auth: [], connectTimeoutMs: 2000})!;
-    await assert.rejects(onceWith(new ZkError('Timeout', 'no ZooKeeper session'))(onceGet('/x')), (e: unknown) => e instanceof CliError && e.message === 'no ZooKeeper session from ensemble "zk" (members zk-0, zk-1, zk-2) within 2s');
+    const onceWith = (err: unknown) =>
+      forwardedOnce({kube, forwarders: fw, once: async (eps) => (seen.push(eps.length), Promise.reject(err))}, {namespace: 'ns', ensemble: 'zk'}, {auth: [], connectTimeoutMs: 2000})!;
+    await assert.rejects(
+      onceWith(new ZkError('Timeout', 'no ZooKeeper session'))(onceGet('/x')),
+      (e: unknown) => e instanceof CliError && e.message === 'no ZooKeeper session from ensemble "zk" (members zk-0, zk-1, zk-2) within 2s',
+    );
     await assert.rejects(onceWith(ZkError.of('AuthFailed'))(onceGet('/x')), {message: 'Authentication failed'});
     await assert.rejects(onceWith(ZkError.of('NoNode', '/x'))(onceGet('/x')), {message: 'Node does not exist: /x'});
     assert.deepEqual(seen, [2, 2, 2]);

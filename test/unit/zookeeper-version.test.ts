@@ -27,7 +27,11 @@ describe('the default ZooKeeper image is the tested one', () => {
   });
 
   it('the test cluster builds and exports the default image (lib.sh ZK_IMAGE), and a 3.8 one', () => {
-    const out = execFileSync('bash', ['-c', 'source test/cluster/lib.sh && printf "%s\\n%s\\n" "$ZK_IMAGE" "$ZK_IMAGE_38"'], {cwd: REPO, encoding: 'utf8', env: {...process.env, KZK_CACHE: '/nonexistent'}});
+    const out = execFileSync('bash', ['-c', 'source test/cluster/lib.sh && printf "%s\\n%s\\n" "$ZK_IMAGE" "$ZK_IMAGE_38"'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: {...process.env, KZK_CACHE: '/nonexistent'},
+    });
     const [zk39, zk38] = out.trim().split('\n');
     // containerd and kubelet read `zookeeper:<tag>` as docker.io/library/zookeeper:<tag>
     assert.equal(zk39, `docker.io/library/${DEFAULT_IMAGE}`);
@@ -37,14 +41,31 @@ describe('the default ZooKeeper image is the tested one', () => {
 
   it('every pinned line has a committed sha256 for each jar', () => {
     for (const line of ['3.8', '3.9']) {
-      const sums = readFileSync(join(REPO, 'scripts/zookeeper', line, 'jars.sha256'), 'utf8').trim().split('\n');
+      const sums = readFileSync(join(REPO, 'scripts/zookeeper', line, 'jars.sha256'), 'utf8')
+        .trim()
+        .split('\n');
       const v = pinnedVersion(line);
       for (const l of sums) assert.match(l, /^[0-9a-f]{64} {2}[\w.-]+\.jar$/, l);
       for (const jar of [`zookeeper-${v}.jar`, `zookeeper-jute-${v}.jar`]) {
-        assert.ok(sums.some((l) => l.endsWith(`  ${jar}`)), `${line}/jars.sha256 lists ${jar}`);
+        assert.ok(
+          sums.some((l) => l.endsWith(`  ${jar}`)),
+          `${line}/jars.sha256 lists ${jar}`,
+        );
       }
-      for (const lib of ['jetty-server-9.4.', 'jetty-servlet-9.4.', 'javax.servlet-api-', 'logback-classic-', 'netty-handler-', 'netty-transport-native-epoll-', 'jackson-databind-', 'simpleclient_servlet-']) {
-        assert.ok(sums.some((l) => l.includes(`  ${lib}`)), `${line}/jars.sha256 lists ${lib}*`);
+      for (const lib of [
+        'jetty-server-9.4.',
+        'jetty-servlet-9.4.',
+        'javax.servlet-api-',
+        'logback-classic-',
+        'netty-handler-',
+        'netty-transport-native-epoll-',
+        'jackson-databind-',
+        'simpleclient_servlet-',
+      ]) {
+        assert.ok(
+          sums.some((l) => l.includes(`  ${lib}`)),
+          `${line}/jars.sha256 lists ${lib}*`,
+        );
       }
     }
   });

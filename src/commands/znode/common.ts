@@ -10,9 +10,14 @@ import type {AuthInfo} from '../../zk/wire.js';
 /** Flags every `kubectl zk znode …` command takes: which ensemble, and who we are to it. */
 export const ensembleFlags = {
   ensemble: Flags.string({summary: 'The ensemble (default: the only one kubectl-zk manages in the namespace).', helpGroup: 'ENSEMBLE'}),
-  auth: Flags.string({summary: 'Authenticate as user:password (digest scheme, like zkCli addauth); repeatable. Visible in the process list: prefer --auth-file or $KUBECTL_ZK_AUTH.', multiple: true, multipleNonGreedy: true, helpGroup: 'ENSEMBLE'}),
+  auth: Flags.string({
+    summary: 'Authenticate as user:password (digest scheme, like zkCli addauth); repeatable. Visible in the process list: prefer --auth-file or $KUBECTL_ZK_AUTH.',
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: 'ENSEMBLE',
+  }),
   'auth-file': Flags.string({summary: 'Read user:password credentials from this file, one per line (# comments).', helpGroup: 'ENSEMBLE'}),
-  'as-super': Flags.boolean({summary: 'Authenticate as the ensemble\'s super user (password read from its Secret NAME-auth).', helpGroup: 'ENSEMBLE'}),
+  'as-super': Flags.boolean({summary: "Authenticate as the ensemble's super user (password read from its Secret NAME-auth).", helpGroup: 'ENSEMBLE'}),
   'connect-timeout': Flags.string({summary: 'How long to wait for a ZooKeeper session, e.g. 15s.', default: '15s', helpGroup: 'ENSEMBLE'}),
 };
 

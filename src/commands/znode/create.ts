@@ -20,7 +20,7 @@ export default class ZnodeCreate extends ZkCommand<ZnodeCreateResult> {
     data: Args.string({required: false, ignoreStdin: true, description: 'The data; "-" reads stdin.'}),
   };
   static override flags = {
-    ephemeral: Flags.boolean({summary: 'Ephemeral node: deleted when this command\'s session ends.'}),
+    ephemeral: Flags.boolean({summary: "Ephemeral node: deleted when this command's session ends."}),
     sequential: Flags.boolean({summary: 'Append a monotonically increasing 10-digit counter to the name.'}),
     parents: Flags.boolean({char: 'p', summary: 'Create missing parent nodes (persistent, empty).'}),
     file: Flags.string({summary: 'Read the data from this file ("-" for stdin).'}),
@@ -36,9 +36,7 @@ export default class ZnodeCreate extends ZkCommand<ZnodeCreateResult> {
     const spec = await connectSpec(flags, rt);
     const data = await readDataFlags(rt, {arg: args.data, file: flags.file});
     if (flags.ephemeral) rt.progress.warn(`${args.path} is ephemeral: ZooKeeper deletes it when this command's session closes`);
-    return withEnsemble(rt, spec, (deps) =>
-      ops.createZnode({path: args.path, data, ephemeral: flags.ephemeral, sequential: flags.sequential, parents: flags.parents, acl}, deps),
-    );
+    return withEnsemble(rt, spec, (deps) => ops.createZnode({path: args.path, data, ephemeral: flags.ephemeral, sequential: flags.sequential, parents: flags.parents, acl}, deps));
   }
 
   override render(result: ZnodeCreateResult): string {

@@ -6,7 +6,7 @@ import {renderGetBytes} from '../../render/znode.js';
 import {connectSpec, ensembleFlags, withEnsemble} from './common.js';
 
 export default class ZnodeGet extends ZkCommand<ZnodeGetResult> {
-  static override summary = 'Print a znode\'s data, byte for byte.';
+  static override summary = "Print a znode's data, byte for byte.";
   static override description = `Writes the znode's data to stdout exactly as stored (binary-safe, no newline added). With -o json|yaml prints {path, data, encoding, stat}: data as text when it is valid UTF-8 (encoding "utf8"), else base64 (encoding "base64"); zxids as "0x…" strings.`;
   static override examples = [
     '<%= config.bin %> znode get /app/config',

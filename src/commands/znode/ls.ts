@@ -6,13 +6,9 @@ import {renderLs} from '../../render/znode.js';
 import {connectSpec, ensembleFlags, withEnsemble} from './common.js';
 
 export default class ZnodeLs extends ZkCommand<ZnodeLsResult> {
-  static override summary = 'List a znode\'s children.';
+  static override summary = "List a znode's children.";
   static override description = `Prints the child names, sorted, one per line. With --recursive prints the path and every descendant as full paths, parents before children, level by level (zkCli ls -R order). -o json|yaml prints the same list as an array.`;
-  static override examples = [
-    '<%= config.bin %> znode ls /',
-    '<%= config.bin %> znode ls /app --recursive',
-    '<%= config.bin %> znode ls /app --output json',
-  ];
+  static override examples = ['<%= config.bin %> znode ls /', '<%= config.bin %> znode ls /app --recursive', '<%= config.bin %> znode ls /app --output json'];
   static override args = {
     path: Args.string({required: true, ignoreStdin: true, description: 'Absolute znode path.'}),
   };

@@ -6,7 +6,7 @@ import type {ZnodeSetResult} from '../../ops/znode.js';
 import {connectSpec, ensembleFlags, readDataFlags, withEnsemble} from './common.js';
 
 export default class ZnodeSet extends ZkCommand<ZnodeSetResult> {
-  static override summary = 'Replace a znode\'s data.';
+  static override summary = "Replace a znode's data.";
   static override description = `The data comes from DATA, from --file, or from stdin (binary-safe) when DATA is "-" or when DATA is omitted and stdin is not a terminal. --version makes the write conditional: it fails with "version No is not valid" unless the node's dataVersion is N. Prints nothing; -o json|yaml prints {path, stat} with the new stat.`;
   static override examples = [
     '<%= config.bin %> znode set /app/config \'{"debug":true}\'',
@@ -18,7 +18,7 @@ export default class ZnodeSet extends ZkCommand<ZnodeSetResult> {
     data: Args.string({required: false, ignoreStdin: true, description: 'The data; "-" reads stdin.'}),
   };
   static override flags = {
-    version: Flags.integer({summary: 'Only write when the node\'s dataVersion is this (-1: any).'}),
+    version: Flags.integer({summary: "Only write when the node's dataVersion is this (-1: any)."}),
     file: Flags.string({summary: 'Read the data from this file ("-" for stdin).'}),
     ...ensembleFlags,
   };
@@ -30,7 +30,7 @@ export default class ZnodeSet extends ZkCommand<ZnodeSetResult> {
     const version = ops.checkVersion(flags.version);
     const spec = await connectSpec(flags, rt);
     const data = await readDataFlags(rt, {arg: args.data, file: flags.file});
-    if (data === undefined) throw new UsageError('no data to set', 'give DATA (\'\' for empty), --file F, or pipe it on stdin');
+    if (data === undefined) throw new UsageError('no data to set', "give DATA ('' for empty), --file F, or pipe it on stdin");
     return withEnsemble(rt, spec, (deps) => ops.setZnode({path: args.path, data, version}, deps));
   }
 

@@ -6,7 +6,7 @@ import {renderStat} from '../../render/znode.js';
 import {connectSpec, ensembleFlags, withEnsemble} from './common.js';
 
 export default class ZnodeStat extends ZkCommand<ZnodeStatResult> {
-  static override summary = 'Print a znode\'s Stat, as zkCli does.';
+  static override summary = "Print a znode's Stat, as zkCli does.";
   static override description = `cZxid, ctime, mZxid, mtime, pZxid, cversion, dataVersion, aclVersion, ephemeralOwner, dataLength and numChildren; times in UTC. -o json|yaml prints {path, stat} with zxids and ephemeralOwner as "0x…" strings and times as ISO 8601.`;
   static override examples = ['<%= config.bin %> znode stat /app/config', '<%= config.bin %> znode stat /app/config --output json'];
   static override args = {

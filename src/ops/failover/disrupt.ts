@@ -19,7 +19,10 @@ export function killCommand(match = 'QuorumPeerMain', signal: 'KILL' | 'STOP' | 
 async function signalJvm(kube: Kube, namespace: string, pod: string, signal: 'STOP' | 'CONT', container: string, match?: string): Promise<string> {
   const r = await kube.exec(namespace, pod, killCommand(match, signal), {container});
   const k = parseKillOutput(r.stdout);
-  if (r.exitCode !== 0 || !k) throw new CliError(`could not send SIG${signal} to the ZooKeeper server in pod ${pod}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`, {hint: 'the pause mode needs bash and /proc in the container, and a JVM that is not PID 1'});
+  if (r.exitCode !== 0 || !k)
+    throw new CliError(`could not send SIG${signal} to the ZooKeeper server in pod ${pod}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`, {
+      hint: 'the pause mode needs bash and /proc in the container, and a JVM that is not PID 1',
+    });
   return `${k.signal} to pid ${k.pid} in ${pod}`;
 }
 

@@ -74,7 +74,10 @@ export type FigureKey = (typeof FIGURE_KEYS)[number];
 
 /** Longest gap between consecutive acknowledged writes; a trailing stretch of failures counts up to the writer's stop. */
 export function longestAckGap(writes: readonly WriteRecord[], disruptionAt: number, stoppedAt?: number): Gap | undefined {
-  const acks = writes.filter((w) => w.ackedAt !== undefined).map((w) => w.ackedAt!).sort((a, b) => a - b);
+  const acks = writes
+    .filter((w) => w.ackedAt !== undefined)
+    .map((w) => w.ackedAt!)
+    .sort((a, b) => a - b);
   let best: Gap | undefined;
   const consider = (from: number, to: number, open: boolean) => {
     if (!best || to - from > best.ms) best = {fromMs: from - disruptionAt, toMs: to - disruptionAt, ms: to - from, open};
@@ -132,7 +135,8 @@ export function buildTimeline(disruptionAt: number, observed: readonly Observed[
   const firstFail = writes.filter((w) => w.failedAt !== undefined && w.failedAt >= disruptionAt).sort((a, b) => a.failedAt! - b.failedAt!)[0];
   if (firstFail?.failedAt !== undefined) all.push({event: 'first-write-failed', at: firstFail.failedAt, detail: `${firstFail.name}: ${firstFail.error ?? 'failed'}`});
   const first = firstAckAfter(writes, disruptionAt);
-  if (first?.ackedAt !== undefined) all.push({event: 'first-ack-after-disruption', at: first.ackedAt, detail: `${first.name} (issued ${formatDuration(first.startedAt - disruptionAt)} after the disruption)`});
+  if (first?.ackedAt !== undefined)
+    all.push({event: 'first-ack-after-disruption', at: first.ackedAt, detail: `${first.name} (issued ${formatDuration(first.startedAt - disruptionAt)} after the disruption)`});
   return all
     .map((o, idx) => ({o, idx}))
     .sort((a, b) => a.o.at - b.o.at || a.idx - b.idx)

@@ -217,11 +217,27 @@ class Round {
     }
     const step = deps.progress.step(`${tag}reading the marker and every acknowledged write back from each member`);
     const writesDir = req.writeRate > 0 ? this.writesDir : undefined;
-    round.audit = await audit({deps, req, endpoints: this.endpoints, client: this.writer?.client() ?? this.main, markerPath: this.markerPath, markerValue: this.markerValue, writesDir, barrierPath: `${this.path}/barrier`, writes: this.writes});
+    round.audit = await audit({
+      deps,
+      req,
+      endpoints: this.endpoints,
+      client: this.writer?.client() ?? this.main,
+      markerPath: this.markerPath,
+      markerValue: this.markerValue,
+      writesDir,
+      barrierPath: `${this.path}/barrier`,
+      writes: this.writes,
+    });
     const a = round.audit;
     if (a.lost.length > 0 || !a.markerOk) {
       round.outcome = 'data-loss';
-      if (a.lost.length > 0) round.problems.push(`${a.lost.length} acknowledged write(s) missing: ${a.lost.slice(0, 10).map((w) => w.name).join(', ')}${a.lost.length > 10 ? ', …' : ''}`);
+      if (a.lost.length > 0)
+        round.problems.push(
+          `${a.lost.length} acknowledged write(s) missing: ${a.lost
+            .slice(0, 10)
+            .map((w) => w.name)
+            .join(', ')}${a.lost.length > 10 ? ', …' : ''}`,
+        );
       for (const m of a.members) if (m.marker === 'wrong' || m.marker === 'missing') round.problems.push(`${m.pod}: marker ${m.marker}${m.markerValue !== undefined ? ` ("${m.markerValue}")` : ''}`);
       step.fail(`${tag}DATA LOSS: ${round.problems.join('; ')}`);
     } else if (!a.complete) {
@@ -254,17 +270,22 @@ class Round {
   private async cleanup(): Promise<void> {
     const c = this.writer?.client() ?? this.main;
     try {
-      await withTimeout(this.deps, 20_000, 'cleanup', (async () => {
-        await c.deleteRecursive(this.path).catch((e: unknown) => {
-          if (!isZkError(e, 'NoNode')) throw e;
-        });
-        const created = this.created.filter((a) => a !== this.path && a.length < this.path.length).reverse();
-        for (const a of created) {
-          await c.delete(a).catch((e: unknown) => {
-            if (!isZkError(e, 'NoNode') && !isZkError(e, 'NotEmpty')) throw e;
+      await withTimeout(
+        this.deps,
+        20_000,
+        'cleanup',
+        (async () => {
+          await c.deleteRecursive(this.path).catch((e: unknown) => {
+            if (!isZkError(e, 'NoNode')) throw e;
           });
-        }
-      })());
+          const created = this.created.filter((a) => a !== this.path && a.length < this.path.length).reverse();
+          for (const a of created) {
+            await c.delete(a).catch((e: unknown) => {
+              if (!isZkError(e, 'NoNode') && !isZkError(e, 'NotEmpty')) throw e;
+            });
+          }
+        })(),
+      );
       this.round.cleanup = {removed: true};
     } catch (e) {
       this.round.cleanup = {removed: false, error: errorMessage(e)};

@@ -58,7 +58,15 @@ export function describePod(pod: V1Pod, events: readonly CoreV1Event[]): string 
   }
   lines.push('Volumes:');
   for (const v of pod.spec?.volumes ?? []) {
-    const what = v.persistentVolumeClaim ? `PVC ${v.persistentVolumeClaim.claimName}` : v.configMap ? `ConfigMap ${v.configMap.name}` : v.emptyDir ? 'emptyDir' : Object.keys(v).filter((k) => k !== 'name').join(',');
+    const what = v.persistentVolumeClaim
+      ? `PVC ${v.persistentVolumeClaim.claimName}`
+      : v.configMap
+        ? `ConfigMap ${v.configMap.name}`
+        : v.emptyDir
+          ? 'emptyDir'
+          : Object.keys(v)
+              .filter((k) => k !== 'name')
+              .join(',');
     lines.push(`  ${v.name}: ${what}`);
   }
   lines.push('Events:');
@@ -76,7 +84,8 @@ export function nodesText(nodes: readonly V1Node[], members: ReadonlyMap<string,
     const labels = n.metadata?.labels ?? {};
     out.push(`${name}${n.spec?.unschedulable ? ' (cordoned)' : ''}`);
     out.push(`  zone: ${labels['topology.kubernetes.io/zone'] ?? '-'}; kubelet ${n.status?.nodeInfo?.kubeletVersion ?? '?'}; members: ${(members.get(name) ?? []).join(', ') || 'none'}`);
-    for (const c of n.status?.conditions ?? []) out.push(`  ${c.type}=${c.status} ${c.reason ?? ''} (heartbeat ${ts(c.lastHeartbeatTime)}, since ${ts(c.lastTransitionTime)})${c.message ? `: ${c.message}` : ''}`);
+    for (const c of n.status?.conditions ?? [])
+      out.push(`  ${c.type}=${c.status} ${c.reason ?? ''} (heartbeat ${ts(c.lastHeartbeatTime)}, since ${ts(c.lastTransitionTime)})${c.message ? `: ${c.message}` : ''}`);
     for (const t of n.spec?.taints ?? []) out.push(`  taint ${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`);
     const a = n.status?.allocatable ?? {};
     out.push(`  allocatable: cpu ${a['cpu'] ?? '?'}, memory ${a['memory'] ?? '?'}, pods ${a['pods'] ?? '?'}`);

@@ -84,7 +84,10 @@ const yaml = (o: unknown): string => stringify(o, {lineWidth: 0});
 const fileName = (o: KubeObject): string => `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
 
 export function reportRoot(name: string, now: Date): string {
-  return `kzk-report-${name}-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `kzk-report-${name}-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 interface Live {
@@ -205,11 +208,7 @@ export async function gatherReport(req: ReportRequest, deps: ReportDeps): Promis
   const live = await readLive(req, deps, c);
   addManifests(req, deps, live, c);
   const events = await addEvents(req, deps, live, c);
-  await Promise.all([
-    ...live.pods.map((p) => addPod(req, deps, p, events, c)),
-    ...live.pods.map((p) => addMember(req, deps, p.metadata?.name ?? '', c)),
-    addEnsemble(req, deps, live, c),
-  ]);
+  await Promise.all([...live.pods.map((p) => addPod(req, deps, p, events, c)), ...live.pods.map((p) => addMember(req, deps, p.metadata?.name ?? '', c)), addEnsemble(req, deps, live, c)]);
   c.add('plugin.json', `${JSON.stringify({...deps.plugin, time: now.toISOString(), namespace: req.namespace, ensemble: req.name, tailLines: req.tailLines}, null, 2)}\n`);
   if (live.secrets.length === 0) c.errors.push(`Secret ${objectNames(req.name).secret} could not be read: files were not scrubbed for its values`);
   c.add('errors.txt', c.errors.length === 0 ? '(none)\n' : `${c.errors.join('\n')}\n`);

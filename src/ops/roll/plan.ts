@@ -106,10 +106,12 @@ function memberText(m: MemberReport, problems: ReadonlyMap<string, PodProblem>):
  */
 export function rollPreconditions(r: StatusReport, pods: readonly PodLike[] | undefined, exempt: ReadonlySet<string> = new Set()): string[] {
   const p: string[] = [];
-  const problems = new Map((pods ?? []).flatMap((x) => {
-    const pr = podProblem(x);
-    return pr ? [[x.metadata.name, pr] as const] : [];
-  }));
+  const problems = new Map(
+    (pods ?? []).flatMap((x) => {
+      const pr = podProblem(x);
+      return pr ? [[x.metadata.name, pr] as const] : [];
+    }),
+  );
   const q = r.quorum;
   if (!q.has) p.push(`no quorum: ${q.servingVoters}/${q.voters} voters serving, ${q.needed} needed`);
   for (const m of r.members) {

@@ -99,7 +99,8 @@ export function desiredTemplate(o: {name: string; namespace: string}, from: Temp
   if (to.imagePullPolicy !== from.imagePullPolicy) changes.push(`imagePullPolicy ${from.imagePullPolicy ?? '-'} → ${to.imagePullPolicy}`);
   if (!sameQuantity(from.cpu, to.cpu, 'cpu')) changes.push(`cpu ${from.cpu ?? '-'} → ${to.cpu}`);
   if (!sameQuantity(from.memory, to.memory, 'memory')) changes.push(`memory ${from.memory ?? '-'} → ${to.memory}`);
-  if (to.heapMb !== from.heapMb) changes.push(`heap ${from.heapMb === undefined ? '-' : `${from.heapMb}m`} → ${to.heapMb}m${change.heap === undefined ? ' (half of --memory, as create does; --heap chooses)' : ''}`);
+  if (to.heapMb !== from.heapMb)
+    changes.push(`heap ${from.heapMb === undefined ? '-' : `${from.heapMb}m`} → ${to.heapMb}m${change.heap === undefined ? ' (half of --memory, as create does; --heap chooses)' : ''}`);
   return {to, changes};
 }
 

@@ -146,8 +146,14 @@ export function verb(action: RollAction): string {
 
 export async function crashDetails(kube: Kube, namespace: string, problem: PodProblem): Promise<string[]> {
   if (!problem.crashed) return [];
-  const logs = await kube.logs(namespace, problem.pod, {container: ZK_CONTAINER, tailLines: 10, previous: true}).catch(() => kube.logs(namespace, problem.pod, {container: ZK_CONTAINER, tailLines: 10}).catch(() => ''));
-  return logs.trimEnd().split('\n').filter(Boolean).map((l) => `${problem.pod} | ${l}`);
+  const logs = await kube
+    .logs(namespace, problem.pod, {container: ZK_CONTAINER, tailLines: 10, previous: true})
+    .catch(() => kube.logs(namespace, problem.pod, {container: ZK_CONTAINER, tailLines: 10}).catch(() => ''));
+  return logs
+    .trimEnd()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => `${problem.pod} | ${l}`);
 }
 
 export function problemText(p: PodProblem): string {

@@ -18,7 +18,12 @@ import type {ScaleMembers, StepContext, VolumeFate} from './types.js';
 
 /** The dynamic config text kubectl-zk publishes: server lines only (the version goes to membership-version). */
 export function membershipText(servers: DynamicConfig['servers']): string {
-  return [...servers].sort((a, b) => a.id - b.id).map((s) => formatServerLine(s)).join('\n') + '\n';
+  return (
+    [...servers]
+      .sort((a, b) => a.id - b.id)
+      .map((s) => formatServerLine(s))
+      .join('\n') + '\n'
+  );
 }
 
 /** committed membership + the joiner (any old line of its id replaced) */
@@ -36,7 +41,7 @@ export async function readSuperAuth(kube: Kube, namespace: string, name: string)
   const password = secret?.data?.password !== undefined ? Buffer.from(secret.data.password, 'base64').toString('utf8') : secret?.stringData?.password;
   if (!password) {
     throw new CliError(`Secret ${secretName} ${secret ? 'has no password' : 'not found'} in namespace "${namespace}": the super-user password is needed to change the membership`, {
-      hint: 'kubectl zk create makes it; it must match the servers\' superDigest',
+      hint: "kubectl zk create makes it; it must match the servers' superDigest",
     });
   }
   return [digestAuth('super', password)];
@@ -69,7 +74,6 @@ export interface KubeMembersOptions {
   signal?: AbortSignal;
   pollMs?: number;
 }
-
 
 /**
  * ScaleMembers over the Kubernetes API: the ConfigMap NAME-config (keys
@@ -106,7 +110,7 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
     async launch(ordinal, role, committed, ctx) {
       const domain = clusterDomainOf(committed.config, name, namespace);
       const line = `server.${ordinal + 1}=${podName(name, ordinal)}.${names.headlessService}.${namespace}.svc.${domain}:${PORTS.quorum}:${PORTS.election}:${role};${PORTS.client}`;
-      ctx.phase('write the joiner\'s membership to the ConfigMap');
+      ctx.phase("write the joiner's membership to the ConfigMap");
       await writeMembership(joinerMembership(committed.config, line), committed.version);
       const current = await replicas();
       let volume: VolumeFate = 'fresh';
@@ -168,7 +172,9 @@ async function podStartState(kube: Kube, ref: ObjectRef, namespace: string): Pro
   if (!pod) return 'no pod yet';
   const problem = podProblem(pod);
   if (problem?.fatal) {
-    throw new CliError(`${pod.metadata.name} cannot start: ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`, {hint: `inspect with: kubectl describe pod ${pod.metadata.name} -n ${namespace}`});
+    throw new CliError(`${pod.metadata.name} cannot start: ${problem.reason}${problem.message ? ` (${problem.message})` : ''}`, {
+      hint: `inspect with: kubectl describe pod ${pod.metadata.name} -n ${namespace}`,
+    });
   }
   if (isRunning(pod)) return null;
   return problem ? `${problem.reason}${problem.message ? `: ${problem.message}` : ''}` : 'starting';

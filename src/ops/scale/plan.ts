@@ -143,7 +143,9 @@ export function removalRisks(plan: ScalePlan, report: StatusReport): string[] {
     const serving = ids.filter((id) => VOTING_ROLES.has(role(id)));
     if (!hasQuorum(serving.length, remaining)) {
       const down = ids.filter((id) => !VOTING_ROLES.has(role(id))).map((id) => `${podName(report.name, id - 1)} (${role(id)})`);
-      risks.push(`after removing ${s.pod}, ${serving.length} of the ${remaining} remaining voter${remaining === 1 ? '' : 's'} serve and ${needed} are needed for a quorum; not serving: ${down.join(', ')}`);
+      risks.push(
+        `after removing ${s.pod}, ${serving.length} of the ${remaining} remaining voter${remaining === 1 ? '' : 's'} serve and ${needed} are needed for a quorum; not serving: ${down.join(', ')}`,
+      );
       break; // later removals only get worse
     }
   }

@@ -16,10 +16,10 @@
  *
  * Dependency-free: node:child_process, node:fs, node:net only.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {join, resolve} from 'node:path';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const CLUSTER_SCRIPTS = join(REPO, 'test/cluster');
@@ -66,7 +66,7 @@ export function clusterEnv(): ClusterEnv {
   for (const k of ['KUBECONFIG', 'PATH', 'KZK_ZK_IMAGE', 'KZK_CLUSTER_LOGS'] as const) {
     if (!vars[k]) throw new Error(`${file} does not set ${k}`);
   }
-  cachedEnv = { KZK_CLUSTER_STATE: stateDir(), ...vars } as ClusterEnv;
+  cachedEnv = {KZK_CLUSTER_STATE: stateDir(), ...vars} as ClusterEnv;
   return cachedEnv;
 }
 
@@ -98,7 +98,7 @@ export function ctrAllNodes(args: string[]): {status: number | null; stdout: str
 
 /** process.env overlaid with the cluster's variables (for spawning tools). */
 export function clusterProcessEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, ...clusterEnv() };
+  return {...process.env, ...clusterEnv()};
 }
 
 function runScript(name: string): number {
@@ -106,7 +106,7 @@ function runScript(name: string): number {
     stdio: ['ignore', process.stderr, process.stderr],
     // down.sh refuses while other registered e2e processes use the cluster;
     // this process's own registration does not count.
-    env: { ...process.env, KZK_CLUSTER_USER_PID: String(process.pid) },
+    env: {...process.env, KZK_CLUSTER_USER_PID: String(process.pid)},
   });
   return r.status ?? 1;
 }
@@ -118,19 +118,19 @@ const userFile = () => join(stateDir(), 'users', String(process.pid));
  * concurrent `down.sh` (another test run, a developer) refuses to stop it.
  */
 export function registerClusterUser(): void {
-  mkdirSync(join(stateDir(), 'users'), { recursive: true });
+  mkdirSync(join(stateDir(), 'users'), {recursive: true});
   writeFileSync(userFile(), `${process.argv.join(' ')}\n`);
   process.once('exit', unregisterClusterUser);
 }
 
 export function unregisterClusterUser(): void {
-  rmSync(userFile(), { force: true });
+  rmSync(userFile(), {force: true});
 }
 
 /** True when status.sh reports every component running and the node Ready. */
 export function clusterIsUp(): boolean {
   if (!existsSync(envFilePath())) return false;
-  const r = spawnSync('bash', [join(CLUSTER_SCRIPTS, 'status.sh')], { stdio: 'ignore', env: process.env });
+  const r = spawnSync('bash', [join(CLUSTER_SCRIPTS, 'status.sh')], {stdio: 'ignore', env: process.env});
   return r.status === 0;
 }
 
@@ -207,7 +207,7 @@ export function kubectlPath(): string {
 export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<RunResult> {
   const full = [...(opts.namespace ? ['-n', opts.namespace] : []), ...args];
   return new Promise((res, rej) => {
-    const child = spawn(kubectlPath(), full, { env: clusterProcessEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(kubectlPath(), full, {env: clusterProcessEnv(), stdio: ['pipe', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -219,7 +219,7 @@ export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<RunR
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const r = { stdout, stderr, code: code ?? (signal ? 128 : 1) };
+      const r = {stdout, stderr, code: code ?? (signal ? 128 : 1)};
       if (r.code !== 0 && !opts.allowFail) {
         rej(new Error(`kubectl ${full.join(' ')} exited ${signal ?? r.code}\nstdout: ${stdout}\nstderr: ${stderr}`));
       } else res(r);
@@ -236,7 +236,7 @@ export async function kubectlJson<T = any>(args: string[], opts: KubectlOptions 
 
 /** kubectl apply -f - with the given manifest text. */
 export function apply(manifest: string, namespace?: string): Promise<RunResult> {
-  return kubectl(['apply', '-f', '-'], { input: manifest, ...(namespace ? { namespace } : {}) });
+  return kubectl(['apply', '-f', '-'], {input: manifest, ...(namespace ? {namespace} : {})});
 }
 
 export function uniqueName(prefix = 'kzk-e2e'): string {
@@ -248,14 +248,12 @@ export async function createNamespace(prefix = 'kzk-e2e'): Promise<string> {
   await kubectl(['create', 'namespace', name]);
   await kubectl(['label', 'namespace', name, 'kzk-e2e=true']);
   // Pods need the namespace's default ServiceAccount, made by a controller.
-  await waitFor(`ServiceAccount default in ${name}`, async () =>
-    (await kubectl(['get', 'serviceaccount', 'default'], { namespace: name, allowFail: true })).code === 0,
-  );
+  await waitFor(`ServiceAccount default in ${name}`, async () => (await kubectl(['get', 'serviceaccount', 'default'], {namespace: name, allowFail: true})).code === 0);
   return name;
 }
 
 export async function deleteNamespace(name: string, wait = false): Promise<void> {
-  await kubectl(['delete', 'namespace', name, '--ignore-not-found', `--wait=${wait}`], { timeoutMs: 300_000 });
+  await kubectl(['delete', 'namespace', name, '--ignore-not-found', `--wait=${wait}`], {timeoutMs: 300_000});
 }
 
 /**
@@ -303,12 +301,12 @@ export async function waitForPod(ns: string, name: string, phase = 'Running', ti
   return waitFor(
     `pod ${ns}/${name} ${phase}`,
     async () => {
-      const r = await kubectl(['get', 'pod', name, '-o', 'json'], { namespace: ns, allowFail: true });
+      const r = await kubectl(['get', 'pod', name, '-o', 'json'], {namespace: ns, allowFail: true});
       if (r.code !== 0) return false;
       const pod = JSON.parse(r.stdout);
       return pod.status?.phase === phase ? pod : false;
     },
-    { timeoutMs },
+    {timeoutMs},
   );
 }
 
@@ -320,11 +318,7 @@ export interface PortForward {
 /** Starts `kubectl port-forward pod/NAME :PORT` and resolves with the local port. */
 export function portForward(ns: string, target: string, remotePort: number, timeoutMs = 30_000): Promise<PortForward> {
   return new Promise((res, rej) => {
-    const child: ChildProcess = spawn(
-      kubectlPath(),
-      ['-n', ns, 'port-forward', '--address', '127.0.0.1', target, `:${remotePort}`],
-      { env: clusterProcessEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child: ChildProcess = spawn(kubectlPath(), ['-n', ns, 'port-forward', '--address', '127.0.0.1', target, `:${remotePort}`], {env: clusterProcessEnv(), stdio: ['ignore', 'pipe', 'pipe']});
     let out = '';
     let done = false;
     const finish = (err?: Error, port?: number) => {
@@ -334,7 +328,7 @@ export function portForward(ns: string, target: string, remotePort: number, time
       if (err) {
         child.kill('SIGTERM');
         rej(err);
-      } else res({ localPort: port!, close: () => child.kill('SIGTERM') });
+      } else res({localPort: port!, close: () => child.kill('SIGTERM')});
     };
     const timer = setTimeout(() => finish(new Error(`port-forward to ${target}:${remotePort} not ready in ${timeoutMs} ms: ${out}`)), timeoutMs);
     const onData = (d: Buffer) => {
@@ -357,7 +351,9 @@ export function printComponentLogs(lines = 30): void {
     dir = join(stateDir(), 'logs');
   }
   if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .sort()) {
     const text = readFileSync(join(dir, f), 'utf8').trimEnd().split('\n');
     process.stderr.write(`----- ${join(dir, f)} (last ${lines} lines) -----\n${text.slice(-lines).join('\n')}\n`);
   }
@@ -366,7 +362,7 @@ export function printComponentLogs(lines = 30): void {
 /** On failure: pods, events and describe output of a namespace, then component logs. */
 export async function dumpDiagnostics(ns?: string): Promise<void> {
   const show = async (args: string[]) => {
-    const r = await kubectl(args, { allowFail: true, timeoutMs: 30_000 }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 1 }));
+    const r = await kubectl(args, {allowFail: true, timeoutMs: 30_000}).catch((e: Error) => ({stdout: '', stderr: e.message, code: 1}));
     process.stderr.write(`----- kubectl ${args.join(' ')} -----\n${r.stdout}${r.stderr}\n`);
   };
   await show(['get', 'nodes', '-o', 'wide']);

@@ -14,23 +14,13 @@
  * project's VMs the parent-death signal was not delivered (tested), so the
  * watchdog is what counts.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import {
-  digestAuth,
-  ensembleStatus,
-  formatServerLine,
-  readConfig,
-  superDigest,
-  summarize,
-  type AuthInfo,
-  type Endpoint,
-  type ServerRole,
-} from '../../support/zk.js';
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+import {existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readdirSync, readFileSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {digestAuth, ensembleStatus, formatServerLine, readConfig, superDigest, summarize, type AuthInfo, type Endpoint, type ServerRole} from '../../support/zk.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 
@@ -48,7 +38,7 @@ export interface ZkRuntime {
  */
 export function zkRuntime(line?: string): ZkRuntime {
   const out = execFileSync('bash', [join(REPO, 'scripts/ensure-zookeeper.sh')], {
-    env: line ? { ...process.env, KZK_ZK_VERSION: line } : process.env,
+    env: line ? {...process.env, KZK_ZK_VERSION: line} : process.env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 590_000,
@@ -62,18 +52,20 @@ export function zkRuntime(line?: string): ZkRuntime {
   const classpath = kv['ZK_CLASSPATH'];
   const logback = kv['ZK_LOGBACK'];
   if (!java || !classpath || !logback) throw new Error(`ensure-zookeeper.sh printed no JAVA/ZK_CLASSPATH/ZK_LOGBACK:\n${out}`);
-  return { java, classpath, version: kv['ZK_VERSION'] ?? 'unknown', logback };
+  return {java, classpath, version: kv['ZK_VERSION'] ?? 'unknown', logback};
 }
 
 /** Free loopback TCP ports, all held open until every one is chosen (no duplicates). */
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<import('node:net').Server>((res, rej) => {
-        const s = createServer();
-        s.once('error', rej);
-        s.listen(0, '127.0.0.1', () => res(s));
-      }),
+    Array.from(
+      {length: n},
+      () =>
+        new Promise<import('node:net').Server>((res, rej) => {
+          const s = createServer();
+          s.once('error', rej);
+          s.listen(0, '127.0.0.1', () => res(s));
+        }),
     ),
   );
   const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
@@ -150,11 +142,11 @@ export interface Ensemble {
    * not a voter, so it loses nothing: the leader sends it a snapshot.
    * The caller then runs the reconfig that adds `server.serverLine(role)`.
    */
-  addServer(id: number, opts?: { role?: ServerRole; timeoutMs?: number; keepData?: boolean }): Promise<ZkServer>;
+  addServer(id: number, opts?: {role?: ServerRole; timeoutMs?: number; keepData?: boolean}): Promise<ZkServer>;
   /** Every running server serves and exactly one is leader. Resolves with the elapsed ms. */
-  waitForQuorum(opts?: { timeoutMs?: number; intervalMs?: number }): Promise<number>;
+  waitForQuorum(opts?: {timeoutMs?: number; intervalMs?: number}): Promise<number>;
   /** The server currently reporting Mode: leader (polls until exactly one). */
-  leader(opts?: { timeoutMs?: number }): Promise<ZkServer>;
+  leader(opts?: {timeoutMs?: number}): Promise<ZkServer>;
   stopAll(): Promise<void>;
 }
 
@@ -198,16 +190,16 @@ class ServerProc implements ZkServer {
     readonly adminPort: number,
     role: ServerRole,
     readonly dir: string,
-    private readonly ctx: { runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string },
+    private readonly ctx: {runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string},
   ) {
     this.role = role;
     this.runtime = ctx.runtime;
-    this.endpoint = { host: '127.0.0.1', port: clientPort };
-    this.adminEndpoint = { host: '127.0.0.1', port: adminPort };
+    this.endpoint = {host: '127.0.0.1', port: clientPort};
+    this.adminEndpoint = {host: '127.0.0.1', port: adminPort};
     this.logPath = join(dir, 'server.log');
     this.dataDir = join(dir, 'data');
     this.cfgPath = join(dir, 'zoo.cfg');
-    mkdirSync(this.dataDir, { recursive: true });
+    mkdirSync(this.dataDir, {recursive: true});
     writeFileSync(join(this.dataDir, 'myid'), `${id}\n`);
   }
 
@@ -259,7 +251,7 @@ class ServerProc implements ZkServer {
 
   /** Remove the transaction logs and snapshots (keeps myid). */
   wipeData(): void {
-    rmSync(join(this.dataDir, 'version-2'), { recursive: true, force: true });
+    rmSync(join(this.dataDir, 'version-2'), {recursive: true, force: true});
   }
 
   dynamicConfigText(): string {
@@ -270,7 +262,7 @@ class ServerProc implements ZkServer {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const { setpriv } = this.ctx;
+    const {setpriv} = this.ctx;
     const runtime = this.runtime;
     const jvm = [
       `-Xmx${this.ctx.heapMb}m`,
@@ -290,11 +282,11 @@ class ServerProc implements ZkServer {
     const fd = openSync(this.logPath, 'a');
     const pidFile = join(this.ctx.pidDir, `server${this.id}`);
     try {
-      const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], cwd: this.dir });
+      const child = spawn(cmd, args, {stdio: ['ignore', fd, fd], cwd: this.dir});
       this.child = child;
       this.exitPromise = new Promise<void>((res) => {
         child.once('exit', () => {
-          rmSync(pidFile, { force: true });
+          rmSync(pidFile, {force: true});
           res();
         });
         child.once('error', () => res());
@@ -341,7 +333,7 @@ class ServerProc implements ZkServer {
  * gone it SIGKILLs every JVM listed in pidDir whose command line names this
  * ensemble's root (guards against pid reuse), then removes the root.
  */
-function startWatchdog(root: string, pidDir: string, keep: boolean): { stop(): void } {
+function startWatchdog(root: string, pidDir: string, keep: boolean): {stop(): void} {
   const script = [
     'parent=$1; root=$2; piddir=$3; keep=$4',
     'while kill -0 "$parent" 2>/dev/null; do sleep 1; done',
@@ -407,13 +399,16 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
   process.on('exit', onExit);
 
   const running = (): ServerProc[] => servers.filter((s) => s.running);
-  const waitForQuorum = async (o: { timeoutMs?: number; intervalMs?: number } = {}): Promise<number> => {
+  const waitForQuorum = async (o: {timeoutMs?: number; intervalMs?: number} = {}): Promise<number> => {
     const t0 = performance.now();
     const deadline = t0 + (o.timeoutMs ?? 60_000);
     let last: string;
     for (;;) {
       const live = running();
-      const st = await ensembleStatus(live.map((s) => s.endpoint), { timeoutMs: 1000 });
+      const st = await ensembleStatus(
+        live.map((s) => s.endpoint),
+        {timeoutMs: 1000},
+      );
       const sum = summarize(st);
       if (sum.leaders.length === 1 && sum.notServing.length === 0 && sum.unreachable.length === 0) return performance.now() - t0;
       last = JSON.stringify(sum);
@@ -426,14 +421,14 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
   await Promise.all(servers.map((s) => s.start()));
   let timeToQuorumMs: number;
   try {
-    await waitForQuorum({ timeoutMs: opts.quorumTimeoutMs ?? 60_000, intervalMs: 50 });
+    await waitForQuorum({timeoutMs: opts.quorumTimeoutMs ?? 60_000, intervalMs: 50});
     timeToQuorumMs = performance.now() - t0;
   } catch (e) {
     onExit();
     process.off('exit', onExit);
     await Promise.all(servers.map((s) => s.exited()));
     watchdog.stop();
-    if (!keep) rmSync(root, { recursive: true, force: true });
+    if (!keep) rmSync(root, {recursive: true, force: true});
     throw e;
   }
 
@@ -463,7 +458,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
       const live = running();
       const committed = await readConfig(
         live.map((x) => x.endpoint),
-        { connectTimeoutMs: 2000 },
+        {connectTimeoutMs: 2000},
       );
       if (!s) s = await newServer(id, role);
       else if (!o.keepData) s.wipeData();
@@ -474,7 +469,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
       await s.start();
       const deadline = performance.now() + (o.timeoutMs ?? 60_000);
       for (;;) {
-        const [st] = await ensembleStatus([s.endpoint], { timeoutMs: 1000 });
+        const [st] = await ensembleStatus([s.endpoint], {timeoutMs: 1000});
         if (st?.state === 'serving' && (st.srvr.mode === 'follower' || st.srvr.mode === 'observer')) return s;
         if (!s.running) throw new Error(`joiner ${id} exited; log tail:\n${logTail(s.logPath)}`);
         if (performance.now() > deadline) throw new Error(`joiner ${id} not serving; log tail:\n${logTail(s.logPath)}`);
@@ -486,7 +481,10 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
       const deadline = performance.now() + (o.timeoutMs ?? 30_000);
       for (;;) {
         const live = running();
-        const st = await ensembleStatus(live.map((s) => s.endpoint), { timeoutMs: 1000 });
+        const st = await ensembleStatus(
+          live.map((s) => s.endpoint),
+          {timeoutMs: 1000},
+        );
         const leaders = st.filter((m) => m.state === 'serving' && m.srvr.mode === 'leader');
         const only = leaders[0];
         if (leaders.length === 1 && only) return live[only.index] as ServerProc;
@@ -499,7 +497,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
       await Promise.all(servers.map((s) => s.exited()));
       process.off('exit', onExit);
       watchdog.stop();
-      if (!keep) rmSync(root, { recursive: true, force: true });
+      if (!keep) rmSync(root, {recursive: true, force: true});
     },
   };
   return ens;

@@ -5,8 +5,8 @@
  * the request, the client never sees the reply. Simulates a port-forward or
  * network drop at the worst moment.
  */
-import { createServer, Socket, type Server } from 'node:net';
-import { FrameDecoder, JuteReader, OpCode, type Endpoint } from '../../support/zk.js';
+import {createServer, Socket, type Server} from 'node:net';
+import {FrameDecoder, JuteReader, OpCode, type Endpoint} from '../../support/zk.js';
 
 export interface LossyProxy {
   endpoint: Endpoint;
@@ -56,9 +56,9 @@ export async function lossyProxy(target: Endpoint, cutAfterOpcode: number = OpCo
     upstream.connect(target.port, target.host);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
+  const port = (server.address() as {port: number}).port;
   return {
-    endpoint: { host: '127.0.0.1', port },
+    endpoint: {host: '127.0.0.1', port},
     get cuts() {
       return cuts;
     },

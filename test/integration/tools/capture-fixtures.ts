@@ -3,20 +3,24 @@
  * leader + 1 observer, Debian ZooKeeper 3.8.0):
  *   npx tsx test/integration/tools/capture-fixtures.ts
  */
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { startEnsemble } from '../lib/ensemble.js';
-import { adminCommand, fourLetterWord, readConfig } from '../../support/zk.js';
+import {writeFileSync} from 'node:fs';
+import {join, resolve} from 'node:path';
+import {startEnsemble} from '../lib/ensemble.js';
+import {adminCommand, fourLetterWord, readConfig} from '../../support/zk.js';
 
 const out = resolve(import.meta.dirname, '../../unit/zk/fixtures');
 const save = (name: string, text: string): void => writeFileSync(join(out, name), text);
 
-const ens = await startEnsemble({ size: 4, observers: 1 });
+const ens = await startEnsemble({size: 4, observers: 1});
 try {
   const leader = await ens.leader();
   const follower = ens.servers.find((s) => s.role === 'participant' && s.id !== leader.id)!;
   const observer = ens.servers.find((s) => s.role === 'observer')!;
-  for (const [role, s] of [['leader', leader], ['follower', follower], ['observer', observer]] as const) {
+  for (const [role, s] of [
+    ['leader', leader],
+    ['follower', follower],
+    ['observer', observer],
+  ] as const) {
     for (const cmd of ['srvr', 'mntr', 'conf', 'ruok', 'isro']) save(`${cmd}-${role}.txt`, await fourLetterWord(s.endpoint, cmd));
   }
   save('stat-not-whitelisted.txt', await fourLetterWord(leader.endpoint, 'stat'));

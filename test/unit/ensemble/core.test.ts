@@ -18,14 +18,23 @@ const ROLES: Role[] = ['leader', 'follower', 'observer', 'standalone', 'read-onl
 
 describe('ensemble core: member role', () => {
   it('serving: leader, follower, observer, standalone; nothing else (read-only does not count)', () => {
-    assert.deepEqual(ROLES.filter((role) => isServing({role})), ['leader', 'follower', 'observer', 'standalone']);
+    assert.deepEqual(
+      ROLES.filter((role) => isServing({role})),
+      ['leader', 'follower', 'observer', 'standalone'],
+    );
     assert.equal(isServing(undefined), false);
   });
   it('a serving voter: leader, follower, standalone (an observer serves but does not vote)', () => {
-    assert.deepEqual(ROLES.filter((role) => isServingVoter({role})), ['leader', 'follower', 'standalone']);
+    assert.deepEqual(
+      ROLES.filter((role) => isServingVoter({role})),
+      ['leader', 'follower', 'standalone'],
+    );
   });
   it('leads: a leader or a standalone server', () => {
-    assert.deepEqual(ROLES.filter((role) => leads({role})), ['leader', 'standalone']);
+    assert.deepEqual(
+      ROLES.filter((role) => leads({role})),
+      ['leader', 'standalone'],
+    );
   });
 });
 
@@ -130,7 +139,13 @@ describe('ensemble core: poll', () => {
     const t = fakeTime();
     let n = 0;
     const whys: string[] = [];
-    const v = await poll(async () => (++n === 4 ? {ok: 'done'} : {why: n < 3 ? 'starting' : 'syncing'}), {clock: t.clock, sleep: t.sleep, intervalMs: 100, timeoutMs: 10_000, onWhy: (w) => whys.push(w)});
+    const v = await poll(async () => (++n === 4 ? {ok: 'done'} : {why: n < 3 ? 'starting' : 'syncing'}), {
+      clock: t.clock,
+      sleep: t.sleep,
+      intervalMs: 100,
+      timeoutMs: 10_000,
+      onWhy: (w) => whys.push(w),
+    });
     assert.equal(v, 'done');
     assert.deepEqual(t.slept, [100, 100, 100]);
     assert.deepEqual(whys, ['starting', 'syncing']);
@@ -147,10 +162,13 @@ describe('ensemble core: poll', () => {
     const t = fakeTime();
     let n = 0;
     await assert.rejects(
-      poll(async () => {
-        if (++n === 3) throw new Error('fatal');
-        return {why: 'x'};
-      }, {clock: t.clock, sleep: t.sleep, intervalMs: () => n * 10, timeoutMs: 10_000}),
+      poll(
+        async () => {
+          if (++n === 3) throw new Error('fatal');
+          return {why: 'x'};
+        },
+        {clock: t.clock, sleep: t.sleep, intervalMs: () => n * 10, timeoutMs: 10_000},
+      ),
       /fatal/,
     );
     assert.deepEqual(t.slept, [10, 20]);
@@ -160,10 +178,13 @@ describe('ensemble core: poll', () => {
     const ac = new AbortController();
     let n = 0;
     await assert.rejects(
-      poll(async () => {
-        if (++n === 2) ac.abort(new Error('interrupted'));
-        return {why: 'x'};
-      }, {clock: t.clock, sleep: t.sleep, signal: ac.signal, intervalMs: 10, timeoutMs: 10_000}),
+      poll(
+        async () => {
+          if (++n === 2) ac.abort(new Error('interrupted'));
+          return {why: 'x'};
+        },
+        {clock: t.clock, sleep: t.sleep, signal: ac.signal, intervalMs: 10, timeoutMs: 10_000},
+      ),
       /interrupted/,
     );
     assert.equal(n, 2);
@@ -182,7 +203,10 @@ describe('ensemble core: the phase timer', () => {
     p.enter('wait');
     await t.sleep(50);
     p.end();
-    assert.deepEqual(p.phases, [{phase: 'delete', ms: 100}, {phase: 'wait', ms: 100}]);
+    assert.deepEqual(p.phases, [
+      {phase: 'delete', ms: 100},
+      {phase: 'wait', ms: 100},
+    ]);
     assert.deepEqual(seen, ['delete', 'wait']);
     assert.equal(p.current, '');
   });
@@ -196,7 +220,10 @@ describe('ensemble core: the phase timer', () => {
       p.end();
     }
     assert.deepEqual(drop.phases, []);
-    assert.deepEqual(keep.phases, [{phase: 'a', ms: 0}, {phase: 'b', ms: 0}]);
+    assert.deepEqual(keep.phases, [
+      {phase: 'a', ms: 0},
+      {phase: 'b', ms: 0},
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
-import { strict as assert } from 'node:assert';
-import { ZkError, isZkError, pollUntil, wrapLibError } from '../../support/zk.js';
+import {strict as assert} from 'node:assert';
+import {ZkError, isZkError, pollUntil, wrapLibError} from '../../support/zk.js';
 
 describe('zk/errors', () => {
   it('maps server codes to names and zkCli-like messages', () => {
@@ -33,12 +33,12 @@ describe('zk/errors', () => {
     assert.ok(!isZkError(new Error('x')));
   });
   it('wraps node-zookeeper-client exceptions and assertion errors', () => {
-    const lib = Object.assign(new Error('Exception: NO_NODE[-101]'), { code: -101, name: 'NO_NODE', path: '/p' });
+    const lib = Object.assign(new Error('Exception: NO_NODE[-101]'), {code: -101, name: 'NO_NODE', path: '/p'});
     const w = wrapLibError(lib);
     assert.equal(w.code, 'NoNode');
     assert.equal(w.path, '/p');
     assert.equal(w.message, 'Node does not exist: /p');
-    const a = Object.assign(new Error('callback must be a function.'), { name: 'AssertionError', code: 'ERR_ASSERTION' });
+    const a = Object.assign(new Error('callback must be a function.'), {name: 'AssertionError', code: 'ERR_ASSERTION'});
     assert.equal(wrapLibError(a, '/q').code, 'BadArguments');
   });
 });
@@ -63,9 +63,13 @@ describe('zk/poll', () => {
   it('times out with the last probe error', async () => {
     let t = 0;
     await assert.rejects(
-      pollUntil('never', async () => {
-        throw new Error('still down');
-      }, { intervalMs: 300, timeoutMs: 1000, now: () => t, sleep: async (ms) => void (t += ms) }),
+      pollUntil(
+        'never',
+        async () => {
+          throw new Error('still down');
+        },
+        {intervalMs: 300, timeoutMs: 1000, now: () => t, sleep: async (ms) => void (t += ms)},
+      ),
       (e: unknown) => e instanceof ZkError && e.code === 'Timeout' && /never: not reached within 1000 ms \(last error: still down\)/.test(e.message),
     );
     assert.equal(t, 1000, 'the last sleep ends at the deadline (src/util/poll.ts), one more attempt there');

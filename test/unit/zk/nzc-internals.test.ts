@@ -3,10 +3,10 @@
  * ConnectionManager. These tests fail when the installed library no longer
  * has that shape (after an upgrade): then nzc-internals.ts needs a look.
  */
-import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { CM_STATES } from '../../../src/zk/nzc-internals.js';
+import {strict as assert} from 'node:assert';
+import {readFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {CM_STATES} from '../../../src/zk/nzc-internals.js';
 
 const require = createRequire(import.meta.url);
 const libDir = require.resolve('node-zookeeper-client/package.json').replace(/package\.json$/, '');
@@ -14,14 +14,14 @@ const source = readFileSync(`${libDir}lib/ConnectionManager.js`, 'utf8');
 
 describe('node-zookeeper-client internals (nzc-internals.ts)', () => {
   it('the version package.json pins exactly is the one installed', () => {
-    const pinned = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies['node-zookeeper-client'];
+    const pinned = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {dependencies: Record<string, string>}).dependencies['node-zookeeper-client'];
     assert.match(pinned ?? '', /^\d+\.\d+\.\d+$/, 'pinned exactly, no range');
-    assert.equal((require('node-zookeeper-client/package.json') as { version: string }).version, pinned);
+    assert.equal((require('node-zookeeper-client/package.json') as {version: string}).version, pinned);
   });
 
   it('a client has a connectionManager with the fields and methods used', () => {
-    const lib = require('node-zookeeper-client') as { createClient(s: string, o: object): { connectionManager?: Record<string, unknown> } };
-    const cm = lib.createClient('127.0.0.1:1', { sessionTimeout: 9000 }).connectionManager;
+    const lib = require('node-zookeeper-client') as {createClient(s: string, o: object): {connectionManager?: Record<string, unknown>}};
+    const cm = lib.createClient('127.0.0.1:1', {sessionTimeout: 9000}).connectionManager;
     assert.ok(cm, 'client.connectionManager');
     assert.equal(typeof cm.onSocketData, 'function');
     assert.equal(typeof cm.queue, 'function');

@@ -1,4 +1,4 @@
-import { strict as assert } from 'node:assert';
+import {strict as assert} from 'node:assert';
 import {
   ZkError,
   fourLetterRefusal,
@@ -15,7 +15,7 @@ import {
   participants,
   sameMembership,
 } from '../../support/zk.js';
-import { fixture } from './fixtures.js';
+import {fixture} from './fixtures.js';
 
 describe('zk/parse', () => {
   describe('parseZxid', () => {
@@ -32,7 +32,10 @@ describe('zk/parse', () => {
       assert.equal(parseZxid('0x0').value, 0n);
     });
     it('rejects garbage', () => {
-      assert.throws(() => parseZxid('0xzz'), (e: unknown) => e instanceof ZkError && e.code === 'ProtocolError');
+      assert.throws(
+        () => parseZxid('0xzz'),
+        (e: unknown) => e instanceof ZkError && e.code === 'ProtocolError',
+      );
     });
   });
 
@@ -44,7 +47,7 @@ describe('zk/parse', () => {
       assert.equal(r.mode, 'leader');
       assert.equal(r.versionNumber, '3.8.0');
       assert.match(r.version, /^3\.8\.0-/);
-      assert.deepEqual(r.latency, { min: 0, avg: 0, max: 0 });
+      assert.deepEqual(r.latency, {min: 0, avg: 0, max: 0});
       assert.equal(r.received, 9);
       assert.equal(r.sent, 8);
       assert.equal(r.connections, 1);
@@ -53,7 +56,7 @@ describe('zk/parse', () => {
       assert.equal(r.zxid.epoch, 1);
       assert.equal(r.zxid.counter, 0);
       assert.equal(r.nodeCount, 5);
-      assert.deepEqual(r.proposalSizes, { last: -1, min: -1, max: -1 });
+      assert.deepEqual(r.proposalSizes, {last: -1, min: -1, max: -1});
     });
     it('follower: no proposal sizes; a fresh follower reports Zxid 0x0', () => {
       const r = parseSrvr(fixture('srvr-follower.txt'));
@@ -93,7 +96,7 @@ describe('zk/parse', () => {
       const r = parseSrvr(text);
       assert.ok(r.status === 'ok');
       assert.equal(r.versionNumber, '3.9.4');
-      assert.deepEqual(r.latency, { min: 1, avg: 2.5, max: 7 });
+      assert.deepEqual(r.latency, {min: 1, avg: 2.5, max: 7});
       assert.equal(r.zxid.epoch, 2);
       assert.equal(r.zxid.counter, 26);
       assert.equal(r.mode, 'standalone');
@@ -104,7 +107,10 @@ describe('zk/parse', () => {
       assert.ok(r.status === 'ok' && r.mode === 'read-only');
     });
     it('throws ProtocolError on unrelated text', () => {
-      assert.throws(() => parseSrvr('hello'), (e: unknown) => e instanceof ZkError && e.code === 'ProtocolError');
+      assert.throws(
+        () => parseSrvr('hello'),
+        (e: unknown) => e instanceof ZkError && e.code === 'ProtocolError',
+      );
       assert.throws(() => parseSrvr(fixture('srvr-leader.txt').replace('Mode: leader', 'Mode: boss')), /unknown mode/);
     });
   });
@@ -191,7 +197,10 @@ describe('zk/parse', () => {
       assert.equal(cfg.version, '100000000');
       assert.equal(cfg.versionZxid, 0x100000000n);
       assert.equal(cfg.servers.length, 4);
-      assert.deepEqual(cfg.servers.map((s) => s.id), [1, 2, 3, 4]);
+      assert.deepEqual(
+        cfg.servers.map((s) => s.id),
+        [1, 2, 3, 4],
+      );
       assert.equal(participants(cfg).length, 3);
       const s1 = cfg.servers[0]!;
       assert.equal(s1.host, '127.0.0.1');
@@ -228,12 +237,19 @@ describe('zk/parse', () => {
     });
     it('rejects malformed server lines with BadArguments', () => {
       for (const bad of ['server.x=a:1:2', 'server.1=a:1', 'server.1=a:1:2:leader', 'server.1=a:1:99999', 'server.1=a:1:2;b:c:d', 'foo']) {
-        assert.throws(() => parseServerLine(bad), (e: unknown) => e instanceof ZkError && e.code === 'BadArguments', bad);
+        assert.throws(
+          () => parseServerLine(bad),
+          (e: unknown) => e instanceof ZkError && e.code === 'BadArguments',
+          bad,
+        );
       }
     });
     it('keeps unknown lines and sorts servers by id', () => {
       const cfg = parseDynamicConfig('server.2=b:1:2;3\nserver.1=a:1:2;3\ngroup.1=1:2\n# comment\n\nversion=0x200000000\n');
-      assert.deepEqual(cfg.servers.map((s) => s.id), [1, 2]);
+      assert.deepEqual(
+        cfg.servers.map((s) => s.id),
+        [1, 2],
+      );
       assert.deepEqual(cfg.other, ['group.1=1:2']);
       assert.equal(cfg.version, '200000000');
     });

@@ -1,5 +1,5 @@
-import { strict as assert } from 'node:assert';
-import { ZkError, ancestors, isValidPath, joinPath, parentPath, validatePath } from '../../support/zk.js';
+import {strict as assert} from 'node:assert';
+import {ZkError, ancestors, isValidPath, joinPath, parentPath, validatePath} from '../../support/zk.js';
 
 describe('zk/paths', () => {
   it('accepts valid paths', () => {
@@ -30,8 +30,8 @@ describe('zk/paths', () => {
     }
   });
   it('sequential creates may end with a slash', () => {
-    assert.doesNotThrow(() => validatePath('/queue/', { sequential: true }));
-    assert.throws(() => validatePath('/queue//', { sequential: true }));
+    assert.doesNotThrow(() => validatePath('/queue/', {sequential: true}));
+    assert.throws(() => validatePath('/queue//', {sequential: true}));
     assert.equal(isValidPath('/queue/'), false);
   });
   it('helpers', () => {

@@ -1,13 +1,18 @@
-import { strict as assert } from 'node:assert';
-import { mock } from 'node:test';
-import { type LibConnectionManager, watchReads } from '../../../src/zk/nzc-internals.js';
+import {strict as assert} from 'node:assert';
+import {mock} from 'node:test';
+import {type LibConnectionManager, watchReads} from '../../../src/zk/nzc-internals.js';
 
 /** A stand-in for node-zookeeper-client's ConnectionManager: only what watchReads touches. */
 function fakeManager(state: number) {
   const received: Buffer[] = [];
-  const sockets: Array<{ destroyed: boolean; destroy(): void }> = [];
+  const sockets: Array<{destroyed: boolean; destroy(): void}> = [];
   const newSocket = () => {
-    const s = { destroyed: false, destroy() { this.destroyed = true; } };
+    const s = {
+      destroyed: false,
+      destroy() {
+        this.destroyed = true;
+      },
+    };
     sockets.push(s);
     return s;
   };
@@ -16,10 +21,14 @@ function fakeManager(state: number) {
     state,
     sessionTimeout: 9000,
     connectTimeout: 3000,
-    onSocketData(b: Buffer) { received.push(b); },
-    queue() { /* unused */ },
+    onSocketData(b: Buffer) {
+      received.push(b);
+    },
+    queue() {
+      /* unused */
+    },
   };
-  return { cm, received, sockets, newSocket };
+  return {cm, received, sockets, newSocket};
 }
 
 describe('zk/client read timeout (watchReads)', () => {
@@ -31,12 +40,12 @@ describe('zk/client read timeout (watchReads)', () => {
     t = ms;
     mock.timers.tick(15);
   };
-  beforeEach(() => mock.timers.enable({ apis: ['setInterval'] }));
+  beforeEach(() => mock.timers.enable({apis: ['setInterval']}));
   /** A manager in `state`, watched from t = 0. */
   const watched = (state: number, onCut?: (silent: number, limit: number) => void) => {
     t = 0;
     const m = fakeManager(state);
-    stop = watchReads(m.cm, { now, tickMs: 5, onCut });
+    stop = watchReads(m.cm, {now, tickMs: 5, onCut});
     return m;
   };
   afterEach(() => {
@@ -46,7 +55,7 @@ describe('zk/client read timeout (watchReads)', () => {
 
   it('connected: cuts the socket after 2/3 of the session timeout without a byte, not before', async () => {
     const cuts: Array<[number, number]> = [];
-    const { sockets } = watched(2, (s, l) => cuts.push([s, l]));
+    const {sockets} = watched(2, (s, l) => cuts.push([s, l]));
     await at(5999);
     assert.equal(sockets[0]!.destroyed, false, 'cut before the read timeout');
     await at(6001);
@@ -55,7 +64,7 @@ describe('zk/client read timeout (watchReads)', () => {
   });
 
   it('data resets the clock, and still reaches the library', async () => {
-    const { cm, sockets, received } = watched(3); // connected read-only counts as connected
+    const {cm, sockets, received} = watched(3); // connected read-only counts as connected
     t = 5000;
     cm.onSocketData(Buffer.from('ping reply'));
     await at(10_000);
@@ -67,7 +76,7 @@ describe('zk/client read timeout (watchReads)', () => {
   });
 
   it('during the handshake the limit is connectTimeout; a new socket starts its own clock', async () => {
-    const { cm, sockets, newSocket } = watched(1);
+    const {cm, sockets, newSocket} = watched(1);
     await at(3001);
     assert.equal(sockets[0]!.destroyed, true, 'a handshake with no answer for connectTimeout is cut');
     t = 4000;
@@ -80,7 +89,7 @@ describe('zk/client read timeout (watchReads)', () => {
   });
 
   it('leaves other states alone (disconnected, closing, closed), and stop() ends the watch', async () => {
-    const { cm, sockets } = watched(0);
+    const {cm, sockets} = watched(0);
     for (const state of [0, -1, -2, -3]) {
       cm.state = state;
       await at(t + 60_000);

@@ -13,7 +13,7 @@ describe('srvrComplete (real 3.8 replies)', () => {
       assert.equal(text.slice(firstComplete! + 1).trim(), '', `complete too early at ${firstComplete}: ${JSON.stringify(text.slice(firstComplete! + 1))}`);
     });
   }
-  it('a leader\'s reply is not complete before its Proposal sizes line', () => {
+  it("a leader's reply is not complete before its Proposal sizes line", () => {
     const text = fixture('srvr-leader.txt');
     assert.match(text, /^Proposal sizes/m);
     assert.equal(srvrComplete(text.slice(0, text.indexOf('Proposal sizes'))), false);
