@@ -7,6 +7,7 @@ import {isZkError} from '../../src/zk/errors.js';
 import {openTreeReader, type TreeReader} from '../../src/zk/reader.js';
 import {startEnsemble, zkRuntime, type Ensemble} from './lib/ensemble.js';
 import {CliError} from '../../src/errors.js';
+import {inFlight} from '../support/in-flight.js';
 
 /**
  * export over the project's own wire client (zk/reader.ts) against export over
@@ -33,15 +34,7 @@ async function exportLines(deps: Omit<TransferDeps, 'clock'>, root: string, wind
 
 /** Counts a reader's requests in flight. */
 function counting(r: TreeReader): {reader: TreeReader; max: () => number} {
-  let now = 0;
-  let max = 0;
-  const wrap =
-    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
-    (...a: A) => {
-      now++;
-      max = Math.max(max, now);
-      return f(...a).finally(() => now--);
-    };
+  const {wrap, max} = inFlight();
   const reader: TreeReader = {
     get sessionId() {
       return r.sessionId;
@@ -51,7 +44,7 @@ function counting(r: TreeReader): {reader: TreeReader; max: () => number} {
     ls: wrap(r.ls.bind(r)),
     close: () => r.close(),
   };
-  return {reader, max: () => max};
+  return {reader, max};
 }
 
 for (const line of ['3.8', '3.9']) {

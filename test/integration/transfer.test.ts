@@ -9,6 +9,7 @@ import {connectZk, type ZkClient} from '../../src/zk/client.js';
 import {isZkError} from '../../src/zk/errors.js';
 import {startEnsemble, zkRuntime, type Ensemble} from './lib/ensemble.js';
 import {CliError} from '../../src/errors.js';
+import {inFlight} from '../support/in-flight.js';
 
 /**
  * export → import between a real 3.8 and a real 3.9 server: the copy's
@@ -25,18 +26,10 @@ const fileLines =
 
 /** A client that counts its requests in flight, to show that the walk pipelines. */
 function counting(c: ZkClient): {client: ZkClient; maxInFlight: () => number} {
-  let now = 0;
-  let max = 0;
-  const wrap =
-    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
-    (...a: A) => {
-      now++;
-      max = Math.max(max, now);
-      return f(...a).finally(() => now--);
-    };
+  const {wrap, max} = inFlight();
   const client: ZkClient = Object.create(c);
   Object.assign(client, {get: wrap(c.get.bind(c)), getAcl: wrap(c.getAcl.bind(c)), ls: wrap(c.ls.bind(c)), close: () => c.close()});
-  return {client, maxInFlight: () => max};
+  return {client, maxInFlight: max};
 }
 
 async function exportTo(ens: Ensemble, root: string, file: string, opts: {auth?: boolean; window?: number} = {}) {
