@@ -364,6 +364,7 @@ class RollRun {
   /** Rolls the members one at a time, in the order recomputed before each; ends done, or stopped with the reason. */
   private async rollAll(): Promise<RollResult> {
     const {deps, result} = this;
+    let last: StatusReport;
     try {
       // a bound against a member that keeps coming back off the target revision
       for (let guard = 0; guard < result.plan.length * 50 + 1000; guard++) {
@@ -371,6 +372,7 @@ class RollRun {
         if (!turn) break;
         await this.rollMember(turn.next, turn.report, turn.pods, turn.waitedMs, result.members.length + 1);
       }
+      last = await this.waitSettled();
     } catch (caught) {
       // anything else that ends the roll early (the API server went away, the ensemble was removed) is a stop too: say where and how to resume
       const e = caught instanceof RollStop || deps.signal?.aborted ? caught : new RollStop(errorMessage(caught), this.current?.pod);
@@ -378,7 +380,6 @@ class RollRun {
       if (deps.signal?.aborted) throw await this.interrupted(e);
       throw e;
     }
-    const last = await deps.status();
     this.observeReport(last, 'the end', deps.clock.now(), false);
     result.outcome = 'done';
     result.health = last.health;
@@ -389,6 +390,43 @@ class RollRun {
         `${unexpected.length} leader election${unexpected.length === 1 ? '' : 's'} the roll did not cause on purpose: ${unexpected.map((x) => `${x.from ?? 'none'} → ${x.to} during ${x.during}`).join('; ')}`,
       );
     return this.finish();
+  }
+
+  /**
+   * After the last member: the roll ends when the ensemble is as it was before
+   * it (every member serves, Ready, every voter in sync: the rule the roll
+   * started from), not merely when the last member is back: another member
+   * may still be syncing with the leader the last turn's election made. With
+   * --force (the roll may have started from a degraded ensemble) one look.
+   */
+  private async waitSettled(): Promise<StatusReport> {
+    const {req, deps} = this;
+    if (req.force) return deps.status();
+    let ui: ProgressStep | undefined;
+    const start = deps.clock.now();
+    const report = await poll<StatusReport>(
+      async () => {
+        const [r, pods] = await Promise.all([deps.status(), this.pods()]);
+        const problems = rollPreconditions(r, pods);
+        if (problems.length === 0) return {ok: r};
+        ui ??= deps.progress.step('waiting until every member serves and is in sync');
+        return {why: problems.join('; ')};
+      },
+      {
+        clock: deps.clock,
+        sleep: deps.sleep,
+        signal: deps.signal,
+        intervalMs: this.pollMs,
+        timeoutMs: req.timeoutMs,
+        onWhy: (why) => ui?.update(why),
+        onTimeout: (why) => new RollStop(`every member was rolled, but the ensemble did not settle within ${formatDuration(req.timeoutMs)}: ${why}`),
+      },
+    ).catch((e: unknown) => {
+      ui?.fail();
+      throw e;
+    });
+    ui?.succeed(`every member serves and is in sync after ${formatDuration(deps.clock.now() - start)}`);
+    return report;
   }
 
   /**

@@ -749,6 +749,32 @@ describe('roll: upgrade (simulated)', () => {
 });
 
 describe('roll: two voters (simulated)', () => {
+  it('ends when every member serves and is in sync again, not when the last member alone is back (a follower still syncing with the new leader)', async () => {
+    const w = new World();
+    let lagging = 0;
+    const deps = w.deps({
+      // after the leader's turn, zk-0 is still syncing with the new leader for a few looks
+      status: async () => {
+        const r = await w.status();
+        const back = w.deletions.includes('zk-1') && r.members.find((m) => m.pod === 'zk-1')?.ready;
+        if (!back || lagging >= 4) return r;
+        lagging++;
+        const row = r.members.find((m) => m.pod === 'zk-0')!;
+        row.role = 'not serving';
+        delete row.epoch;
+        r.quorum.servingVoters = r.members.filter((m) => m.role === 'leader' || m.role === 'follower').length;
+        r.sync = {followers: r.quorum.servingVoters - 1, observers: 0, pendingSyncs: 0};
+        r.health = healthOf(r);
+        return r;
+      },
+    });
+    const r = await rollEnsemble(req('restart'), deps);
+    assert.equal(r.outcome, 'done');
+    assert.equal(r.health, 'healthy');
+    assert.equal(lagging, 4, 'the lagging follower was seen');
+    assert.match(deps.progress.lines.join('\n'), /every member serves and is in sync after/);
+  });
+
   it("the leader's turn completes when it wins the election again after coming back (a new epoch, same pod)", async () => {
     const w = new World(2);
     const r = await rollEnsemble(req('restart'), w.deps());
