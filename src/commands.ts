@@ -6,6 +6,7 @@ import FailoverTest from './commands/failover-test.js';
 import Import from './commands/import.js';
 import List from './commands/list.js';
 import Logs from './commands/logs.js';
+import MemberReplace from './commands/member/replace.js';
 import Rbac from './commands/rbac.js';
 import Report from './commands/report.js';
 import Restart from './commands/restart.js';
@@ -33,6 +34,7 @@ export const COMMANDS = {
   import: Import,
   list: List,
   logs: Logs,
+  'member:replace': MemberReplace,
   rbac: Rbac,
   report: Report,
   restart: Restart,

@@ -76,6 +76,8 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
     ['', 'pods/portforward', ['get', 'create']],
   ],
   scale: [...STATUS, ['apps', 'statefulsets', ['patch']], ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods/log', ['get']]],
+  // member replace: scale's rules, and deleting the member's pod (without grace when its node is lost)
+  member: [...STATUS, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]],
   restart: ROLL,
   // create's rules, scale's, and evicting the pod it restarts after the restore
   restore: [
@@ -101,7 +103,7 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
 };
 
 /** The commands that change an ensemble: they take its lock (base.ts lockTarget). backup and export only read. */
-export const MUTATING_COMMANDS = ['create', 'scale', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown'] as const;
+export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown'] as const;
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
 export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(

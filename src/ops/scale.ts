@@ -34,12 +34,14 @@ import {
   refs,
   removalRisks,
   removedAndLed,
+  planReplace,
   type Shape,
   shapeOf,
   validateShape,
   type ScalePlan,
 } from './scale/plan.js';
-import type {ScaleDeps, ScaleRequest, ScaleResult, StepContext, StepResult, VolumeFate} from './scale/types.js';
+import type {ReplaceRequest, ScaleDeps, ScaleRequest, ScaleResult, StepContext, StepResult, VolumeFate} from './scale/types.js';
+import {podName} from '../manifests/names.js';
 import type {StatusReport} from './status.js';
 
 function hex(v: string | undefined): string {
@@ -57,6 +59,18 @@ export async function scaleEnsemble(req: ScaleRequest, deps: ScaleDeps): Promise
   return new ScaleRun(req, deps).run();
 }
 
+/**
+ * `kubectl zk member replace`: rebuilds member `req.ordinal` on an empty
+ * volume with scale's two steps, remove then add, at that ordinal (planReplace
+ * says what and refuses what is unsafe). `deps.members.rebuild` replaces the
+ * pod and its volume between them.
+ */
+export async function replaceMember(req: ReplaceRequest, deps: ScaleDeps): Promise<ScaleResult> {
+  if (!deps.members.rebuild) throw new Error('replaceMember needs members.rebuild');
+  const scaleReq: ScaleRequest = {name: req.name, namespace: req.namespace, voters: 0, keepVolumes: false, force: req.force, dryRun: req.dryRun, wait: req.wait, timeoutMs: req.timeoutMs};
+  return new ScaleRun(scaleReq, deps, req.ordinal).replace();
+}
+
 /** One run of scale; its fields are the state the steps share. */
 class ScaleRun {
   private readonly started: number;
@@ -67,6 +81,8 @@ class ScaleRun {
   constructor(
     private readonly req: ScaleRequest,
     private readonly deps: ScaleDeps,
+    /** member replace: the ordinal rebuilt (its steps keep the other ordinals and StatefulSet replicas as they are) */
+    private readonly replacing?: number,
   ) {
     this.started = deps.clock.now();
   }
@@ -97,6 +113,49 @@ class ScaleRun {
     this.shape = {...current};
     for (const [i, step] of plan.steps.entries()) await this.runStep(step, i, plan.steps.length);
     return this.outcome();
+  }
+
+  async replace(): Promise<ScaleResult> {
+    const {req, deps} = this;
+    const ordinal = this.replacing!;
+    const report = await deps.status();
+    if (!report.config) {
+      throw new CliError(`cannot read the committed membership of "${req.name}": no member answered with it${report.errors.length ? ` (${report.errors.join('; ')})` : ''}`, {
+        hint: `see kubectl zk status ${req.name} -n ${req.namespace}`,
+      });
+    }
+    const slots = await deps.members.replicas();
+    if (ordinal >= slots) {
+      const last = podName(req.name, slots - 1);
+      throw new CliError(`${podName(req.name, ordinal)} is not a member of "${req.name}": its members are ${podName(req.name, 0)}${slots > 1 ? `..${last}` : ''}`, {exitCode: 2});
+    }
+    const r = planReplace(report, ordinal, req.force);
+    this.result = {...this.plannedResult(report, r.plan.from, r.plan.to, r.plan), replaced: podName(req.name, ordinal)};
+    this.result.warnings.push(...r.warnings);
+    if (r.refusal && !req.dryRun) throw new CliError(`refusing to replace ${podName(req.name, ordinal)}: ${r.refusal.message}`, {hint: r.refusal.hint, exitCode: 3});
+    if (r.refusal) this.result.warnings.push(`would be refused: ${r.refusal.message}`);
+    if (req.dryRun) return this.finish();
+    if (deps.announce) deps.announce(this.result);
+    else for (const w of this.result.warnings) deps.progress.warn(w);
+    const pod = podName(req.name, ordinal);
+    if (
+      !(await deps.confirm(
+        `Rebuild member ${pod} of ensemble "${req.name}" in namespace "${req.namespace}" on an empty volume (its volume claim data-${pod} and the data on it are deleted; it takes the data from the leader again)?`,
+      ))
+    ) {
+      throw new AbortedError('replace cancelled; nothing was changed');
+    }
+    this.zkOpts = {auth: await deps.auth(), connectTimeoutMs: 5000, timeoutMs: deps.zkTimeoutMs ?? 30_000};
+    this.shape = {...r.plan.from};
+    for (const [i, step] of r.plan.steps.entries()) await this.runStep(step, i, r.plan.steps.length);
+    return this.outcome();
+  }
+
+  /** The ordinals of the other members (their client ports are asked): the layout's; a replace's slots stay, less the one rebuilt. */
+  private memberOrdinals(): number[] {
+    const {voters, observers} = this.replacing === undefined ? this.shape : this.result.to;
+    const all = Array.from({length: voters + observers}, (_, i) => i);
+    return this.replacing === undefined ? all : all.filter((o) => o !== this.replacing);
   }
 
   private finish(): ScaleResult {
@@ -284,10 +343,8 @@ class ScaleRun {
     const {members} = deps;
     const {clock} = deps;
     const zkOpts = this.zkOpts;
-    const before = this.shape;
     const wait = this.wait.bind(this);
-    const existing = Array.from({length: before.voters + before.observers}, (_, i) => i);
-    const eps = await members.endpoints(existing);
+    const eps = await members.endpoints(this.memberOrdinals());
     ctx.phase('read the committed config');
     const committed = await readConfig(eps, zkOpts);
     const listed = committed.config.servers.find((s) => s.id === step.id);
@@ -302,7 +359,7 @@ class ScaleRun {
     let launched: {serverLine: string; volume: VolumeFate} | undefined;
     let maybeApplied = false;
     try {
-      launched = await members.launch(step.ordinal, step.role!, committed, ctx);
+      launched = this.replacing === undefined ? await members.launch(step.ordinal, step.role!, committed, ctx) : await members.rebuild!(step.ordinal, step.role!, committed, ctx);
       sr.volume = launched.volume;
       ctx.phase('wait until it serves as a non-voting learner');
       await wait(
@@ -340,6 +397,12 @@ class ScaleRun {
   /** A joiner that never became a member: put the recorded membership back and stop it. */
   private async rollback(step: PlanStep, committed: ConfigSnapshot, ctx: StepContext): Promise<void> {
     const {members, progress, clock} = this.deps;
+    if (this.replacing !== undefined) {
+      // the slot stays (the StatefulSet keeps its replicas): record the membership without it; running replace again finishes it
+      await members.publish(committed).catch(() => undefined);
+      progress.warn(`${step.pod} is out of the membership and did not join again: run kubectl zk member replace ${this.req.name} ${step.ordinal} -n ${this.req.namespace} again to finish`);
+      return;
+    }
     try {
       ctx.phase('roll back: stop the joiner');
       await members.publish(committed);
@@ -355,10 +418,8 @@ class ScaleRun {
     const {req, deps} = this;
     const {members, clock} = deps;
     const zkOpts = this.zkOpts;
-    const before = this.shape;
     const wait = this.wait.bind(this);
-    const all = Array.from({length: before.voters + before.observers}, (_, i) => i);
-    const remaining = all.filter((o) => o !== step.ordinal);
+    const remaining = this.memberOrdinals().filter((o) => o !== step.ordinal);
     // the removed member last: if it is the leader, its reply may be lost in the hand-off
     const eps = await members.endpoints([...remaining, step.ordinal]);
     const stayEps = await members.endpoints(remaining);
@@ -382,6 +443,7 @@ class ScaleRun {
     const after = await readConfig(stayEps, zkOpts);
     await members.publish(after);
     sr.configVersion = after.version;
+    if (this.replacing !== undefined) return; // its pod and volume are rebuilt by the add step
     ctx.phase('stop the member');
     sr.volume = (await members.retire(step.ordinal, ctx)).volume;
   }

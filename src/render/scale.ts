@@ -12,8 +12,12 @@ function hex(v: string | undefined): string {
   return v ? `0x${v}` : '-';
 }
 
-/** What one step of each kind does, in order (printed under the plan). */
-export function stepMeaning(action: StepAction, keepVolumes: boolean): string {
+/** What one step of each kind does, in order (printed under the plan); `replace`: member replace's steps. */
+export function stepMeaning(action: StepAction, keepVolumes: boolean, replace = false): string {
+  if (replace && action === 'remove') return 'reconfig remove (a leader hands off); wait for the commit and a leader among the rest; ConfigMap ← committed membership';
+  if (replace && action === 'add') {
+    return 'ConfigMap ← committed membership + the joiner; delete its volume claim and pod (the StatefulSet makes both anew, on any node that can hold it); wait until it serves as a non-voting learner; reconfig add; wait until committed and the leader has it in sync; ConfigMap ← committed membership';
+  }
   switch (action) {
     case 'add':
       return `ConfigMap ← committed membership + the joiner (membership-version = committed version); ${keepVolumes ? 'a kept volume of that ordinal is reused' : 'a stale volume of that ordinal is deleted'}; StatefulSet replicas + 1; wait until it serves as a non-voting learner; reconfig add; wait until committed and the leader has it in sync; ConfigMap ← committed membership`;
@@ -43,7 +47,7 @@ export function renderPlan(r: ScaleResult, paint: Paint): string {
       .map((l) => `  ${l}`),
   );
   const actions = [...new Set(p.steps.map((s) => s.action))];
-  for (const a of actions) lines.push(`  ${paint.dim(`each ${a}: ${stepMeaning(a, r.keepVolumes)}`)}`);
+  for (const a of actions) lines.push(`  ${paint.dim(`each ${a}: ${stepMeaning(a, r.keepVolumes, r.replaced !== undefined)}`)}`);
   for (const n of p.notes) lines.push(`  note: ${n}`);
   for (const w of r.warnings) lines.push(`  ${paint.yellow('warning:')} ${w}`);
   return lines.join('\n') + '\n';
@@ -54,9 +58,8 @@ export function renderScale(r: ScaleResult, paint: Paint): string {
   if (r.dryRun) return renderPlan(r, paint);
   if (!r.changed) return `ensemble "${r.name}" in namespace "${r.namespace}" already has ${shape(r.from)}: nothing to do\n`;
   const lines: string[] = [];
-  lines.push(
-    `${paint.green('✓')} ensemble "${r.name}" in namespace "${r.namespace}": ${shape(r.from)} → ${shape(r.to)} in ${formatDuration(r.durationMs)} (config ${hex(r.from.configVersion)} → ${hex(r.to.configVersion)})`,
-  );
+  const what = r.replaced ? `${r.replaced} rebuilt on a new volume` : `${shape(r.from)} → ${shape(r.to)}`;
+  lines.push(`${paint.green('✓')} ensemble "${r.name}" in namespace "${r.namespace}": ${what} in ${formatDuration(r.durationMs)} (config ${hex(r.from.configVersion)} → ${hex(r.to.configVersion)})`);
   const rows = r.steps.map((s) => [
     s.action,
     s.pod,

@@ -16,7 +16,7 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble} from '../../src/manifests/render.js';
-import {scaleEnsemble} from '../../src/ops/scale.js';
+import {replaceMember, scaleEnsemble} from '../../src/ops/scale.js';
 import type {ScaleDeps, ScaleMembers, ScaleRequest, ScaleResult, VolumeFate} from '../../src/ops/scale/types.js';
 import {gatherStatus} from '../../src/ops/status.js';
 import {renderScale} from '../../src/render/scale.js';
@@ -78,6 +78,15 @@ function world(ens: Ensemble, size: number): World {
     },
     async publish(committed) {
       published.push(committed);
+    },
+    async rebuild(ordinal, role, _committed, ctx) {
+      // member replace: the server stopped, its data wiped, started as a joiner (committed + itself), as the ConfigMap and a new volume give it
+      ctx.phase('stop the server, wipe its data, start it as a joiner (harness)');
+      const old = ens.servers.find((x) => x.id === ordinal + 1);
+      if (old?.running) await old.stop();
+      const s = await ens.addServer(ordinal + 1, {role, timeoutMs: 90_000});
+      kube.seed(fakePod(NS, `${NAME}-${ordinal}`, labels, 'ready'));
+      return {serverLine: s.serverLine(role), volume: 'deleted-stale'};
     },
     async retire(ordinal, ctx) {
       ctx.phase('stop the server');
@@ -446,6 +455,85 @@ describe('integration: scale against a real ensemble', function () {
     const r = await scaleEnsemble(request(2), w.deps);
     report('3→2 removing a dead member', r);
     assert.equal(roles(await committed(ens)), '1:p 2:p');
+  });
+
+  it('member replace: a member that lost its data is rebuilt under a writer (removed, started empty as a learner, added back once in sync); nothing acknowledged lost, the others never restarted', async () => {
+    const ens = await start(3);
+    const w = world(ens, 3);
+    const writer = await startWriter(ens, [1, 3], 'r');
+    await realSleep(300);
+    // zk-1 loses its disk: the process dies and its data directory is gone
+    ens.server(2).kill('SIGKILL');
+    await ens.server(2).exited();
+    ens.server(2).wipeData();
+    const pids = [1, 3].map((id) => ens.server(id).pid);
+    const before = await committed(ens);
+    const r = await replaceMember({name: NAME, namespace: NS, ordinal: 1, force: false, dryRun: false, wait: true, timeoutMs: 120_000}, w.deps);
+    report('replace zk-1', r, writer);
+    assert.equal(r.replaced, 'zk-1');
+    assert.deepEqual(
+      r.steps.map((s) => `${s.action} ${s.pod} ${s.role}`),
+      ['remove zk-1 participant', 'add zk-1 participant'],
+    );
+    assert.equal(r.health, 'healthy');
+    assert.equal(w.questions.length, 1);
+    assert.match(w.questions[0]!, /^Rebuild member zk-1 of ensemble "zk" in namespace "ns" on an empty volume/);
+    const c = await committed(ens);
+    assert.equal(roles(c), '1:p 2:p 3:p');
+    assert.ok(BigInt(`0x${c.version}`) > BigInt(`0x${before.version}`), 'two reconfigs committed');
+    // its voting came back only after the remove: the config versions published are the removal's, then the add's
+    assert.deepEqual(
+      w.published.map((p) => p.config.servers.map((x) => x.id).join(',')),
+      ['1,3', '1,2,3'],
+    );
+    assert.deepEqual(
+      [1, 3].map((id) => ens.server(id).pid),
+      pids,
+      'the other members were not restarted',
+    );
+    // the rebuilt member holds the data written while it was gone
+    const probe = await connectZk({endpoints: [ens.server(2).endpoint], sessionTimeoutMs: 10_000, connectTimeoutMs: 10_000});
+    try {
+      const mine = await probe.ls(`${ROOT}/r`);
+      assert.ok(mine.length > 0, 'the rebuilt member serves the tree');
+    } finally {
+      await probe.close();
+    }
+    const v = await verifyWriter(writer, 'r');
+    console.log(`      [measure] replace under a writer: ${v.acked} acknowledged, ${v.failed} failed, session ${writer.sessionId} kept`);
+    assert.ok(v.acked > 20);
+  });
+
+  it('member replace refuses a healthy member without --force, and a member whose removal would stop the ensemble; --force rebuilds the leader (hand-off)', async () => {
+    const ens = await start(3);
+    const w = world(ens, 3);
+    const req = {name: NAME, namespace: NS, ordinal: 0, force: false, dryRun: false, wait: true, timeoutMs: 120_000};
+    await assert.rejects(replaceMember(req, w.deps), (e: unknown) => {
+      assert.ok(e instanceof CliError);
+      assert.match(e.message, /^refusing to replace zk-0: zk-0 serves as (leader|follower) and its pod is Ready: there is nothing to repair$/);
+      assert.match(e.hint!, /--force/);
+      return true;
+    });
+    await assert.rejects(replaceMember({...req, ordinal: 5}, w.deps), /zk-5 is not a member of "zk": its members are zk-0\.\.zk-2/);
+    const dry = await replaceMember({...req, dryRun: true}, w.deps);
+    assert.match(dry.warnings.join('\n'), /would be refused: zk-0 serves/);
+    // with zk-2 dead, taking zk-0 out would leave 1 of 2 voters
+    ens.server(3).kill('SIGKILL');
+    await ens.server(3).exited();
+    await ens.waitForQuorum();
+    await assert.rejects(replaceMember({...req, force: true}, w.deps), /refusing to replace zk-0: without zk-0, 1 of the other 2 voters serve and 2 are needed/);
+    assert.deepEqual(w.questions, [], 'refused before asking');
+    assert.deepEqual(w.published, []);
+    await ens.server(3).start();
+    await ens.waitForQuorum();
+    // --force on the leader: it hands off, comes back empty, and is added back
+    const leader = await ens.leader();
+    const r = await replaceMember({...req, ordinal: leader.id - 1, force: true}, w.deps);
+    report(`replace the leader zk-${leader.id - 1}`, r);
+    assert.match(r.warnings.join('\n'), new RegExp(`zk-${leader.id - 1} leads: taking it out of the membership hands leadership to another voter`));
+    assert.equal(r.health, 'healthy');
+    assert.equal(roles(await committed(ens)), '1:p 2:p 3:p');
+    assert.notEqual((await ens.leader()).id, leader.id, 'another voter leads');
   });
 
   it('no-op when already at the requested size; --dry-run changes nothing', async () => {

@@ -5,10 +5,10 @@ import {loadAssets} from '../../src/manifests/assets.js';
 import {ensembleLabels} from '../../src/manifests/labels.js';
 import {validateEnsembleOptions} from '../../src/manifests/options.js';
 import {renderEnsemble, serverLine} from '../../src/manifests/render.js';
-import {scaleEnsemble} from '../../src/ops/scale.js';
+import {replaceMember, scaleEnsemble} from '../../src/ops/scale.js';
 import {explainReconfigError} from '../../src/ops/scale/errors.js';
-import {clusterDomainOf, joinerMembership, kubeScaleMembers, membershipText, readSuperAuth} from '../../src/ops/scale/kube.js';
-import {joinedAndSynced, planScale, removalRisks, removedAndLed, shapeOf, validateShape, type PlanStep} from '../../src/ops/scale/plan.js';
+import {clusterDomainOf, joinerMembership, kubeScaleMembers, LOST_NODE_GRACE_MS, membershipText, readSuperAuth} from '../../src/ops/scale/kube.js';
+import {joinedAndSynced, planReplace, planScale, removalRisks, removedAndLed, shapeOf, validateShape, type PlanStep} from '../../src/ops/scale/plan.js';
 import type {ScaleDeps, ScaleMembers, ScaleRequest, StepContext} from '../../src/ops/scale/types.js';
 import type {MemberReport, Role, StatusReport} from '../../src/ops/status.js';
 import {renderPlan, renderScale} from '../../src/render/scale.js';
@@ -233,6 +233,10 @@ function opDeps(r: StatusReport | (() => Promise<StatusReport>), answer = true) 
     retire: async (o) => {
       calls.push(`retire ${o}`);
       return {volume: 'none'};
+    },
+    rebuild: async (o) => {
+      calls.push(`rebuild ${o}`);
+      throw new Error('not in unit tests');
     },
   };
   const deps: ScaleDeps = {
@@ -540,5 +544,124 @@ describe('scale: the Kubernetes members collaborator (in-memory API)', () => {
     kube.seed({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'zk-auth', namespace: 'ns'}, data: {password: Buffer.from('pa:ss').toString('base64')}});
     assert.deepEqual(await readSuperAuth(kube, 'ns', 'zk'), [{scheme: 'digest', auth: 'super:pa:ss'}]);
     await assert.rejects(readSuperAuth(kube, 'ns', 'other'), /Secret other-auth not found in namespace "ns": the super-user password is needed/);
+  });
+});
+
+// ---------------------------------------------------------------- member replace
+
+describe('member replace: the plan and its refusals (pure)', () => {
+  it('a listed member: remove then add at its ordinal, same role, the membership back to its shape', () => {
+    const r = report(3, 1, {2: 'unreachable'});
+    const p = planReplace(r, 1, false);
+    assert.equal(p.refusal, undefined);
+    assert.equal(p.role, 'participant');
+    assert.deepEqual(
+      p.plan.steps.map((s) => `${s.action} ${s.pod} server.${s.id} ${s.role} → ${s.after.voters}+${s.after.observers}`),
+      ['remove zk-1 server.2 participant → 2+1', 'add zk-1 server.2 participant → 3+1'],
+    );
+    assert.match(p.plan.notes[0]!, /never votes before it holds the data/);
+    const obs = planReplace(report(3, 1, {4: 'unreachable'}), 3, false);
+    assert.equal(obs.role, 'observer');
+    assert.deepEqual(
+      obs.plan.steps.map((s) => `${s.action} ${s.after.voters}+${s.after.observers}`),
+      ['remove 3+0', 'add 3+1'],
+    );
+  });
+
+  it('a member already out of the membership (an interrupted replace): only the add, in the role its ordinal has', () => {
+    const r = report(3, 0, {2: 'unreachable'});
+    r.config!.members = r.config!.members.filter((m) => m.id !== 2);
+    const p = planReplace(r, 1, false);
+    assert.deepEqual(
+      p.plan.steps.map((s) => `${s.action} ${s.pod} ${s.role}`),
+      ['add zk-1 participant'],
+    );
+    assert.match(p.plan.notes[0]!, /already out of the membership/);
+  });
+
+  it('refuses: no quorum; the only voter; others without a majority; a healthy member without --force (and warns about the leader with it)', () => {
+    assert.match(planReplace(report(3, 0, {1: 'unreachable', 2: 'unreachable'}), 2, true).refusal!.message, /has no quorum \(1\/3 voters serving, 2 needed\)/);
+    const one = report(1, 0, {});
+    assert.match(planReplace(one, 0, true).refusal!.message, /zk-0 is the only voter/);
+    const five = report(5, 0, {2: 'unreachable', 3: 'unreachable'});
+    assert.equal(planReplace(five, 1, false).refusal, undefined, 'without zk-1: 3 of the other 4 serve, 3 needed');
+    assert.match(planReplace(five, 4, true).refusal!.message, /without zk-4, 2 of the other 4 voters serve and 3 are needed/);
+    const healthy = report(3, 0, {});
+    const refused = planReplace(healthy, 1, false).refusal!;
+    assert.match(refused.message, /zk-1 serves as follower and its pod is Ready: there is nothing to repair/);
+    assert.match(refused.hint, /--force/);
+    const forced = planReplace(healthy, 0, true);
+    assert.equal(forced.refusal, undefined);
+    assert.match(forced.warnings.join('\n'), /zk-0 leads: taking it out of the membership hands leadership to another voter/);
+    // a serving member whose pod is not Ready may be rebuilt without --force
+    const notReady = report(3, 0, {});
+    notReady.members[1]!.ready = false;
+    assert.equal(planReplace(notReady, 1, false).refusal, undefined);
+  });
+
+  it('the op: refusal before anything is asked or changed (exit 3); an ordinal beyond the members (exit 2); --dry-run prints the plan', async () => {
+    const {deps, calls, questions} = opDeps(report(3, 0, {}));
+    const base = {name: 'zk', namespace: 'ns', ordinal: 1, force: false, dryRun: false, wait: true, timeoutMs: 60_000};
+    await assert.rejects(replaceMember(base, deps), (e: unknown) => e instanceof CliError && e.exitCode === 3 && /^refusing to replace zk-1: /.test(e.message));
+    await assert.rejects(
+      replaceMember({...base, ordinal: 3}, deps),
+      (e: unknown) => e instanceof CliError && e.exitCode === 2 && /zk-3 is not a member of "zk": its members are zk-0\.\.zk-2/.test(e.message),
+    );
+    const dry = await replaceMember({...base, dryRun: true}, deps);
+    assert.equal(dry.replaced, 'zk-1');
+    assert.deepEqual(questions, []);
+    assert.deepEqual(calls, []);
+    const text = renderPlan(dry, noPaint);
+    assert.match(text, /each add: ConfigMap ← committed membership \+ the joiner; delete its volume claim and pod/);
+    assert.doesNotMatch(text, /replicas/);
+  });
+});
+
+describe('member replace: the Kubernetes side (in-memory API)', () => {
+  const withUid = (o: KubeObject, uid: string): KubeObject => ({...o, metadata: {...o.metadata, uid}});
+
+  it('rebuild: joiner membership first, then the claim and the pod deleted; done when a new pod runs on a new claim', async () => {
+    const c = cluster();
+    const pod = (await c.kube.get<KubeObject>({apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'zk-1'}))!;
+    c.kube.seed(withUid(pod, 'old-pod'), withUid(c.claim(1), 'old-claim'));
+    const committed: ConfigSnapshot = {...c.committed, config: {...c.committed.config, servers: c.committed.config.servers.filter((s) => s.id !== 2)}};
+    const r = await c.members().rebuild!(1, 'participant', committed, c.ctx());
+    assert.equal(r.serverLine, 'server.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:participant;2181');
+    assert.equal(r.volume, 'deleted-stale');
+    const data = await c.cm();
+    assert.deepEqual(
+      data['zoo.cfg.dynamic']!.trimEnd()
+        .split('\n')
+        .map((l) => l.split('=')[0]),
+      ['server.1', 'server.2', 'server.3'],
+    );
+    const order = c.kube.calls.filter((x) => /^(patch ConfigMap|delete (Pod|PersistentVolumeClaim))/.test(x));
+    assert.deepEqual(order.slice(0, 3), ['patch ConfigMap/zk-config', 'delete PersistentVolumeClaim/data-zk-1', 'delete Pod/zk-1']);
+    const now = await c.kube.get<KubeObject>({apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'zk-1'});
+    assert.notEqual(now?.metadata.uid, 'old-pod');
+    assert.equal(await c.members().replicas(), 3, 'the slots are unchanged');
+  });
+
+  it('a pod left Terminating on a lost node is deleted without grace once its grace period and 30 s more are over', async () => {
+    const c = cluster();
+    const deletes: string[] = [];
+    const kube = c.kube;
+    const plain = kube.delete.bind(kube);
+    kube.delete = async (ref, opts) => {
+      deletes.push(`${ref.kind} ${ref.name}${opts?.gracePeriodSeconds === 0 ? ' grace=0' : ''}`);
+      if (ref.kind === 'Pod' && ref.name === 'zk-1' && opts?.gracePeriodSeconds !== 0) {
+        // no kubelet confirms: the pod stays, Terminating
+        const p = (await kube.get<KubeObject>(ref))!;
+        kube.seed({...p, metadata: {...p.metadata, deletionTimestamp: new Date(0).toISOString()}});
+        return true;
+      }
+      return plain(ref, opts);
+    };
+    const pod = (await kube.get<KubeObject>({apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'zk-1'}))!;
+    kube.seed(withUid(pod, 'old-pod'));
+    const started = c.t.clock.now();
+    await c.members().rebuild!(1, 'participant', c.committed, c.ctx());
+    assert.deepEqual(deletes, ['PersistentVolumeClaim data-zk-1', 'Pod zk-1', 'Pod zk-1 grace=0']);
+    assert.ok(c.t.clock.now() - started >= (30 + LOST_NODE_GRACE_MS / 1000) * 1000, 'not before the grace period and the margin');
   });
 });

@@ -8,8 +8,8 @@ import {objectNames, podName, PORTS} from '../../manifests/names.js';
 import {poll} from '../../util/poll.js';
 import type {Clock, Sleep} from '../../util/time.js';
 import type {Endpoint} from '../../zk/endpoint.js';
-import {type DynamicConfig, formatServerLine, parseServerLine} from '../../zk/parse.js';
-import {digestAuth} from '../../zk/reconfig.js';
+import {type DynamicConfig, formatServerLine, parseServerLine, type ServerRole} from '../../zk/parse.js';
+import {type ConfigSnapshot, digestAuth} from '../../zk/reconfig.js';
 import type {AuthInfo} from '../../zk/wire.js';
 import {isRunning, type PodLike, podProblem} from '../pods.js';
 import type {ScaleMembers, StepContext, VolumeFate} from './types.js';
@@ -97,6 +97,8 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
     await kube.mergePatch(cmRef, {data: {[DYNAMIC_KEY]: dynamic, [MEMBERSHIP_VERSION_KEY]: version ?? ''}});
   };
   const until = waitStep(o, o.pollMs ?? 1000);
+  const memberLine = (ordinal: number, role: ServerRole, committed: ConfigSnapshot) =>
+    `server.${ordinal + 1}=${podName(name, ordinal)}.${names.headlessService}.${namespace}.svc.${clusterDomainOf(committed.config, name, namespace)}:${PORTS.quorum}:${PORTS.election}:${role};${PORTS.client}`;
 
   return {
     replicas,
@@ -108,8 +110,7 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
       await writeMembership(membershipText(committed.config.servers), committed.version);
     },
     async launch(ordinal, role, committed, ctx) {
-      const domain = clusterDomainOf(committed.config, name, namespace);
-      const line = `server.${ordinal + 1}=${podName(name, ordinal)}.${names.headlessService}.${namespace}.svc.${domain}:${PORTS.quorum}:${PORTS.election}:${role};${PORTS.client}`;
+      const line = memberLine(ordinal, role, committed);
       ctx.phase("write the joiner's membership to the ConfigMap");
       await writeMembership(joinerMembership(committed.config, line), committed.version);
       const current = await replicas();
@@ -131,6 +132,20 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
       await until(`${podName(name, ordinal)} to run`, ctx, () => podStartState(kube, podRef(ordinal), namespace));
       return {serverLine: line, volume};
     },
+    async rebuild(ordinal, role, committed, ctx) {
+      const line = memberLine(ordinal, role, committed);
+      ctx.phase("write the joiner's membership to the ConfigMap");
+      await writeMembership(joinerMembership(committed.config, line), committed.version);
+      const oldPod = await kube.get<PodLike>(podRef(ordinal));
+      const oldClaim = await kube.get(pvcRef(ordinal));
+      ctx.phase(`delete the volume claim ${pvcRef(ordinal).name} and pod ${podName(name, ordinal)}`);
+      if (oldClaim) await kube.delete(pvcRef(ordinal));
+      if (oldPod) await kube.delete(podRef(ordinal));
+      ctx.phase(`wait for pod ${podName(name, ordinal)} to run on a new volume`);
+      const fresh = freshStart(kube, o.clock, podRef(ordinal), pvcRef(ordinal), oldPod?.metadata.uid, oldClaim?.metadata.uid);
+      await until(`${podName(name, ordinal)} to run on a new volume`, ctx, async () => (await fresh()) ?? podStartState(kube, podRef(ordinal), namespace));
+      return {serverLine: line, volume: oldClaim ? 'deleted-stale' : 'fresh'};
+    },
     async retire(ordinal, ctx) {
       const current = await replicas();
       if (current > ordinal) {
@@ -143,6 +158,38 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
       ctx.phase(`delete the volume ${pvcRef(ordinal).name}`);
       return {volume: (await kube.delete(pvcRef(ordinal))) ? 'deleted' : 'none'};
     },
+  };
+}
+
+/** How long past its grace period a deleted pod may stay Terminating before it is taken to be on a lost node (its kubelet never confirms). */
+export const LOST_NODE_GRACE_MS = 30_000;
+
+/**
+ * One look at a member being rebuilt: why its new pod is not there yet, or
+ * null once a pod other than the old one exists with a claim other than the
+ * old one. The old claim goes once no scheduled pod uses it; the StatefulSet
+ * controller makes a claim for its pending pod then. An old pod that stays
+ * Terminating past its grace period (its node is lost: no kubelet confirms) is
+ * deleted without grace: safe, as the member is out of the membership.
+ */
+function freshStart(kube: Kube, clock: Clock, pod: ObjectRef, claim: ObjectRef, oldPodUid?: string, oldClaimUid?: string) {
+  const since = clock.now();
+  let forced = false;
+  return async (): Promise<string | null> => {
+    const [p, c] = await Promise.all([kube.get<PodLike>(pod), kube.get(claim)]);
+    if (p && oldPodUid !== undefined && p.metadata.uid === oldPodUid) {
+      const graceMs = (p.spec?.terminationGracePeriodSeconds ?? 30) * 1000 + LOST_NODE_GRACE_MS;
+      if (!forced && clock.now() - since >= graceMs) {
+        forced = true;
+        await kube.delete(pod, {gracePeriodSeconds: 0});
+        return `the old pod did not terminate within its grace period and ${LOST_NODE_GRACE_MS / 1000}s more (its node lost?): deleted without grace`;
+      }
+      return 'the old pod is terminating';
+    }
+    if (c && oldClaimUid !== undefined && c.metadata.uid === oldClaimUid) return 'the old volume claim is still being deleted';
+    if (!p) return 'no pod yet';
+    if (!c) return 'no volume claim yet (the StatefulSet makes it for its pending pod)';
+    return null;
   };
 }
 

@@ -3,7 +3,7 @@ import {CliError, UsageError} from '../../errors.js';
 import {podName} from '../../manifests/names.js';
 import {MAX_REPLICAS} from '../../manifests/options.js';
 import type {ServerRole} from '../../zk/parse.js';
-import {VOTING_ROLES} from '../ensemble/member.js';
+import {isServing, VOTING_ROLES} from '../ensemble/member.js';
 import {hasQuorum, quorumSize} from '../ensemble/quorum.js';
 import {ensembleSyncGap} from '../ensemble/sync.js';
 import type {StatusReport} from '../status.js';
@@ -182,4 +182,72 @@ export function removedAndLed(r: StatusReport, step: PlanStep): {ok: true} | {wh
   if (!r.quorum.has || !r.quorum.leader) return {why: `no quorum yet (${r.quorum.servingVoters}/${r.quorum.voters} voters serving)`};
   if (r.quorum.leader === step.pod) return {why: `${step.pod} still leads`};
   return {ok: true};
+}
+
+// ---------------------------------------------------------------- rebuilding one member (member replace)
+
+/** What `member replace` will do, or why it may not (pure). */
+export interface ReplacePlan {
+  plan: ScalePlan;
+  /** the member's role in the membership it goes back into */
+  role: ServerRole;
+  /** a reason that refuses the replace (no quorum, the only voter, a healthy member without --force) */
+  refusal?: {message: string; hint: string};
+  warnings: string[];
+}
+
+/**
+ * Rebuild member `ordinal` on an empty volume: take it out of the
+ * membership (reconfig remove, while the others keep a quorum), then add it
+ * back once its new pod serves as a non-voting learner and is in sync: an
+ * empty disk never votes before it holds the data. A member already out of
+ * the committed membership (an interrupted replace) only gets the add step.
+ */
+export function planReplace(report: StatusReport, ordinal: number, force: boolean): ReplacePlan {
+  const name = report.name;
+  const config = report.config!.members;
+  const id = ordinal + 1;
+  const pod = podName(name, ordinal);
+  const listed = config.find((m) => m.id === id);
+  const voters = config.filter((m) => m.role === 'participant').length;
+  const observers = config.length - voters;
+  // a member already removed (a replace stopped half-way) goes back in the role the layout gives its ordinal
+  const role: ServerRole = listed ? (listed.role as ServerRole) : config.some((m) => m.role === 'observer' && m.id < id) ? 'observer' : 'participant';
+  const full: Shape = listed ? {voters, observers} : role === 'participant' ? {voters: voters + 1, observers} : {voters, observers: observers + 1};
+  const less: Shape = role === 'participant' ? {...full, voters: full.voters - 1} : {...full, observers: full.observers - 1};
+  const step = (action: StepAction, after: Shape): PlanStep => ({action, ordinal, id, pod, role, after});
+  const plan: ScalePlan = {
+    from: listed ? full : less,
+    to: full,
+    steps: listed ? [step('remove', less), step('add', full)] : [step('add', full)],
+    notes: [
+      `${pod} is rebuilt on an empty volume: ${listed ? `taken out of the membership (reconfig remove server.${id}), ` : `already out of the membership (an interrupted replace), `}its volume claim data-${pod} and its pod deleted, the new pod started as a non-voting learner, and server.${id} added back as ${role} once it is in sync: it never votes before it holds the data`,
+    ],
+  };
+  const warnings: string[] = [];
+  const row = report.members.find((m) => m.serverId === id);
+  const refuse = (message: string, hint: string): ReplacePlan => ({plan, role, refusal: {message, hint}, warnings});
+  const status = `see kubectl zk status ${name} -n ${report.namespace}`;
+  if (!report.quorum.has) {
+    return refuse(
+      `"${name}" has no quorum (${report.quorum.servingVoters}/${report.quorum.voters} voters serving, ${report.quorum.needed} needed): a member can only be rebuilt while a quorum serves (its data comes from the leader)`,
+      `bring members back first; ${status}`,
+    );
+  }
+  if (role === 'participant' && full.voters <= 1) return refuse(`${pod} is the only voter: there is no other member to take the data from`, 'scale up first, or back up and restore');
+  if (role === 'participant') {
+    const others = config.filter((m) => m.role === 'participant' && m.id !== id).map((m) => report.members.find((x) => x.serverId === m.id));
+    const serving = others.filter((m) => m && VOTING_ROLES.has(m.role)).length;
+    if (!hasQuorum(serving, full.voters - 1)) {
+      return refuse(
+        `without ${pod}, ${serving} of the other ${full.voters - 1} voters serve and ${quorumSize(full.voters - 1)} are needed: taking it out of the membership would stop the ensemble`,
+        `bring the other members back first; ${status}`,
+      );
+    }
+  }
+  if (row && isServing(row) && row.ready && listed && !force) {
+    return refuse(`${pod} serves as ${row.role} and its pod is Ready: there is nothing to repair`, `--force rebuilds it on an empty volume anyway (its data is taken from the leader again)`);
+  }
+  if (row?.role === 'leader') warnings.push(`${pod} leads: taking it out of the membership hands leadership to another voter (one election)`);
+  return {plan, role, warnings};
 }

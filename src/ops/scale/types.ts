@@ -41,6 +41,13 @@ export interface ScaleMembers {
   publish(committed: ConfigSnapshot): Promise<void>;
   /** Stops member `ordinal`, the highest (Kubernetes: replicas - 1, pod gone, volume deleted unless kept). */
   retire(ordinal: number, ctx: StepContext): Promise<{volume: VolumeFate}>;
+  /**
+   * member replace: restarts member `ordinal` (no longer in `committed`) on an
+   * empty volume as a joiner, like `launch` without changing the slots
+   * (Kubernetes: ConfigMap, its volume claim and pod deleted, the StatefulSet
+   * makes both anew). Resolves once the new pod runs.
+   */
+  rebuild?(ordinal: number, role: ServerRole, committed: ConfigSnapshot, ctx: StepContext): Promise<{serverLine: string; volume: VolumeFate}>;
 }
 
 export interface ScaleDeps {
@@ -76,6 +83,20 @@ export interface ScaleRequest {
   /** wait until the ensemble is healthy after the last step */
   wait: boolean;
   /** limit per member step, and for the final health wait */
+  timeoutMs: number;
+}
+
+export interface ReplaceRequest {
+  name: string;
+  namespace: string;
+  /** the member rebuilt: pod NAME-<ordinal>, server id ordinal + 1 */
+  ordinal: number;
+  /** rebuild a member that serves and is Ready */
+  force: boolean;
+  dryRun: boolean;
+  /** wait until the ensemble is healthy after the member is back */
+  wait: boolean;
+  /** limit per step, and for the final health wait */
   timeoutMs: number;
 }
 
@@ -116,6 +137,8 @@ export interface ScaleResult {
   plan: ScalePlan;
   steps: StepResult[];
   keepVolumes: boolean;
+  /** member replace: the member rebuilt on a new volume */
+  replaced?: string;
   waited: boolean;
   health?: Health;
   leader?: string;

@@ -101,6 +101,8 @@ export interface ZkServer {
   exited(): Promise<void>;
   /** The text of the server's current dynamic config file. */
   dynamicConfigText(): string;
+  /** Removes its snapshots and transaction logs (a lost disk); only while stopped. */
+  wipeData(): void;
 }
 
 export interface StartOptions {
