@@ -1,14 +1,16 @@
 /**
- * `status` on a member held down by its node, on the real cluster: the node
- * holding member 1 is cordoned and member 1's pod deleted, so the new pod
- * stays Pending on its volume (local-path pins it to that node); status says
- * so, with what to do, and exits 3 (degraded). Uncordoning brings the member
- * back with its data. Cordoning changes the cluster: run under the EXCLUSIVE
- * lock; after() uncordons whatever happens.
+ * A member held down by its node, on the real cluster: the node holding a
+ * member is cordoned and the member's pod deleted, so the new pod stays
+ * Pending on its volume (local-path pins it to that node), as after a node
+ * loss. `status` says so, with what to do, and exits 3 (degraded); uncordoning
+ * brings the member back with its data. `member replace` rebuilds such a
+ * member on another node under a concurrent writer. Cordoning changes the
+ * cluster: test/e2e/run.sh runs this file alone, after the others; after()
+ * uncordons whatever happens.
  */
 import assert from 'node:assert/strict';
 import {createNamespace, deleteNamespace, dumpDiagnostics, useCluster} from './lib/cluster.js';
-import {createEnsemble, kubectl, kubectlJson, kzk, statusJson, waitFor} from './lib/zk.js';
+import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, statusJson, waitFor} from './lib/zk.js';
 
 useCluster();
 
@@ -65,5 +67,60 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     assert.equal(after.members.find((m: {pod: string}) => m.pod === pod).node, node, 'back on its node, with its volume');
     const got = await kzk(['znode', 'get', '/kept', '--ensemble', NAME, '-n', ns]);
     assert.equal(got.stdout, 'on-the-volume');
+  });
+
+  it('member replace: refuses a healthy member; rebuilds one stuck on a lost node elsewhere under a concurrent writer (0 acknowledged writes lost), voting only once it holds the data', async () => {
+    const healthy = await kzk(['member', 'replace', NAME, '0', '-n', ns, '--yes']);
+    assert.equal(healthy.code, 3, healthy.stdout + healthy.stderr);
+    assert.match(healthy.stderr, /^error: refusing to replace zkp-0: zkp-0 serves as (leader|follower) and its pod is Ready: there is nothing to repair/m);
+    const pod = `${NAME}-2`;
+    const node = (await kubectlJson<{spec: {nodeName: string}}>(['get', 'pod', pod, '-n', ns])).spec.nodeName;
+    const oldClaim = (await kubectlJson<{metadata: {uid: string}}>(['get', 'pvc', `data-${pod}`, '-n', ns])).metadata.uid;
+    cordoned = node;
+    await kubectl(['cordon', node]);
+    await kubectl(['delete', 'pod', pod, '-n', ns, '--wait=true']);
+    await waitFor(
+      `${pod} Pending on its volume`,
+      async () => {
+        const p = await kubectlJson<{status: {phase: string; conditions?: {type: string; status: string}[]}}>(['get', 'pod', pod, '-n', ns], {allowFail: true}).catch(() => null);
+        return p?.status.phase === 'Pending' && p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False');
+      },
+      {timeoutMs: 120_000, intervalMs: 1000},
+    );
+    await kzk(['znode', 'create', '/written-while-stuck', 'yes', '--ensemble', NAME, '-n', ns]);
+    const held = await holdSession(ns, NAME, [`${NAME}-0`, `${NAME}-1`]);
+    const r = await kzk(['member', 'replace', NAME, '2', '-n', ns, '--yes', '-o', 'json', '--timeout', '6m'], {timeoutMs: 900_000});
+    const w = await held.finish();
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    console.log(
+      `      [measure] member replace ${pod}: ${result.durationMs} ms; ${result.steps.map((s: any) => `${s.action} ${s.durationMs} ms`).join(', ')}; writes acked ${w.acked}, failed ${w.failed}, longest gap ${w.longestGapMs} ms`,
+    );
+    assert.equal(result.replaced, pod);
+    assert.deepEqual(
+      result.steps.map((s: any) => `${s.action} ${s.pod} ${s.role}`),
+      [`remove ${pod} participant`, `add ${pod} participant`],
+    );
+    assert.equal(result.health, 'healthy');
+    assert.ok(w.sessionKept, `session lost: ${w.states.join(',')}`);
+    assert.deepEqual(w.lost, [], 'no acknowledged write lost');
+    assert.ok(w.acked > 0);
+    const s = await statusJson(ns, NAME);
+    assert.equal(s.health, 'healthy');
+    const row = s.members.find((m: {pod: string}) => m.pod === pod);
+    assert.equal(row.role, 'follower');
+    assert.notEqual(row.node, node, 'rebuilt on another node');
+    const claim = (await kubectlJson<{metadata: {uid: string}}>(['get', 'pvc', `data-${pod}`, '-n', ns])).metadata.uid;
+    assert.notEqual(claim, oldClaim, 'on a new volume');
+    // the rebuilt member holds what was written before and while it was stuck (asked of it alone)
+    for (const [path, want] of [
+      ['/kept', 'on-the-volume'],
+      ['/written-while-stuck', 'yes'],
+    ]) {
+      const got = await kubectl(['exec', '-n', ns, pod, '-c', 'zookeeper', '--', 'zkCli.sh', '-server', '127.0.0.1:2181', 'get', path!], {timeoutMs: 60_000});
+      assert.match(got.stdout, new RegExp(`^${want}$`, 'm'), `${pod} serves ${path}`);
+    }
+    const logs = await kubectl(['logs', '-n', ns, pod, '-c', 'zookeeper']);
+    assert.match(logs.stdout + logs.stderr, /waiting for a leader/, 'the empty member waited for a leader before starting');
   });
 });

@@ -4,10 +4,12 @@
 # Brings the cluster up first (so the two processes never race to start it) and down at
 # the end when this script started it (KZK_KEEP_CLUSTER=1 keeps it). Each process's
 # output goes to its own file, printed whole at the end (mocha's summary lines intact).
-# Group A holds the long fault tests; B the rest. Any file not listed in A goes to B.
+# Group A holds the long fault tests; B the rest. Any file not listed in A or X goes to B.
+# Group X changes the cluster itself (cordons a node): it runs alone, after A and B.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 A=(lock-evict-signal harden-sync harden-kept failover-modes backup-schedule zookeeper-versions)
+X=(node-placement)
 MOCHA=(npx mocha --exit --timeout 600000)
 
 keep=${KZK_KEEP_CLUSTER:-0}
@@ -18,17 +20,19 @@ if ! bash test/cluster/status.sh >/dev/null 2>&1; then
 fi
 export KZK_KEEP_CLUSTER=1
 
-a=(); b=()
+a=(); b=(); x=()
 for f in test/e2e/*.test.ts; do
   base=$(basename "$f" .test.ts)
-  if [[ " ${A[*]} " == *" $base "* ]]; then a+=("$f"); else b+=("$f"); fi
+  if [[ " ${A[*]} " == *" $base "* ]]; then a+=("$f"); elif [[ " ${X[*]} " == *" $base "* ]]; then x+=("$f"); else b+=("$f"); fi
 done
 out=$(mktemp -d)
 "${MOCHA[@]}" "${a[@]}" >"$out/a.log" 2>&1 & pa=$!
 "${MOCHA[@]}" "${b[@]}" >"$out/b.log" 2>&1 & pb=$!
 wait "$pa"; ra=$?
 wait "$pb"; rb=$?
+"${MOCHA[@]}" "${x[@]}" >"$out/x.log" 2>&1; rx=$?
 echo "::: e2e group A (${a[*]}) exited $ra"; cat "$out/a.log"
 echo "::: e2e group B (${b[*]}) exited $rb"; cat "$out/b.log"
+echo "::: e2e group X, alone (${x[*]}) exited $rx"; cat "$out/x.log"
 if [ "$started_here" = 1 ] && [ "$keep" != 1 ]; then bash test/cluster/down.sh >&2; fi
-[ "$ra" -eq 0 ] && [ "$rb" -eq 0 ]
+[ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] && [ "$rx" -eq 0 ]
