@@ -51,7 +51,7 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     assert.equal(human.code, 3, human.stdout + human.stderr);
     assert.match(human.stdout, new RegExp(`${pod} is stuck Pending: its volume is bound to node ${node}, which is cordoned`));
     assert.match(human.stdout, new RegExp(`kubectl uncordon ${node}`));
-    assert.match(human.stdout, /remove server\.2 from the voting config, delete PVC data-zkp-1/);
+    assert.match(human.stdout, /kubectl zk member replace zkp 1 -n kzk-e2e-place\S* \(it removes server\.2 from the voting config, deletes PVC data-zkp-1/);
     const json = await statusJson(ns, NAME);
     assert.deepEqual(json.placement, [json.placement[0]]);
     assert.equal(json.placement[0].pod, pod);

@@ -53,7 +53,7 @@ describe('status: members held down by their node', () => {
     assert.match(got[2]!.text, /zk-3 is stuck Pending: its volume is bound to node n2, which is NotReady .*volume node affinity conflict/);
     const advice = placementAdvice(got[2]!, {name: 'zk', namespace: 'prod'});
     assert.match(advice, /bring node n2 back/);
-    assert.match(advice, /remove server\.4 from the voting config, delete PVC data-zk-3 and pod zk-3 \(-n prod\)/);
+    assert.match(advice, /kubectl zk member replace zk 3 -n prod \(it removes server\.4 from the voting config, deletes PVC data-zk-3 and pod zk-3,/);
     assert.match(placementAdvice(got[3]!, {name: 'zk', namespace: 'prod'}), /kubectl uncordon n3/);
   });
 

@@ -87,5 +87,6 @@ export function placementProblems(pods: readonly PodPlacement[], nodes: readonly
 /** What to do, appended to each problem's warning. */
 export function placementAdvice(p: MemberPlacementProblem, o: {name: string; namespace: string}): string {
   const back = p.state === 'cordoned' ? `uncordon ${p.node} (kubectl uncordon ${p.node})` : `bring node ${p.node} back`;
-  return `${p.text}. The member's data lives on that node: ${back} and it rejoins with its data. If the node is lost for good, rebuild the member elsewhere on an empty disk while the quorum lives: remove server.${Number(/-(\d+)$/.exec(p.pod)?.[1] ?? -1) + 1} from the voting config, delete PVC data-${p.pod} and pod ${p.pod} (-n ${o.namespace}), and add it back once it has synced (docs/operations.md#a-member-lost-with-its-node)`;
+  const ordinal = /-(\d+)$/.exec(p.pod)?.[1] ?? '?';
+  return `${p.text}. The member's data lives on that node: ${back} and it rejoins with its data. If the node is lost for good, rebuild the member elsewhere on an empty disk while the quorum lives: kubectl zk member replace ${o.name} ${ordinal} -n ${o.namespace} (it removes server.${Number(ordinal) + 1} from the voting config, deletes PVC data-${p.pod} and pod ${p.pod}, and adds it back once it has synced; docs/operations.md#a-member-lost-with-its-node)`;
 }
