@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
-import type {ScaleResult} from '../ops/scale/types.js';
+import type {ScaleDeps, ScaleResult} from '../ops/scale/types.js';
 import {renderPlan, renderScale} from '../render/scale.js';
 import {parseDuration} from '../util/duration.js';
 
@@ -42,36 +42,45 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
   async execute(rt: Runtime): Promise<ScaleResult> {
     const {args, flags} = await this.parse(Scale);
     validateName(args.name);
-    const [{scaleEnsemble}, {validateShape}, {kubeScaleMembers, readSuperAuth}] = await Promise.all([import('../ops/scale.js'), import('../ops/scale/plan.js'), import('../ops/scale/kube.js')]);
+    const [{scaleEnsemble}, {validateShape}] = await Promise.all([import('../ops/scale.js'), import('../ops/scale/plan.js')]);
     validateShape(flags.replicas, flags.observers);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    const kube = await rt.kube();
-    const {ensembleProbe} = await import('../ops/ensemble/probe.js');
-    const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
-    const namespace = kube.namespace;
-    const endpoint = probe.deps.endpoint;
-    const machine = rt.output === 'json' || rt.output === 'yaml';
-    try {
-      return await scaleEnsemble(
+    return withScaleDeps(rt, args.name, flags['keep-volumes'], (deps, namespace) =>
+      scaleEnsemble(
         {name: args.name, namespace, voters: flags.replicas, observers: flags.observers, keepVolumes: flags['keep-volumes'], force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs},
-        {
-          members: kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: flags['keep-volumes'], endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
-          status: () => probe.status(args.name, namespace),
-          auth: () => readSuperAuth(kube, namespace, args.name),
-          clock: rt.clock,
-          sleep: rt.sleep,
-          progress: rt.progress,
-          confirm: (q) => rt.confirm(q),
-          announce: machine ? undefined : (planned) => rt.streams.stderr.write(renderPlan(planned, rt.errPaint)),
-          signal: rt.signal,
-        },
-      );
-    } finally {
-      await probe.close();
-    }
+        deps,
+      ),
+    );
   }
 
   override render(result: ScaleResult, rt: Runtime): string {
     return renderScale(result, rt.paint);
+  }
+}
+
+/** scale's collaborators over the cluster (members, the status probe, the super user, progress), closed after `run`; member replace uses them too. */
+export async function withScaleDeps<T>(rt: Runtime, name: string, keepVolumes: boolean, run: (deps: ScaleDeps, namespace: string) => Promise<T>): Promise<T> {
+  const [{kubeScaleMembers, readSuperAuth}, {ensembleProbe}] = await Promise.all([import('../ops/scale/kube.js'), import('../ops/ensemble/probe.js')]);
+  const kube = await rt.kube();
+  const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
+  const namespace = kube.namespace;
+  const machine = rt.output === 'json' || rt.output === 'yaml';
+  try {
+    return await run(
+      {
+        members: kubeScaleMembers({kube, namespace, name, keepVolumes, endpoint: probe.deps.endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
+        status: () => probe.status(name, namespace),
+        auth: () => readSuperAuth(kube, namespace, name),
+        clock: rt.clock,
+        sleep: rt.sleep,
+        progress: rt.progress,
+        confirm: (q) => rt.confirm(q),
+        announce: machine ? undefined : (planned) => rt.streams.stderr.write(renderPlan(planned, rt.errPaint)),
+        signal: rt.signal,
+      },
+      namespace,
+    );
+  } finally {
+    await probe.close();
   }
 }

@@ -4,7 +4,8 @@ import type {Runtime} from '../../cli/runtime.js';
 import {UsageError} from '../../errors.js';
 import {MAX_REPLICAS, validateName} from '../../manifests/options.js';
 import type {ScaleResult} from '../../ops/scale/types.js';
-import {renderPlan, renderScale} from '../../render/scale.js';
+import {renderScale} from '../../render/scale.js';
+import {withScaleDeps} from '../scale.js';
 import {parseDuration} from '../../util/duration.js';
 
 export default class MemberReplace extends ZkCommand<ScaleResult> {
@@ -38,33 +39,10 @@ Refused without a quorum, for the only voter, when taking the member out would l
       throw new UsageError(`ORDINAL must be a member pod's number from 0 to ${MAX_REPLICAS - 1}, got "${args.ordinal}"`, `for pod ${args.name}-1, ORDINAL is 1`);
     }
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    const [{replaceMember}, {kubeScaleMembers, readSuperAuth}, {ensembleProbe}] = await Promise.all([
-      import('../../ops/scale.js'),
-      import('../../ops/scale/kube.js'),
-      import('../../ops/ensemble/probe.js'),
-    ]);
-    const kube = await rt.kube();
-    const probe = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
-    const namespace = kube.namespace;
-    const machine = rt.output === 'json' || rt.output === 'yaml';
-    try {
-      return await replaceMember(
-        {name: args.name, namespace, ordinal, force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs},
-        {
-          members: kubeScaleMembers({kube, namespace, name: args.name, keepVolumes: false, endpoint: probe.deps.endpoint, clock: rt.clock, sleep: rt.sleep, signal: rt.signal}),
-          status: () => probe.status(args.name, namespace),
-          auth: () => readSuperAuth(kube, namespace, args.name),
-          clock: rt.clock,
-          sleep: rt.sleep,
-          progress: rt.progress,
-          confirm: (q) => rt.confirm(q),
-          announce: machine ? undefined : (planned) => rt.streams.stderr.write(renderPlan(planned, rt.errPaint)),
-          signal: rt.signal,
-        },
-      );
-    } finally {
-      await probe.close();
-    }
+    const {replaceMember} = await import('../../ops/scale.js');
+    return withScaleDeps(rt, args.name, false, (deps, namespace) =>
+      replaceMember({name: args.name, namespace, ordinal, force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs}, deps),
+    );
   }
 
   override render(result: ScaleResult, rt: Runtime): string {
