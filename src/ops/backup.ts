@@ -16,6 +16,7 @@ import {basename} from 'node:path';
 import {PassThrough, Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {CliError, errorMessage} from '../errors.js';
+import {poll} from '../util/poll.js';
 import type {Clock, Sleep} from '../util/time.js';
 import {checkTarget, openAtomic, writeJsonAtomic} from '../util/atomic-file.js';
 import {AdminCommandError, streamSnapshot, type SnapshotStream} from '../zk/admin-stream.js';
@@ -161,16 +162,20 @@ export async function askMembers(deps: Pick<BackupDeps, 'members' | 'clientEndpo
 }
 
 /** Starts the snapshot, retrying the rate limiter's 429 (snapshot's window is short). */
-export async function openSnapshot(ep: Endpoint, auth: AuthInfo, deps: Pick<BackupDeps, 'sleep' | 'signal' | 'retries'>): Promise<SnapshotStream> {
+export async function openSnapshot(ep: Endpoint, auth: AuthInfo, deps: Pick<BackupDeps, 'clock' | 'sleep' | 'signal' | 'retries'>): Promise<SnapshotStream> {
   const retries = deps.retries ?? 10;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await streamSnapshot(ep, {auth, signal: deps.signal});
-    } catch (e) {
-      if (!(e instanceof AdminCommandError) || e.status !== 429 || attempt >= retries) throw e;
-      await deps.sleep(500, deps.signal);
-    }
-  }
+  let attempt = 0;
+  return poll<SnapshotStream>(
+    async () => {
+      try {
+        return {ok: await streamSnapshot(ep, {auth, signal: deps.signal})};
+      } catch (e) {
+        if (!(e instanceof AdminCommandError) || e.status !== 429 || attempt++ >= retries) throw e;
+        return {why: 'rate-limited (HTTP 429)'};
+      }
+    },
+    {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, intervalMs: 500, timeoutMs: Infinity},
+  );
 }
 
 export interface SnapshotDigest {
