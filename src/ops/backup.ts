@@ -26,6 +26,7 @@ import {parseSrvr, type SrvrStats} from '../zk/parse.js';
 import {readSnapshot} from '../zk/snapshot.js';
 import {isSystemPath, znodeKind} from '../zk/tree.js';
 import type {AuthInfo} from '../zk/wire.js';
+import {PROBE_TIMEOUT_MS} from './ensemble/probe.js';
 import {TreeChecksum} from './treefile.js';
 
 export const BACKUP_FORMAT = 'kubectl-zk/backup';
@@ -152,7 +153,7 @@ export async function askMembers(deps: Pick<BackupDeps, 'members' | 'clientEndpo
   return Promise.all(
     pods.map(async (pod): Promise<MemberZxid> => {
       try {
-        const r = parseSrvr(await fourLetterWord(await deps.clientEndpoint(pod), 'srvr', {timeoutMs: 5000}));
+        const r = parseSrvr(await fourLetterWord(await deps.clientEndpoint(pod), 'srvr', {timeoutMs: PROBE_TIMEOUT_MS}));
         return r.status === 'ok' ? {pod, srvr: r} : {pod, error: r.status};
       } catch (e) {
         return {pod, error: errorMessage(e)};
