@@ -90,7 +90,7 @@ Exit codes: 0 pass; 10 data loss (an acknowledged write or the marker missing or
           endpoint: probe.deps.endpoint,
           connect: (endpoints, o = {}) =>
             connectZk({endpoints, sessionTimeoutMs: 10_000, connectTimeoutMs: o.connectTimeoutMs ?? 15_000, operationTimeoutMs: o.operationTimeoutMs ?? 10_000, spinDelayMs: 100, log: rt.debug}),
-          disruptor: kubeDisruptor(kube, {sleep: rt.sleep}),
+          disruptor: kubeDisruptor(kube, {clock: rt.clock, sleep: rt.sleep}),
           confirm: (q) => rt.confirm(q),
           probeTimeoutMs: probe.deps.timeoutMs,
         },

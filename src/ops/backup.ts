@@ -16,6 +16,7 @@ import {basename} from 'node:path';
 import {PassThrough, Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {CliError, errorMessage} from '../errors.js';
+import {poll} from '../util/poll.js';
 import type {Clock, Sleep} from '../util/time.js';
 import {checkTarget, openAtomic, writeJsonAtomic} from '../util/atomic-file.js';
 import {AdminCommandError, streamSnapshot, type SnapshotStream} from '../zk/admin-stream.js';
@@ -25,6 +26,7 @@ import {parseSrvr, type SrvrStats} from '../zk/parse.js';
 import {readSnapshot} from '../zk/snapshot.js';
 import {isSystemPath, znodeKind} from '../zk/tree.js';
 import type {AuthInfo} from '../zk/wire.js';
+import {PROBE_TIMEOUT_MS} from './ensemble/probe.js';
 import {TreeChecksum} from './treefile.js';
 
 export const BACKUP_FORMAT = 'kubectl-zk/backup';
@@ -151,7 +153,7 @@ export async function askMembers(deps: Pick<BackupDeps, 'members' | 'clientEndpo
   return Promise.all(
     pods.map(async (pod): Promise<MemberZxid> => {
       try {
-        const r = parseSrvr(await fourLetterWord(await deps.clientEndpoint(pod), 'srvr', {timeoutMs: 5000}));
+        const r = parseSrvr(await fourLetterWord(await deps.clientEndpoint(pod), 'srvr', {timeoutMs: PROBE_TIMEOUT_MS}));
         return r.status === 'ok' ? {pod, srvr: r} : {pod, error: r.status};
       } catch (e) {
         return {pod, error: errorMessage(e)};
@@ -161,16 +163,20 @@ export async function askMembers(deps: Pick<BackupDeps, 'members' | 'clientEndpo
 }
 
 /** Starts the snapshot, retrying the rate limiter's 429 (snapshot's window is short). */
-export async function openSnapshot(ep: Endpoint, auth: AuthInfo, deps: Pick<BackupDeps, 'sleep' | 'signal' | 'retries'>): Promise<SnapshotStream> {
+export async function openSnapshot(ep: Endpoint, auth: AuthInfo, deps: Pick<BackupDeps, 'clock' | 'sleep' | 'signal' | 'retries'>): Promise<SnapshotStream> {
   const retries = deps.retries ?? 10;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await streamSnapshot(ep, {auth, signal: deps.signal});
-    } catch (e) {
-      if (!(e instanceof AdminCommandError) || e.status !== 429 || attempt >= retries) throw e;
-      await deps.sleep(500, deps.signal);
-    }
-  }
+  let attempt = 0;
+  return poll<SnapshotStream>(
+    async () => {
+      try {
+        return {ok: await streamSnapshot(ep, {auth, signal: deps.signal})};
+      } catch (e) {
+        if (!(e instanceof AdminCommandError) || e.status !== 429 || attempt++ >= retries) throw e;
+        return {why: 'rate-limited (HTTP 429)'};
+      }
+    },
+    {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, intervalMs: 500, timeoutMs: Infinity},
+  );
 }
 
 export interface SnapshotDigest {

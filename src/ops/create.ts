@@ -9,6 +9,7 @@ import {ENSEMBLE_KINDS} from '../manifests/names.js';
 import {formatClientSource, namedNamespaces} from '../manifests/network.js';
 import type {EnsembleOptions} from '../manifests/options.js';
 import {objectNames, renderEnsemble} from '../manifests/render.js';
+import {PhaseTimer, type PhaseMark} from '../util/phases.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
 import type {ZkClient} from '../zk/client.js';
@@ -19,7 +20,7 @@ import {sortByOwnership} from './ownership.js';
 import {MEMBERSHIP_VERSION_KEY} from './scale/kube.js';
 import {renderPodMonitor} from '../manifests/monitor.js';
 import {droppingUnservedMonitor, withOwner} from './monitor.js';
-import {waitForQuorum, type PhaseTime, type ProbeMembers} from './wait.js';
+import {waitForQuorum, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
   kube: Kube;
@@ -72,7 +73,7 @@ export interface CreateResult {
   /** the system ACLs were set (false without --wait: no quorum to set them on yet) */
   aclsSet: boolean;
   aclChanges: AclChange[];
-  phases: PhaseTime[];
+  phases: PhaseMark[];
   durationMs: number;
   warnings: string[];
   /** how applications connect */
@@ -155,7 +156,9 @@ async function applyAll(kube: CreateDeps['kube'], namespace: string, objects: Ku
 export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Promise<CreateResult> {
   const {kube, progress, clock} = deps;
   const o = req.options;
-  const started = clock.now();
+  const timer = new PhaseTimer(clock);
+  const started = timer.startedAt;
+  timer.enter('objects applied');
   const names = objectNames(o.name);
   const warnings = [...req.warnings];
   for (const w of warnings) progress.warn(w);
@@ -177,6 +180,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     progress.warn(w);
   });
   await applyAll(kube, o.namespace, objects, progress);
+  timer.end();
 
   const result: CreateResult = {
     name: o.name,
@@ -192,7 +196,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     clientsFrom: o.clientSources.map(formatClientSource),
     aclsSet: false,
     aclChanges: [],
-    phases: [{phase: 'objects applied', atMs: clock.now() - started}],
+    phases: timer.marks(),
     durationMs: 0,
     warnings,
     connectString: `${names.clientService}.${o.namespace}.svc.${o.clusterDomain}:2181`,
@@ -206,9 +210,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   }
 
   // 3. Wait for a serving quorum.
-  const q = await waitForQuorum({namespace: o.namespace, name: o.name, replicas: o.replicas, timeoutMs: Math.max(0, req.timeoutMs - (clock.now() - started))}, deps);
-  const offset = result.phases[0]!.atMs;
-  result.phases.push(...q.phases.map((p) => ({phase: p.phase, atMs: p.atMs + offset})));
+  const q = await waitForQuorum({namespace: o.namespace, name: o.name, replicas: o.replicas, timeoutMs: Math.max(0, req.timeoutMs - (clock.now() - started))}, {...deps, timer});
   result.ready = true;
   result.leader = q.leader;
   result.members = q.members;
@@ -216,9 +218,11 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   // 4. Close the open defaults of ZooKeeper's own znodes, as the super user; record the
   //    committed config version (membership-version): from now on a member that finds its
   //    data directory empty waits for a leader before it votes (start.sh's empty-disk guard).
+  timer.enter('system ACLs set');
   result.aclChanges = await secureNewEnsemble(o, password, deps);
   result.aclsSet = true;
-  result.phases.push({phase: 'system ACLs set', atMs: clock.now() - started});
+  timer.end();
+  result.phases = timer.marks();
   result.durationMs = clock.now() - started;
   return result;
 }

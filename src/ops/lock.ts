@@ -8,7 +8,7 @@
  * resourceVersion it read, so two runs racing for the lease cannot both win.
  */
 import {CliError, errorMessage} from '../errors.js';
-import {KubeError} from '../kube/errors.js';
+import {retryOnConflict} from '../kube/errors.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import {APP_NAME, LABEL, MANAGER} from '../manifests/labels.js';
 import {formatDuration} from '../util/duration.js';
@@ -112,21 +112,27 @@ export async function acquireLock(namespace: string, ensemble: string, deps: Loc
   const name = lockName(ensemble);
   const identity = `${deps.owner.host}/${deps.owner.pid}/${deps.clock.now().toString(36)}`;
   const ref = {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name};
-  for (let attempt = 0; ; attempt++) {
+  const read = async () => {
     const now = deps.clock.now();
-    const lease = await deps.kube.get<LeaseObject>(ref);
-    const holder = lease ? holderOf(lease, now) : undefined;
-    if (holder) refuseOrBreak(ensemble, namespace, holder, now, deps);
-    const mine = leaseBody(namespace, name, ensemble, identity, deps, now, lease, holder);
-    try {
+    return {now, lease: await deps.kube.get<LeaseObject>(ref)};
+  };
+  let seen = await read();
+  return retryOnConflict(
+    async () => {
+      const {now, lease} = seen;
+      const holder = lease ? holderOf(lease, now) : undefined;
+      if (holder) refuseOrBreak(ensemble, namespace, holder, now, deps);
+      const mine = leaseBody(namespace, name, ensemble, identity, deps, now, lease, holder);
       const written = lease ? await deps.kube.replace<LeaseObject>(mine) : await deps.kube.create<LeaseObject>(mine);
       if (holder) deps.warn?.(`--break-lock: took over the lock of ensemble "${ensemble}" from ${describeHolder(holder, now)} (expired ${formatDuration(now - holder.expiresAt)} ago)`);
       return renewing(ref, written, identity, deps);
-    } catch (e) {
-      // another run wrote the lease between our read and our write: read it again
-      if (!(e instanceof KubeError && e.status === 409) || attempt >= 3) throw e;
-    }
-  }
+    },
+    // another run wrote the lease between our read and our write: read it again (a live holder is then refused above)
+    async () => {
+      seen = await read();
+    },
+    4,
+  );
 }
 
 function refuseOrBreak(ensemble: string, namespace: string, holder: LockHolder, now: number, deps: LockDeps): void {

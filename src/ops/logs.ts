@@ -9,6 +9,7 @@
 import {CliError, errorMessage} from '../errors.js';
 import type {Kube, LogStreamOptions, StatefulSetObject} from '../kube/types.js';
 import type {Clock, Sleep} from '../util/time.js';
+import type {PodLike} from './pods.js';
 import {ZK_CONTAINER} from './roll/template.js';
 import {listMemberPods} from './wait.js';
 
@@ -215,8 +216,7 @@ async function drain(req: LogsRequest, deps: LogsDeps, pod: string, ordinal: num
 type PodState = {uid?: string; containerId?: string};
 
 async function podState(req: LogsRequest, deps: LogsDeps, pod: string): Promise<PodState> {
-  type P = {metadata: {uid?: string}; status?: {containerStatuses?: {name: string; containerID?: string}[]}};
-  const p = await deps.kube.get<P & {apiVersion: string; kind: string; metadata: {name: string}}>({apiVersion: 'v1', kind: 'Pod', namespace: req.namespace, name: pod}).catch(() => null);
+  const p = await deps.kube.get<PodLike>({apiVersion: 'v1', kind: 'Pod', namespace: req.namespace, name: pod}).catch(() => null);
   return {uid: p?.metadata.uid, containerId: p?.status?.containerStatuses?.find((c) => c.name === ZK_CONTAINER)?.containerID};
 }
 

@@ -10,7 +10,7 @@ import {open, readFile} from 'node:fs/promises';
 import {createHash} from 'node:crypto';
 import {CliError, UsageError, errorMessage} from '../errors.js';
 import {checkReadable} from '../util/line-input.js';
-import type {Sleep} from '../util/time.js';
+import type {Clock, Sleep} from '../util/time.js';
 import {postRestore} from '../zk/admin-stream.js';
 import type {ZkClient} from '../zk/client.js';
 import type {Endpoint} from '../zk/endpoint.js';
@@ -101,6 +101,7 @@ export async function checkBackupFile(file: string): Promise<CheckedBackup> {
 }
 
 export interface RestoreOnMemberDeps {
+  clock: Clock;
   sleep: Sleep;
   signal?: AbortSignal;
 }

@@ -30,9 +30,10 @@ export interface KubeRestoreOptions {
 }
 
 export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDeps & {close: () => Promise<void>}> {
-  const [{MemberForwarders, memberProbe}, znode, {connectZk}, create, scale, scaleKube, {gatherStatus}, {waitForQuorum}, {loadAssets}, {PORTS}, {fourLetterWord}, {parseSrvr}, {FourLetterGate}] =
+  const [{MemberForwarders, memberProbe}, probe, znode, {connectZk}, create, scale, scaleKube, {gatherStatus}, {waitForQuorum}, {loadAssets}, {PORTS}, {fourLetterWord}, {parseSrvr}] =
     await Promise.all([
       import('./members.js'),
+      import('./ensemble/probe.js'),
       import('./znode.js'),
       import('../zk/client.js'),
       import('./create.js'),
@@ -44,13 +45,13 @@ export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDep
       import('../manifests/names.js'),
       import('../zk/fourletter.js'),
       import('../zk/parse.js'),
-      import('../zk/fourletter.js'),
     ]);
   const {kube, namespace, name} = o;
   const client = new MemberForwarders(kube, PORTS.client);
   const admin = new MemberForwarders(kube, PORTS.admin);
   const endpoint = (ns: string, pod: string) => client.endpoint(ns, pod);
   const target = {namespace, ensemble: name};
+  const sdeps = probe.statusDeps({kube, clock: o.clock, endpoint});
   const waitServing = (replicas: number) =>
     waitForQuorum({namespace, name, replicas, timeoutMs: o.timeoutMs}, {kube, clock: o.clock, sleep: o.sleep, progress: o.progress, probe: memberProbe(client), signal: o.signal});
   return {
@@ -80,7 +81,7 @@ export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDep
         {name, namespace, voters: replicas, keepVolumes: false, force: false, dryRun: false, wait: true, timeoutMs: o.timeoutMs},
         {
           members: scaleKube.kubeScaleMembers({kube, namespace, name, keepVolumes: false, endpoint, clock: o.clock, sleep: o.sleep, signal: o.signal}),
-          status: () => gatherStatus({name, namespace}, {kube, clock: o.clock, endpoint, timeoutMs: 5000, fourLetter: new FourLetterGate()}),
+          status: () => gatherStatus({name, namespace}, sdeps),
           auth: () => scaleKube.readSuperAuth(kube, namespace, name),
           clock: o.clock,
           sleep: o.sleep,
@@ -98,7 +99,7 @@ export async function kubeRestoreDeps(o: KubeRestoreOptions): Promise<RestoreDep
     },
     restartMember: (pod) => restartMember(o, pod, waitServing),
     serverVersion: async (pod) => {
-      const r = parseSrvr(await fourLetterWord(await client.endpoint(namespace, pod), 'srvr', {timeoutMs: 5000}));
+      const r = parseSrvr(await fourLetterWord(await client.endpoint(namespace, pod), 'srvr', {timeoutMs: probe.PROBE_TIMEOUT_MS}));
       return r.status === 'ok' ? (r.versionNumber ?? r.version) : 'unknown';
     },
     close: async () => {

@@ -23,6 +23,7 @@
  */
 import {AbortedError, CliError, errorMessage} from '../errors.js';
 import type {Kube, StatefulSetObject} from '../kube/types.js';
+import {poll} from '../util/poll.js';
 import type {Clock, Sleep} from '../util/time.js';
 import type {ZkClient} from '../zk/client.js';
 import type {Endpoint} from '../zk/endpoint.js';
@@ -84,14 +85,15 @@ async function withSession<T>(deps: RestoreDeps, auth: AuthInfo, pod: string | u
 }
 
 async function verifyOn(deps: RestoreDeps, auth: AuthInfo, pod: string, checked: CheckedBackup): Promise<TreeCheck> {
-  // a member that has just synced may still be applying: a few tries before it counts as different
-  let last: TreeCheck | undefined;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    last = await withSession(deps, auth, pod, (c) => verifyTree(c, checked, pod, deps.signal));
-    if (last.ok) return last;
-    await deps.sleep(1000, deps.signal);
-  }
-  return last!;
+  // a member that has just synced may still be applying: a few tries (1 s apart) before it counts as different
+  let tries = 0;
+  return poll<TreeCheck>(
+    async () => {
+      const check = await withSession(deps, auth, pod, (c) => verifyTree(c, checked, pod, deps.signal));
+      return check.ok || ++tries >= 5 ? {ok: check} : {why: 'the tree differs'};
+    },
+    {clock: deps.clock, sleep: deps.sleep, signal: deps.signal, intervalMs: 1000, timeoutMs: Infinity},
+  );
 }
 
 export async function restore(req: RestoreRequest, deps: RestoreDeps): Promise<RestoreResult> {

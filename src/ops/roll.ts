@@ -25,7 +25,7 @@ import {LABEL, MANAGER} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
 import {formatDuration} from '../util/duration.js';
 import {PhaseTimer} from '../util/phases.js';
-import {poll} from '../util/poll.js';
+import {poll, type PollStep} from '../util/poll.js';
 import type {ProgressStep} from '../util/progress.js';
 import {LeaderTracker, type LeaderSeen} from './ensemble/leader.js';
 import {isReady, podProblem, type PodLike} from './pods.js';
@@ -393,6 +393,27 @@ class RollRun {
   }
 
   /**
+   * poll() with the roll's clock, sleep, signal and interval, for at most
+   * --timeout: `ui()` (the step `until` makes once it has to wait, if any)
+   * shows each reason and fails when the wait does.
+   */
+  private waitUntil<T>(until: () => Promise<PollStep<T>>, ui: () => ProgressStep | undefined, onTimeout: (why: string) => Error): Promise<T> {
+    const {req, deps} = this;
+    return poll<T>(until, {
+      clock: deps.clock,
+      sleep: deps.sleep,
+      signal: deps.signal,
+      intervalMs: this.pollMs,
+      timeoutMs: req.timeoutMs,
+      onWhy: (why) => ui()?.update(why),
+      onTimeout,
+    }).catch((e: unknown) => {
+      ui()?.fail();
+      throw e;
+    });
+  }
+
+  /**
    * After the last member: the roll ends when the ensemble is as it was before
    * it (every member serves, Ready, every voter in sync: the rule the roll
    * started from), not merely when the last member is back: another member
@@ -404,7 +425,7 @@ class RollRun {
     if (req.force) return deps.status();
     let ui: ProgressStep | undefined;
     const start = deps.clock.now();
-    const report = await poll<StatusReport>(
+    const report = await this.waitUntil<StatusReport>(
       async () => {
         const [r, pods] = await Promise.all([deps.status(), this.pods()]);
         const problems = rollPreconditions(r, pods);
@@ -412,19 +433,9 @@ class RollRun {
         ui ??= deps.progress.step('waiting until every member serves and is in sync');
         return {why: problems.join('; ')};
       },
-      {
-        clock: deps.clock,
-        sleep: deps.sleep,
-        signal: deps.signal,
-        intervalMs: this.pollMs,
-        timeoutMs: req.timeoutMs,
-        onWhy: (why) => ui?.update(why),
-        onTimeout: (why) => new RollStop(`every member was rolled, but the ensemble did not settle within ${formatDuration(req.timeoutMs)}: ${why}`),
-      },
-    ).catch((e: unknown) => {
-      ui?.fail();
-      throw e;
-    });
+      () => ui,
+      (why) => new RollStop(`every member was rolled, but the ensemble did not settle within ${formatDuration(req.timeoutMs)}: ${why}`),
+    );
     ui?.succeed(`every member serves and is in sync after ${formatDuration(deps.clock.now() - start)}`);
     return report;
   }
@@ -441,7 +452,7 @@ class RollRun {
     const start = deps.clock.now();
     let ui: ProgressStep | undefined;
     let next: PlannedMember | undefined;
-    const found = await poll<{report: StatusReport; pods: PodLike[]} | null>(
+    const found = await this.waitUntil<{report: StatusReport; pods: PodLike[]} | null>(
       async () => {
         const s = await this.readSts();
         if (settledRevision(s) && settledRevision(s) !== this.target)
@@ -466,19 +477,9 @@ class RollRun {
         ui ??= deps.progress.step(`waiting until the others serve and are in sync before ${next.pod}`);
         return {why: check.why};
       },
-      {
-        clock: deps.clock,
-        sleep: deps.sleep,
-        signal: deps.signal,
-        intervalMs: this.pollMs,
-        timeoutMs: req.timeoutMs,
-        onWhy: (why) => ui?.update(why),
-        onTimeout: (why) => new RollStop(`the ensemble did not get ready for the next member (${next?.pod}) within ${formatDuration(req.timeoutMs)}: ${why}`),
-      },
-    ).catch((e: unknown) => {
-      ui?.fail();
-      throw e;
-    });
+      () => ui,
+      (why) => new RollStop(`the ensemble did not get ready for the next member (${next?.pod}) within ${formatDuration(req.timeoutMs)}: ${why}`),
+    );
     if (!found || !next) return undefined;
     const waitedMs = ui ? deps.clock.now() - start : 0;
     ui?.succeed(`ready for ${next.pod} after ${formatDuration(waitedMs)}`);

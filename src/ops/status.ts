@@ -227,7 +227,7 @@ async function placementOf(kube: Kube, namespace: string, pods: PodLike[], error
       kube.list<NodeLike>('v1', 'Node'),
       Promise.all(
         troubled.map(async (p) => {
-          const spec = p.spec as {nodeName?: string} | undefined;
+          const spec = p.spec;
           const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
           let volumeNode: string | undefined;
           if (!spec?.nodeName && p.status?.phase === 'Pending') {

@@ -2,6 +2,7 @@ import {CliError} from '../errors.js';
 import type {Kube} from '../kube/types.js';
 import {selectorLabels} from '../manifests/labels.js';
 import {formatDuration} from '../util/duration.js';
+import type {PhaseTimer} from '../util/phases.js';
 import type {Progress} from '../util/progress.js';
 import {poll, type PollStep} from '../util/poll.js';
 import type {Clock, Sleep} from '../util/time.js';
@@ -30,6 +31,8 @@ export interface WaitDeps {
   progress: Progress;
   probe: ProbeMembers;
   signal?: AbortSignal;
+  /** told each wait phase (WAIT_PHASES) as it starts; ended when the last is reached */
+  timer?: PhaseTimer;
 }
 
 export interface WaitOptions {
@@ -41,16 +44,9 @@ export interface WaitOptions {
   pollMs?: number;
 }
 
-export interface PhaseTime {
-  phase: string;
-  /** ms since the wait started */
-  atMs: number;
-}
-
 export interface QuorumState {
   leader: string;
   members: {pod: string; role: string}[];
-  phases: PhaseTime[];
 }
 
 export const WAIT_PHASES = ['pods scheduled', 'containers running', 'members serving', 'leader elected, followers synced'] as const;
@@ -111,13 +107,13 @@ async function describeProblems(kube: Kube, namespace: string, problems: PodProb
 export async function waitForQuorum(o: WaitOptions, deps: WaitDeps): Promise<QuorumState> {
   const {kube, clock, progress} = deps;
   const start = clock.now();
-  const phases: PhaseTime[] = [];
   let phaseIndex = 0;
   let step = progress.step(WAIT_PHASES[0]);
+  deps.timer?.enter(WAIT_PHASES[0]);
   let problems: PodProblem[] = [];
 
   const advance = () => {
-    phases.push({phase: WAIT_PHASES[phaseIndex]!, atMs: clock.now() - start});
+    deps.timer?.enter(WAIT_PHASES[phaseIndex + 1] ?? '');
     step.succeed(`${WAIT_PHASES[phaseIndex]} (${formatDuration(clock.now() - start)})`);
     phaseIndex++;
     if (phaseIndex < WAIT_PHASES.length) step = progress.step(WAIT_PHASES[phaseIndex]!);
@@ -149,7 +145,7 @@ export async function waitForQuorum(o: WaitOptions, deps: WaitDeps): Promise<Quo
     const q = quorumComplete(probes, o.replicas);
     if (!q.ok) return {why: q.why};
     advance();
-    return {ok: {leader: q.leader!, members: probes.map((p) => ({pod: p.pod, role: p.mode ?? 'not serving'})), phases}};
+    return {ok: {leader: q.leader!, members: probes.map((p) => ({pod: p.pod, role: p.mode ?? 'not serving'}))}};
   };
 
   return poll(attempt, {

@@ -5,7 +5,7 @@
  * JSON-safe result (zxids as hex strings, data as utf8 or base64).
  */
 import {AbortedError, CliError, UsageError, errorMessage} from '../errors.js';
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../kube/types.js';
 import {LABEL, MANAGER, managedSelector} from '../manifests/labels.js';
 import {validateName} from '../manifests/options.js';
 import {objectNames} from '../manifests/names.js';
@@ -186,9 +186,8 @@ export function checkRequestSize(req: {op: 'create' | 'set'; path: string; data?
 }
 
 /** The jute.maxbuffer an ensemble's servers run with: -Djute.maxbuffer in the zookeeper container's JVM flags, else ZooKeeper's default. */
-export function juteMaxBufferOf(sts: KubeObject | null | undefined): number {
-  const spec = (sts as {spec?: {template?: {spec?: {containers?: {name: string; env?: {name: string; value?: string}[]}[]}}}} | undefined)?.spec;
-  const container = spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper');
+export function juteMaxBufferOf(sts: StatefulSetObject | null | undefined): number {
+  const container = sts?.spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper');
   for (const e of container?.env ?? []) {
     if ((e.name === 'SERVER_JVMFLAGS' || e.name === 'JVMFLAGS') && e.value) {
       const v = juteMaxBufferFromFlags(e.value);
@@ -199,7 +198,7 @@ export function juteMaxBufferOf(sts: KubeObject | null | undefined): number {
 }
 
 export async function ensembleJuteMaxBuffer(kube: Kube, namespace: string, ensemble: string): Promise<number> {
-  return juteMaxBufferOf(await kube.get({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: ensemble}));
+  return juteMaxBufferOf(await kube.get<StatefulSetObject>({apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: ensemble}));
 }
 
 // ---------------------------------------------------------------- data sources

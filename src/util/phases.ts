@@ -6,6 +6,12 @@ export interface PhaseTiming {
   ms: number;
 }
 
+/** When a phase ended, in ms since the timer started (create's `phases`: when it reached each step). */
+export interface PhaseMark {
+  phase: string;
+  atMs: number;
+}
+
 export interface PhaseTimerOptions {
   /** leave out phases that took no time (one a collaborator's own phases replaced at once) */
   dropEmpty?: boolean;
@@ -15,6 +21,10 @@ export interface PhaseTimerOptions {
 
 export class PhaseTimer {
   readonly phases: PhaseTiming[] = [];
+  /** the clock time the timer was made */
+  readonly startedAt: number;
+  /** the clock time each of `phases` ended */
+  private readonly ends: number[] = [];
   private name = '';
   private since: number;
 
@@ -22,7 +32,7 @@ export class PhaseTimer {
     private readonly clock: Clock,
     private readonly o: PhaseTimerOptions = {},
   ) {
-    this.since = clock.now();
+    this.startedAt = this.since = clock.now();
   }
 
   /** The phase under way ('' when none). */
@@ -34,7 +44,10 @@ export class PhaseTimer {
   enter(name: string): void {
     if (name === this.name && name !== '') return;
     const now = this.clock.now();
-    if (this.name && !(this.o.dropEmpty && now <= this.since)) this.phases.push({phase: this.name, ms: now - this.since});
+    if (this.name && !(this.o.dropEmpty && now <= this.since)) {
+      this.phases.push({phase: this.name, ms: now - this.since});
+      this.ends.push(now);
+    }
     this.name = name;
     this.since = now;
     if (name) this.o.onPhase?.(name);
@@ -42,5 +55,10 @@ export class PhaseTimer {
 
   end(): void {
     this.enter('');
+  }
+
+  /** The timed phases as when each ended, counted from the timer's start (gaps between phases included). */
+  marks(): PhaseMark[] {
+    return this.phases.map((p, i) => ({phase: p.phase, atMs: this.ends[i]! - this.startedAt}));
   }
 }

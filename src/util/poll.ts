@@ -14,7 +14,7 @@ export interface PollOptions {
   signal?: AbortSignal;
   /** between attempts; a function is asked before each sleep */
   intervalMs: number | (() => number);
-  /** from now; or give `deadline` */
+  /** from now (Infinity: only `until` ends the wait, e.g. after a number of tries); or give `deadline` */
   timeoutMs?: number;
   /** clock time by which it must be done */
   deadline?: number;

@@ -7,7 +7,7 @@ import {CliError, UsageError} from '../../src/errors.js';
 import {enforceSystemAcls} from '../../src/ops/acl.js';
 import {backup, openSnapshot, type BackupDeps, type BackupManifest} from '../../src/ops/backup.js';
 import {treeChecksum} from '../../src/ops/transfer.js';
-import {realSleep} from '../../src/util/time.js';
+import {realSleep, systemClock} from '../../src/util/time.js';
 import {AdminCommandError} from '../../src/zk/admin-stream.js';
 import {connectZk, type ZkClient} from '../../src/zk/client.js';
 import {startEnsemble, zkRuntime, type Ensemble} from './lib/ensemble.js';
@@ -148,7 +148,10 @@ describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)'
         (e: unknown) => e instanceof CliError && /ZooKeeper 3\.8\.\d+ has no snapshot command/.test(e.message) && /kubectl zk export zk/.test(e.hint ?? ''),
       );
       assert.equal(existsSync(file), false);
-      await assert.rejects(openSnapshot(old.servers[0]!.adminEndpoint, old.superAuth[0]!, {sleep: realSleep}), (e: unknown) => e instanceof AdminCommandError && e.unknownCommand && e.status === 200);
+      await assert.rejects(
+        openSnapshot(old.servers[0]!.adminEndpoint, old.superAuth[0]!, {clock: systemClock, sleep: realSleep}),
+        (e: unknown) => e instanceof AdminCommandError && e.unknownCommand && e.status === 200,
+      );
     } finally {
       await old.stopAll();
     }

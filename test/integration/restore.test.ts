@@ -146,7 +146,7 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
     const checked = await checkBackupFile(file);
     assert.equal(checked.znodes, checked.manifest!.znodes);
     const s = dst.servers[0]!;
-    const r = await restoreOnMember(s.adminEndpoint, checked, dst.superAuth[0]!, {ensemble: 'dst', pod: 'dst-0', version: '3.9.5'}, {sleep: realSleep});
+    const r = await restoreOnMember(s.adminEndpoint, checked, dst.superAuth[0]!, {ensemble: 'dst', pod: 'dst-0', version: '3.9.5'}, {clock: systemClock, sleep: realSleep});
     assert.match(r.snapshotZxid ?? '', /^0x/);
     await withSuper(dst.endpoints, dst, async (c) => {
       const v = await verifyTree(c, checked, 'dst-0');
@@ -169,7 +169,7 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
     const checked = await checkBackupFile(file);
     await withSuper(dst.endpoints, dst, (c) => c.create('/after-restore', 'stays'));
     await assert.rejects(
-      restoreOnMember(dst.servers[0]!.adminEndpoint, checked, dst.superAuth[0]!, {ensemble: 'dst', pod: 'dst-0', version: '3.9.5'}, {sleep: realSleep}),
+      restoreOnMember(dst.servers[0]!.adminEndpoint, checked, dst.superAuth[0]!, {ensemble: 'dst', pod: 'dst-0', version: '3.9.5'}, {clock: systemClock, sleep: realSleep}),
       (e: unknown) => e instanceof CliError && /less than the rate-limit interval ago/.test(e.message) && /wait/.test(e.hint ?? ''),
     );
     await withSuper(dst.endpoints, dst, async (c) => {

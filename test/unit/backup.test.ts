@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import {PassThrough} from 'node:stream';
 import {CliError} from '../../src/errors.js';
-import {adminError, copySnapshot, hasSnapshotCommand, pickMember, type MemberZxid} from '../../src/ops/backup.js';
+import {adminError, copySnapshot, hasSnapshotCommand, openSnapshot, pickMember, type MemberZxid} from '../../src/ops/backup.js';
 import {TreeChecksum} from '../../src/ops/treefile.js';
 import {AdminCommandError} from '../../src/zk/admin-stream.js';
 import {parseZxid, type SrvrStats} from '../../src/zk/parse.js';
 import {hasSnapshotMagic, readSnapshot} from '../../src/zk/snapshot.js';
 import {encodeSnapshot} from '../support/snapshot.js';
+import {fakeTime} from '../support/time.js';
 
 async function* chunks(b: Buffer, size = 7) {
   for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
@@ -136,6 +138,29 @@ describe('backup: pure pieces', () => {
     assert.equal(hasSnapshotCommand('3.10.0'), true);
     assert.equal(hasSnapshotCommand('3.8.7'), false);
     assert.equal(hasSnapshotCommand(undefined), false);
+  });
+
+  it('openSnapshot retries a 429 `retries` times, 500 ms apart, then gives the 429 up', async () => {
+    let asked = 0;
+    const server = http.createServer((req, res) => {
+      asked++;
+      req.resume();
+      res.writeHead(429, {'content-type': 'application/json'});
+      res.end('{"error":null}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as {port: number}).port;
+    try {
+      const t = fakeTime();
+      await assert.rejects(
+        openSnapshot({host: '127.0.0.1', port}, {scheme: 'digest', auth: 'super:pw'}, {clock: t.clock, sleep: t.sleep, retries: 2}),
+        (e: unknown) => e instanceof AdminCommandError && e.status === 429,
+      );
+      assert.equal(asked, 3);
+      assert.deepEqual(t.slept, [500, 500]);
+    } finally {
+      server.close();
+    }
   });
 
   it('AdminServer refusals become one clear error each; a 429 on restore explains the rate limit', () => {

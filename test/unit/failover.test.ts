@@ -571,11 +571,13 @@ describe('failover-test: disruptors', () => {
       }
     });
     const target = {namespace: 'ns', name: 'zk', mode: 'kill' as const, leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2']};
-    const r = await kubeDisruptor(kube, {sleep: t.sleep})(target);
+    const r = await kubeDisruptor(kube, {clock: t.clock, sleep: t.sleep})(target);
     assert.equal(r.detail, "killed the ZooKeeper server in zk-1 (the exec's output was lost: websocket closed (1006); the container restarted)");
     assert.equal(sleeps, 3);
     const stuck = Object.assign(new FakeKube('ns'), {exec: kube.exec}).seed(fakePod('ns', 'zk-1', {}, 'ready'));
-    await assert.rejects(kubeDisruptor(stuck, {sleep: fakeTime().sleep, confirmMs: 1000})(target), /could not kill the ZooKeeper server in pod zk-1: websocket closed \(1006\)/);
+    const t2 = fakeTime();
+    await assert.rejects(kubeDisruptor(stuck, {clock: t2.clock, sleep: t2.sleep, confirmMs: 1000})(target), /could not kill the ZooKeeper server in pod zk-1: websocket closed \(1006\)/);
+    assert.deepEqual(t2.slept, [250, 250, 250, 250]); // confirmMs / 250
   });
 
   it('parseKillOutput', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {acquireLock, holderOf, LockHeldError, lockName, type LeaseObject} from '../../src/ops/lock.js';
+import type {KubeError} from '../../src/kube/errors.js';
 import {FakeKube} from '../support/fake-kube.js';
 import {fakeTime} from '../support/time.js';
 
@@ -47,6 +48,31 @@ describe('the ensemble lock (a Lease)', () => {
     assert.equal(holderOf(lease, t.clock.now())?.pid, 2);
     assert.equal(lease.spec?.leaseTransitions, 1);
     await taken.release();
+  });
+
+  it('a run that loses the race for the lease (409 on its write) reads it again: held by the winner, it is refused, not retried', async () => {
+    const t = fakeTime(Date.parse('2026-12-03T14:00:00Z'));
+    const kube = new FakeKube('ns');
+    const deps = (pid: number) => ({kube, clock: t.clock, sleep: never, owner: owner(pid), breakLock: false, onLost: () => undefined});
+    let winner: Awaited<ReturnType<typeof acquireLock>> | undefined;
+    // the winner writes the lease between the loser's read and the loser's create
+    const racing = Object.assign(Object.create(kube) as FakeKube, {
+      create: async <T extends LeaseObject>(obj: T): Promise<T> => {
+        winner ??= await acquireLock('ns', 'zk', deps(1));
+        return kube.create(obj);
+      },
+    });
+    await assert.rejects(acquireLock('ns', 'zk', {...deps(2), kube: racing}), (e: unknown) => e instanceof LockHeldError && e.holder.pid === 1);
+    assert.ok(winner);
+    assert.equal(kube.calls.filter((c) => c.startsWith('get')).length, 3, 'the winner read once, the loser twice');
+    await winner.release();
+  });
+
+  it('conflicts on every write: four writes in all, then the conflict is the error', async () => {
+    const t = fakeTime(Date.parse('2026-12-03T14:00:00Z'));
+    const kube = new FakeKube('ns').fail('create', 'Lease', 409);
+    await assert.rejects(acquireLock('ns', 'zk', {kube, clock: t.clock, sleep: never, owner: owner(1), breakLock: false, onLost: () => undefined}), (e: KubeError) => e.isConflict);
+    assert.equal(kube.calls.filter((c) => c.startsWith('create')).length, 4);
   });
 
   it('a renewal that finds another holder reports the lock lost', async () => {

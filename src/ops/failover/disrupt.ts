@@ -2,9 +2,10 @@
 import {CliError, errorMessage} from '../../errors.js';
 import type {Kube} from '../../kube/types.js';
 import {loadAssets} from '../../manifests/assets.js';
-import type {Sleep} from '../../util/time.js';
+import {poll} from '../../util/poll.js';
+import type {Clock, Sleep} from '../../util/time.js';
 import {type PodLike, restarts} from '../pods.js';
-import type {Disruptor} from './types.js';
+import type {DisruptionResult, Disruptor} from './types.js';
 
 /** The kill script (manifests/scripts/kill.sh: what it does and why SIGTERM for PID 1 is said there). */
 export function killScript(): string {
@@ -36,7 +37,7 @@ export function parseKillOutput(stdout: string): {pid: number; signal: string; e
 /** The zookeeper container has restarted (or is down) since `before` restarts were counted. */
 function containerWentDown(pod: PodLike | null, before: number, container: string): boolean {
   if (!pod) return true;
-  const cs = (pod.status as {containerStatuses?: {name: string; state?: {running?: unknown}}[]} | undefined)?.containerStatuses?.find((c) => c.name === container);
+  const cs = pod.status?.containerStatuses?.find((c) => c.name === container);
   return restarts(pod) > before || (cs !== undefined && !cs.state?.running);
 }
 
@@ -44,9 +45,9 @@ function containerWentDown(pod: PodLike | null, before: number, container: strin
  * delete-pod (pods/eviction), kill (pods/exec) and all-pods (pods/delete) over the Kubernetes API.
  * kill: the exec stream dies with the container's PID 1 and may take the
  * script's output with it; then the pod's container status decides (restart
- * count up, or not running, within `confirmMs`).
+ * count up, or not running, within `confirmMs`; only with a clock and a sleep).
  */
-export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: string; sleep?: Sleep; confirmMs?: number} = {}): Disruptor {
+export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: string; clock?: Clock; sleep?: Sleep; confirmMs?: number} = {}): Disruptor {
   const container = opts.container ?? 'zookeeper';
   return async (t) => {
     const podRef = (name: string) => ({apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name});
@@ -87,19 +88,20 @@ export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: str
           return {pods: [t.leader], detail: `${k.signal} to pid ${k.pid} in ${t.leader}${why}`};
         }
         const reason = failure ? errorMessage(failure) : err.trim() || `exit code ${code}`;
-        if (failure && restartsBefore !== undefined && opts.sleep) {
-          const steps = Math.ceil((opts.confirmMs ?? 10_000) / 250);
-          for (let i = 0; i < steps; i++) {
+        const notKilled = () =>
+          new CliError(`could not kill the ZooKeeper server in pod ${t.leader}: ${reason}`, {
+            hint: 'the kill mode needs bash and /proc in the container; --mode delete-pod needs neither',
+          });
+        const {clock, sleep} = opts;
+        if (!failure || restartsBefore === undefined || !clock || !sleep) throw notKilled();
+        return poll<DisruptionResult>(
+          async () => {
             const now = await kube.get<PodLike>(podRef(t.leader)).catch(() => undefined);
-            if (now !== undefined && containerWentDown(now, restartsBefore, container)) {
-              return {pods: [t.leader], detail: `killed the ZooKeeper server in ${t.leader} (the exec's output was lost: ${reason}; the container restarted)`};
-            }
-            await opts.sleep(250);
-          }
-        }
-        throw new CliError(`could not kill the ZooKeeper server in pod ${t.leader}: ${reason}`, {
-          hint: 'the kill mode needs bash and /proc in the container; --mode delete-pod needs neither',
-        });
+            if (now === undefined || !containerWentDown(now, restartsBefore, container)) return {why: 'the container has not restarted'};
+            return {ok: {pods: [t.leader], detail: `killed the ZooKeeper server in ${t.leader} (the exec's output was lost: ${reason}; the container restarted)`}};
+          },
+          {clock, sleep, intervalMs: 250, timeoutMs: opts.confirmMs ?? 10_000, onTimeout: notKilled},
+        );
       }
     }
   };

@@ -225,6 +225,24 @@ describe('ensemble core: the phase timer', () => {
       {phase: 'b', ms: 0},
     ]);
   });
+  it("marks(): when each phase ended, counted from the timer's start, a gap between phases included (create's phases)", async () => {
+    const t = fakeTime();
+    const p = new PhaseTimer(t.clock);
+    p.enter('objects applied');
+    await t.sleep(10);
+    p.end();
+    await t.sleep(5); // between phases: counted in the next mark, not in a phase
+    p.enter('pods scheduled');
+    await t.sleep(20);
+    p.enter('system ACLs set');
+    p.end();
+    assert.deepEqual(p.marks(), [
+      {phase: 'objects applied', atMs: 10},
+      {phase: 'pods scheduled', atMs: 35},
+      {phase: 'system ACLs set', atMs: 35},
+    ]);
+    assert.deepEqual(p.phases.at(1), {phase: 'pods scheduled', ms: 20});
+  });
 });
 
 describe('ensemble core: the probe builder', () => {
