@@ -33,8 +33,8 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     if (ns) await deleteNamespace(ns);
   });
 
-  it('Pending on a volume pinned to a cordoned node: a warning with what to do, exit 3; uncordon brings it back with its data', async () => {
-    const pod = `${NAME}-1`;
+  /** A node lost as the member sees it: its node cordoned and its pod deleted, the new pod stays Pending on the volume pinned there. Returns the node. */
+  async function strand(pod: string): Promise<string> {
     const node = (await kubectlJson<{spec: {nodeName: string}}>(['get', 'pod', pod, '-n', ns])).spec.nodeName;
     cordoned = node;
     await kubectl(['cordon', node]);
@@ -42,11 +42,17 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     await waitFor(
       `${pod} Pending on its volume`,
       async () => {
-        const p = await kubectlJson<{status: {phase: string; conditions?: {type: string; status: string; message?: string}[]}}>(['get', 'pod', pod, '-n', ns], {allowFail: true}).catch(() => null);
+        const p = await kubectlJson<{status: {phase: string; conditions?: {type: string; status: string}[]}}>(['get', 'pod', pod, '-n', ns], {allowFail: true}).catch(() => null);
         return p?.status.phase === 'Pending' && p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False');
       },
       {timeoutMs: 120_000, intervalMs: 1000},
     );
+    return node;
+  }
+
+  it('Pending on a volume pinned to a cordoned node: a warning with what to do, exit 3; uncordon brings it back with its data', async () => {
+    const pod = `${NAME}-1`;
+    const node = await strand(pod);
     const human = await kzk(['status', NAME, '-n', ns]);
     assert.equal(human.code, 3, human.stdout + human.stderr);
     assert.match(human.stdout, new RegExp(`${pod} is stuck Pending: its volume is bound to node ${node}, which is cordoned`));
@@ -74,19 +80,8 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     assert.equal(healthy.code, 3, healthy.stdout + healthy.stderr);
     assert.match(healthy.stderr, /^error: refusing to replace zkp-0: zkp-0 serves as (leader|follower) and its pod is Ready: there is nothing to repair/m);
     const pod = `${NAME}-2`;
-    const node = (await kubectlJson<{spec: {nodeName: string}}>(['get', 'pod', pod, '-n', ns])).spec.nodeName;
     const oldClaim = (await kubectlJson<{metadata: {uid: string}}>(['get', 'pvc', `data-${pod}`, '-n', ns])).metadata.uid;
-    cordoned = node;
-    await kubectl(['cordon', node]);
-    await kubectl(['delete', 'pod', pod, '-n', ns, '--wait=true']);
-    await waitFor(
-      `${pod} Pending on its volume`,
-      async () => {
-        const p = await kubectlJson<{status: {phase: string; conditions?: {type: string; status: string}[]}}>(['get', 'pod', pod, '-n', ns], {allowFail: true}).catch(() => null);
-        return p?.status.phase === 'Pending' && p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False');
-      },
-      {timeoutMs: 120_000, intervalMs: 1000},
-    );
+    const node = await strand(pod);
     await kzk(['znode', 'create', '/written-while-stuck', 'yes', '--ensemble', NAME, '-n', ns]);
     const held = await holdSession(ns, NAME, [`${NAME}-0`, `${NAME}-1`]);
     const r = await kzk(['member', 'replace', NAME, '2', '-n', ns, '--yes', '-o', 'json', '--timeout', '6m'], {timeoutMs: 900_000});
