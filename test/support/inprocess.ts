@@ -56,11 +56,14 @@ const src = async () => {
 
 /**
  * `id` as in COMMANDS ("status", "znode:get"), argv after it. stdin is not a
- * terminal and carries `o.stdin` (default: nothing), then ends. Not exercised
- * here: the ensemble's lock (src/ops/lock.ts; test/unit/lock.test.ts), whose
- * renewal loop would spin on the fake clock.
+ * terminal and carries `o.stdin` (default: nothing), then ends.
+ * `o.lock`: a mutating command takes the ensemble's lock (src/ops/lock.ts) when it
+ * first asks for the client, as shipped; then every sleep also yields one turn of
+ * the event loop, because the lock renews itself on the same (fake) clock: its
+ * renewals show in kube.calls and the clock runs ahead while the command waits on
+ * real I/O. Off by default (no Lease calls).
  */
-export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o: {kube: Kube; stdin?: string | Buffer}): Promise<InProcessRun> {
+export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o: {kube: Kube; stdin?: string | Buffer; lock?: boolean}): Promise<InProcessRun> {
   const stdout = collector();
   const stderr = collector();
   const stdin = new PassThrough() as PassThrough & {isTTY?: boolean};
@@ -70,11 +73,22 @@ export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o:
   const Base = COMMANDS[id] as unknown as new (argv: string[], config: Config) => ZkCommand<unknown>;
   // the command as shipped; only its runtime's streams, kube and clock are the test's
   abstract class Probe extends Base {
-    protected override async runtime(flags: Record<string, unknown>, signal: AbortSignal): Promise<Runtime> {
+    protected override async runtime(flags: Record<string, unknown>, signal: AbortSignal, afterKube?: (kube: Kube) => Promise<void>): Promise<Runtime> {
       const real = await super.runtime(flags, signal); // the shipped flag handling (-o, --json, --request-timeout)
       await real.close();
       const rt = await createRuntime({kubeFlags: real.kubeFlags, env: {}, output: real.output, noColor: true, verbose: false, yes: Boolean(flags.yes), streams: {stdout, stderr, stdin}, signal});
-      return {...rt, clock: time.clock, sleep: time.sleep, kube: async () => o.kube};
+      if (!o.lock) return {...rt, clock: time.clock, sleep: time.sleep, kube: async () => o.kube};
+      let kube: Promise<Kube> | undefined;
+      return {
+        ...rt,
+        clock: time.clock,
+        sleep: async (ms, s) => {
+          await new Promise((r) => setImmediate(r));
+          s?.throwIfAborted();
+          return time.sleep(ms, s);
+        },
+        kube: () => (kube ??= (afterKube?.(o.kube) ?? Promise.resolve()).then(() => o.kube)),
+      };
     }
   }
   // oclif's parse spreads the class ({...ctor}): only own statics survive, so copy the command's
