@@ -287,4 +287,49 @@ describe('restart, upgrade, scale, failover-test, backup, restore, logs, report 
       [],
     );
   });
+
+  it('logs: each member line prefixed with pod and role on stdout; -o json is one object per line (not the result); only reads', async () => {
+    const kube = await seeded();
+    const human = await runInProcess('logs', ['zk'], {kube});
+    assert.equal(human.exit, 0, human.stderrAsCli);
+    assert.deepEqual(human.stdout.trimEnd().split('\n').sort(), ['zk-0   down     | log line of zk-0', 'zk-1   down     | log line of zk-1', 'zk-2   down     | log line of zk-2']);
+    const json = await runInProcess('logs', ['zk', '-o', 'json', '--tail', '5'], {kube});
+    assert.equal(json.exit, 0, json.stderrAsCli);
+    const lines = json.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => l['member']).sort(), ['zk-0', 'zk-1', 'zk-2']);
+    for (const l of lines) assert.deepEqual(Object.keys(l).sort(), ['member', 'role', 'text', 'time']);
+    assert.equal(json.stderr, '');
+    unchanged(kube, 'logs');
+    for (const [argv, re] of [
+      [['zk', '-o', 'yaml'], /^error: unsupported output format "yaml" \(use one of: json\)$/],
+      [['zk', '--since', '0s'], /^error: --since must be more than 0 \(e\.g\. --since 10m\)$/],
+      [['zk', '--since', 'yesterday'], /--since/],
+      [['zk', '--tail', '-2'], /--tail/],
+      [['Bad_Name'], /invalid ensemble name "Bad_Name"/],
+    ] as [string[], RegExp][]) {
+      await usageError('logs', argv, re, await seeded());
+    }
+  });
+
+  it('report -f FILE -o json: the archive written, the result with the committed shape; an existing FILE is a usage error before any API call', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kzk-inproc-'));
+    const file = path.join(dir, 'r.tar.gz');
+    const kube = await seeded();
+    const r = jsonOf('report', await runInProcess('report', ['zk', '-f', file, '-o', 'json'], {kube})) as {file: string; bytes: number; files: string[]};
+    assert.equal(r.file, file);
+    assert.equal(readFileSync(file).length, r.bytes);
+    assert.ok(
+      r.files.some((f) => /\/manifests\/live\/statefulset-zk\.yaml$/.test(f)),
+      r.files.join('\n'),
+    );
+    unchanged(kube, 'report');
+    await usageError('report', ['zk', '-f', file], /r\.tar\.gz exists \(choose another -f path, or pass --force/, await seeded());
+    await usageError('report', ['zk', '--tail', '0'], /--tail/, await seeded());
+    const human = await runInProcess('report', ['zk', '-f', file, '--force'], {kube: await seeded()});
+    assert.equal(human.exit, 0, human.stderrAsCli);
+    assert.match(human.stdout, /r\.tar\.gz/);
+  });
 });
