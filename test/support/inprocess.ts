@@ -56,14 +56,15 @@ const src = async () => {
 
 /**
  * `id` as in COMMANDS ("status", "znode:get"), argv after it. stdin is not a
- * terminal and carries `o.stdin` (default: nothing), then ends.
+ * terminal and carries `o.stdin` (default: nothing), then ends; the environment is
+ * `o.env` (default: empty).
  * `o.lock`: a mutating command takes the ensemble's lock (src/ops/lock.ts) when it
  * first asks for the client, as shipped; then every sleep also yields one turn of
  * the event loop, because the lock renews itself on the same (fake) clock: its
  * renewals show in kube.calls and the clock runs ahead while the command waits on
  * real I/O. Off by default (no Lease calls).
  */
-export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o: {kube: Kube; stdin?: string | Buffer; lock?: boolean}): Promise<InProcessRun> {
+export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o: {kube: Kube; stdin?: string | Buffer; lock?: boolean; env?: NodeJS.ProcessEnv}): Promise<InProcessRun> {
   const stdout = collector();
   const stderr = collector();
   const stdin = new PassThrough() as PassThrough & {isTTY?: boolean};
@@ -76,7 +77,16 @@ export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o:
     protected override async runtime(flags: Record<string, unknown>, signal: AbortSignal, afterKube?: (kube: Kube) => Promise<void>): Promise<Runtime> {
       const real = await super.runtime(flags, signal); // the shipped flag handling (-o, --json, --request-timeout)
       await real.close();
-      const rt = await createRuntime({kubeFlags: real.kubeFlags, env: {}, output: real.output, noColor: true, verbose: false, yes: Boolean(flags.yes), streams: {stdout, stderr, stdin}, signal});
+      const rt = await createRuntime({
+        kubeFlags: real.kubeFlags,
+        env: o.env ?? {},
+        output: real.output,
+        noColor: true,
+        verbose: false,
+        yes: Boolean(flags.yes),
+        streams: {stdout, stderr, stdin},
+        signal,
+      });
       if (!o.lock) return {...rt, clock: time.clock, sleep: time.sleep, kube: async () => o.kube};
       let kube: Promise<Kube> | undefined;
       return {
