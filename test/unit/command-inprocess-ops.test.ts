@@ -1,5 +1,6 @@
 /**
- * restart, upgrade, scale, failover-test, backup, restore, logs and report run
+ * restart, upgrade, scale, failover-test, backup, restore, logs, report (and
+ * teardown's refusal) run
  * in this process through oclif (test/support/inprocess.ts) against the
  * in-memory API server: usage errors are exit 2 with one `error: …` line before
  * any API call; dry runs print a plan with the committed -o json shape and
@@ -73,7 +74,7 @@ async function usageError(id: Id, argv: string[], re: RegExp, kube: FakeKube = n
   assert.deepEqual(kube.calls, [], `${what}: no API call`);
 }
 
-describe('restart, upgrade, scale, failover-test, backup, restore, logs, report in process (oclif, fake API server)', function () {
+describe('restart, upgrade, scale, failover-test, backup, restore, logs, report, teardown in process (oclif, fake API server)', function () {
   this.timeout(60_000);
 
   it('restart/upgrade usage errors: exit 2, one error line, no API call', async () => {
@@ -331,5 +332,19 @@ describe('restart, upgrade, scale, failover-test, backup, restore, logs, report 
     const human = await runInProcess('report', ['zk', '-f', file, '--force'], {kube: await seeded()});
     assert.equal(human.exit, 0, human.stderrAsCli);
     assert.match(human.stdout, /r\.tar\.gz/);
+  });
+
+  it('teardown without --yes and no terminal: refused (exit 2) after counting what it would delete; nothing deleted, the lock released', async () => {
+    const kube = await seeded();
+    const before = kube.all().length;
+    const r = await runInProcess('teardown', ['zk'], {kube, lock: true});
+    assert.equal(r.exit, 2);
+    assert.match(
+      oneErrorLine({stdout: r.stdout, stderr: r.stderrAsCli}, 'teardown'),
+      /^error: Delete ensemble "zk" in namespace "team-a" \(7 objects; data volumes are kept\): refusing without confirmation \(no terminal to ask on; pass --yes to confirm\)$/,
+    );
+    unchanged(kube, 'teardown without --yes');
+    lockReleased(kube, 'teardown without --yes');
+    assert.equal(kube.all().length, before + 1, 'only the lease was added');
   });
 });
