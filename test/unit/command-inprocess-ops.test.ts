@@ -1,13 +1,13 @@
 /**
  * restart, upgrade, scale, failover-test, backup, restore, logs, report (and
- * teardown's refusal) run
- * in this process through oclif (test/support/inprocess.ts) against the
- * in-memory API server: usage errors are exit 2 with one `error: …` line before
- * any API call; dry runs print a plan with the committed -o json shape and
- * change nothing; without a terminal and without --yes a run that would
- * disrupt members is refused (exit 2) before anything is changed. The members
- * do not answer here (their port-forwards lead to a closed port), which is
- * what the refusals of an unhealthy ensemble are checked against.
+ * teardown's refusal) run in this process through oclif
+ * (test/support/inprocess.ts) against the in-memory API server: usage errors
+ * are exit 2 with one `error: …` line before any API call; dry runs print a
+ * plan with the committed -o json shape and change nothing; without a terminal
+ * and without --yes a run that would disrupt members is refused (exit 2)
+ * before anything is changed. The members do not answer here (their
+ * port-forwards lead to a closed port), which is what the refusals of an
+ * unhealthy ensemble are checked against.
  */
 import assert from 'node:assert/strict';
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
