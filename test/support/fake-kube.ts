@@ -178,9 +178,13 @@ export class FakeKube implements Kube {
     return {stdout: '', stderr: '', exitCode: 0};
   }
 
+  /** Where a port-forward to a pod's port leads (e.g. test/support/fake-members.ts); default: a closed port. */
+  forwardTo: (pod: string, port: number) => {host: string; port: number} | undefined = () => undefined;
+
   async portForward(_ns: string, pod: string, port: number): Promise<Forwarder> {
     this.check('portforward', 'Pod', pod);
-    return {host: '127.0.0.1', port: 1, pod, targetPort: port, close: async () => undefined};
+    const to = this.forwardTo(pod, port) ?? {host: '127.0.0.1', port: 1};
+    return {host: to.host, port: to.port, pod, targetPort: port, close: async () => undefined};
   }
 
   async close(): Promise<void> {}

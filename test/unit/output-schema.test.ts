@@ -4,7 +4,7 @@
  * salesforce's oclif plugins compare their commands' JSON schemas: a change of
  * what a script may read fails here until the fixture is updated on purpose:
  *   UPDATE_SNAPSHOT=1 npx mocha test/unit/output-schema.test.ts
- * test/unit/command-inprocess.test.ts checks real outputs against the fixture.
+ * test/unit/command-inprocess*.test.ts check real outputs against the fixture.
  */
 import assert from 'node:assert/strict';
 import {readFileSync, writeFileSync} from 'node:fs';
