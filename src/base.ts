@@ -77,6 +77,19 @@ export abstract class ZkCommand<R> extends Command {
     return 0;
   }
 
+  /** oclif leaves a boolean flag that was not given undefined: here it is false, so a result built from flags has every field its type promises (-o json). */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse<F, B, A>(options, argv);
+    const flags = parsed.flags as Record<string, unknown>;
+    for (const [name, def] of Object.entries({...options?.baseFlags, ...options?.flags})) {
+      if ((def as {type?: string}).type === 'boolean' && flags[name] === undefined) flags[name] = false;
+    }
+    return parsed;
+  }
+
   private parsedOutput(flags: {output?: string; json?: boolean}): OutputFormat {
     const allowed = (this.constructor as typeof ZkCommand).outputs;
     if (flags.json) {

@@ -36,27 +36,32 @@ export default class Restore extends ZkCommand<RestoreResult> {
 
   async execute(rt: Runtime): Promise<RestoreResult> {
     const {args, flags} = await this.parse(Restore);
-    const [{validateEnsembleOptions}, ops, {kubeRestoreDeps}, {checkSnapshotHead}] = await Promise.all([
+    const [{validateEnsembleOptions}, ops, {kubeRestoreDeps}, {checkSnapshotHead}, {validateShape}] = await Promise.all([
       import('../manifests/options.js'),
       import('../ops/restore.js'),
       import('../ops/restore-kube.js'),
       import('../ops/restore-core.js'),
+      import('../ops/scale/plan.js'),
     ]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    await checkSnapshotHead(flags.from); // before the cluster is contacted
+    validateShape(flags.replicas);
+    const member = (namespace: string) =>
+      validateEnsembleOptions({
+        name: args.name,
+        namespace,
+        replicas: 1,
+        image: flags.image,
+        imagePullPolicy: flags['image-pull-policy'],
+        storage: flags.ephemeral ? undefined : flags.storage,
+        storageClass: flags['storage-class'],
+        ephemeral: flags.ephemeral,
+        cpu: flags.cpu,
+        memory: flags.memory,
+      });
+    member('default'); // usage errors (name, sizes, image) before the cluster is contacted (and the lock taken)
+    await checkSnapshotHead(flags.from);
     const kube = await rt.kube();
-    const {options, warnings} = validateEnsembleOptions({
-      name: args.name,
-      namespace: kube.namespace,
-      replicas: 1,
-      image: flags.image,
-      imagePullPolicy: flags['image-pull-policy'],
-      storage: flags.ephemeral ? undefined : flags.storage,
-      storageClass: flags['storage-class'],
-      ephemeral: flags.ephemeral,
-      cpu: flags.cpu,
-      memory: flags.memory,
-    });
+    const {options, warnings} = member(kube.namespace);
     const deps = await kubeRestoreDeps({
       kube,
       namespace: kube.namespace,

@@ -242,8 +242,25 @@ describe('restart, upgrade, scale, failover-test, backup, restore, logs, report,
       ['restore', ['zk', '--from', dir], /is a directory/],
       ['restore', ['zk', '--from', jsonl], /is not a ZooKeeper snapshot \(it does not start with ZKSN\) \(an export file/],
       ['restore', ['zk', '--from', existing, '--timeout', 'soon'], /invalid --timeout "soon"/],
+      // before the file and before the cluster (no lock taken under a bad name)
+      ['restore', ['Bad_Name', '--from', existing], /name/i],
+      ['restore', ['zk', '--from', existing, '--replicas', '0'], /^error: --replicas must be between 1 and 255, got 0/],
+      ['restore', ['zk', '--from', existing, '--memory', 'lots'], /memory/i],
     ] as [Id, string[], RegExp][]) {
       await usageError(id, argv, re, await seeded());
+    }
+  });
+
+  it('member replace usage errors: exit 2, one error line, no API call', async () => {
+    for (const [id, argv, re] of [
+      ['member:replace', ['zk'], /Missing 1 required arg/],
+      ['member:replace', ['zk', 'one'], /^error: ORDINAL must be a member pod's number from 0 to 254, got "one" \(for pod zk-1, ORDINAL is 1\)$/],
+      ['member:replace', ['zk', '-1'], /ORDINAL|Nonexistent flag/],
+      ['member:replace', ['zk', '255'], /ORDINAL must be a member pod's number/],
+      ['member:replace', ['Bad_Name', '1'], /name/i],
+      ['member:replace', ['zk', '1', '--timeout', 'soon'], /invalid --timeout "soon"/],
+    ] as [Id, string[], RegExp][]) {
+      await usageError(id, argv, re);
     }
   });
 
