@@ -17,7 +17,7 @@ useCluster();
 describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lock)', function () {
   this.timeout(900_000);
   let ns: string;
-  let cordoned: string | undefined;
+  const cordoned = new Set<string>();
   const NAME = 'zkp';
 
   before(async () => {
@@ -29,14 +29,14 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     if (this.currentTest?.state === 'failed') await dumpDiagnostics(ns);
   });
   after(async () => {
-    if (cordoned) await kubectl(['uncordon', cordoned], {allowFail: true});
+    for (const node of cordoned) await kubectl(['uncordon', node], {allowFail: true});
     if (ns) await deleteNamespace(ns);
   });
 
   /** A node lost as the member sees it: its node cordoned and its pod deleted, the new pod stays Pending on the volume pinned there. Returns the node. */
   async function strand(pod: string): Promise<string> {
     const node = (await kubectlJson<{spec: {nodeName: string}}>(['get', 'pod', pod, '-n', ns])).spec.nodeName;
-    cordoned = node;
+    cordoned.add(node);
     await kubectl(['cordon', node]);
     await kubectl(['delete', 'pod', pod, '-n', ns, '--wait=true']);
     await waitFor(
@@ -66,7 +66,7 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     assert.equal(json.placement[0].via, 'volume');
 
     await kubectl(['uncordon', node]);
-    cordoned = undefined;
+    cordoned.delete(node);
     await waitFor('healthy again', async () => (await statusJson(ns, NAME)).health === 'healthy', {timeoutMs: 240_000, intervalMs: 2000});
     const after = await statusJson(ns, NAME);
     assert.equal(after.placement, undefined);
@@ -117,5 +117,55 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
     }
     const logs = await kubectl(['logs', '-n', ns, pod, '-c', 'zookeeper']);
     assert.match(logs.stdout + logs.stderr, /waiting for a leader/, 'the empty member waited for a leader before starting');
+  });
+
+  it('kubectl drain goes through the PodDisruptionBudget one member at a time: a second node is not drained while a member is away; the quorum and every acknowledged write hold', async () => {
+    for (const node of [...cordoned]) {
+      await kubectl(['uncordon', node]);
+      cordoned.delete(node);
+    }
+    await waitFor('healthy', async () => (await statusJson(ns, NAME)).health === 'healthy', {timeoutMs: 240_000, intervalMs: 2000});
+    const pods = [0, 1, 2].map((i) => `${NAME}-${i}`);
+    const nodes = await Promise.all(pods.map(async (pod) => (await kubectlJson<{spec: {nodeName: string}}>(['get', 'pod', pod, '-n', ns])).spec.nodeName));
+    // a: a node with exactly one member (drained first); b: the node of another member
+    const victim = pods.findIndex((_, i) => nodes.filter((n) => n === nodes[i]).length === 1);
+    assert.ok(victim >= 0, `members spread over nodes: ${nodes.join(', ')}`);
+    const a = nodes[victim]!;
+    const other = pods.findIndex((_, i) => i !== victim);
+    const b = nodes[other]!;
+    const uidOther = (await kubectlJson<{metadata: {uid: string}}>(['get', 'pod', pods[other]!, '-n', ns])).metadata.uid;
+    const selector = `app.kubernetes.io/instance=${NAME}`;
+    const held = await holdSession(
+      ns,
+      NAME,
+      pods.filter((_, i) => i !== victim),
+    );
+    try {
+      cordoned.add(a);
+      const first = await kubectl(['drain', a, '--pod-selector', selector, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout', '120s'], {allowFail: true, timeoutMs: 180_000});
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      assert.match(first.stdout + first.stderr, new RegExp(`evicted`));
+      // member 0's new pod stays Pending on its volume (pinned to node a): one member is away
+      cordoned.add(b);
+      const second = await kubectl(['drain', b, '--pod-selector', selector, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout', '20s'], {allowFail: true, timeoutMs: 120_000});
+      assert.notEqual(second.code, 0, 'the second drain must not finish while a member is away');
+      assert.match(second.stdout + second.stderr, /disruption budget/i);
+      const still = (await kubectlJson<{metadata: {uid: string}}>(['get', 'pod', pods[other]!, '-n', ns])).metadata.uid;
+      assert.equal(still, uidOther, `${pods[other]} was not evicted`);
+      const s = await statusJson(ns, NAME);
+      assert.equal(s.quorum.has, true);
+      assert.equal(s.quorum.servingVoters, 2);
+    } finally {
+      for (const node of [a, b]) {
+        await kubectl(['uncordon', node], {allowFail: true});
+        cordoned.delete(node);
+      }
+    }
+    await waitFor('healthy again', async () => (await statusJson(ns, NAME)).health === 'healthy', {timeoutMs: 240_000, intervalMs: 2000});
+    const w = await held.finish();
+    console.log(`      [measure] drain through the PDB: writes acked ${w.acked}, failed ${w.failed}, longest gap ${w.longestGapMs} ms`);
+    assert.ok(w.sessionKept, `session lost: ${w.states.join(',')}`);
+    assert.deepEqual(w.lost, [], 'no acknowledged write lost');
+    assert.ok(w.acked > 0);
   });
 });
