@@ -234,7 +234,7 @@ describe('integration: ZkClient on a real ensemble', function () {
     holder.kill('SIGKILL');
     let data: string | undefined;
     let attempts = 0;
-    // no time budget: a session lost meanwhile ends the loop with SessionExpired (asserted below); one that never comes back is mocha's timeout
+    // no time budget: a session lost meanwhile fails the assertion in the catch (SessionExpired); a client that never comes back, mocha's timeout
     while (data === undefined) {
       attempts++;
       try {
