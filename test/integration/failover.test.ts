@@ -43,15 +43,23 @@ describe('integration: failover-test against a real ensemble', function () {
   }
   afterEach(allBack);
 
+  /** When the killed servers' processes were seen gone, and when each was started again (systemClock, the op's clock). */
+  interface Downtime {
+    exited: number[];
+    starting: number[];
+  }
+
   /** SIGKILL the given servers' JVMs, start them again after `delayMs` (the kubelet's restart). */
-  function killAndRestart(servers: ZkServer[], delayMs: number): string {
+  function killAndRestart(servers: ZkServer[], delayMs: number, down?: Downtime): string {
     const pids = servers.map((s) => s.pid);
     for (const s of servers) s.kill('SIGKILL');
     for (const s of servers) {
       restarts.push(
         (async () => {
           await s.exited();
+          down?.exited.push(systemClock.now());
           await realSleep(delayMs);
+          down?.starting.push(systemClock.now());
           await s.start();
         })(),
       );
@@ -61,12 +69,13 @@ describe('integration: failover-test against a real ensemble', function () {
 
   /** The test disruptor: kill the leader's process (or every one for all-pods), restart after a delay. */
   const killLeader =
-    (delayMs = 1500): Disruptor =>
+    (delayMs = 1500, down?: Downtime): Disruptor =>
     async (t) => {
       const pods = t.mode === 'all-pods' ? t.pods : [t.leader];
       const detail = killAndRestart(
         pods.map((p) => ens.server(idOf(p))),
         delayMs,
+        down,
       );
       return {pods, detail: `${detail} (${pods.join(', ')})`};
     };
@@ -248,7 +257,8 @@ describe('integration: failover-test against a real ensemble', function () {
   });
 
   it('all-pods (every process killed, restarted 1.5 s later): quorum lost and regained, acknowledged writes survive, failed ones are only unavailability', async () => {
-    const report = await runFailoverTest(request({mode: 'all-pods', force: true}), deps({disruptor: killLeader(1500)}));
+    const down: Downtime = {exited: [], starting: []};
+    const report = await runFailoverTest(request({mode: 'all-pods', force: true}), deps({disruptor: killLeader(1500, down)}));
     const r = report.rounds[0]!;
     assert.equal(report.outcome, 'pass', renderFailover(report, noPaint));
     assert.deepEqual(r.disruption?.pods, ['zk-0', 'zk-1', 'zk-2']);
@@ -259,7 +269,15 @@ describe('integration: failover-test against a real ensemble', function () {
     // gap between acknowledgements, and no failure is counted as lost.
     assert.equal(r.writes.acked + r.writes.failed, r.writes.attempted, 'every write is acknowledged or failed');
     assert.ok(r.writes.acked > 0);
-    assert.ok(r.figures!.unavailabilityMs! >= 1500, `unavailability ${r.figures!.unavailabilityMs}`);
+    // the outage against the downtime measured here (no absolute figure): the longest gap between acknowledgements
+    // ends only after a member was started again, and is at least as long as every process was down
+    const gap = r.unavailability!;
+    const disruptedAt = Date.parse(r.disruption!.time);
+    const allDown = {from: Math.max(...down.exited), to: Math.min(...down.starting)};
+    assert.equal(down.exited.length, 3, 'every process was seen gone');
+    assert.ok(disruptedAt + gap.toMs >= allDown.to, `gap ${JSON.stringify(gap)} ended before the first restart (${allDown.to - disruptedAt} ms after the disruption)`);
+    assert.ok(gap.ms >= allDown.to - allDown.from, `gap ${gap.ms} ms shorter than the ${allDown.to - allDown.from} ms when every process was down`);
+    assert.equal(r.figures!.unavailabilityMs, gap.ms);
     assert.equal(r.figures!.lost, 0);
     measure('all-pods', r);
   });

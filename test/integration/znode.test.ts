@@ -31,6 +31,7 @@ import {renderGetBytes, renderStat} from '../../src/render/znode.js';
 import type {Forwarder} from '../../src/kube/types.js';
 import {createRequestBytes, setDataRequestBytes, NativeSession, connectZk, fourLetterWord, once, onceGet, onceLs, onceStat, superDigest, ZkError, type AuthInfo, type ZkClient} from '../support/zk.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
+import {firstOf} from '../support/time.js';
 import {startEnsemble, type Ensemble} from './lib/ensemble.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -135,18 +136,21 @@ describe('integration: znode ops on a real ensemble', function () {
       // the session holds an ephemeral node: it is gone only when the server closed the session
       const marker = `/pipelined-${name}-${Date.now()}`;
       let session: ZkClient | undefined;
-      const t0 = performance.now();
+      let opDone!: () => void;
+      const done = new Promise<void>((r) => (opDone = r));
+      let afterConnect: Promise<string> | undefined;
       const value = await op({
         connect: async () => {
           session = await connectZk({endpoints: [ens.endpoints[0]!], connectTimeoutMs: 20_000, sessionTimeoutMs: 30_000});
           await session.create(marker, 'x', {ephemeral: true});
+          // from here the op sends its request and closes: close() waits 2 s when no answer to closeSession comes
+          afterConnect = firstOf(done, 'half the close fallback', 1000);
           return session;
         },
-      });
-      const ms = performance.now() - t0;
+      }).finally(opDone);
       assert.equal(value, {get: 'answer', stat: '6', ls: 'true', set: '6'}[name], name);
       assert.equal(session!.state, 'closed', name);
-      assert.ok(ms < 1500, `${name}: ${ms.toFixed(0)} ms (close waits 2 s when no answer to closeSession comes)`);
+      assert.equal(await afterConnect, 'settled', `${name}: the op ended by close()'s fallback, not by the answer to closeSession`);
       const check = await connectZk({endpoints: [ens.endpoints[0]!], connectTimeoutMs: 20_000});
       try {
         assert.equal(await check.exists(marker), null, `${name}: the session outlived the op (closeSession lost)`);
@@ -378,14 +382,13 @@ describe('integration: znode ops on a real ensemble', function () {
     await createZnode({path: '/lat', data: Buffer.from('x'.repeat(100))}, deps());
     const times: number[] = [];
     const getOnly: number[] = [];
+    const onceTimes: number[] = [];
+    // interleaved, so that a busy moment of the machine weighs on both alike
     for (let i = 0; i < 20; i++) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       await getZnode({path: '/lat'}, deps());
       times.push(performance.now() - t0);
-    }
-    const onceTimes: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const t0 = performance.now();
+      t0 = performance.now();
       await getZnode({path: '/lat'}, {...deps(), once: (req) => once(ens.endpoints, req)});
       onceTimes.push(performance.now() - t0);
     }
@@ -403,7 +406,10 @@ describe('integration: znode ops on a real ensemble', function () {
     console.log(
       `      [measure] getZnode op median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}); through once ${median(onceTimes).toFixed(1)} ms; get on an open session median ${median(getOnly).toFixed(2)} ms`,
     );
-    assert.ok(median(times) < 2000);
+    // no absolute bound (speed is bench/ops.ts's); a ratio against once, measured alongside: a session of its own is
+    // one handshake and one request as well, so the op is within a small factor of it unless something waits
+    // (close()'s 2 s fallback for an unanswered closeSession would make it hundreds of times slower)
+    assert.ok(median(times) < 10 * median(onceTimes), `op median ${median(times).toFixed(1)} ms, once ${median(onceTimes).toFixed(1)} ms`);
   });
 
   it('keeps working with one member killed (through the port-forwards too)', async () => {

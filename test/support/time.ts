@@ -35,3 +35,21 @@ export async function settleOrder(p: Promise<unknown>, marks: Record<string, num
   ]);
   return order;
 }
+
+/**
+ * Which comes first: `p` settling ('settled') or a timer set at `ms` from now (`marker`). Unlike
+ * settleOrder it does not wait for the other, so "it ends, long before X" fails with an assertion
+ * rather than hanging the run when `p` never settles.
+ */
+export async function firstOf(p: Promise<unknown>, marker: string, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = p.then(
+    () => 'settled',
+    () => 'settled',
+  );
+  try {
+    return await Promise.race([settled, new Promise<string>((r) => (timer = setTimeout(() => r(marker), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
+import {once} from 'node:events';
 import {existsSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
@@ -606,7 +607,8 @@ describe('failover-test: disruptors', () => {
       const marker = `org.example.Fake${process.pid}QuorumPeerMain`;
       const victim = spawn(join(dir, 'java'), ['-c', 'sleep 15; :', 'fake', marker], {stdio: 'ignore'});
       const gone = new Promise<NodeJS.Signals | null>((r) => victim.once('exit', (_c, s) => r(s)));
-      await new Promise((r) => setTimeout(r, 200));
+      // 'spawn' comes once the exec has succeeded: the stand-in's argv (the marker) is in /proc from then on
+      await once(victim, 'spawn');
       const [cmd, ...args] = killCommand(`Fake${process.pid}QuorumPeerMain`);
       const r = spawnSync(join(dir, cmd!), args, {env: {PATH: dir}, encoding: 'utf8', timeout: 15_000});
       assert.equal(r.status, 0, r.stderr);

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
+import {once} from 'node:events';
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import https from 'node:https';
 import net, {type AddressInfo} from 'node:net';
@@ -94,8 +95,9 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
   }
 
   it('a connection opened ahead carries the next stream; the one after opens its own', async () => {
+    const handshake = once(server, 'secureConnection');
     kube.connectAhead();
-    await new Promise((r) => setTimeout(r, 200)); // the handshake completes before any stream is asked for
+    await handshake; // the handshake completes before any stream is asked for
     assert.equal(tlsConnections.length, 1, 'connectAhead opened one TLS connection (verified against the kubeconfig CA)');
     const fwd = await kube.portForward('ns', 'zk-0', 2181);
     assert.equal(await through(fwd.port, 'ruok'), 'RUOK');
@@ -115,8 +117,9 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'kzk-kube-')), 'config');
     writeFileSync(file, readFileSync(kubeconfig, 'utf8').replace(/server: .*/, `server: https://127.0.0.1:${(silent.address() as AddressInfo).port}`));
     const stuck = new KubeClient(resolveKubeConfig({kubeconfig: file}, {}));
+    const accepted = once(silent, 'connection');
     stuck.connectAhead();
-    while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await accepted;
     const closed = new Promise<void>((r) => held[0]!.once('close', () => r()));
     await stuck.close();
     await closed;
@@ -125,8 +128,9 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
 
   it('close() drops a connection opened ahead and never used', async () => {
     const spare = new KubeClient(resolveKubeConfig({kubeconfig}, {}));
+    const handshake = once(server, 'secureConnection');
     spare.connectAhead();
-    await new Promise((r) => setTimeout(r, 200));
+    await handshake;
     assert.equal(tlsConnections.length, 1);
     const closed = new Promise<void>((r) => tlsConnections[0]!.once('close', () => r()));
     await spare.close();

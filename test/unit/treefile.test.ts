@@ -147,16 +147,20 @@ function fakeTree(paths: Record<string, string>, opts: {deleteDuringWalk?: strin
   const later = <T>(f: () => T): Promise<T> => {
     inFlight++;
     max = Math.max(max, inFlight);
-    return new Promise<T>((resolve, reject) =>
-      setTimeout(() => {
+    // answered after 0 to 3 turns of the event loop (no timers): out of order, as a server's pipelined answers may be
+    const turns = Math.floor(Math.random() * 4);
+    return new Promise<T>((resolve, reject) => {
+      const answer = (left: number): void => {
+        if (left > 0) return void setImmediate(() => answer(left - 1));
         inFlight--;
         try {
           resolve(f());
         } catch (e) {
           reject(e);
         }
-      }, Math.random() * 3),
-    );
+      };
+      setImmediate(() => answer(turns));
+    });
   };
   const children = (p: string) => [...nodes.keys()].filter((k) => k !== p && k.slice(0, k.lastIndexOf('/') || 1) === p).map((k) => k.slice(k.lastIndexOf('/') + 1));
   const need = (p: string) => {

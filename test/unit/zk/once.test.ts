@@ -10,6 +10,8 @@ interface Seen {
   /** the frames of the connection's first chunk: [type, path?] (type -1000 for ConnectRequest) */
   firstChunk: string[];
   connections: number;
+  /** resolves when the first connection's first chunk has arrived */
+  arrived: Promise<void>;
 }
 
 type Behaviour = {
@@ -23,7 +25,8 @@ type Behaviour = {
 };
 
 async function fake(b: Behaviour, servers: Server[]): Promise<{ep: Endpoint; seen: Seen}> {
-  const seen: Seen = {firstChunk: [], connections: 0};
+  let arrived!: () => void;
+  const seen: Seen = {firstChunk: [], connections: 0, arrived: new Promise<void>((r) => (arrived = r))};
   const server = createServer((sock: Socket) => {
     seen.connections++;
     sock.on('error', () => undefined);
@@ -42,6 +45,7 @@ async function fake(b: Behaviour, servers: Server[]): Promise<{ep: Endpoint; see
           const name = Object.entries(OpCode).find(([, v]) => v === type)?.[0] ?? String(type);
           return type === OpCode.getData || type === OpCode.exists || type === OpCode.getChildren ? `${name} ${r.ustring()}` : name;
         });
+        arrived();
       }
       if (b.silent) return;
       // answers only once the whole pipeline is in: the client must not wait for the handshake
@@ -140,7 +144,8 @@ describe('zk/once: one read, one round trip (fake servers)', () => {
     const silent = await fake({silent: true}, servers);
     const ac = new AbortController();
     const p = once([silent.ep], onceGet('/x'), {signal: ac.signal, attemptTimeoutMs: 5000});
-    setTimeout(() => ac.abort(new Error('interrupted by test')), 100);
+    await silent.seen.arrived; // the request is out, its answer awaited: then Ctrl-C
+    ac.abort(new Error('interrupted by test'));
     // ended by the signal, well before the attempt's own timeout
     assert.deepEqual(await settleOrder(p, {attemptTimeoutFifth: 1000}), ['settled', 'attemptTimeoutFifth']);
     await assert.rejects(p, /interrupted by test/);
