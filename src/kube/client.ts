@@ -20,11 +20,37 @@ export const FIELD_MANAGER = 'kubectl-zk';
 const AHEAD_WAIT_MS = 3000;
 
 /** kind → resource name, for messages and RBAC hints ("you need permission to list statefulsets"). */
+/** The resource (URL path segment) of every kind kubectl-zk reads or writes; API discovery would cost a round trip per group. */
+const RESOURCES: Readonly<Record<string, string>> = {
+  ConfigMap: 'configmaps',
+  ControllerRevision: 'controllerrevisions',
+  CronJob: 'cronjobs',
+  Endpoints: 'endpoints',
+  Event: 'events',
+  Job: 'jobs',
+  Lease: 'leases',
+  Namespace: 'namespaces',
+  NetworkPolicy: 'networkpolicies',
+  Node: 'nodes',
+  PersistentVolume: 'persistentvolumes',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  Pod: 'pods',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+  PodMonitor: 'podmonitors',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  Secret: 'secrets',
+  Service: 'services',
+  ServiceAccount: 'serviceaccounts',
+  StatefulSet: 'statefulsets',
+  StorageClass: 'storageclasses',
+};
+
+/** The resource of a kind, from the table above; a kind missing there is a programming error, not a guess. */
 export function resourceOf(kind: string): string {
-  const lower = kind.toLowerCase();
-  if (lower.endsWith('s')) return `${lower}es`;
-  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
-  return `${lower}s`;
+  const r = RESOURCES[kind];
+  if (!r) throw new Error(`kubectl-zk does not know the resource of kind ${kind} (add it to RESOURCES in src/kube/client.ts)`);
+  return r;
 }
 
 export interface KubeClientOptions {

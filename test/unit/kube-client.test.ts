@@ -10,7 +10,11 @@ import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {KubeClient, resourcePath} from '../../src/kube/client.js';
+import {KubeClient, resourceOf, resourcePath} from '../../src/kube/client.js';
+import {loadAssets} from '../../src/manifests/assets.js';
+import {validateEnsembleOptions} from '../../src/manifests/options.js';
+import {renderEnsemble} from '../../src/manifests/render.js';
+import {renderPodMonitor} from '../../src/manifests/monitor.js';
 import {resolveKubeConfig} from '../../src/kube/config.js';
 import {KubeError} from '../../src/kube/errors.js';
 import {firstOf} from '../support/time.js';
@@ -54,6 +58,16 @@ describe('KubeClient reads (real HTTP server on loopback)', () => {
     assert.equal(resourcePath('apps/v1', 'StatefulSet'), '/apis/apps/v1/statefulsets');
     assert.equal(resourcePath('policy/v1', 'PodDisruptionBudget', 'a b'), '/apis/policy/v1/namespaces/a%20b/poddisruptionbudgets');
     assert.equal(resourcePath('v1', 'PersistentVolumeClaim', 'x'), '/api/v1/namespaces/x/persistentvolumeclaims');
+    assert.equal(resourceOf('NetworkPolicy'), 'networkpolicies');
+    assert.equal(resourceOf('Endpoints'), 'endpoints', 'no guessing from the spelling');
+    assert.throws(() => resourceOf('Widget'), /does not know the resource of kind Widget/);
+  });
+
+  it('every kind the plugin renders has its resource (the table, not a guess)', () => {
+    const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
+    const kinds = new Set([...renderEnsemble(o, {superPassword: 'pw'}, loadAssets()), renderPodMonitor(o)].map((x) => x.kind));
+    assert.ok(kinds.has('StatefulSet') && kinds.has('NetworkPolicy'));
+    for (const kind of kinds) assert.match(resourceOf(kind), /^[a-z]+$/, kind);
   });
 
   it('list: one request to the resource, selectors in the query, the token as bearer, items with apiVersion and kind', async () => {
