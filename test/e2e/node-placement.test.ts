@@ -47,6 +47,8 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
       },
       {timeoutMs: 120_000, intervalMs: 1000},
     );
+    // the two others serve again (when the stranded member led, they elect a leader first)
+    await waitFor('a quorum among the others', async () => (await statusJson(ns, NAME)).quorum.has === true, {timeoutMs: 120_000, intervalMs: 1000});
     return node;
   }
 
