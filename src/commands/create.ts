@@ -23,6 +23,19 @@ export const memberFlags = {
   memory: Flags.string({summary: 'Memory request and limit per member.', default: '1Gi'}),
 };
 
+/** What the member flags say, as validateEnsembleOptions takes it (create and restore). */
+export function memberOptions(flags: {image: string; 'image-pull-policy'?: string; storage: string; 'storage-class'?: string; ephemeral: boolean; cpu: string; memory: string}) {
+  return {
+    image: flags.image,
+    imagePullPolicy: flags['image-pull-policy'],
+    storage: flags.ephemeral ? undefined : flags.storage,
+    storageClass: flags['storage-class'],
+    ephemeral: flags.ephemeral,
+    cpu: flags.cpu,
+    memory: flags.memory,
+  };
+}
+
 export default class Create extends ZkCommand<Result> {
   static override summary = 'Create a ZooKeeper ensemble and wait until its quorum serves.';
   static override description = `Renders the embedded manifests (Secret, ConfigMap, NetworkPolicy, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced; then sets the ACLs of /, /zookeeper and /zookeeper/quota so that nobody but the super user holds ADMIN. Only members reach the quorum and election ports; the client port admits --allow-clients-from (default: pods of the same namespace). Refuses to touch an ensemble that already exists. Volumes kept by an earlier teardown of NAME are read first (a short-lived read-only pod per volume: myid, membership, epoch, newest zxid): create refuses when they do not hold the members it would make, and otherwise starts from them only with --reuse-data; --delete-data deletes them first. Heap rule: default half of --memory, at most 75% of it.`;
@@ -68,25 +81,22 @@ export default class Create extends ZkCommand<Result> {
     const {args, flags} = await this.parse(Create);
     const [{validateEnsembleOptions}, {loadAssets}, ops] = await Promise.all([import('../manifests/options.js'), import('../manifests/assets.js'), import('../ops/create.js')]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const validate = (namespace: string) =>
+      validateEnsembleOptions({
+        name: args.name,
+        namespace,
+        replicas: flags.replicas,
+        ...memberOptions(flags),
+        heap: flags.heap,
+        clusterDomain: flags['cluster-domain'],
+        tickTime: flags['tick-time'],
+        initLimit: flags['init-limit'],
+        syncLimit: flags['sync-limit'],
+        allowClientsFrom: flags['allow-clients-from'],
+      });
+    validate('default'); // usage errors before the cluster is contacted (and the lock taken)
     const namespace = flags['dry-run'] ? await offlineNamespace(rt) : (await rt.kube()).namespace;
-    const {options, warnings} = validateEnsembleOptions({
-      name: args.name,
-      namespace,
-      replicas: flags.replicas,
-      image: flags.image,
-      imagePullPolicy: flags['image-pull-policy'],
-      storage: flags.ephemeral ? undefined : flags.storage,
-      storageClass: flags['storage-class'],
-      ephemeral: flags.ephemeral,
-      cpu: flags.cpu,
-      memory: flags.memory,
-      heap: flags.heap,
-      clusterDomain: flags['cluster-domain'],
-      tickTime: flags['tick-time'],
-      initLimit: flags['init-limit'],
-      syncLimit: flags['sync-limit'],
-      allowClientsFrom: flags['allow-clients-from'],
-    });
+    const {options, warnings} = validate(namespace);
     const newPassword = () => randomBytes(24).toString('base64url');
     const keptData = flags['reuse-data'] ? ('reuse' as const) : flags['delete-data'] ? ('delete' as const) : undefined;
     const req = {options, wait: flags.wait, timeoutMs, warnings, keptData, monitor: flags.monitor};

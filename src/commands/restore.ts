@@ -7,7 +7,7 @@ import {DEFAULT_IMAGE} from '../manifests/options.js';
 import type {RestoreResult} from '../ops/restore.js';
 import {renderRestore} from '../render/restore.js';
 import {parseDuration} from '../util/duration.js';
-import {memberFlags} from './create.js';
+import {memberFlags, memberOptions} from './create.js';
 
 export default class Restore extends ZkCommand<RestoreResult> {
   static override summary = 'Restore a backup (kubectl zk backup) into a new ensemble, verified member by member (ZooKeeper 3.9+).';
@@ -45,19 +45,7 @@ export default class Restore extends ZkCommand<RestoreResult> {
     ]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     validateShape(flags.replicas);
-    const member = (namespace: string) =>
-      validateEnsembleOptions({
-        name: args.name,
-        namespace,
-        replicas: 1,
-        image: flags.image,
-        imagePullPolicy: flags['image-pull-policy'],
-        storage: flags.ephemeral ? undefined : flags.storage,
-        storageClass: flags['storage-class'],
-        ephemeral: flags.ephemeral,
-        cpu: flags.cpu,
-        memory: flags.memory,
-      });
+    const member = (namespace: string) => validateEnsembleOptions({name: args.name, namespace, replicas: 1, ...memberOptions(flags)});
     member('default'); // usage errors (name, sizes, image) before the cluster is contacted (and the lock taken)
     await checkSnapshotHead(flags.from);
     const kube = await rt.kube();

@@ -222,7 +222,7 @@ describe('restart, upgrade, scale, failover-test, backup, restore, logs, report,
     lockReleased(kube, 'failover-test --force');
   });
 
-  it('backup/restore usage errors: exit 2, one error line, no API call (files checked first)', async () => {
+  it('backup/restore/create usage errors: exit 2, one error line, no API call (files checked first)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kzk-inproc-'));
     const existing = path.join(dir, 'have.snap');
     writeFileSync(existing, 'x');
@@ -244,6 +244,9 @@ describe('restart, upgrade, scale, failover-test, backup, restore, logs, report,
       ['restore', ['zk', '--from', existing, '--timeout', 'soon'], /invalid --timeout "soon"/],
       // before the file and before the cluster (no lock taken under a bad name)
       ['restore', ['Bad_Name', '--from', existing], /name/i],
+      ['create', ['Bad_Name'], /name/i],
+      ['create', ['zk', '--memory', 'lots'], /memory/i],
+      ['create', ['zk', '--replicas', '0'], /replicas/i],
       ['restore', ['zk', '--from', existing, '--replicas', '0'], /^error: --replicas must be between 1 and 255, got 0/],
       ['restore', ['zk', '--from', existing, '--memory', 'lots'], /memory/i],
     ] as [Id, string[], RegExp][]) {
