@@ -295,15 +295,17 @@ class ScaleRun {
     const {req, deps} = this;
     const done = this.result.steps.length - 1;
     const where = `stopped at step ${i + 1} of ${count}${done > 0 ? ` (${done} done: now ${describeShape(this.shape)})` : ' (nothing done)'}`;
+    const again = this.replacing === undefined ? 'run scale again to continue' : `run kubectl zk member replace ${req.name} ${this.replacing} again to finish`;
+    const hint = `see kubectl zk status ${req.name} -n ${req.namespace}; ${again}`;
     if (e instanceof CliError)
       return new CliError(`${e.message}; ${where}`, {
-        hint: e.hint ?? `see kubectl zk status ${req.name} -n ${req.namespace}; run scale again to continue`,
+        hint: e.hint ?? hint,
         details: e.details,
         exitCode: e.exitCode,
         cause: e,
       });
     if (deps.signal?.aborted) return new CliError(`${where} (${errorMessage(e)})`, {cause: e});
-    return new CliError(`${label}: ${errorMessage(e)}; ${where}`, {hint: `see kubectl zk status ${req.name} -n ${req.namespace}; run scale again to continue`, cause: e});
+    return new CliError(`${label}: ${errorMessage(e)}; ${where}`, {hint, cause: e});
   }
 
   /** The outcome, from the members themselves (with --wait: once healthy). */
