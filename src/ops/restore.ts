@@ -19,7 +19,7 @@
  *
  * Verification: count and checksum (path, data, ACL of every persistent
  * znode outside /zookeeper) equal to the ones read from the backup file
- * itself. Ephemeral znodes do not come back (their sessions are gone).
+ * itself. Ephemeral znodes of the backup go once their restored sessions expire after the restart.
  */
 import {AbortedError, CliError, errorMessage} from '../errors.js';
 import type {Kube, StatefulSetObject} from '../kube/types.js';

@@ -110,8 +110,12 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
       await Promise.all(w);
       await c.create('/private', 'secret', {acl: [{scheme: 'digest', id: 'app:aHR0cHM6Ly9leGFtcGxlLm9yZy8=', perms: 'cdrwa'}]});
     });
+    // an ephemeral znode whose session is alive while the backup is taken: the snapshot holds it and its session
+    const holder = await connectZk({endpoints: src.endpoints, sessionTimeoutMs: 6000});
+    await holder.create('/held-ephemeral', 'session-bound', {ephemeral: true});
     file = join(dir, 'src.snap');
     await backup({ensemble: 'src', namespace: NS, file, force: false}, backupDeps(src));
+    await holder.close();
     dst = await startEnsemble({size: 1, runtime: zkRuntime('3.9')});
     await withSuper(dst.endpoints, dst, async (c) => {
       await enforceSystemAcls(c);
@@ -152,6 +156,8 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
       const v = await verifyTree(c, checked, 'dst-0');
       assert.ok(v.ok, `restored ${v.znodes} znodes, checksum ${v.checksum}; backup ${checked.znodes}, ${checked.checksum}`);
       assert.equal(await c.exists('/made-before-restore'), null);
+      assert.ok(checked.ephemeral >= 1, `the backup holds ${checked.ephemeral} ephemeral znodes`);
+      console.log(`      [measure] the backup's ephemeral znode right after the live restore: ${(await c.exists('/held-ephemeral')) !== null ? 'present' : 'absent'}`);
       assert.equal((await c.get('/private')).data.toString(), 'secret', 'the new super password passes the restored ACLs');
       const config = (await c.get('/zookeeper/config')).data.toString();
       console.log(
@@ -186,6 +192,15 @@ describe('restore against real ZooKeeper 3.9: into a new ensemble, durable, grow
     await withSuper(dst.endpoints, dst, async (c) => {
       const v = await verifyTree(c, checked, 'dst-0 after restart');
       assert.ok(v.ok, `after restart: ${v.znodes} znodes (backup ${checked.znodes})`);
+      // the backup's ephemeral znode: its session came back with the snapshot but has no client: it expires
+      const deadline = Date.now() + 60_000;
+      let polls = 0;
+      while ((await c.exists('/held-ephemeral')) !== null) {
+        assert.ok(Date.now() < deadline, 'the restored ephemeral znode outlived its session after the restart');
+        polls++;
+        await realSleep(500);
+      }
+      console.log(`      [measure] after the restart the backup's ephemeral znode was gone after ${polls} polls`);
       const config = (await c.get('/zookeeper/config')).data.toString();
       const servers = config
         .split('\n')
