@@ -5,6 +5,7 @@ import {describeKept, keptMismatch, parseInspection, renderInspector, type KeptV
 import type {EnsembleOptions} from '../manifests/options.js';
 import {serverLine} from '../manifests/render.js';
 import {poll} from '../util/poll.js';
+import {quorumSize} from './ensemble/quorum.js';
 import type {Progress} from '../util/progress.js';
 import type {Clock, Sleep} from '../util/time.js';
 
@@ -71,8 +72,31 @@ export function decideKept(o: EnsembleOptions, volumes: readonly KeptVolume[], r
       hint: `start fresh with: ${del}`,
     });
   }
+  const stale = staleMajority(volumes, o.replicas);
+  if (stale) throw new CliError(`volumes kept from an earlier "${o.name}" disagree: ${stale}`, {hint: `start fresh with: ${del}, or restore from a backup`});
   if (!reuse) {
     throw new CliError(`found volumes kept from an earlier "${o.name}": ${volumes.map(describeKept).join('; ')}`, {hint: `start from that data with --reuse-data, or fresh with: ${del}`});
   }
   return volumes.map((v) => v.claim).sort();
+}
+
+/**
+ * Volumes from different lives of the ensemble: ZooKeeper establishes an epoch
+ * only once a quorum has acknowledged it, so the newest epoch of one life is on
+ * a majority of its members' volumes. When the volumes holding data from an
+ * older epoch are themselves a majority, they could elect each other before the
+ * newest member is up, and the newest transactions would be truncated on it.
+ * Returns why (undefined: no such risk). Empty volumes wait for a leader
+ * (start.sh) and do not count.
+ */
+export function staleMajority(volumes: readonly KeptVolume[], replicas: number): string | undefined {
+  const dated = volumes.filter((v) => v.currentEpoch !== undefined);
+  if (dated.length === 0) return undefined;
+  const newest = Math.max(...dated.map((v) => v.currentEpoch!));
+  const older = dated.filter((v) => v.currentEpoch! < newest);
+  if (older.length < quorumSize(replicas)) return undefined;
+  return `${older.map((v) => `${v.claim} (epoch ${v.currentEpoch})`).join(', ')} hold data of an older epoch than ${dated
+    .filter((v) => v.currentEpoch === newest)
+    .map((v) => `${v.claim} (epoch ${newest})`)
+    .join(', ')}, and they are a majority of ${replicas} members: they could elect an older tree and truncate the newer one`;
 }

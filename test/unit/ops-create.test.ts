@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type {KeptVolume} from '../../src/manifests/inspector.js';
+import {staleMajority} from '../../src/ops/kept-volumes.js';
 import {CliError} from '../../src/errors.js';
 import {KubeError} from '../../src/kube/errors.js';
 import {loadAssets} from '../../src/manifests/assets.js';
@@ -358,5 +360,20 @@ describe('create (ops, against the in-memory API)', () => {
     const t = setup();
     t.kube.unreachable();
     await assert.rejects(createEnsemble(t.req, t.deps), (e: unknown) => e instanceof KubeError && /cannot reach the Kubernetes API server/.test(e.message));
+  });
+});
+
+describe('kept volumes from different lives: an older epoch on a majority is refused (pure)', () => {
+  const vol = (i: number, epoch?: number): KeptVolume => ({claim: `data-zk-${i}`, ordinal: i, myid: i + 1, servers: [], ...(epoch !== undefined ? {currentEpoch: epoch} : {})});
+  it('one life: the newest epoch on a majority, a member behind or empty: no risk', () => {
+    assert.equal(staleMajority([vol(0, 5), vol(1, 5), vol(2, 4)], 3), undefined);
+    assert.equal(staleMajority([vol(0, 5), vol(1, 4)], 3), undefined, 'the third starts empty and waits for a leader');
+    assert.equal(staleMajority([vol(0, 3), vol(1, 3), vol(2, 3)], 3), undefined);
+    assert.equal(staleMajority([vol(0), vol(1)], 3), undefined);
+  });
+  it('older data on a majority: refused, naming the volumes and epochs', () => {
+    const why = staleMajority([vol(0, 5), vol(1, 4), vol(2, 4)], 3);
+    assert.match(why!, /^data-zk-1 \(epoch 4\), data-zk-2 \(epoch 4\) hold data of an older epoch than data-zk-0 \(epoch 5\), and they are a majority of 3 members/);
+    assert.match(staleMajority([vol(0, 7), vol(1, 2), vol(2, 2), vol(3, 7), vol(4, 2)], 5)!, /majority of 5/);
   });
 });
