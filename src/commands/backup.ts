@@ -37,6 +37,11 @@ export default class Backup extends ZkCommand<Result> {
 
   private toStdout = false;
 
+  /** --schedule/--unschedule change the ensemble's objects (CronJob, ConfigMap, NetworkPolicy rule): they take its lock; a one-off backup only reads. */
+  protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
+    return !flags['dry-run'] && (flags.schedule !== undefined || flags.unschedule) ? String(args.name) : undefined;
+  }
+
   async execute(rt: Runtime): Promise<Result> {
     const {args, flags} = await this.parse(Backup);
     if (flags.schedule !== undefined || flags.unschedule || flags['to-pvc'] !== undefined) return this.scheduled(rt, args.name, flags);

@@ -102,8 +102,8 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']], ['coordination.k8s.io', 'leases', ['delete']]],
 };
 
-/** The commands that change an ensemble: they take its lock (base.ts lockTarget). backup and export only read. */
-export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown'] as const;
+/** The commands that change an ensemble: they take its lock (base.ts lockTarget); backup only with --schedule/--unschedule. export only reads. */
+export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown', 'backup'] as const;
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
 export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(

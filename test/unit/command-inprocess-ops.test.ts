@@ -289,15 +289,15 @@ describe('restart, upgrade, scale, failover-test, backup, restore, logs, report,
   it('backup --unschedule --dry-run -o json names what it would remove and removes nothing; without --dry-run it removes them', async () => {
     const kube = await seeded();
     kube.seed({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'zk-backups', namespace: 'team-a'}, spec: {}});
-    // (not checked against the schema: without --dry-run the result has no dryRun field, which the committed schema requires — reported)
-    const scheduled = await runInProcess('backup', ['zk', '--schedule', '0 3 * * *', '--to-pvc', 'zk-backups', '-o', 'json'], {kube});
+    const scheduled = await runInProcess('backup', ['zk', '--schedule', '0 3 * * *', '--to-pvc', 'zk-backups', '-o', 'json'], {kube, lock: true});
     assert.equal(scheduled.exit, 0, scheduled.stderrAsCli);
+    lockReleased(kube, 'backup --schedule');
     assert.deepEqual(
       kube.all('CronJob').map((o) => o.metadata.name),
       ['zk-backup'],
     );
     const calls = kube.calls.length;
-    const dry = jsonOf('backup', await runInProcess('backup', ['zk', '--unschedule', '--dry-run', '-o', 'json'], {kube}));
+    const dry = jsonOf('backup', await runInProcess('backup', ['zk', '--unschedule', '--dry-run', '-o', 'json'], {kube, lock: true}));
     assert.deepEqual(dry, {action: 'unschedule', ensemble: 'zk', namespace: 'team-a', removed: ['CronJob/zk-backup', 'ConfigMap/zk-backup'], dryRun: true});
     assert.deepEqual(kube.calls.slice(calls), ['get CronJob/zk-backup', 'get ConfigMap/zk-backup']);
     const done = await runInProcess('backup', ['zk', '--unschedule', '-o', 'json'], {kube});
