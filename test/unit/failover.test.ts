@@ -34,6 +34,7 @@ import {ZkError} from '../../src/zk/errors.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {fakeTime} from '../support/time.js';
+import {EvictionBlocked} from '../../src/ops/evict.js';
 
 // ---------------------------------------------------------------- fixtures
 
@@ -527,6 +528,21 @@ describe('failover-test: disruptors', () => {
     );
     assert.deepEqual(await kubeDisruptor(kube)({...t, mode: 'all-pods'}), {pods: t.pods, detail: 'deleted pods zk-0, zk-1, zk-2'});
     assert.deepEqual(kube.all('Pod'), []);
+  });
+
+  it('delete-pod retries an eviction a budget refuses, then stops naming the budget', async () => {
+    const refused = "Cannot evict pod as it would violate the pod's disruption budget.: The disruption budget zk needs 3 healthy pods and has 3 currently";
+    const time = fakeTime();
+    const kube = new FakeKube('ns');
+    for (const p of t.pods) kube.seed(fakePod('ns', p, {}, 'ready'));
+    kube.fail('evict', 'Pod', 429, {times: 2, message: refused});
+    assert.deepEqual(await kubeDisruptor(kube, {clock: time.clock, sleep: time.sleep})({...t, mode: 'delete-pod'}), {pods: ['zk-1'], detail: 'evicted pod zk-1'});
+    assert.equal(kube.calls.filter((c) => c === 'evict Pod/zk-1').length, 3);
+    const blocked = new FakeKube('ns');
+    for (const p of t.pods) blocked.seed(fakePod('ns', p, {}, 'ready'));
+    blocked.fail('evict', 'Pod', 429, {message: refused});
+    await assert.rejects(kubeDisruptor(blocked, {clock: time.clock, sleep: time.sleep})({...t, mode: 'delete-pod'}), (e: unknown) => e instanceof EvictionBlocked && e.budget === 'zk');
+    assert.equal(blocked.all('Pod').length, 3, 'nothing removed');
   });
 
   it('kill execs bash (nothing else) in the zookeeper container; reports the signal; survives the exec dying with PID 1', async () => {

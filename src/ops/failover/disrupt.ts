@@ -1,5 +1,6 @@
 /** The disruptors over the Kubernetes API: evict the leader's pod, kill its ZooKeeper process, delete every pod. */
 import {CliError, errorMessage} from '../../errors.js';
+import {evictPod} from '../evict.js';
 import type {Kube} from '../../kube/types.js';
 import {loadAssets} from '../../manifests/assets.js';
 import {poll} from '../../util/poll.js';
@@ -41,6 +42,9 @@ function containerWentDown(pod: PodLike | null, before: number, container: strin
   return restarts(pod) > before || (cs !== undefined && !cs.state?.running);
 }
 
+/** How long delete-pod retries an eviction a PodDisruptionBudget refuses. */
+export const EVICT_TIMEOUT_MS = 30_000;
+
 /**
  * delete-pod (pods/eviction), kill (pods/exec) and all-pods (pods/delete) over the Kubernetes API.
  * kill: the exec stream dies with the container's PID 1 and may take the
@@ -53,8 +57,10 @@ export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: str
     const podRef = (name: string) => ({apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name});
     switch (t.mode) {
       case 'delete-pod': {
-        // through the Eviction API (the ensemble's PodDisruptionBudget allows one member; the preconditions ask for all serving)
-        await kube.evict(t.namespace, t.leader);
+        // through the Eviction API (the ensemble's PodDisruptionBudget allows one member; the preconditions ask for all serving):
+        // a refusal (another budget, a member not Ready meanwhile) is retried for a while, then reported naming the budget
+        if (opts.clock && opts.sleep) await evictPod(kube, t.namespace, t.leader, {clock: opts.clock, sleep: opts.sleep, timeoutMs: EVICT_TIMEOUT_MS});
+        else await kube.evict(t.namespace, t.leader);
         return {pods: [t.leader], detail: `evicted pod ${t.leader}`};
       }
       case 'pause': {
