@@ -46,6 +46,7 @@ export default class Create extends ZkCommand<Result> {
     '<%= config.bin %> create zk --allow-clients-from namespace=kafka --allow-clients-from podSelector=app=billing',
     '<%= config.bin %> create zk --dry-run --output yaml',
     '<%= config.bin %> create zk --monitor',
+    '<%= config.bin %> create zk --tls',
   ];
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name (a DNS label, at most 52 characters).'}),
@@ -62,6 +63,9 @@ export default class Create extends ZkCommand<Result> {
     'allow-clients-from': Flags.string({
       summary: 'Who may connect to the client port (repeatable): same-namespace (default), all, namespace=NAME, podSelector=k=v[,k=v], namespaceSelector=k=v[,k=v].',
       multiple: true,
+    }),
+    tls: Flags.boolean({
+      summary: "TLS for clients (secure port 2281 only, client certificates required) and quorum, with a CA of the ensemble's own; needs ZooKeeper 3.9. See docs/tls.md.",
     }),
     monitor: Flags.boolean({summary: "Also create a PodMonitor (Prometheus Operator) for the members' metrics port; skipped with a warning when that CRD is missing."}),
     'dry-run': Flags.boolean({summary: 'Print the objects that would be applied; contact nothing. Secret values are redacted.'}),
@@ -93,6 +97,7 @@ export default class Create extends ZkCommand<Result> {
         initLimit: flags['init-limit'],
         syncLimit: flags['sync-limit'],
         allowClientsFrom: flags['allow-clients-from'],
+        tls: flags.tls,
       });
     validate('default'); // usage errors before the cluster is contacted (and the lock taken)
     const namespace = flags['dry-run'] ? await offlineNamespace(rt) : (await rt.kube()).namespace;

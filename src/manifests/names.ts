@@ -2,7 +2,7 @@
  * Ports and object names of an ensemble: what the commands that only read an
  * ensemble need from the manifests, without render.ts (and its YAML parser).
  */
-export const PORTS = {client: 2181, quorum: 2888, election: 3888, admin: 8080, metrics: 7000} as const;
+export const PORTS = {client: 2181, secureClient: 2281, quorum: 2888, election: 3888, admin: 8080, metrics: 7000} as const;
 
 /** Names of the objects of one ensemble. */
 export function objectNames(name: string) {
@@ -12,6 +12,12 @@ export function objectNames(name: string) {
     headlessService: `${name}-hs`,
     configMap: `${name}-config`,
     secret: `${name}-auth`,
+    /** create --tls: mounted in the members (the CA certificate, each member's key and certificate) */
+    tlsSecret: `${name}-tls`,
+    /** create --tls: the CA's key, for kubectl-zk only (never mounted) */
+    tlsCaSecret: `${name}-tls-ca`,
+    /** create --tls: kubectl-zk's own client certificate */
+    tlsClientSecret: `${name}-tls-client`,
     pdb: name,
     networkPolicy: name,
     backupCronJob: `${name}-backup`,

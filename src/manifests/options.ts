@@ -1,6 +1,10 @@
 import {UsageError} from '../errors.js';
 import {parseClientSources, type ClientSource} from './network.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
+import {versionFromImage} from './labels.js';
+
+/** The oldest ZooKeeper create --tls accepts (ssl.quorum.clientHostnameVerification came with 3.9.0). */
+export const MIN_TLS_ZOOKEEPER = '3.9.0';
 
 /**
  * The ZooKeeper version `create` runs without --image: the newest release of
@@ -34,6 +38,8 @@ export interface EnsembleOptions {
   syncLimit: number;
   /** who may connect to the client port (the NetworkPolicy) */
   clientSources: ClientSource[];
+  /** create --tls: clients and quorum in TLS, certificates from a CA of the ensemble's own */
+  tls?: boolean;
 }
 
 /** The raw flag values of `create` (and later `upgrade`). */
@@ -54,6 +60,7 @@ export interface EnsembleFlags {
   initLimit?: number;
   syncLimit?: number;
   allowClientsFrom?: string[];
+  tls?: boolean;
 }
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -137,21 +144,7 @@ export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOpt
     );
   }
 
-  if (f.ephemeral && (f.storage !== undefined || f.storageClass !== undefined)) {
-    throw new UsageError('--ephemeral cannot be combined with --storage or --storage-class');
-  }
-  let storage: Storage;
-  if (f.ephemeral) {
-    storage = {ephemeral: true};
-    warnings.push('--ephemeral: data lives in emptyDir volumes and is lost with the pods (development only)');
-  } else {
-    const size = f.storage ?? '1Gi';
-    if (parseQuantity(size, 'storage') < 2 ** 20) throw new UsageError(`--storage ${size} is too small`);
-    if (f.storageClass !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(f.storageClass)) {
-      throw new UsageError(`invalid --storage-class "${f.storageClass}"`);
-    }
-    storage = {ephemeral: false, size, storageClass: f.storageClass};
-  }
+  const storage = validateStorage(f, warnings);
 
   const clusterDomain = f.clusterDomain ?? 'cluster.local';
   if (!DOMAIN.test(clusterDomain)) throw new UsageError(`invalid --cluster-domain "${clusterDomain}"`);
@@ -172,8 +165,64 @@ export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOpt
     warnings.push('--allow-clients-from all: every pod of the cluster may connect to the client port; the root ACL still keeps ADMIN (snapshot, restore, setAcl /) to the super user');
   }
 
+  if (f.tls) checkTlsImage(image, warnings);
   return {
-    options: {name: f.name, namespace: f.namespace, replicas, image, imagePullPolicy, storage, cpu, memory, heapMb, clusterDomain, tickTime, initLimit, syncLimit, clientSources},
+    options: {
+      name: f.name,
+      namespace: f.namespace,
+      replicas,
+      image,
+      imagePullPolicy,
+      storage,
+      cpu,
+      memory,
+      heapMb,
+      clusterDomain,
+      tickTime,
+      initLimit,
+      syncLimit,
+      clientSources,
+      ...(f.tls ? {tls: true} : {}),
+    },
     warnings,
   };
+}
+
+/**
+ * --tls needs ZooKeeper 3.9 (MIN_TLS_ZOOKEEPER): 3.8 has no
+ * ssl.quorum.clientHostnameVerification, so a member would check a peer that
+ * dials it against the reverse DNS name of the peer's pod IP, which no
+ * certificate made ahead can name. An image whose tag says no version is
+ * taken at its word, with a warning.
+ */
+export function checkTlsImage(image: string, warnings: string[]): void {
+  const tag = versionFromImage(image);
+  const version = tag && /^(\d+)\.(\d+)\.(\d+)/.exec(tag);
+  if (!version) {
+    warnings.push(`--tls: the image tag of ${image} names no ZooKeeper version; --tls needs ${MIN_TLS_ZOOKEEPER} or newer`);
+    return;
+  }
+  const [major, minor] = [Number(version[1]), Number(version[2])];
+  if (major < 3 || (major === 3 && minor < 9)) {
+    throw new UsageError(
+      `--tls needs ZooKeeper ${MIN_TLS_ZOOKEEPER} or newer; image ${image} is ${version[0]}`,
+      `use --image ${DEFAULT_IMAGE}: ZooKeeper 3.8 cannot turn off the reverse DNS check of a quorum peer's pod IP (ssl.quorum.clientHostnameVerification is new in 3.9)`,
+    );
+  }
+}
+
+function validateStorage(f: Pick<EnsembleFlags, 'ephemeral' | 'storage' | 'storageClass'>, warnings: string[]): Storage {
+  if (f.ephemeral && (f.storage !== undefined || f.storageClass !== undefined)) {
+    throw new UsageError('--ephemeral cannot be combined with --storage or --storage-class');
+  }
+  if (f.ephemeral) {
+    warnings.push('--ephemeral: data lives in emptyDir volumes and is lost with the pods (development only)');
+    return {ephemeral: true};
+  }
+  const size = f.storage ?? '1Gi';
+  if (parseQuantity(size, 'storage') < 2 ** 20) throw new UsageError(`--storage ${size} is too small`);
+  if (f.storageClass !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(f.storageClass)) {
+    throw new UsageError(`invalid --storage-class "${f.storageClass}"`);
+  }
+  return {ephemeral: false, size, storageClass: f.storageClass};
 }

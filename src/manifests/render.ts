@@ -8,6 +8,8 @@ import {clientPeers} from './network.js';
 import {fill} from './template.js';
 import {objectNames, podName, PORTS} from './names.js';
 import type {EnsembleOptions} from './options.js';
+import {clientAddress, renderTlsSecrets, tlsZooCfg, withTlsPod, withTlsPolicy, withTlsService} from './tls.js';
+import type {EnsembleTls} from '../tls/ensemble.js';
 
 export {objectNames, podName, PORTS} from './names.js';
 
@@ -16,9 +18,9 @@ export function memberHost(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'clus
   return `${podName(o.name, ordinal)}.${objectNames(o.name).headlessService}.${o.namespace}.svc.${o.clusterDomain}`;
 }
 
-/** server.<id>=<host>:2888:3888:<role>;2181 — id is ordinal + 1. */
-export function serverLine(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'clusterDomain'>, ordinal: number, role: 'participant' | 'observer' = 'participant'): string {
-  return `server.${ordinal + 1}=${memberHost(o, ordinal)}:${PORTS.quorum}:${PORTS.election}:${role};${PORTS.client}`;
+/** server.<id>=<host>:2888:3888:<role>;2181 — id is ordinal + 1; with TLS the plain client port is on loopback (;127.0.0.1:2181). */
+export function serverLine(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'clusterDomain' | 'tls'>, ordinal: number, role: 'participant' | 'observer' = 'participant'): string {
+  return `server.${ordinal + 1}=${memberHost(o, ordinal)}:${PORTS.quorum}:${PORTS.election}:${role};${clientAddress(o.tls)}`;
 }
 
 export function bootstrapMembership(o: EnsembleOptions): string {
@@ -27,6 +29,8 @@ export function bootstrapMembership(o: EnsembleOptions): string {
 
 export interface RenderSecrets {
   superPassword: string;
+  /** with --tls: the CA and certificates the Secrets hold */
+  tls?: EnsembleTls;
 }
 
 type Obj = KubeObject & Record<string, any>;
@@ -36,7 +40,7 @@ type Obj = KubeObject & Record<string, any>;
  * to an ensemble made before kubectl-zk had one). `image` only sets the
  * version label, as on every other object.
  */
-export function renderNetworkPolicy(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'image' | 'clientSources'>, assets: Pick<Assets, 'networkpolicy.yaml'>): KubeObject {
+export function renderNetworkPolicy(o: Pick<EnsembleOptions, 'name' | 'namespace' | 'image' | 'clientSources' | 'tls'>, assets: Pick<Assets, 'networkpolicy.yaml'>): KubeObject {
   const selector = selectorLabels(o.name);
   const policy = fill(parse(assets['networkpolicy.yaml']) as Obj, {name: o.name});
   policy.metadata = {...policy.metadata, namespace: o.namespace, labels: ensembleLabels(o.name, o.image), annotations: ownerAnnotations(o.name)};
@@ -46,6 +50,7 @@ export function renderNetworkPolicy(o: Pick<EnsembleOptions, 'name' | 'namespace
   if (peers) policy.spec.ingress[1].from = peers;
   else delete policy.spec.ingress[1].from;
   policy.spec.ingress.push(backupIngressRule(o.name));
+  if (o.tls) withTlsPolicy(policy);
   return policy;
 }
 
@@ -67,7 +72,9 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
     startScript: assets['scripts/start.sh'],
     readyScript: assets['scripts/ready.sh'],
     liveScript: assets['scripts/live.sh'],
-    zooCfg: fill(assets['zoo.cfg'], {tickTime: String(o.tickTime), initLimit: String(o.initLimit), syncLimit: String(o.syncLimit), metricsPort: String(PORTS.metrics)}),
+    zooCfg:
+      fill(assets['zoo.cfg'], {tickTime: String(o.tickTime), initLimit: String(o.initLimit), syncLimit: String(o.syncLimit), metricsPort: String(PORTS.metrics)}) +
+      (o.tls ? tlsZooCfg({trustStore: '/tls/ca.crt', secureClientPort: PORTS.secureClient}) : ''),
     dynamicCfg: bootstrapMembership(o),
   };
   const labels = ensembleLabels(o.name, o.image);
@@ -108,6 +115,11 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
     claim.metadata.annotations = ownerAnnotations(o.name);
     if (o.storage.storageClass) claim.spec.storageClassName = o.storage.storageClass;
   }
-  // the NetworkPolicy before the StatefulSet: no member ever runs unprotected
-  return [secret, configMap, policy, headless, client, pdb, sts];
+  if (!o.tls) return [secret, configMap, policy, headless, client, pdb, sts]; // the NetworkPolicy before the StatefulSet: no member ever runs unprotected
+  if (!secrets.tls) throw new Error('renderEnsemble: --tls without certificates');
+  withTlsPod(sts, o.name);
+  withTlsService(headless);
+  withTlsService(client);
+  const tlsSecrets = renderTlsSecrets(o.name, secrets.tls, {namespace: o.namespace, labels, annotations: ownerAnnotations(o.name)});
+  return [secret, ...tlsSecrets, configMap, policy, headless, client, pdb, sts];
 }

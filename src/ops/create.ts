@@ -5,7 +5,7 @@ import {decideKept, inspectKeptVolumes} from './kept-volumes.js';
 import type {Kube, KubeObject} from '../kube/types.js';
 import type {Assets} from '../manifests/assets.js';
 import {instanceSelector} from '../manifests/labels.js';
-import {ENSEMBLE_KINDS} from '../manifests/names.js';
+import {ENSEMBLE_KINDS, PORTS} from '../manifests/names.js';
 import {formatClientSource, namedNamespaces} from '../manifests/network.js';
 import type {EnsembleOptions} from '../manifests/options.js';
 import {objectNames, renderEnsemble} from '../manifests/render.js';
@@ -18,6 +18,7 @@ import type {AuthInfo} from '../zk/wire.js';
 import {enforceSystemAcls, type AclChange} from './acl.js';
 import {sortByOwnership} from './ownership.js';
 import {MEMBERSHIP_VERSION_KEY} from './scale/kube.js';
+import {makeEnsembleTls} from '../tls/ensemble.js';
 import {renderPodMonitor} from '../manifests/monitor.js';
 import {droppingUnservedMonitor, withOwner} from './monitor.js';
 import {waitForQuorum, type ProbeMembers} from './wait.js';
@@ -78,11 +79,14 @@ export interface CreateResult {
   warnings: string[];
   /** how applications connect */
   connectString: string;
+  /** create --tls: clients connect to the secure port with a certificate from the ensemble's CA (kubectl zk certificate) */
+  tls: boolean;
 }
 
-/** Renders the ensemble; used by --dry-run too (no cluster contact). */
-export function planCreate(req: CreateRequest, assets: Assets, superPassword: string): KubeObject[] {
-  const objects = renderEnsemble(req.options, {superPassword}, assets);
+/** Renders the ensemble; used by --dry-run too (no cluster contact). With --tls it makes the CA and certificates, valid from `now`. */
+export function planCreate(req: CreateRequest, assets: Assets, superPassword: string, now: Date = new Date()): KubeObject[] {
+  const tls = req.options.tls ? makeEnsembleTls(req.options, now) : undefined;
+  const objects = renderEnsemble(req.options, {superPassword, tls}, assets);
   return req.monitor ? [...objects, renderPodMonitor(req.options)] : objects;
 }
 
@@ -175,7 +179,7 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
 
   // 2. Apply, in order; on failure remove what this run applied.
   const password = deps.newPassword();
-  const objects = await droppingUnservedMonitor(kube, planCreate(req, deps.assets, password), (w) => {
+  const objects = await droppingUnservedMonitor(kube, planCreate(req, deps.assets, password, new Date(clock.now())), (w) => {
     warnings.push(w);
     progress.warn(w);
   });
@@ -199,7 +203,8 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     phases: timer.marks(),
     durationMs: 0,
     warnings,
-    connectString: `${names.clientService}.${o.namespace}.svc.${o.clusterDomain}:2181`,
+    connectString: `${names.clientService}.${o.namespace}.svc.${o.clusterDomain}:${o.tls ? PORTS.secureClient : PORTS.client}`,
+    tls: Boolean(o.tls),
   };
   if (!req.wait) {
     const w = `not waited for: the root ACL stays ZooKeeper's open default until the quorum serves and 'kubectl zk secure ${o.name} -n ${o.namespace}' runs`;

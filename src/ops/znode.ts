@@ -329,6 +329,7 @@ async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Pro
       },
     );
   }
+  if (!running.some(hasSecureClientPort)) deps.forwarders.knownPlain(namespace, ensemble);
   const opened = await Promise.allSettled(running.map((p) => deps.forwarders.endpoint(namespace, p.metadata.name)));
   const endpoints: Endpoint[] = [];
   opened.forEach((r, i) => {
@@ -344,9 +345,20 @@ async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Pro
   return {endpoints, members};
 }
 
+/** A member pod of an ensemble made with --tls (manifests/tls.ts names its port). */
+function hasSecureClientPort(p: PodLike): boolean {
+  return (p.spec?.containers ?? []).some((c) => (c.ports ?? []).some((port) => port.name === 'secure-client'));
+}
+
 /** No session in time, or refused credentials: what the user can do about it. */
-function sessionError(err: unknown, target: ForwardTarget, members: string, opts: ConnectOptions): unknown {
+function sessionError(err: unknown, target: ForwardTarget, members: string, opts: ConnectOptions, tlsError?: Error): unknown {
   const {namespace, ensemble} = target;
+  if (isZkError(err, 'Timeout') && tlsError) {
+    return new CliError(`no ZooKeeper session from ensemble "${ensemble}" (members ${members}): TLS: ${tlsError.message}`, {
+      hint: `the members' certificates must be signed by the CA in Secret ${objectNames(ensemble).tlsClientSecret} and name the member`,
+      cause: err,
+    });
+  }
   if (isZkError(err, 'Timeout')) {
     return new CliError(`no ZooKeeper session from ensemble "${ensemble}" (members ${members}) within ${Math.round((opts.connectTimeoutMs ?? 15_000) / 1000)}s`, {
       hint: `is a quorum serving? check: kubectl get pods -n ${namespace} -l ${podSelector(ensemble)}`,
@@ -370,7 +382,7 @@ export function forwardedConnector(deps: ForwardDeps & {dial: (o: ZkClientOption
       deps.debug?.(`ZooKeeper session ${client.sessionId ?? '?'}`);
       return client;
     } catch (err) {
-      throw sessionError(err, target, members, opts);
+      throw sessionError(err, target, members, opts, deps.forwarders.tlsError());
     }
   };
 }
@@ -384,7 +396,7 @@ export function forwardedReader(deps: ForwardDeps & {open: typeof openTreeReader
       deps.debug?.(`ZooKeeper session ${reader.sessionId ?? '?'} (tree reader)`);
       return reader;
     } catch (err) {
-      throw sessionError(err, target, members, opts);
+      throw sessionError(err, target, members, opts, deps.forwarders.tlsError());
     }
   };
 }
@@ -396,7 +408,7 @@ export function forwardedOnce(deps: ForwardDeps & {once: typeof once}, target: F
     try {
       return await deps.once(endpoints, req, {auth: opts.auth, connectTimeoutMs: opts.connectTimeoutMs, sessionTimeoutMs: opts.sessionTimeoutMs, signal: opts.signal, log: deps.debug});
     } catch (err) {
-      throw sessionError(err, target, members, opts);
+      throw sessionError(err, target, members, opts, deps.forwarders.tlsError());
     }
   };
 }

@@ -1,13 +1,41 @@
-import type {Forwarder, Kube} from '../../kube/types.js';
-import {PORTS} from '../../manifests/names.js';
+import type {Forwarder, Kube, SecretObject} from '../../kube/types.js';
+import {objectNames, PORTS} from '../../manifests/names.js';
+import {CA_KEY, memberServerName} from '../../tls/ensemble.js';
+import type {TlsEndpoint, TlsIdentity} from '../../tls/endpoint.js';
+
+/** The ensemble a member pod belongs to (StatefulSet pods are NAME-<ordinal>). */
+export function ensembleOfPod(pod: string): string {
+  return pod.replace(/-\d+$/, '');
+}
+
+/** kubectl-zk's TLS identity from an ensemble's NAME-tls-client Secret (create --tls); null when it has none. */
+export function tlsIdentityOf(secret: SecretObject | null): TlsIdentity | null {
+  if (!secret) return null;
+  const field = (k: string): string => {
+    const v = secret.data?.[k];
+    if (!v) throw new Error(`secret "${secret.metadata.name}" has no ${k}`);
+    return Buffer.from(v, 'base64').toString('utf8');
+  };
+  return {ca: field(CA_KEY), cert: field('tls.crt'), key: field('tls.key')};
+}
 
 /**
  * One port-forward per member pod, opened on first use and kept for the life of
  * the command (KubeClient.close() closes them). Every connection to a forwarder
  * is its own tunnel to the pod, so a dead pod fails only its own requests.
+ *
+ * The client port of an ensemble made with --tls (it has a NAME-tls-client
+ * Secret) is the secure one, reached in TLS (tls/endpoint.ts): what the caller
+ * gets is a loopback endpoint it speaks plain ZooKeeper to, each connection
+ * wrapped in TLS that verifies the member's certificate against the
+ * ensemble's CA and the member's name, and presents kubectl-zk's client
+ * certificate. Every command reaches members through here, so none of them
+ * knows whether the ensemble has TLS.
  */
 export class MemberForwarders {
   private readonly open = new Map<string, Promise<Forwarder>>();
+  private readonly identities = new Map<string, Promise<TlsIdentity | null>>();
+  private readonly tlsEndpoints: TlsEndpoint[] = [];
 
   constructor(
     private readonly kube: Kube,
@@ -18,11 +46,52 @@ export class MemberForwarders {
     const key = `${namespace}/${pod}`;
     let f = this.open.get(key);
     if (!f) {
-      f = this.kube.portForward(namespace, pod, this.port);
+      f = this.port === PORTS.client ? this.clientEndpoint(namespace, pod) : this.kube.portForward(namespace, pod, this.port);
       f.catch(() => this.open.delete(key));
       this.open.set(key, f);
     }
     return f;
+  }
+
+  /** Tells that an ensemble has no TLS (its pods have no secure client port), which saves reading its Secret. */
+  knownPlain(namespace: string, ensemble: string): void {
+    const key = `${namespace}/${ensemble}`;
+    if (!this.identities.has(key)) this.identities.set(key, Promise.resolve(null));
+  }
+
+  /** The last TLS handshake failure (a certificate that does not verify), for error messages. */
+  tlsError(): Error | undefined {
+    return this.tlsEndpoints.map((e) => e.lastError).find((e) => e !== undefined);
+  }
+
+  private identity(namespace: string, ensemble: string): Promise<TlsIdentity | null> {
+    const key = `${namespace}/${ensemble}`;
+    let got = this.identities.get(key);
+    if (!got) {
+      got = this.kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace, name: objectNames(ensemble).tlsClientSecret}).then(tlsIdentityOf);
+      got.catch(() => this.identities.delete(key));
+      this.identities.set(key, got);
+    }
+    return got;
+  }
+
+  private async clientEndpoint(namespace: string, pod: string): Promise<Forwarder> {
+    const ensemble = ensembleOfPod(pod);
+    const identity = await this.identity(namespace, ensemble);
+    if (!identity) return this.kube.portForward(namespace, pod, PORTS.client);
+    const [forwarded, {tlsClientEndpoint}] = await Promise.all([this.kube.portForward(namespace, pod, PORTS.secureClient), import('../../tls/endpoint.js')]);
+    const tls = await tlsClientEndpoint(forwarded, identity, memberServerName(ensemble, namespace, pod));
+    this.tlsEndpoints.push(tls);
+    return {
+      host: tls.host,
+      port: tls.port,
+      pod,
+      targetPort: PORTS.secureClient,
+      close: async () => {
+        await tls.close();
+        await forwarded.close();
+      },
+    };
   }
 
   async close(): Promise<void> {

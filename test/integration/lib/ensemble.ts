@@ -20,6 +20,9 @@ import {existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFi
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
+import {tlsJvmFlags, tlsZooCfg} from '../../../src/manifests/tls.js';
+import {clientCertificate, makeCa, memberAltNames, memberServerName, PLUGIN_USER} from '../../../src/tls/ensemble.js';
+import {issueCertificate, type KeyPair} from '../../../src/tls/x509.js';
 import {digestAuth, ensembleStatus, formatServerLine, readConfig, superDigest, summarize, type AuthInfo, type Endpoint, type ServerRole} from '../../support/zk.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -82,6 +85,8 @@ export interface ZkServer {
   role: ServerRole;
   readonly endpoint: Endpoint;
   readonly adminEndpoint: Endpoint;
+  /** With tls: the secure client port (TLS only; the plain one stays on loopback, as in a pod). */
+  readonly secureEndpoint: Endpoint | undefined;
   readonly dir: string;
   readonly logPath: string;
   /** undefined while not running. */
@@ -116,6 +121,22 @@ export interface StartOptions {
   /** The ZooKeeper to run (default: zkRuntime()). */
   runtime?: ZkRuntime;
   quorumTimeoutMs?: number;
+  /**
+   * The settings of create --tls (manifests/tls.ts): a secure client port, TLS
+   * quorum, certificates from a CA of the ensemble's own whose names are those
+   * of a member of ensemble "zk" in namespace "it" plus 127.0.0.1 (the peers
+   * dial each other by that address here, and check it).
+   */
+  tls?: boolean;
+}
+
+/** The TLS material of an ensemble started with tls. */
+export interface EnsembleTlsFiles {
+  ca: KeyPair;
+  /** kubectl-zk's client certificate */
+  client: KeyPair;
+  /** the name server `id`'s certificate carries, as kubectl-zk checks it */
+  serverName(id: number): string;
 }
 
 export interface Ensemble {
@@ -133,6 +154,7 @@ export interface Ensemble {
   readonly superAuth: AuthInfo[];
   /** ms from first spawn to a serving quorum, measured by startEnsemble. */
   readonly timeToQuorumMs: number;
+  readonly tls: EnsembleTlsFiles | undefined;
   /**
    * The joiner procedure: write a config = the committed /zookeeper/config
    * (without any line for `id`) + this server as `role`, start it, wait
@@ -180,6 +202,7 @@ class ServerProc implements ZkServer {
   private exitPromise: Promise<void> = Promise.resolve();
   readonly endpoint: Endpoint;
   readonly adminEndpoint: Endpoint;
+  readonly secureEndpoint: Endpoint | undefined;
   readonly logPath: string;
   readonly dataDir: string;
   readonly cfgPath: string;
@@ -192,12 +215,30 @@ class ServerProc implements ZkServer {
     readonly adminPort: number,
     role: ServerRole,
     readonly dir: string,
-    private readonly ctx: {runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string},
+    private readonly ctx: {runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string; tls?: {ca: KeyPair; securePort: number}},
   ) {
     this.role = role;
     this.runtime = ctx.runtime;
     this.endpoint = {host: '127.0.0.1', port: clientPort};
     this.adminEndpoint = {host: '127.0.0.1', port: adminPort};
+    this.secureEndpoint = ctx.tls ? {host: '127.0.0.1', port: ctx.tls.securePort} : undefined;
+    if (ctx.tls) {
+      const where = {name: 'zk', namespace: 'it', clusterDomain: 'cluster.local'};
+      const now = new Date();
+      const mine = issueCertificate(
+        {
+          commonName: `zk-${id - 1}`,
+          altNames: [...memberAltNames(where, id - 1), '127.0.0.1'],
+          usage: 'server-and-client',
+          notBefore: new Date(now.getTime() - 3_600_000),
+          notAfter: new Date(now.getTime() + 86_400_000),
+        },
+        ctx.tls.ca,
+      );
+      mkdirSync(dir, {recursive: true});
+      writeFileSync(join(dir, 'ca.crt'), ctx.tls.ca.certPem);
+      writeFileSync(join(dir, 'member.pem'), mine.keyPem + mine.certPem);
+    }
     this.logPath = join(dir, 'server.log');
     this.dataDir = join(dir, 'data');
     this.cfgPath = join(dir, 'zoo.cfg');
@@ -247,7 +288,7 @@ class ServerProc implements ZkServer {
         'maxSessionTimeout=30000',
         `dynamicConfigFile=${dyn}`,
         '',
-      ].join('\n'),
+      ].join('\n') + (this.ctx.tls ? tlsZooCfg({trustStore: join(this.dir, 'ca.crt'), secureClientPort: this.ctx.tls.securePort}) : ''),
     );
   }
 
@@ -275,6 +316,7 @@ class ServerProc implements ZkServer {
       '-Djava.net.preferIPv4Stack=true',
       `-Dlogback.configurationFile=${runtime.logback}`,
       `-Dzookeeper.DigestAuthenticationProvider.superDigest=${this.ctx.superDigest}`,
+      ...(this.ctx.tls ? tlsJvmFlags(join(this.dir, 'member.pem')).split(' ') : []),
       '-cp',
       runtime.classpath,
       'org.apache.zookeeper.server.quorum.QuorumPeerMain',
@@ -379,11 +421,12 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
     setpriv: which('setpriv'),
     pidDir,
   };
+  const ca = opts.tls ? makeCa({name: 'zk', namespace: 'it'}, new Date()) : undefined;
   const servers: ServerProc[] = [];
 
   const newServer = async (id: number, role: ServerRole): Promise<ServerProc> => {
-    const [c, q, e, a] = (await freePorts(4)) as [number, number, number, number];
-    const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), ctx);
+    const [c, q, e, a, t] = (await freePorts(5)) as [number, number, number, number, number];
+    const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), {...ctx, ...(ca ? {tls: {ca, securePort: t}} : {})});
     servers.push(s);
     return s;
   };
@@ -453,6 +496,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
     superDigest: digest,
     superAuth: [digestAuth('super', superPassword)],
     timeToQuorumMs,
+    tls: ca ? {ca, client: clientCertificate(PLUGIN_USER, ca, new Date()), serverName: (id) => memberServerName('zk', 'it', `zk-${id - 1}`)} : undefined,
     async addServer(id, o = {}) {
       const role = o.role ?? 'participant';
       let s = servers.find((x) => x.id === id);
