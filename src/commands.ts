@@ -1,4 +1,5 @@
 import Backup from './commands/backup.js';
+import Certificate from './commands/certificate.js';
 import Complete from './commands/complete.js';
 import Create from './commands/create.js';
 import Export from './commands/export.js';
@@ -28,6 +29,7 @@ import ZnodeStat from './commands/znode/stat.js';
 export const COMMANDS = {
   __complete: Complete,
   backup: Backup,
+  certificate: Certificate,
   create: Create,
   export: Export,
   'failover-test': FailoverTest,

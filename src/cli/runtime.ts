@@ -6,7 +6,7 @@ import type {Kube} from '../kube/types.js';
 import {lineProgress, noPaint, silentProgress, spinnerProgress, type Paint, type Progress} from '../util/progress.js';
 import {realSleep, systemClock, type Clock, type Sleep} from '../util/time.js';
 
-export type OutputFormat = 'human' | 'wide' | 'json' | 'yaml';
+export type OutputFormat = 'human' | 'wide' | 'json' | 'yaml' | 'secret' | 'pem';
 
 export interface Streams {
   stdout: Writable & {isTTY?: boolean};

@@ -148,13 +148,17 @@ function isBackupRule(r: {from?: Record<string, unknown>[]}): boolean {
 }
 
 /**
- * The client sources a live NetworkPolicy admits on the client port (for
- * `status`): the inverse of clientPeers for the policies kubectl-zk renders.
+ * The client sources a live NetworkPolicy admits on the client port, or the
+ * secure one with TLS (for `status`): the inverse of clientPeers for the policies kubectl-zk renders.
  * A peer it cannot map (edited by hand, ipBlock) is described as it is.
  */
-export function describeClientPeers(policy: {spec?: {ingress?: {from?: Record<string, unknown>[]; ports?: {port?: number | string}[]}[]}} | undefined, clientPort: number): string[] {
+export function describeClientPeers(
+  policy: {spec?: {ingress?: {from?: Record<string, unknown>[]; ports?: {port?: number | string}[]}[]}} | undefined,
+  clientPort: number | readonly number[],
+): string[] {
   if (!policy) return ['all (no NetworkPolicy)'];
-  const rules = (policy.spec?.ingress ?? []).filter((r) => (!r.ports || r.ports.some((p) => p.port === clientPort || p.port === 'client')) && !isBackupRule(r));
+  const ports: readonly (number | string)[] = [...(typeof clientPort === 'number' ? [clientPort] : clientPort), 'client', 'secure-client'];
+  const rules = (policy.spec?.ingress ?? []).filter((r) => (!r.ports || r.ports.some((p) => p.port !== undefined && ports.includes(p.port))) && !isBackupRule(r));
   if (rules.length === 0) return ['none'];
   const out: string[] = [];
   for (const r of rules) {

@@ -189,11 +189,12 @@ export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOpt
 }
 
 /**
- * --tls needs ZooKeeper 3.9 (MIN_TLS_ZOOKEEPER): 3.8 has no
- * ssl.quorum.clientHostnameVerification, so a member would check a peer that
- * dials it against the reverse DNS name of the peer's pod IP, which no
- * certificate made ahead can name. An image whose tag says no version is
- * taken at its word, with a warning.
+ * --tls needs ZooKeeper 3.9 (MIN_TLS_ZOOKEEPER): a 3.8 member checks the name
+ * of every quorum peer that connects to it, which for a pod is its IP address
+ * (in no certificate made ahead) or the reverse DNS name of that address; 3.9
+ * turns that check off (ssl.quorum.clientHostnameVerification) and keeps the
+ * check of the peer it dials. An image whose tag says no version is taken at
+ * its word, with a warning.
  */
 export function checkTlsImage(image: string, warnings: string[]): void {
   const tag = versionFromImage(image);
@@ -206,7 +207,7 @@ export function checkTlsImage(image: string, warnings: string[]): void {
   if (major < 3 || (major === 3 && minor < 9)) {
     throw new UsageError(
       `--tls needs ZooKeeper ${MIN_TLS_ZOOKEEPER} or newer; image ${image} is ${version[0]}`,
-      `use --image ${DEFAULT_IMAGE}: ZooKeeper 3.8 cannot turn off the reverse DNS check of a quorum peer's pod IP (ssl.quorum.clientHostnameVerification is new in 3.9)`,
+      `use --image ${DEFAULT_IMAGE}: a 3.8 member checks each quorum peer that connects to it by its pod IP or reverse DNS name, which no certificate made ahead can carry (3.9 has ssl.quorum.clientHostnameVerification)`,
     );
   }
 }

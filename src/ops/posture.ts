@@ -23,7 +23,7 @@ export interface PostureInput {
 /** Pure over the live objects. The system ACLs need a session: `secure` checks those. */
 export function securityPosture(live: PostureInput): SecurityPosture {
   const open: string[] = [];
-  const clientsFrom = describeClientPeers((live.policy ?? undefined) as never, PORTS.client);
+  const clientsFrom = describeClientPeers((live.policy ?? undefined) as never, [PORTS.client, PORTS.secureClient]);
   if (!live.policy) open.push('no NetworkPolicy: every pod may reach the quorum, election and client ports');
   const adminOnLoopback = live.zooCfg !== undefined && secureZooCfg(live.zooCfg).changes.length === 0;
   if (!adminOnLoopback) open.push('the AdminServer listens on every address');

@@ -95,6 +95,11 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   upgrade: ROLL,
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   logs: [...READ_ENSEMBLE, ['', 'pods/log', ['get']]],
+  // a client certificate signed by the CA in NAME-tls-ca, into a new Secret
+  certificate: [
+    ['apps', 'statefulsets', ['get']],
+    ['', 'secrets', ['get', 'create']],
+  ],
   // nodes and PersistentVolumes are cluster-scoped (a Role cannot grant them): without them the report lists them in errors.txt
   report: [...STATUS, ['', 'services', ['get']], ['', 'secrets', ['get']], ['', 'events', ['list']], ['', 'persistentvolumeclaims', ['list']], ['', 'pods/log', ['get']]],
   // pods delete: only --mode all-pods (an involuntary disruption on purpose)

@@ -91,7 +91,7 @@ export function planSecure(
   assets: Assets,
 ): {plan: SecurePlan; policy: KubeObject; zooCfg: string} {
   const image = live.sts.spec?.template?.spec?.containers?.find((c) => c.name === 'zookeeper')?.image ?? '';
-  const liveSources = live.policy ? describeClientPeers(live.policy as never, PORTS.client) : undefined;
+  const liveSources = live.policy ? describeClientPeers(live.policy as never, [PORTS.client, PORTS.secureClient]) : undefined;
   let sources: ClientSource[];
   if (req.clientSources) sources = req.clientSources;
   else if (liveSources) {

@@ -18,6 +18,7 @@ import {validatePath} from '../zk/paths.js';
 import type {AuthInfo} from '../zk/wire.js';
 import type {openTreeReader, TreeReader} from '../zk/reader.js';
 import type {MemberForwarders} from './members.js';
+import {hasSecureClientPort} from './ensemble/forwarders.js';
 import type {PodLike} from './pods.js';
 import {listMemberPods, membersOf, podSelector} from './wait.js';
 
@@ -343,11 +344,6 @@ async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Pro
   const members = running.map((p) => p.metadata.name).join(', ');
   deps.debug?.(`connecting to ${ensemble} through ${endpoints.length} port-forward(s) (${members})`);
   return {endpoints, members};
-}
-
-/** A member pod of an ensemble made with --tls (manifests/tls.ts names its port). */
-function hasSecureClientPort(p: PodLike): boolean {
-  return (p.spec?.containers ?? []).some((c) => (c.ports ?? []).some((port) => port.name === 'secure-client'));
 }
 
 /** No session in time, or refused credentials: what the user can do about it. */

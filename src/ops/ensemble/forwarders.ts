@@ -1,4 +1,5 @@
-import type {Forwarder, Kube, SecretObject} from '../../kube/types.js';
+import type {Forwarder, Kube, PodObject, SecretObject} from '../../kube/types.js';
+import {CliError} from '../../errors.js';
 import {objectNames, PORTS} from '../../manifests/names.js';
 import {CA_KEY, memberServerName} from '../../tls/ensemble.js';
 import type {TlsEndpoint, TlsIdentity} from '../../tls/endpoint.js';
@@ -6,6 +7,11 @@ import type {TlsEndpoint, TlsIdentity} from '../../tls/endpoint.js';
 /** The ensemble a member pod belongs to (StatefulSet pods are NAME-<ordinal>). */
 export function ensembleOfPod(pod: string): string {
   return pod.replace(/-\d+$/, '');
+}
+
+/** A member pod of an ensemble made with --tls (manifests/tls.ts names its port). */
+export function hasSecureClientPort(p: PodObject): boolean {
+  return (p.spec?.containers ?? []).some((c) => (c.ports ?? []).some((port) => port.name === 'secure-client'));
 }
 
 /** kubectl-zk's TLS identity from an ensemble's NAME-tls-client Secret (create --tls); null when it has none. */
@@ -64,11 +70,26 @@ export class MemberForwarders {
     return this.tlsEndpoints.map((e) => e.lastError).find((e) => e !== undefined);
   }
 
-  private identity(namespace: string, ensemble: string): Promise<TlsIdentity | null> {
+  /**
+   * Whether the ensemble has TLS is read from the member pod (a secure client port), which every
+   * command that reaches members may read; only then the client Secret, so an ensemble without
+   * TLS needs no permission on Secrets.
+   */
+  private identity(namespace: string, ensemble: string, pod: string): Promise<TlsIdentity | null> {
     const key = `${namespace}/${ensemble}`;
     let got = this.identities.get(key);
     if (!got) {
-      got = this.kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace, name: objectNames(ensemble).tlsClientSecret}).then(tlsIdentityOf);
+      const secretName = objectNames(ensemble).tlsClientSecret;
+      got = this.kube.get<PodObject>({apiVersion: 'v1', kind: 'Pod', namespace, name: pod}).then(async (p) => {
+        if (!p) {
+          this.identities.delete(key); // not known yet: the next member's pod tells
+          return null;
+        }
+        if (!hasSecureClientPort(p)) return null;
+        const secret = await this.kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace, name: secretName});
+        if (!secret) throw new CliError(`ensemble "${ensemble}" has TLS (pod ${pod} has a secure client port) but no Secret ${secretName} in namespace "${namespace}"`);
+        return tlsIdentityOf(secret);
+      });
       got.catch(() => this.identities.delete(key));
       this.identities.set(key, got);
     }
@@ -77,7 +98,7 @@ export class MemberForwarders {
 
   private async clientEndpoint(namespace: string, pod: string): Promise<Forwarder> {
     const ensemble = ensembleOfPod(pod);
-    const identity = await this.identity(namespace, ensemble);
+    const identity = await this.identity(namespace, ensemble, pod);
     if (!identity) return this.kube.portForward(namespace, pod, PORTS.client);
     const [forwarded, {tlsClientEndpoint}] = await Promise.all([this.kube.portForward(namespace, pod, PORTS.secureClient), import('../../tls/endpoint.js')]);
     const tls = await tlsClientEndpoint(forwarded, identity, memberServerName(ensemble, namespace, pod));

@@ -34,7 +34,7 @@ export function liveFlags(name: string, namespace: string, live: LiveSettings): 
   const claim = live.sts.spec?.volumeClaimTemplates?.find((v) => v.metadata?.name === 'data');
   const cfg = zooCfgValues(live.config?.['zoo.cfg'] ?? '');
   const domain = /\.svc\.([a-z0-9.-]+?):\d+:\d+/.exec(live.config?.['zoo.cfg.dynamic'] ?? '')?.[1];
-  const sources = live.policy ? describeClientPeers(live.policy as never, PORTS.client) : undefined;
+  const sources = live.policy ? describeClientPeers(live.policy as never, [PORTS.client, PORTS.secureClient]) : undefined;
   const heap = c?.env?.find((e) => e.name === HEAP_ENV)?.value;
   return {
     name,

@@ -12,6 +12,7 @@ import {type DynamicConfig, formatServerLine, parseServerLine, type ServerRole} 
 import {type ConfigSnapshot, digestAuth} from '../../zk/reconfig.js';
 import type {AuthInfo} from '../../zk/wire.js';
 import {isRunning, type PodLike, podProblem} from '../pods.js';
+import {ensureMemberCertificate} from '../tls.js';
 import type {ScaleMembers, StepContext, VolumeFate} from './types.js';
 
 // ---------------------------------------------------------------- helpers
@@ -59,6 +60,25 @@ export function clusterDomainOf(config: DynamicConfig, name: string, namespace: 
   });
 }
 
+/** A joiner's client address: as the members have it (create --tls keeps the plain port on loopback), else the plain port on all addresses. */
+export function clientPartOf(config: DynamicConfig): string {
+  return config.servers.some((s) => s.clientAddress === '127.0.0.1') ? `127.0.0.1:${PORTS.client}` : String(PORTS.client);
+}
+
+/** A joiner's membership line, in the committed members' cluster domain and client address. */
+function memberLine(name: string, namespace: string, ordinal: number, role: ServerRole, committed: ConfigSnapshot): string {
+  const host = `${podName(name, ordinal)}.${objectNames(name).headlessService}.${namespace}.svc.${clusterDomainOf(committed.config, name, namespace)}`;
+  return `server.${ordinal + 1}=${host}:${PORTS.quorum}:${PORTS.election}:${role};${clientPartOf(committed.config)}`;
+}
+
+/** create --tls: the joiner's certificate, before its pod starts (nothing to do without TLS). */
+async function joinerCertificate(kube: Kube, j: {namespace: string; name: string; ordinal: number; committed: ConfigSnapshot; now: Date}, ctx: StepContext): Promise<void> {
+  const clusterDomain = clusterDomainOf(j.committed.config, j.name, j.namespace);
+  if (await ensureMemberCertificate(kube, {namespace: j.namespace, name: j.name, clusterDomain, ordinal: j.ordinal, now: j.now})) {
+    ctx.phase(`issued ${podName(j.name, j.ordinal)}'s certificate (Secret ${objectNames(j.name).tlsSecret})`);
+  }
+}
+
 export const MEMBERSHIP_VERSION_KEY = 'membership-version';
 export const DYNAMIC_KEY = 'zoo.cfg.dynamic';
 
@@ -97,8 +117,6 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
     await kube.mergePatch(cmRef, {data: {[DYNAMIC_KEY]: dynamic, [MEMBERSHIP_VERSION_KEY]: version ?? ''}});
   };
   const until = waitStep(o, o.pollMs ?? 1000);
-  const memberLine = (ordinal: number, role: ServerRole, committed: ConfigSnapshot) =>
-    `server.${ordinal + 1}=${podName(name, ordinal)}.${names.headlessService}.${namespace}.svc.${clusterDomainOf(committed.config, name, namespace)}:${PORTS.quorum}:${PORTS.election}:${role};${PORTS.client}`;
 
   return {
     replicas,
@@ -110,7 +128,8 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
       await writeMembership(membershipText(committed.config.servers), committed.version);
     },
     async launch(ordinal, role, committed, ctx) {
-      const line = memberLine(ordinal, role, committed);
+      const line = memberLine(name, namespace, ordinal, role, committed);
+      await joinerCertificate(kube, {namespace, name, ordinal, committed, now: new Date(o.clock.now())}, ctx);
       ctx.phase("write the joiner's membership to the ConfigMap");
       await writeMembership(joinerMembership(committed.config, line), committed.version);
       const current = await replicas();
@@ -133,7 +152,7 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
       return {serverLine: line, volume};
     },
     async rebuild(ordinal, role, committed, ctx) {
-      const line = memberLine(ordinal, role, committed);
+      const line = memberLine(name, namespace, ordinal, role, committed);
       ctx.phase("write the joiner's membership to the ConfigMap");
       await writeMembership(joinerMembership(committed.config, line), committed.version);
       const oldPod = await kube.get<PodLike>(podRef(ordinal));

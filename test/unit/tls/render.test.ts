@@ -5,6 +5,7 @@ import type {KubeObject} from '../../../src/kube/types.js';
 import {loadAssets} from '../../../src/manifests/assets.js';
 import {validateEnsembleOptions} from '../../../src/manifests/options.js';
 import {bootstrapMembership, renderEnsemble, serverLine} from '../../../src/manifests/render.js';
+import {describeClientPeers} from '../../../src/manifests/network.js';
 import {zooCfgValues} from '../../../src/manifests/security.js';
 import {planCreate} from '../../../src/ops/create.js';
 import {ensembleOfPod, tlsIdentityOf} from '../../../src/ops/ensemble/forwarders.js';
@@ -105,6 +106,7 @@ describe('create --tls: rendering', () => {
     const policyPorts = (r['NetworkPolicy/zk'].spec.ingress as {ports: {port: number}[]}[]).flatMap((i) => i.ports.map((p) => p.port));
     assert.ok(policyPorts.includes(2281));
     assert.ok(!policyPorts.includes(2181), JSON.stringify(policyPorts));
+    assert.deepEqual(describeClientPeers(r['NetworkPolicy/zk'], [2181, 2281]), ['same-namespace'], 'status reads the secure rule back');
   });
 
   it('--dry-run redacts every Secret value, the keys included', () => {
