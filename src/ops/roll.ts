@@ -44,7 +44,20 @@ import {
   type MemberState,
   type PlannedMember,
 } from './roll/plan.js';
-import {desiredTemplate, goBackCommand, imageOf, RESTARTED_AT, restartPatch, revisionOf, settledRevision, templateOf, upgradePatch, type RollStatefulSet, type TemplateSpec} from './roll/template.js';
+import {
+  desiredTemplate,
+  goBackCommand,
+  hasTlsTemplate,
+  imageOf,
+  RESTARTED_AT,
+  restartPatch,
+  revisionOf,
+  settledRevision,
+  templateOf,
+  upgradePatch,
+  type RollStatefulSet,
+  type TemplateSpec,
+} from './roll/template.js';
 import {crashDetails, problemText, ROLL_EXIT, RollStop, verb, type MemberStep, type RollDeps, type RollRequest, type RollResult} from './roll/types.js';
 import type {MemberReport, StatusReport} from './status.js';
 import {evictPod} from './evict.js';
@@ -157,7 +170,7 @@ class RollRun {
     const {req, deps} = this;
     this.sts = await this.readSts();
     const from = templateOf(this.sts);
-    const {to, changes} = req.action === 'upgrade' ? desiredTemplate(req, from, req.change ?? {}) : {to: {...from}, changes: [] as string[]};
+    const {to, changes} = req.action === 'upgrade' ? desiredTemplate({...req, tls: hasTlsTemplate(this.sts)}, from, req.change ?? {}) : {to: {...from}, changes: [] as string[]};
     let [report, pods] = await Promise.all([deps.status(), this.pods()]);
     if (!req.dryRun && this.transient(pods, report).length > 0) ({report, pods} = await this.waitForTransient(pods, report));
     const settled = settledRevision(this.sts);

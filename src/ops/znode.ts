@@ -330,7 +330,7 @@ async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Pro
       },
     );
   }
-  if (!running.some(hasSecureClientPort)) deps.forwarders.knownPlain(namespace, ensemble);
+  deps.forwarders.learn(namespace, ensemble, running.some(hasSecureClientPort));
   const opened = await Promise.allSettled(running.map((p) => deps.forwarders.endpoint(namespace, p.metadata.name)));
   const endpoints: Endpoint[] = [];
   opened.forEach((r, i) => {

@@ -93,6 +93,20 @@ async function zkCliTls(ns: string, pod: string, ...cmds: string[]): Promise<str
 }
 
 /** `status -o json` once it says healthy (exit 0), within 2 min: a member just added may still be syncing on a loaded machine. */
+/**
+ * A command that refuses while the followers are not in sync yet (restart exit 3, failover-test
+ * exit 13: the tool's own precondition, right as it is), run again until it is accepted (2 min):
+ * just after a scale on a loaded machine the leader may not count them in sync for a while.
+ */
+async function whenInSync(args: string[]): Promise<Awaited<ReturnType<typeof kzk>>> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = await kzk(args, {timeoutMs: 900_000});
+    if (!/followers in sync/.test(r.stderr) || ![3, 13].includes(r.code) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 5000));
+  }
+}
+
 async function healthy(ns: string, name: string): Promise<any> {
   return waitFor(
     `${name} healthy`,
@@ -177,7 +191,7 @@ describe('e2e: create --tls and every command over TLS on a real cluster', funct
     const down = await kzk(['scale', 'zk', '-n', ns, '--replicas', '3', '--yes', '--timeout', '4m']);
     assert.equal(down.code, 0, down.stderr);
     assert.equal((await healthy(ns, 'zk')).quorum.voters, 3);
-    const roll = await kzk(['restart', 'zk', '-n', ns, '--yes', '--timeout', '6m']);
+    const roll = await whenInSync(['restart', 'zk', '-n', ns, '--yes', '--timeout', '6m']);
     assert.equal(roll.code, 0, roll.stderr);
     await healthy(ns, 'zk');
     const r = await held.finish();
@@ -187,6 +201,31 @@ describe('e2e: create --tls and every command over TLS on a real cluster', funct
     assert.ok(r.acked > 0);
     assert.deepEqual(r.lost, []);
     assert.equal(r.sessionKept, true, `states ${r.states.join(',')}`);
+  });
+
+  it('failover-test (kill the leader, a writer, every write audited on each member) and backup run over TLS', async () => {
+    const f = await whenInSync(['failover-test', 'zk', '-n', ns, '--mode', 'kill', '--write-rate', '20', '--timeout', '3m', '--yes', '-o', 'json']);
+    assert.equal(f.code, 0, f.stderr);
+    const result = JSON.parse(f.stdout);
+    assert.equal(result.outcome, 'pass');
+    const audit = result.rounds[0].audit;
+    assert.equal(audit.complete, true);
+    assert.deepEqual(audit.lost, []);
+    assert.ok(
+      audit.members.every((m: any) => m.reachable && m.marker === 'ok'),
+      JSON.stringify(audit.members),
+    );
+    console.log(`      [measure] failover-test --mode kill over TLS: outcome ${result.outcome}, ${audit.members.length} members audited, ${audit.lost.length} lost`);
+    const dir = mkdtempSync(join(tmpdir(), 'kzk-tls-backup-'));
+    try {
+      const b = await kzk(['backup', 'zk', '-n', ns, '-f', join(dir, 'zk.snap'), '-o', 'json']);
+      assert.equal(b.code, 0, b.stderr);
+      const backup = JSON.parse(b.stdout);
+      assert.ok(backup.znodes > 0, b.stdout);
+      console.log(`      [measure] backup over TLS: ${backup.size} bytes, ${backup.znodes} znodes, zxid ${backup.lastZxid} from ${backup.member}`);
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
   });
 
   it('certificate --user: a Java client (zkCli.sh) in a pod of the namespace connects with it; with a certificate from another CA it is refused', async () => {
@@ -211,16 +250,23 @@ describe('e2e: create --tls and every command over TLS on a real cluster', funct
     assert.equal(pem.code, 0, pem.stderr);
     const dir = mkdtempSync(join(tmpdir(), 'kzk-tls-'));
     writeFileSync(join(dir, 'client.pem'), pem.stdout, {mode: 0o600});
-    const pf = await portForward(ns, 'svc/zk', 2281);
+    const example = resolve(import.meta.dirname, '../../docs/examples/node-tls-client.js');
+    // kubectl port-forward may exit once a forwarded connection fails: one per run
+    const run = async (serverName: string, timeout: number) => {
+      const pf = await portForward(ns, 'svc/zk', 2281);
+      try {
+        return spawnSync(process.execPath, [example, join(dir, 'client.pem'), serverName, String(pf.localPort), '127.0.0.1'], {encoding: 'utf8', timeout});
+      } finally {
+        pf.close();
+      }
+    };
     try {
-      const example = resolve(import.meta.dirname, '../../docs/examples/node-tls-client.js');
-      const run = spawnSync(process.execPath, [example, join(dir, 'client.pem'), `zk.${ns}.svc`, String(pf.localPort), '127.0.0.1'], {encoding: 'utf8', timeout: 60_000});
-      assert.equal(run.stdout, 'hello over TLS\n', run.stderr);
-      const wrongName = spawnSync(process.execPath, [example, join(dir, 'client.pem'), 'zk.elsewhere.svc', String(pf.localPort), '127.0.0.1'], {encoding: 'utf8', timeout: 15_000});
+      const ok = await run(`zk.${ns}.svc`, 60_000);
+      assert.equal(ok.stdout, 'hello over TLS\n', ok.stderr);
+      const wrongName = await run('zk.elsewhere.svc', 15_000);
       assert.match(wrongName.stderr, /tls: Hostname\/IP does not match certificate's altnames/);
       assert.notEqual(wrongName.stdout, 'hello over TLS\n');
     } finally {
-      pf.close();
       rmSync(dir, {recursive: true, force: true});
     }
   });

@@ -59,10 +59,16 @@ export class MemberForwarders {
     return f;
   }
 
-  /** Tells that an ensemble has no TLS (its pods have no secure client port), which saves reading its Secret. */
-  knownPlain(namespace: string, ensemble: string): void {
+  /**
+   * Tells whether an ensemble has TLS, from pods the caller listed (a secure client port): an
+   * ensemble without it needs no Secret read, one with it no read of a member pod.
+   */
+  learn(namespace: string, ensemble: string, tls: boolean): void {
     const key = `${namespace}/${ensemble}`;
-    if (!this.identities.has(key)) this.identities.set(key, Promise.resolve(null));
+    if (this.identities.has(key)) return;
+    const got = tls ? this.clientIdentity(namespace, ensemble) : Promise.resolve(null);
+    got.catch(() => this.identities.delete(key)); // the endpoint that awaits it reports the failure
+    this.identities.set(key, got);
   }
 
   /** The last TLS handshake failure (a certificate that does not verify), for error messages. */
@@ -79,21 +85,24 @@ export class MemberForwarders {
     const key = `${namespace}/${ensemble}`;
     let got = this.identities.get(key);
     if (!got) {
-      const secretName = objectNames(ensemble).tlsClientSecret;
       got = this.kube.get<PodObject>({apiVersion: 'v1', kind: 'Pod', namespace, name: pod}).then(async (p) => {
         if (!p) {
           this.identities.delete(key); // not known yet: the next member's pod tells
           return null;
         }
-        if (!hasSecureClientPort(p)) return null;
-        const secret = await this.kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace, name: secretName});
-        if (!secret) throw new CliError(`ensemble "${ensemble}" has TLS (pod ${pod} has a secure client port) but no Secret ${secretName} in namespace "${namespace}"`);
-        return tlsIdentityOf(secret);
+        return hasSecureClientPort(p) ? this.clientIdentity(namespace, ensemble) : null;
       });
       got.catch(() => this.identities.delete(key));
       this.identities.set(key, got);
     }
     return got;
+  }
+
+  private async clientIdentity(namespace: string, ensemble: string): Promise<TlsIdentity> {
+    const name = objectNames(ensemble).tlsClientSecret;
+    const secret = await this.kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace, name});
+    if (!secret) throw new CliError(`ensemble "${ensemble}" has TLS (its pods have a secure client port) but no Secret ${name} in namespace "${namespace}"`);
+    return tlsIdentityOf(secret)!;
   }
 
   private async clientEndpoint(namespace: string, pod: string): Promise<Forwarder> {

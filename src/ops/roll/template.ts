@@ -45,6 +45,11 @@ function zkContainer(sts: RollStatefulSet): Container | undefined {
   return sts.spec?.template?.spec?.containers?.find((c) => c.name === ZK_CONTAINER);
 }
 
+/** An ensemble made with --tls: its members have a secure client port. */
+export function hasTlsTemplate(sts: RollStatefulSet): boolean {
+  return (zkContainer(sts)?.ports ?? []).some((p) => p.name === 'secure-client');
+}
+
 export function templateOf(sts: RollStatefulSet): TemplateSpec {
   const c = zkContainer(sts);
   const heap = c?.env?.find((e) => e.name === HEAP_ENV)?.value;
@@ -74,7 +79,7 @@ export function sameQuantity(a: string | undefined, b: string | undefined, flag:
  * policy, cpu, memory >= 128Mi, heap <= 75% of memory). --memory without
  * --heap sets the heap to create's default, half the memory.
  */
-export function desiredTemplate(o: {name: string; namespace: string}, from: TemplateSpec, change: TemplateChange): {to: TemplateSpec; changes: string[]} {
+export function desiredTemplate(o: {name: string; namespace: string; tls?: boolean}, from: TemplateSpec, change: TemplateChange): {to: TemplateSpec; changes: string[]} {
   const heap = change.heap ?? (change.memory !== undefined || from.heapMb === undefined ? undefined : `${from.heapMb}m`);
   const {options} = validateEnsembleOptions({
     name: o.name,
@@ -85,6 +90,7 @@ export function desiredTemplate(o: {name: string; namespace: string}, from: Temp
     cpu: change.cpu ?? from.cpu,
     memory: change.memory ?? from.memory,
     heap,
+    tls: o.tls, // an ensemble made with --tls stays on an image that can run it
   });
   const to: TemplateSpec = {
     image: options.image,

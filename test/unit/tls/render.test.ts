@@ -136,3 +136,15 @@ describe('create --tls: rendering', () => {
     assert.throws(() => tlsIdentityOf({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'zk-tls-client'}, data: {}}), /has no ca\.crt/);
   });
 });
+
+describe('upgrade of an ensemble made with --tls', () => {
+  it('refuses an image too old for TLS (the template has a secure client port)', async () => {
+    const {desiredTemplate, hasTlsTemplate} = await import('../../../src/ops/roll/template.js');
+    const o = tlsOptions().options;
+    const sts = renderEnsemble(o, {superPassword: 'pw', tls: makeEnsembleTls(o, now)}, assets).find((x) => x.kind === 'StatefulSet')!;
+    assert.equal(hasTlsTemplate(sts), true);
+    const from = {image: 'zookeeper:3.9.5', cpu: '250m', memory: '1Gi', heapMb: 512};
+    assert.throws(() => desiredTemplate({name: 'zk', namespace: 'prod', tls: true}, from, {image: 'zookeeper:3.8.7'}), /--tls needs ZooKeeper 3\.9\.0 or newer/);
+    assert.doesNotThrow(() => desiredTemplate({name: 'zk', namespace: 'prod', tls: false}, from, {image: 'zookeeper:3.8.7'}));
+  });
+});
