@@ -79,6 +79,8 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   // member replace: scale's rules, and deleting the member's pod (without grace when its node is lost)
   member: [...STATUS, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]],
   restart: ROLL,
+  // member replace's rules (it rebuilds each lost member), reading the members' logs for their last zxid
+  'restore-quorum': [...STATUS, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]],
   // create's rules, scale's, and evicting the pod it restarts after the restore
   restore: [
     ...OBJECTS.map(([g, r]): Rule => [g, r, ['get', 'list', 'create', 'patch', 'delete']]),
@@ -103,7 +105,7 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
 };
 
 /** The commands that change an ensemble: they take its lock (base.ts lockTarget); backup only with --schedule/--unschedule. export only reads. */
-export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown', 'backup'] as const;
+export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'restore-quorum', 'import', 'failover-test', 'teardown', 'backup'] as const;
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
 export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(

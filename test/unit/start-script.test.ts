@@ -339,7 +339,11 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
       assert.doesNotMatch(r.stderr, /restarting as the only voter/);
       assert.match(r.stderr, /using the membership restore-quorum set/);
       assert.equal(readFileSync(used(), 'utf8'), `${member(1)}\n`, 'not the ConfigMap joiner membership');
-      assert.deepEqual(readdirSync(h.data).filter((f) => f.startsWith('version-2')), ['version-2'], 'no data moved aside');
+      assert.deepEqual(
+        readdirSync(h.data).filter((f) => f.startsWith('version-2')),
+        ['version-2'],
+        'no data moved aside',
+      );
       // after ZooKeeper's first reconfig its own file wins again
       const zkFile = path.join(conf, 'zoo.cfg.dynamic.200000003');
       writeFileSync(zkFile, `${member(1)}\n${member(2)}`);
