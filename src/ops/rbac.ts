@@ -100,7 +100,15 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   // nodes and PersistentVolumes are cluster-scoped (a Role cannot grant them): without them the report lists them in errors.txt
   report: [...STATUS, ['', 'services', ['get']], ['', 'secrets', ['get']], ['', 'events', ['list']], ['', 'persistentvolumeclaims', ['list']], ['', 'pods/log', ['get']]],
   // pods delete: only --mode all-pods (an involuntary disruption on purpose)
-  'failover-test': [...STATUS, ['', 'pods/eviction', ['create']], ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
+  // networkpolicies and the ConfigMap: only --mode partition
+  'failover-test': [
+    ...STATUS,
+    ['', 'pods/eviction', ['create']],
+    ['', 'pods', ['delete']],
+    ['', 'pods/exec', ['get', 'create']],
+    ['networking.k8s.io', 'networkpolicies', ['get', 'create', 'patch', 'delete']],
+    ['', 'configmaps', ['get']],
+  ],
   teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']], ['coordination.k8s.io', 'leases', ['delete']]],
 };
 
