@@ -155,7 +155,7 @@ export abstract class ZkCommand<R> extends Command {
     const onSignal = (sig: NodeJS.Signals) => {
       if (caught) process.exit(SIGNAL_EXIT[sig] ?? 1);
       caught = sig;
-      process.stderr.write(`\n${sig === 'SIGINT' ? 'interrupted' : `${sig} received`}: stopping at the next safe point (again to exit at once)\n`);
+      (this.rt?.streams.stderr ?? process.stderr).write(`\n${sig === 'SIGINT' ? 'interrupted' : `${sig} received`}: stopping at the next safe point (again to exit at once)\n`);
       abort.abort(new Error('interrupted'));
     };
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
