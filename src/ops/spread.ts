@@ -19,5 +19,5 @@ export async function spreadCheck(kube: Kube, o: {namespace: string; name: strin
   ]);
   const nodeOf = new Map(pods.map((p) => [p.metadata.name, p.spec?.nodeName]));
   const members = Array.from({length: o.replicas}, (_, i) => ({pod: `${o.name}-${i}`, node: nodeOf.get(`${o.name}-${i}`) ?? undefined, voter: true}));
-  return spreadWarnings(members, nodes);
+  return spreadWarnings(members, nodes, {fewZones: true});
 }

@@ -29,22 +29,27 @@ describe('spread warnings (nodes and zones)', () => {
     assert.deepEqual(spreadWarnings(voters('n1', 'n1', 'n2'), undefined), ['members share a node: n1: zk-0, zk-1 (one node failure takes several)']);
   });
 
-  it('zones: judged only when every node involved is labelled, and for 3 or more voters', () => {
+  it('zones: judged only when every node involved is labelled, over at least two zones, and for 3 or more voters', () => {
     // no labels (the test bed): nothing about zones
     assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3'), nodes({n1: undefined, n2: undefined, n3: undefined})), []);
     // one member's node unlabelled: zones unknown
     assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3'), nodes({n1: 'a', n2: 'a', n3: undefined})), []);
+    // one zone (a zonal cluster): nothing to do about zones, nothing said, also by create
+    assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3'), nodes({n1: 'a', n2: 'a', n3: 'a'}), {fewZones: true}), []);
+    assert.deepEqual(spreadWarnings(voters(undefined, undefined, undefined), nodes({n1: 'a', n2: 'a', n3: 'a'}), {fewZones: true}), []);
     // 1 and 2 voters lose the quorum with any member: no zone warning
     assert.deepEqual(spreadWarnings(voters('n1', 'n2'), nodes({n1: 'a', n2: 'a', n3: 'b'})), []);
   });
 
-  it('zones: a zone holding more voters than the ensemble can lose is always warned, saying whether the zones could do better', () => {
+  it('zones: a zone holding more voters than the ensemble can lose is warned when the zones could do better; when they cannot, only by create', () => {
     assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3'), nodes({n1: 'a', n2: 'a', n3: 'b', n4: 'c'})), [
       'a zone holds more voters than the ensemble can lose: a: zk-0, zk-1 (of 3 voters; losing that zone loses the quorum; 3 schedulable zones could hold them so that no single zone takes the quorum)',
     ]);
-    assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3'), nodes({n1: 'a', n2: 'a', n3: 'b'})), [
+    // two zones for three voters: no placement survives a zone; create says so (fewZones), status does not repeat it
+    assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3'), nodes({n1: 'a', n2: 'a', n3: 'b'}), {fewZones: true}), [
       'a zone holds more voters than the ensemble can lose: a: zk-0, zk-1 (of 3 voters; losing that zone loses the quorum; 2 schedulable zones cannot hold 3 voters so that no single zone takes the quorum)',
     ]);
+    assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3'), nodes({n1: 'a', n2: 'a', n3: 'b'})), []);
     // 5 voters tolerate 2: 2+2+1 over three zones survives any one zone
     assert.deepEqual(spreadWarnings(voters('n1', 'n2', 'n3', 'n4', 'n5'), nodes({n1: 'a', n2: 'a', n3: 'b', n4: 'b', n5: 'c'})), []);
     // an observer in the zone does not count toward the quorum
@@ -62,7 +67,7 @@ describe('spread warnings (nodes and zones)', () => {
 
   it('zones before placement: too few zones for any placement to survive one zone', () => {
     const unplaced = voters(undefined, undefined, undefined);
-    assert.deepEqual(spreadWarnings(unplaced, nodes({n1: 'a', n2: 'a', n3: 'b'})), ["only 2 schedulable zones for 3 voters: one zone's loss can take the quorum"]);
+    assert.deepEqual(spreadWarnings(unplaced, nodes({n1: 'a', n2: 'a', n3: 'b'}), {fewZones: true}), ["only 2 schedulable zones for 3 voters: one zone's loss can take the quorum"]);
     assert.deepEqual(spreadWarnings(unplaced, nodes({n1: 'a', n2: 'b', n3: 'c'})), []);
   });
 
