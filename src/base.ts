@@ -199,9 +199,14 @@ export abstract class ZkCommand<R> extends Command {
     else if (reason instanceof Error && reason.message !== 'interrupted') message = reason.message;
     else message = said ? `interrupted: ${said}` : 'interrupted';
     const ensemble = this.lockTarget(run.args as Record<string, unknown>, run.flags as Record<string, unknown>);
-    const resume = ensemble ? `kubectl zk status ${ensemble} shows the state it was left in; run the same command again to resume${run.locked ? ' (its lock is released)' : ''}` : undefined;
+    const resume = ensemble ? this.resumeHint(ensemble, run.locked) : undefined;
     const exitNow = err instanceof CliError && err.exitNow && deadline.passed;
     return new CliError(message, {exitCode: caught ? (SIGNAL_EXIT[caught] ?? 1) : 1, hint: inner?.hint ?? resume, details: inner?.details, cause: err, exitNow});
+  }
+
+  /** How to go on after a run of a mutating command was stopped (a signal, --total-timeout, a lost lock). */
+  protected resumeHint(ensemble: string, locked: boolean): string {
+    return `kubectl zk status ${ensemble} shows the state it was left in; run the same command again to resume${locked ? ' (its lock is released)' : ''}`;
   }
 
   /** True for a run that goes on until it is stopped (status --watch, logs -f): reaching --total-timeout ends it normally. */
