@@ -13,9 +13,10 @@
  * - create and secure check that namespaces named by --allow-clients-from
  *   exist: a cluster-scoped `get namespaces` that is NOT in the Role (a Role
  *   cannot grant it); without it they warn and go on.
- * - `status` reads nodes and PersistentVolumes (cluster-scoped, not in the
- *   Role) only while a member pod is not Ready; without them it skips the
- *   node diagnosis and lists that under errors. `report` likewise.
+ * - `status` reads nodes (cluster-scoped, not in the Role) on every call for
+ *   the zone warnings, and PersistentVolumes only while a member pod is not
+ *   Ready; without them it skips the zone rule silently and the node
+ *   diagnosis with an entry under errors. `report` likewise.
  * - `list -A` and `status -A` read every namespace: they need the list rules
  *   of `list` in a ClusterRole instead.
  */

@@ -267,6 +267,7 @@ class ScaleRun {
     };
     const sr: StepResult = {...step, startedAt: new Date(stepStart).toISOString(), startedAtMs: stepStart, durationMs: 0, phases: timer.phases};
     try {
+      deps.signal?.throwIfAborted(); // a safe point: nothing of this step is done yet
       if (step.action === 'add') await this.addMember(step, sr, ctx);
       else if (step.action === 'remove') await this.removeMember(step, sr, ctx);
       else {
@@ -279,7 +280,7 @@ class ScaleRun {
       sr.durationMs = deps.clock.now() - stepStart;
       ui.fail(`${label}: failed after ${formatDuration(sr.durationMs)}`);
       result.steps.push(sr);
-      throw this.stepError(e, label, i, count);
+      throw this.stepError(e, label, i, count, sr);
     }
     this.shape = {...step.after};
     sr.durationMs = deps.clock.now() - stepStart;
@@ -297,10 +298,17 @@ class ScaleRun {
   }
 
   /** Where the scale stopped and how to continue, around the step's own error. */
-  private stepError(e: unknown, label: string, i: number, count: number): CliError {
+  private stepError(e: unknown, label: string, i: number, count: number, sr: StepResult): CliError {
     const {req, deps} = this;
     const done = this.result.steps.length - 1;
-    const where = `stopped at step ${i + 1} of ${count}${done > 0 ? ` (${done} done: now ${describeShape(this.shape)})` : ' (nothing done)'}`;
+    // what the stopped step itself left: its membership change may be committed already
+    const phase = sr.phases.at(-1)?.phase;
+    const left = sr.configVersion
+      ? `; its membership change is committed (config ${hex(sr.configVersion)}: server.${sr.id} ${sr.action === 'remove' ? 'is out' : 'is in'}), it stopped at: ${phase}`
+      : phase
+        ? `; it stopped at: ${phase}`
+        : '';
+    const where = `stopped at step ${i + 1} of ${count}${done > 0 ? ` (${done} done: now ${describeShape(this.shape)})` : ' (no step done)'}${left}`;
     const again = this.replacing === undefined ? 'run scale again to continue' : `run kubectl zk member replace ${req.name} ${this.replacing} again to finish`;
     const hint = `see kubectl zk status ${req.name} -n ${req.namespace}; ${again}`;
     if (e instanceof CliError)
@@ -385,6 +393,7 @@ class ScaleRun {
         ctx.note,
       );
       ctx.phase('reconfig add');
+      deps.signal?.throwIfAborted(); // the last safe point before the membership changes
       maybeApplied = true;
       const change: ReconfigChange = {add: [launched.serverLine], ...(committed.version ? {fromConfigVersion: committed.version} : {})};
       const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch(
@@ -439,6 +448,7 @@ class ScaleRun {
     const committed = await readConfig(eps, zkOpts);
     if (committed.config.servers.some((s) => s.id === step.id)) {
       ctx.phase('reconfig remove');
+      deps.signal?.throwIfAborted(); // the last safe point before the membership changes
       const change: ReconfigChange = {remove: [step.id], ...(committed.version ? {fromConfigVersion: committed.version} : {})};
       const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch(
         (e: unknown) => {

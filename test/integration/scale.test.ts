@@ -441,7 +441,7 @@ describe('integration: scale against a real ensemble', function () {
       assert.ok(e instanceof CliError);
       assert.match(
         e.message,
-        /remove zk-2 \(server\.3\): ZooKeeper refused the change: a majority of the new voters is not connected and in sync with the leader \(NewConfigNoQuorum\); stopped at step 1 of 1 \(nothing done\)/,
+        /remove zk-2 \(server\.3\): ZooKeeper refused the change: a majority of the new voters is not connected and in sync with the leader \(NewConfigNoQuorum\); stopped at step 1 of 1 \(no step done\); it stopped at: reconfig remove/,
       );
       console.log(`      [measure] --force error: ${e.message}`);
       return true;
