@@ -101,6 +101,7 @@ describe('--total-timeout: every command stops at its limit (in process, fake AP
       ['create', ['zk']],
       ['scale', ['zk', '--replicas', '5', '--yes']],
       ['member:replace', ['zk', '1', '--yes']],
+      ['restore-quorum', ['zk', '--yes']],
       ['restart', ['zk', '--yes']],
       ['upgrade', ['zk', '--memory', '2Gi', '--yes']],
       ['secure', ['zk', '--yes']],
@@ -173,7 +174,7 @@ describe('--total-timeout: every command stops at its limit (in process, fake AP
     const none = await runInProcess('list', ['--total-timeout', '0', '-o', 'json'], {kube});
     assert.equal(none.exit, 0, none.stderrAsCli);
     const {COMMANDS} = await import('../../src/commands.js');
-    for (const id of ['create', 'scale', 'restart', 'upgrade', 'secure', 'restore', 'teardown', 'member:replace', 'failover-test'] as Id[]) {
+    for (const id of ['create', 'scale', 'restart', 'upgrade', 'secure', 'restore', 'teardown', 'member:replace', 'restore-quorum', 'failover-test'] as Id[]) {
       const flags = (COMMANDS[id] as unknown as {flags: Record<string, unknown>}).flags;
       assert.ok(flags.timeout, `${id} keeps its own --timeout`);
     }
