@@ -2,6 +2,7 @@ import {hostname} from 'node:os';
 import {Command, Flags, type Interfaces} from '@oclif/core';
 import {CliError, UsageError} from './errors.js';
 import {createRuntime, type OutputFormat, type Runtime} from './cli/runtime.js';
+import {DeadlineExceeded, startDeadline, type Deadline} from './cli/deadline.js';
 import type {Kube} from './kube/types.js';
 import {parseDuration} from './util/duration.js';
 
@@ -47,6 +48,11 @@ export abstract class ZkCommand<R> extends Command {
     kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).', helpGroup: 'KUBECTL'}),
     'request-timeout': Flags.string({
       summary: `How long to wait for one API request (default ${DEFAULT_REQUEST_TIMEOUT}; "0" = no limit), e.g. 1m; when given, also for each question to a member.`,
+      helpGroup: 'KUBECTL',
+    }),
+    'total-timeout': Flags.string({
+      summary:
+        'Limit for the whole run, e.g. 10m (default: none); past it the run stops at its next safe point: "error: … timed out after 10m", exit 1. With status --watch and logs -f: how long to watch (exit 0).',
       helpGroup: 'KUBECTL',
     }),
     output: Flags.string({char: 'o', summary: 'Output format: json|yaml (and wide where there is a table).', helpGroup: 'OUTPUT'}),
@@ -137,18 +143,19 @@ export abstract class ZkCommand<R> extends Command {
   /**
    * Builds the runtime from the parsed flags, takes the ensemble's lock for a
    * mutating command, and lets `execute` do the work. Ctrl-C, SIGTERM and
-   * SIGHUP abort the run's signal: the op stops at its next safe point and
-   * says where; then the lock is released and the port-forwards closed. A
-   * second signal exits at once.
+   * SIGHUP abort the run's signal, and so does --total-timeout when it passes:
+   * the op stops at its next safe point and says where; then the lock is
+   * released and the port-forwards closed. A second signal exits at once.
    */
   async run(): Promise<R> {
     const {args, flags} = await this.parse(this.constructor as typeof ZkCommand);
     const abort = new AbortController();
+    const deadline = startDeadline(flags['total-timeout'] as string | undefined, (this.id ?? 'kubectl-zk').replace(/:/g, ' '), abort);
     let caught: string | undefined;
     const onSignal = (sig: NodeJS.Signals) => {
       if (caught) process.exit(SIGNAL_EXIT[sig] ?? 1);
       caught = sig;
-      process.stderr.write(`\n${sig === 'SIGINT' ? 'interrupted' : `${sig} received`}: stopping at the next safe point (again to exit at once)\n`);
+      (this.rt?.streams.stderr ?? process.stderr).write(`\n${sig === 'SIGINT' ? 'interrupted' : `${sig} received`}: stopping at the next safe point (again to exit at once)\n`);
       abort.abort(new Error('interrupted'));
     };
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -160,28 +167,51 @@ export abstract class ZkCommand<R> extends Command {
       this.rt = await this.runtime(flags as Record<string, unknown>, abort.signal, async (kube) => {
         lock = await this.takeLock(kube, args as Record<string, unknown>, flags as Record<string, unknown>, abort);
       });
-      const result = await this.execute(this.rt);
+      const result = await deadline.race(this.execute(this.rt));
       await this.emit(result);
+      // a command that runs until stopped (status --watch, logs -f) ends normally at its limit; any other says it ran out of time
+      if (deadline.passed && !caught && !this.runsUntilStopped(flags as Record<string, unknown>)) throw abort.signal.reason;
       const code = this.exitCodeFor(result);
       if (code !== 0) process.exitCode = code;
       done = code === 0;
       return result;
     } catch (err) {
-      // a signal: 128 + its number, with whatever the op said about where it stopped
-      if (abort.signal.aborted) {
-        const inner = err instanceof CliError ? err : undefined;
-        const reason = abort.signal.reason instanceof Error && abort.signal.reason.message !== 'interrupted' ? abort.signal.reason.message : undefined;
-        const message = reason ?? (err instanceof Error && err.message !== 'interrupted' ? `interrupted: ${err.message}` : 'interrupted');
-        const ensemble = this.lockTarget(args as Record<string, unknown>, flags as Record<string, unknown>);
-        const resume = ensemble ? `kubectl zk status ${ensemble} shows the state it was left in; run the same command again to resume${lock ? ' (its lock is released)' : ''}` : undefined;
-        throw new CliError(message, {exitCode: caught ? (SIGNAL_EXIT[caught] ?? 1) : 1, hint: inner?.hint ?? resume, details: inner?.details, cause: err});
-      }
+      if (abort.signal.aborted) throw this.stopped(err, abort.signal.reason, caught, deadline, {args, flags, locked: Boolean(lock)});
       throw err;
     } finally {
+      deadline.stop();
       await lock?.release({remove: done && this.removesLock()});
       for (const s of signals) process.removeListener(s, onSignal);
       await this.rt?.close();
     }
+  }
+
+  /**
+   * The error of a run whose signal was aborted: by a signal (128 + its number), by
+   * --total-timeout (exit 1), or by a lost lock; with whatever the op said about
+   * where it stopped, and how to resume.
+   */
+  private stopped(err: unknown, reason: unknown, caught: string | undefined, deadline: Deadline, run: {args: unknown; flags: unknown; locked: boolean}): CliError {
+    const inner = err instanceof CliError ? err : undefined;
+    const said = err instanceof Error && err !== reason && err.message !== 'interrupted' && !(err instanceof DeadlineExceeded) ? err.message : undefined;
+    let message: string;
+    if (reason instanceof DeadlineExceeded && !caught) message = said ? `${reason.message}: ${said}` : reason.message;
+    else if (reason instanceof Error && reason.message !== 'interrupted') message = reason.message;
+    else message = said ? `interrupted: ${said}` : 'interrupted';
+    const ensemble = this.lockTarget(run.args as Record<string, unknown>, run.flags as Record<string, unknown>);
+    const resume = ensemble ? this.resumeHint(ensemble, run.locked) : undefined;
+    const exitNow = err instanceof CliError && err.exitNow && deadline.passed;
+    return new CliError(message, {exitCode: caught ? (SIGNAL_EXIT[caught] ?? 1) : 1, hint: inner?.hint ?? resume, details: inner?.details, cause: err, exitNow});
+  }
+
+  /** How to go on after a run of a mutating command was stopped (a signal, --total-timeout, a lost lock). */
+  protected resumeHint(ensemble: string, locked: boolean): string {
+    return `kubectl zk status ${ensemble} shows the state it was left in; run the same command again to resume${locked ? ' (its lock is released)' : ''}`;
+  }
+
+  /** True for a run that goes on until it is stopped (status --watch, logs -f): reaching --total-timeout ends it normally. */
+  protected runsUntilStopped(_flags: Record<string, unknown>): boolean {
+    return false;
   }
 
   /** True for a command after which the lock has nothing left to guard (teardown): the lease is deleted on success. */

@@ -12,6 +12,7 @@ import Rbac from './commands/rbac.js';
 import Report from './commands/report.js';
 import Restart from './commands/restart.js';
 import Restore from './commands/restore.js';
+import RestoreQuorum from './commands/restore-quorum.js';
 import Scale from './commands/scale.js';
 import Secure from './commands/secure.js';
 import Status from './commands/status.js';
@@ -41,6 +42,7 @@ export const COMMANDS = {
   report: Report,
   restart: Restart,
   restore: Restore,
+  'restore-quorum': RestoreQuorum,
   scale: Scale,
   secure: Secure,
   status: Status,

@@ -13,13 +13,16 @@ export class CliError extends Error {
   readonly hint?: string;
   /** Context printed on stderr before the error line (e.g. a crashed pod's last log lines). */
   readonly details: string[];
+  /** The executable exits as soon as the error line is printed: work abandoned past --total-timeout must not go on (src/cli/deadline.ts). */
+  readonly exitNow: boolean;
 
-  constructor(message: string, opts: {hint?: string; exitCode?: number; cause?: unknown; details?: string[]} = {}) {
+  constructor(message: string, opts: {hint?: string; exitCode?: number; cause?: unknown; details?: string[]; exitNow?: boolean} = {}) {
     super(message, opts.cause === undefined ? undefined : {cause: opts.cause});
     this.name = 'CliError';
     this.exitCode = opts.exitCode ?? ExitCode.failure;
     this.hint = opts.hint;
     this.details = opts.details ?? [];
+    this.exitNow = opts.exitNow ?? false;
   }
 }
 

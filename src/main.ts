@@ -44,5 +44,7 @@ export async function main(argv: string[], root: string | Interfaces.LoadOptions
     if (err instanceof CliError) for (const d of err.details) process.stderr.write(`  ${d}\n`);
     process.stderr.write(`error: ${line}\n`);
     process.exitCode = code;
+    // work abandoned past --total-timeout (src/cli/deadline.ts) must not go on after its lock was released
+    if (err instanceof CliError && err.exitNow) process.exit(code);
   }
 }

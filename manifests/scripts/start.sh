@@ -15,6 +15,10 @@ STATIC_TEMPLATE="${ZK_STATIC_TEMPLATE:-/opt/kubectl-zk/zoo.cfg}"
 BOOTSTRAP_DYNAMIC="${ZK_BOOTSTRAP_DYNAMIC:-/opt/kubectl-zk/zoo.cfg.dynamic}"
 # The committed config version (hex) the ConfigMap's membership was taken from; written by kubectl zk scale.
 MEMBERSHIP_VERSION_FILE="${ZK_MEMBERSHIP_VERSION_FILE:-/opt/kubectl-zk/membership-version}"
+# "<server id> <token>": kubectl zk restore-quorum names the member that restarts as the only voter.
+MEMBERSHIP_RESET_FILE="${ZK_MEMBERSHIP_RESET_FILE:-/opt/kubectl-zk/membership-reset}"
+# The membership restore-quorum gives the survivor; the name has no version suffix (ZooKeeper reads it as 0).
+RESTORED="$CONF_DIR/zoo.cfg.dynamic.restored"
 
 ORDINAL="${POD_NAME##*-}"
 [[ "$ORDINAL" =~ ^[0-9]+$ ]] || die "cannot take an ordinal from pod name '$POD_NAME'"
@@ -39,6 +43,25 @@ hex_ge() {
   [[ "$a" > "$b" || "$a" == "$b" ]]
 }
 
+has_data() { compgen -G "$DATA_DIR/version-2/snapshot.*" >/dev/null || compgen -G "$DATA_DIR/version-2/log.*" >/dev/null; }
+
+# 1b. Quorum restore (kubectl zk restore-quorum, after a majority is lost for good):
+#     the member the reset names restarts as the only voter with the data on its
+#     volume, from the ConfigMap's membership (itself alone), once per token.
+#     Reconfig cannot run without a quorum, so this is the rewrite of the dynamic
+#     config ZooKeeper's admin guide leaves to the operator. The other members
+#     were deleted with their volumes first, so no old majority can come back.
+#     An empty volume is never made the only voter: that would serve an empty tree.
+reset_token=""
+if [[ -s "$MEMBERSHIP_RESET_FILE" ]]; then
+  read -r reset_id reset_token _ < "$MEMBERSHIP_RESET_FILE" || true
+  if [[ "${reset_id:-}" != "$MYID" || -z "$reset_token" || "$(cat "$CONF_DIR/membership-reset.applied" 2>/dev/null)" == "$reset_token" ]]; then reset_token=""; fi
+fi
+if [[ -n "$reset_token" ]]; then
+  has_data || die "restore-quorum names this member ($POD_NAME) as the survivor but its data directory is empty; refusing to serve an empty tree as the only voter"
+  grep -q "^server\.$MYID=" "$BOOTSTRAP_DYNAMIC" || die "restore-quorum names this member but the ConfigMap's membership does not list server.$MYID"
+fi
+
 # 2. Membership: ZooKeeper's own record of the last committed configuration wins
 #    (the dynamicConfigFile= line it maintains in the static file), as long as it
 #    still lists this member AND is not older than the membership kubectl-zk
@@ -58,14 +81,24 @@ if [[ -f "$MEMBERSHIP_VERSION_FILE" ]]; then
 fi
 dynamic=""
 stale=""
-if [[ -f "$CONF_DIR/zoo.cfg" ]]; then
+if [[ -n "$reset_token" ]]; then
+  rm -f "$RESTORED"
+  cat "$BOOTSTRAP_DYNAMIC" > "$RESTORED"
+  dynamic="$RESTORED"
+  say "restore-quorum (token $reset_token): restarting as the only voter with the data on this volume; the membership on the volume is set aside"
+elif [[ -f "$CONF_DIR/zoo.cfg" ]]; then
   prev="$(sed -n 's/^dynamicConfigFile=//p' "$CONF_DIR/zoo.cfg" | tail -n 1)"
   # the version is the hex suffix ZooKeeper gives the file; our own .bootstrap copy counts as 0
   have="${prev##*.dynamic.}"
   [[ "$have" =~ ^[0-9a-fA-F]+$ ]] || have=0
   # data written under a membership older than the one recorded in the ConfigMap is from an earlier life of this ordinal
   if [[ -n "$required" ]] && ! hex_ge "$have" "$required"; then stale="$have"; fi
-  if [[ -n "$prev" && -f "$prev" ]] && grep -q "^server\.$MYID=" "$prev"; then
+  if [[ "$prev" == "$RESTORED" && -f "$prev" ]] && grep -q "^server\.$MYID=" "$prev"; then
+    # restore-quorum's membership stays until ZooKeeper commits the first reconfig after it (versions published since are younger than the data)
+    dynamic="$prev"
+    stale=""
+    say "using the membership restore-quorum set, $(basename "$prev")"
+  elif [[ -n "$prev" && -f "$prev" ]] && grep -q "^server\.$MYID=" "$prev"; then
     if [[ -z "$required" ]] || hex_ge "$have" "$required"; then
       dynamic="$prev"
       say "using the last committed membership $(basename "$prev")${required:+ (version $have, ConfigMap membership-version $required)}"
@@ -102,7 +135,6 @@ fi
 #     A majority of members without data therefore waits instead of serving an
 #     empty tree. The startupProbe's budget covers this wait; after it the
 #     container restarts and waits again.
-has_data() { compgen -G "$DATA_DIR/version-2/snapshot.*" >/dev/null || compgen -G "$DATA_DIR/version-2/log.*" >/dev/null; }
 if [[ -n "$required" ]] && ! has_data && grep -Eq "^server\.$MYID=[^;]*:[0-9]+:[0-9]+(:participant)?(;|$)" "$dynamic"; then
   say "data directory is empty but this member is a voter of an ensemble that has run (membership-version $required): waiting for a leader among the peers before joining"
   waited=0
@@ -129,6 +161,8 @@ fi
   echo "dynamicConfigFile=$dynamic"
 } > "$CONF_DIR/zoo.cfg.tmp"
 mv "$CONF_DIR/zoo.cfg.tmp" "$CONF_DIR/zoo.cfg"
+# the reset is done once: a later restart keeps whatever ZooKeeper commits from here
+if [[ -n "$reset_token" ]]; then echo "$reset_token" > "$CONF_DIR/membership-reset.applied"; fi
 
 # 4. JVM: heap from the pod's memory limit (set by kubectl-zk), super-user digest for reconfiguration.
 heap="${ZK_HEAP_MB:-512}"

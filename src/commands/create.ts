@@ -81,6 +81,11 @@ export default class Create extends ZkCommand<Result> {
     return flags['dry-run'] ? undefined : String(args.name);
   }
 
+  /** create refuses an ensemble that exists: running it again is no way to resume. */
+  protected override resumeHint(ensemble: string): string {
+    return `what was applied stays and its members start on their own, but the root ACL stays open until 'kubectl zk secure ${ensemble}' runs; kubectl zk status ${ensemble} shows how far it got (kubectl zk teardown ${ensemble} removes it)`;
+  }
+
   async execute(rt: Runtime): Promise<Result> {
     const {args, flags} = await this.parse(Create);
     const [{validateEnsembleOptions}, {loadAssets}, ops] = await Promise.all([import('../manifests/options.js'), import('../manifests/assets.js'), import('../ops/create.js')]);

@@ -56,6 +56,11 @@ export default class Logs extends ZkCommand<LogsResult> {
     }
   }
 
+  /** -f with --total-timeout: how long to follow; reaching it ends like Ctrl-C, exit 0. */
+  protected override runsUntilStopped(flags: Record<string, unknown>): boolean {
+    return Boolean(flags.follow);
+  }
+
   protected override async emit(_result: LogsResult): Promise<void> {
     // the lines were printed as they came
   }

@@ -101,6 +101,11 @@ export default class Status extends ZkCommand<Result> {
     });
   }
 
+  /** --total-timeout bounds the whole watch (each refresh has the probe's own limit): reaching it ends the watch like Ctrl-C, exit 0. */
+  protected override runsUntilStopped(flags: Record<string, unknown>): boolean {
+    return Boolean(flags.watch);
+  }
+
   override async emit(result: Result): Promise<void> {
     if (this.watching) return; // printed as it went
     await super.emit(result);

@@ -100,7 +100,8 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   sts.spec.selector.matchLabels = {...selector};
   const pod = sts.spec.template;
   pod.metadata.labels = {...labels};
-  pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels = {...selector};
+  // per node and per zone (a term whose topology key no node carries weighs nothing: zones count only where they are labelled)
+  for (const term of pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution) term.podAffinityTerm.labelSelector.matchLabels = {...selector};
   pod.spec.topologySpreadConstraints[0].labelSelector.matchLabels = {...selector};
   const container = pod.spec.containers[0];
   if (o.imagePullPolicy) container.imagePullPolicy = o.imagePullPolicy;

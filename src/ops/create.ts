@@ -21,6 +21,7 @@ import {MEMBERSHIP_VERSION_KEY} from './scale/kube.js';
 import {makeEnsembleTls} from '../tls/ensemble.js';
 import {renderPodMonitor} from '../manifests/monitor.js';
 import {droppingUnservedMonitor, withOwner} from './monitor.js';
+import {spreadCheck} from './spread.js';
 import {waitForQuorum, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
@@ -208,8 +209,10 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   };
   if (!req.wait) {
     const w = `not waited for: the root ACL stays ZooKeeper's open default until the quorum serves and 'kubectl zk secure ${o.name} -n ${o.namespace}' runs`;
-    result.warnings.push(w);
-    progress.warn(w);
+    for (const x of [...(await spreadCheck(kube, o, false)), w]) {
+      result.warnings.push(x);
+      progress.warn(x);
+    }
     result.durationMs = clock.now() - started;
     return result;
   }
@@ -219,6 +222,10 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
   result.ready = true;
   result.leader = q.leader;
   result.members = q.members;
+  for (const w of await spreadCheck(kube, o, true)) {
+    result.warnings.push(w);
+    progress.warn(w);
+  }
 
   // 4. Close the open defaults of ZooKeeper's own znodes, as the super user; record the
   //    committed config version (membership-version): from now on a member that finds its

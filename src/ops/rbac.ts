@@ -13,9 +13,10 @@
  * - create and secure check that namespaces named by --allow-clients-from
  *   exist: a cluster-scoped `get namespaces` that is NOT in the Role (a Role
  *   cannot grant it); without it they warn and go on.
- * - `status` reads nodes and PersistentVolumes (cluster-scoped, not in the
- *   Role) only while a member pod is not Ready; without them it skips the
- *   node diagnosis and lists that under errors. `report` likewise.
+ * - `status` reads nodes (cluster-scoped, not in the Role) on every call for
+ *   the zone warnings, and PersistentVolumes only while a member pod is not
+ *   Ready; without them it skips the zone rule silently and the node
+ *   diagnosis with an entry under errors. `report` likewise.
  * - `list -A` and `status -A` read every namespace: they need the list rules
  *   of `list` in a ClusterRole instead.
  */
@@ -79,6 +80,8 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   // member replace: scale's rules, and deleting the member's pod (without grace when its node is lost)
   member: [...STATUS, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]],
   restart: ROLL,
+  // member replace's rules (it rebuilds each lost member), reading the members' logs for their last zxid
+  'restore-quorum': [...STATUS, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['', 'persistentvolumeclaims', ['get', 'delete']], ['', 'pods', ['delete']], ['', 'pods/log', ['get']]],
   // create's rules, scale's, and evicting the pod it restarts after the restore
   restore: [
     ...OBJECTS.map(([g, r]): Rule => [g, r, ['get', 'list', 'create', 'patch', 'delete']]),
@@ -103,12 +106,20 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   // nodes and PersistentVolumes are cluster-scoped (a Role cannot grant them): without them the report lists them in errors.txt
   report: [...STATUS, ['', 'services', ['get']], ['', 'secrets', ['get']], ['', 'events', ['list']], ['', 'persistentvolumeclaims', ['list']], ['', 'pods/log', ['get']]],
   // pods delete: only --mode all-pods (an involuntary disruption on purpose)
-  'failover-test': [...STATUS, ['', 'pods/eviction', ['create']], ['', 'pods', ['delete']], ['', 'pods/exec', ['get', 'create']]],
+  // networkpolicies and the ConfigMap: only --mode partition
+  'failover-test': [
+    ...STATUS,
+    ['', 'pods/eviction', ['create']],
+    ['', 'pods', ['delete']],
+    ['', 'pods/exec', ['get', 'create']],
+    ['networking.k8s.io', 'networkpolicies', ['get', 'create', 'patch', 'delete']],
+    ['', 'configmaps', ['get']],
+  ],
   teardown: [...OBJECTS.map(([g, r]): Rule => [g, r, ['list', 'delete']]), ['', 'persistentvolumeclaims', ['list', 'delete']], ['', 'pods', ['list']], ['coordination.k8s.io', 'leases', ['delete']]],
 };
 
 /** The commands that change an ensemble: they take its lock (base.ts lockTarget); backup only with --schedule/--unschedule. export only reads. */
-export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'import', 'failover-test', 'teardown', 'backup'] as const;
+export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'restore-quorum', 'import', 'failover-test', 'teardown', 'backup'] as const;
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
 export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(

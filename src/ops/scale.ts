@@ -21,6 +21,7 @@ import {PhaseTimer} from '../util/phases.js';
 import {poll, type PollStep} from '../util/poll.js';
 import {isZkError, type ZkError} from '../zk/errors.js';
 import {type ConfigSnapshot, readConfig, reconfigAndConfirm, type ReconfigChange} from '../zk/reconfig.js';
+import type {ServerRole} from '../zk/parse.js';
 import type {AuthInfo} from '../zk/wire.js';
 import {isServing} from './ensemble/member.js';
 import {DEFINITIVE, explainReconfigError} from './scale/errors.js';
@@ -68,7 +69,7 @@ export async function scaleEnsemble(req: ScaleRequest, deps: ScaleDeps): Promise
 export async function replaceMember(req: ReplaceRequest, deps: ScaleDeps): Promise<ScaleResult> {
   if (!deps.members.rebuild) throw new Error('replaceMember needs members.rebuild');
   const scaleReq: ScaleRequest = {name: req.name, namespace: req.namespace, voters: 0, keepVolumes: false, force: req.force, dryRun: req.dryRun, wait: req.wait, timeoutMs: req.timeoutMs};
-  return new ScaleRun(scaleReq, deps, req.ordinal).replace();
+  return new ScaleRun(scaleReq, deps, req.ordinal, req.role).replace();
 }
 
 /** One run of scale; its fields are the state the steps share. */
@@ -77,12 +78,16 @@ class ScaleRun {
   private result!: ScaleResult;
   private zkOpts!: {auth: AuthInfo[]; connectTimeoutMs: number; timeoutMs: number};
   private shape!: Shape;
+  /** member replace: the ordinals of the committed members other than the one rebuilt */
+  private replaceOthers: number[] = [];
 
   constructor(
     private readonly req: ScaleRequest,
     private readonly deps: ScaleDeps,
     /** member replace: the ordinal rebuilt (its steps keep the other ordinals and StatefulSet replicas as they are) */
     private readonly replacing?: number,
+    /** member replace: the role it goes back in when it is out of the membership (default: the layout's) */
+    private readonly replaceRole?: ServerRole,
   ) {
     this.started = deps.clock.now();
   }
@@ -129,7 +134,8 @@ class ScaleRun {
       const last = podName(req.name, slots - 1);
       throw new CliError(`${podName(req.name, ordinal)} is not a member of "${req.name}": its members are ${podName(req.name, 0)}${slots > 1 ? `..${last}` : ''}`, {exitCode: 2});
     }
-    const r = planReplace(report, ordinal, req.force);
+    const r = planReplace(report, ordinal, req.force, this.replaceRole);
+    this.replaceOthers = report.config.members.map((m) => m.id - 1).filter((o) => o !== ordinal);
     this.result = {...this.plannedResult(report, r.plan.from, r.plan.to, r.plan), replaced: podName(req.name, ordinal)};
     this.result.warnings.push(...r.warnings);
     if (r.refusal && !req.dryRun) throw new CliError(`refusing to replace ${podName(req.name, ordinal)}: ${r.refusal.message}`, {hint: r.refusal.hint, exitCode: 3});
@@ -151,11 +157,11 @@ class ScaleRun {
     return this.outcome();
   }
 
-  /** The ordinals of the other members (their client ports are asked): the layout's; a replace's slots stay, less the one rebuilt. */
+  /** The ordinals of the other members (their client ports are asked): the layout's; a replace's: the committed members', less the one rebuilt (after restore-quorum they need not be the lowest ordinals). */
   private memberOrdinals(): number[] {
-    const {voters, observers} = this.replacing === undefined ? this.shape : this.result.to;
-    const all = Array.from({length: voters + observers}, (_, i) => i);
-    return this.replacing === undefined ? all : all.filter((o) => o !== this.replacing);
+    if (this.replacing !== undefined) return this.replaceOthers;
+    const {voters, observers} = this.shape;
+    return Array.from({length: voters + observers}, (_, i) => i);
   }
 
   private finish(): ScaleResult {
@@ -261,6 +267,7 @@ class ScaleRun {
     };
     const sr: StepResult = {...step, startedAt: new Date(stepStart).toISOString(), startedAtMs: stepStart, durationMs: 0, phases: timer.phases};
     try {
+      deps.signal?.throwIfAborted(); // a safe point: nothing of this step is done yet
       if (step.action === 'add') await this.addMember(step, sr, ctx);
       else if (step.action === 'remove') await this.removeMember(step, sr, ctx);
       else {
@@ -273,7 +280,7 @@ class ScaleRun {
       sr.durationMs = deps.clock.now() - stepStart;
       ui.fail(`${label}: failed after ${formatDuration(sr.durationMs)}`);
       result.steps.push(sr);
-      throw this.stepError(e, label, i, count);
+      throw this.stepError(e, label, i, count, sr);
     }
     this.shape = {...step.after};
     sr.durationMs = deps.clock.now() - stepStart;
@@ -291,10 +298,17 @@ class ScaleRun {
   }
 
   /** Where the scale stopped and how to continue, around the step's own error. */
-  private stepError(e: unknown, label: string, i: number, count: number): CliError {
+  private stepError(e: unknown, label: string, i: number, count: number, sr: StepResult): CliError {
     const {req, deps} = this;
     const done = this.result.steps.length - 1;
-    const where = `stopped at step ${i + 1} of ${count}${done > 0 ? ` (${done} done: now ${describeShape(this.shape)})` : ' (nothing done)'}`;
+    // what the stopped step itself left: its membership change may be committed already
+    const phase = sr.phases.at(-1)?.phase;
+    const left = sr.configVersion
+      ? `; its membership change is committed (config ${hex(sr.configVersion)}: server.${sr.id} ${sr.action === 'remove' ? 'is out' : 'is in'}), it stopped at: ${phase}`
+      : phase
+        ? `; it stopped at: ${phase}`
+        : '';
+    const where = `stopped at step ${i + 1} of ${count}${done > 0 ? ` (${done} done: now ${describeShape(this.shape)})` : ' (no step done)'}${left}`;
     const again = this.replacing === undefined ? 'run scale again to continue' : `run kubectl zk member replace ${req.name} ${this.replacing} again to finish`;
     const hint = `see kubectl zk status ${req.name} -n ${req.namespace}; ${again}`;
     if (e instanceof CliError)
@@ -332,7 +346,11 @@ class ScaleRun {
       }
     }
     if (last.config) {
-      result.to = {...shapeOf(last.config.members), configVersion: last.config.version, members: refs(req.name, last.config.members)};
+      // a replace within restore-quorum passes through memberships with gaps ({1,3} while server.2 is rebuilt): counted, not checked against the layout
+      const members = last.config.members;
+      const voters = members.filter((m) => m.role === 'participant').length;
+      const shape = this.replacing === undefined ? shapeOf(members) : {voters, observers: members.length - voters};
+      result.to = {...shape, configVersion: last.config.version, members: refs(req.name, members)};
     }
     result.health = last.health;
     result.leader = last.quorum.leader;
@@ -375,6 +393,7 @@ class ScaleRun {
         ctx.note,
       );
       ctx.phase('reconfig add');
+      deps.signal?.throwIfAborted(); // the last safe point before the membership changes
       maybeApplied = true;
       const change: ReconfigChange = {add: [launched.serverLine], ...(committed.version ? {fromConfigVersion: committed.version} : {})};
       const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch(
@@ -429,6 +448,7 @@ class ScaleRun {
     const committed = await readConfig(eps, zkOpts);
     if (committed.config.servers.some((s) => s.id === step.id)) {
       ctx.phase('reconfig remove');
+      deps.signal?.throwIfAborted(); // the last safe point before the membership changes
       const change: ReconfigChange = {remove: [step.id], ...(committed.version ? {fromConfigVersion: committed.version} : {})};
       const res = await reconfigAndConfirm(eps, change, {...zkOpts, confirmTimeoutMs: Math.max(5000, ctx.deadline - clock.now()), pollIntervalMs: Math.min(deps.pollMs ?? 1000, 500)}).catch(
         (e: unknown) => {

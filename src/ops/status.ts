@@ -9,6 +9,7 @@ import {parseConf, parseMntr, parseSrvr, srvrComplete, type DynamicConfig, type 
 import {isServing, isServingVoter, type Role} from './ensemble/member.js';
 import {hasQuorum, quorumSize, tolerance} from './ensemble/quorum.js';
 import {placementAdvice, placementProblems, pinnedNode, type MemberPlacementProblem, type NodeLike, type VolumeLike} from './ensemble/placement.js';
+import {spreadNode, spreadWarnings, type SpreadNode} from './ensemble/spread.js';
 import {ensembleSyncGap} from './ensemble/sync.js';
 import {isReady, ordinalOf, restarts, toDate, type PodLike} from './pods.js';
 import {securityPosture, type SecurityPosture} from './posture.js';
@@ -28,6 +29,8 @@ export interface MemberReport {
   configRole?: 'participant' | 'observer';
   ready: boolean;
   phase?: string;
+  /** its node's topology.kubernetes.io/zone label, when the nodes could be read */
+  zone?: string;
   zxid?: string;
   epoch?: number;
   counter?: number;
@@ -164,10 +167,16 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     throw new CliError(`ensemble "${req.name}" not found in namespace "${req.namespace}"`, {hint: `list ensembles with: kubectl zk list -n ${req.namespace} (or -A)`});
   }
   const desired = sts.spec?.replicas ?? 0;
-  const [probes, placement] = await Promise.all([Promise.all(pods.map((p) => probeMember(deps, req.namespace, p.metadata.name))), placementOf(kube, req.namespace, pods, errors)]);
+  const nodes = readNodes(kube);
+  const [probes, placement, spreadNodes] = await Promise.all([
+    Promise.all(pods.map((p) => probeMember(deps, req.namespace, p.metadata.name))),
+    placementOf(kube, req.namespace, pods, errors, nodes),
+    nodes.then((n) => (n instanceof Error ? undefined : n.map(spreadNode))),
+  ]);
   const now = clock.now();
 
   const members: MemberReport[] = pods.map((pod, i) => memberRow(pod, probes[i]!, now));
+  for (const m of members) if (m.node && spreadNodes) m.zone = spreadNodes.find((n) => n.name === m.node)?.zone;
   const leaderRow = members.find((m) => m.role === 'leader');
   const leaderProbe = leaderRow ? probes[members.indexOf(leaderRow)] : undefined;
 
@@ -213,18 +222,26 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     warnings: [],
     errors,
   };
-  report.warnings = warningsFor(report);
+  report.warnings = warningsFor(report, spreadNodes);
   report.health = healthOf(report);
   return report;
 }
 
-/** Only when a member pod is not Ready: the nodes, and for a Pending pod the node its volume is pinned to. */
-async function placementOf(kube: Kube, namespace: string, pods: PodLike[], errors: string[]): Promise<MemberPlacementProblem[] | undefined> {
+/** The nodes, on every call: for the spread warnings (zones), and for the diagnosis of members not Ready; an Error when they cannot be read. */
+function readNodes(kube: Kube): Promise<NodeLike[] | Error> {
+  return kube.list<NodeLike>('v1', 'Node').catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+}
+
+/** Only when a member pod is not Ready: the nodes' state, and for a Pending pod the node its volume is pinned to. */
+async function placementOf(kube: Kube, namespace: string, pods: PodLike[], errors: string[], nodeList: Promise<NodeLike[] | Error>): Promise<MemberPlacementProblem[] | undefined> {
   const troubled = pods.filter((p) => !isReady(p));
   if (troubled.length === 0) return undefined;
   try {
     const [nodes, rows] = await Promise.all([
-      kube.list<NodeLike>('v1', 'Node'),
+      nodeList.then((n) => {
+        if (n instanceof Error) throw n;
+        return n;
+      }),
       Promise.all(
         troubled.map(async (p) => {
           const spec = p.spec;
@@ -290,7 +307,13 @@ function memberRow(pod: PodLike, probe: Probe, now: number): MemberReport {
 /** Lag beyond which a member counts as behind the leader (transactions). */
 export const LAG_WARNING = 1000;
 
-export function warningsFor(r: StatusReport): string[] {
+/** The members as the spread rule sees them: voters are the committed config's participants (every member but observers while it is unknown). */
+export function spreadMembers(r: StatusReport): {pod: string; node?: string; voter: boolean}[] {
+  return r.members.map((m) => ({pod: m.pod, node: m.node, voter: r.config ? m.configRole === 'participant' : m.role !== 'observer'}));
+}
+
+/** `nodes`: the cluster's nodes for the zone rule (ensemble/spread.ts); without them only shared nodes are judged. */
+export function warningsFor(r: StatusReport, nodes?: readonly SpreadNode[]): string[] {
   const w: string[] = [];
   if (r.quorum.voters % 2 === 0 && r.quorum.voters > 0) w.push(`${r.quorum.voters} voters: an even count tolerates no more failures than ${r.quorum.voters - 1}`);
   if (r.config) {
@@ -301,10 +324,7 @@ export function warningsFor(r: StatusReport): string[] {
     if (orphans.length > 0) w.push(`config member(s) without a pod: ${orphans.map((m) => `server.${m.serverId} (${m.pod})`).join(', ')} (use kubectl zk scale to change membership)`);
   }
   for (const p of r.placement ?? []) w.push(placementAdvice(p, r));
-  const byNode = new Map<string, string[]>();
-  for (const m of r.members) if (m.node) byNode.set(m.node, [...(byNode.get(m.node) ?? []), m.pod]);
-  const shared = [...byNode.entries()].filter(([, pods]) => pods.length > 1);
-  if (shared.length > 0) w.push(`members share a node: ${shared.map(([n, p]) => `${n}: ${p.join(', ')}`).join('; ')} (one node failure takes several)`);
+  w.push(...spreadWarnings(spreadMembers(r), nodes));
   const versions = new Set(r.members.map((m) => m.version).filter(Boolean));
   if (versions.size > 1) w.push(`mixed ZooKeeper versions: ${[...versions].join(', ')}`);
   const images = new Set(r.members.map((m) => m.image).filter(Boolean));

@@ -5,8 +5,9 @@
  *   ServiceAccount that may not delete pods (only evict them) completes;
  * - the lock: two concurrent scales (the second refuses naming the holder); a
  *   SIGKILLed holder blocks until its lease expired, then --break-lock works;
- * - signals: SIGTERM during scale and during upgrade stops the run, releases
- *   the lock and says how to resume; running again completes.
+ * - signals: SIGTERM during a scale-up, SIGHUP during a scale-down and during
+ *   an upgrade stop the run, release the lock and say how to resume; running
+ *   again completes.
  */
 import assert from 'node:assert/strict';
 import {spawn, type ChildProcess} from 'node:child_process';
@@ -81,7 +82,7 @@ describe('e2e: evictions, the ensemble lock and signals (issue 17 items 2, 3, 6)
   let ns: string;
 
   before(async () => {
-    ns = await createNamespace('kzk-e2e-lock');
+    ns = await createNamespace('sig-e2e-lock');
     await createEnsemble(ns, NAME, 3);
   });
   afterEach(async function () {
@@ -190,21 +191,22 @@ describe('e2e: evictions, the ensemble lock and signals (issue 17 items 2, 3, 6)
     await healthy(ns);
   });
 
+  // SIGHUP is what a closed terminal sends: through kubectl (which execs the plugin) it reaches the plugin's own process
   for (const point of [
-    {what: 'scale up, once the new member is being added', args: ['scale', NAME, '--replicas', '4', '--yes'], at: /\[1\/1\]|zk-3/},
-    {what: 'scale down, right after the plan', args: ['scale', NAME, '--replicas', '3', '--yes'], at: /scale zk|step|zk-3/i},
-    {what: 'upgrade, during the second member', args: ['upgrade', NAME, '--cpu', '110m', '--yes', '--settle', '1s'], at: /\[2\/3\]/},
-  ]) {
-    it(`SIGTERM during ${point.what}: stops, releases the lock, says how to resume; running again completes`, async () => {
+    {what: 'scale up, once the new member is being added', sig: 'SIGTERM', args: ['scale', NAME, '--replicas', '4', '--yes'], at: /\[1\/1\]|zk-3/},
+    {what: 'scale down, right after the plan', sig: 'SIGHUP', args: ['scale', NAME, '--replicas', '3', '--yes'], at: /scale zk|step|zk-3/i},
+    {what: 'upgrade, during the second member', sig: 'SIGHUP', args: ['upgrade', NAME, '--cpu', '110m', '--yes', '--settle', '1s'], at: /\[2\/3\]/},
+  ] as const) {
+    it(`${point.sig} during ${point.what}: stops, releases the lock, says how to resume; running again completes`, async () => {
       const a = background([...point.args, '-n', ns]);
       await heldBy(ns, a.child.pid!);
       await waitFor('the point to signal at', async () => point.at.test(a.stderr()), {timeoutMs: 300_000, intervalMs: 100});
       const sent = Date.now();
-      a.child.kill('SIGTERM');
+      a.child.kill(point.sig);
       const r = await a.done;
-      console.log(`      [measure] exited ${Date.now() - sent} ms after SIGTERM (code ${r.code})`);
-      assert.equal(r.code, 143, r.stderr);
-      assert.match(r.stderr, /SIGTERM received: stopping at the next safe point/);
+      console.log(`      [measure] exited ${Date.now() - sent} ms after ${point.sig} (code ${r.code})`);
+      assert.equal(r.code, point.sig === 'SIGHUP' ? 129 : 143, r.stderr);
+      assert.match(r.stderr, new RegExp(`${point.sig} received: stopping at the next safe point`));
       assert.match(r.stderr, /^error: .*(run the same command again|run scale again|again to resume)/m);
       assert.ok(processGone(a.child.pid!), 'the plugin process (and its in-process port-forwards) is gone');
       assert.equal((await lease(ns))?.spec?.holderIdentity ?? undefined, undefined, 'lock released');

@@ -57,8 +57,17 @@ export class FakeKube implements Kube {
     return this;
   }
 
-  private check(verb: string, kind: string, name?: string): void {
+  private readonly hangs: ((verb: string, kind: string) => boolean)[] = [];
+
+  /** Calls matching verb/kind ('*': any) never answer: an API server that took the request and went silent (no signal reaches it, as none reaches an HTTP request in flight). */
+  hang(verb = '*', kind = '*'): this {
+    this.hangs.push((v, k) => (verb === '*' || v === verb) && (kind === '*' || k === kind));
+    return this;
+  }
+
+  private async check(verb: string, kind: string, name?: string): Promise<void> {
     this.calls.push(`${verb} ${kind}${name ? `/${name}` : ''}`);
+    if (this.hangs.some((h) => h(verb, kind))) await new Promise<never>(() => undefined);
     const f = this.failures.find((x) => x.times > 0 && x.match(verb, kind, name));
     if (f) {
       f.times--;
@@ -67,7 +76,7 @@ export class FakeKube implements Kube {
   }
 
   async apply<T extends KubeObject>(obj: T): Promise<T> {
-    this.check('apply', obj.kind, obj.metadata.name);
+    await this.check('apply', obj.kind, obj.metadata.name);
     const copy = structuredClone(obj);
     copy.metadata.creationTimestamp ??= new Date(0).toISOString();
     this.store.set(this.key(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name), copy);
@@ -75,13 +84,13 @@ export class FakeKube implements Kube {
   }
 
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | null> {
-    this.check('get', ref.kind, ref.name);
+    await this.check('get', ref.kind, ref.name);
     const o = this.store.get(this.key(ref.apiVersion, ref.kind, ref.namespace, ref.name));
     return o ? (structuredClone(o) as T) : null;
   }
 
   async list<T extends KubeObject>(_apiVersion: string, kind: string, opts: ListOptions = {}): Promise<T[]> {
-    this.check('list', kind);
+    await this.check('list', kind);
     return [...this.store.values()]
       .filter((o) => o.kind === kind && (opts.namespace === undefined || o.metadata.namespace === opts.namespace) && matches(o.metadata.labels ?? {}, opts.labelSelector))
       .map((o) => structuredClone(o) as T);
@@ -91,12 +100,12 @@ export class FakeKube implements Kube {
   readonly servedKinds = new Set<string>();
 
   async servesKind(apiVersion: string, kind: string): Promise<boolean> {
-    this.check('discover', kind);
+    await this.check('discover', kind);
     return !apiVersion.includes('.') || apiVersion.includes('.k8s.io/') || this.servedKinds.has(`${apiVersion}|${kind}`);
   }
 
   async delete(ref: ObjectRef, _opts?: DeleteOptions): Promise<boolean> {
-    this.check('delete', ref.kind, ref.name);
+    await this.check('delete', ref.kind, ref.name);
     const k = this.key(ref.apiVersion, ref.kind, ref.namespace, ref.name);
     const had = this.store.delete(k);
     if (had && ref.kind === 'StatefulSet' && this.gcPods) {
@@ -108,7 +117,7 @@ export class FakeKube implements Kube {
   }
 
   async create<T extends KubeObject>(obj: T): Promise<T> {
-    this.check('create', obj.kind, obj.metadata.name);
+    await this.check('create', obj.kind, obj.metadata.name);
     const k = this.key(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
     if (this.store.has(k))
       throw fromStatus(
@@ -126,7 +135,7 @@ export class FakeKube implements Kube {
   }
 
   async replace<T extends KubeObject>(obj: T): Promise<T> {
-    this.check('update', obj.kind, obj.metadata.name);
+    await this.check('update', obj.kind, obj.metadata.name);
     const k = this.key(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
     const cur = this.store.get(k);
     if (!cur) throw fromStatus(404, 'NotFound', 'not found', {server: this.server, context: this.context}, {verb: 'update', resource: obj.kind, name: obj.metadata.name});
@@ -143,14 +152,14 @@ export class FakeKube implements Kube {
   readonly evicted: string[] = [];
 
   async evict(namespace: string, pod: string): Promise<boolean> {
-    this.check('evict', 'Pod', pod);
+    await this.check('evict', 'Pod', pod);
     const had = this.store.delete(this.key('v1', 'Pod', namespace, pod));
     if (had) this.evicted.push(pod);
     return had;
   }
 
   async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: unknown): Promise<T> {
-    this.check('patch', ref.kind, ref.name);
+    await this.check('patch', ref.kind, ref.name);
     const k = this.key(ref.apiVersion, ref.kind, ref.namespace, ref.name);
     const o = this.store.get(k);
     if (!o) throw fromStatus(404, 'NotFound', 'not found', {server: this.server, context: this.context}, {verb: 'patch', resource: ref.kind, name: ref.name});
@@ -160,7 +169,7 @@ export class FakeKube implements Kube {
   }
 
   logs = async (_ns: string, pod: string): Promise<string> => {
-    this.check('logs', 'Pod', pod);
+    await this.check('logs', 'Pod', pod);
     return `log line of ${pod}\n`;
   };
 
@@ -168,13 +177,13 @@ export class FakeKube implements Kube {
   logSource: (pod: string, opts: LogStreamOptions) => string | NodeJS.ReadableStream = (pod, opts) => `${opts.timestamps ? '1970-01-01T00:00:00Z ' : ''}log line of ${pod}\n`;
 
   async logStream(_ns: string, pod: string, opts: LogStreamOptions): Promise<NodeJS.ReadableStream> {
-    this.check('logs', 'Pod', pod);
+    await this.check('logs', 'Pod', pod);
     const src = this.logSource(pod, opts);
     return typeof src === 'string' ? Readable.from([Buffer.from(src)]) : src;
   }
 
   async exec(_ns: string, pod: string): Promise<ExecResult> {
-    this.check('exec', 'Pod', pod);
+    await this.check('exec', 'Pod', pod);
     return {stdout: '', stderr: '', exitCode: 0};
   }
 
@@ -182,7 +191,7 @@ export class FakeKube implements Kube {
   forwardTo: (pod: string, port: number) => {host: string; port: number} | undefined = () => undefined;
 
   async portForward(_ns: string, pod: string, port: number): Promise<Forwarder> {
-    this.check('portforward', 'Pod', pod);
+    await this.check('portforward', 'Pod', pod);
     const to = this.forwardTo(pod, port) ?? {host: '127.0.0.1', port: 1};
     return {host: to.host, port: to.port, pod, targetPort: port, close: async () => undefined};
   }

@@ -105,6 +105,8 @@ export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o:
   for (const key of ['args', 'flags', 'baseFlags', 'strict', 'outputs']) {
     Object.defineProperty(Probe, key, {value: (Base as unknown as Record<string, unknown>)[key], enumerable: true, writable: true});
   }
+  // its id as oclif gives a loaded command (else oclif names it after the class: "probe")
+  Object.defineProperty(Probe, 'id', {value: id, enumerable: true, writable: true});
   const out: InProcessRun = {stdout: '', stderr: '', exit: 0, stderrAsCli: ''};
   const exitCodeBefore = process.exitCode;
   process.exitCode = undefined;

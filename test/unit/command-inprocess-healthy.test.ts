@@ -111,6 +111,18 @@ describe('commands in process against members that answer (oclif, fake API serve
     unchanged(kube, 'scale without --yes', {locked: true});
   });
 
+  it('restore-quorum while a quorum serves: refused with exit 3, one error line naming member replace, nothing changed', async () => {
+    const kube = await healthy();
+    const r = await runInProcess('restore-quorum', ['zk', '--yes'], {kube, lock: true});
+    assert.equal(r.exit, 3, r.stderrAsCli);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderrAsCli.trim(),
+      /^error: "zk" has a quorum \(3\/3 voters serving\): restore-quorum is for a majority lost for good \(rebuild a lost member with kubectl zk member replace zk ORDINAL;/,
+    );
+    unchanged(kube, 'restore-quorum with a quorum', {locked: true});
+  });
+
   it('scale to the shape it has: nothing to do, exit 0, changed false', async () => {
     const kube = await healthy();
     const r = printed(await runInProcess('scale', ['zk', '--replicas', '3', '-o', 'json'], {kube, lock: true})) as {changed: boolean; steps: unknown[]};

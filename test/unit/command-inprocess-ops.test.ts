@@ -254,6 +254,51 @@ describe('restart, upgrade, scale, failover-test, backup, restore, logs, report,
     }
   });
 
+  it('restore-quorum: usage errors before any API call; without a quorum --dry-run -o json names the survivor from its election log, changes nothing and takes no lock; without --yes and no terminal it is refused before anything changes', async () => {
+    for (const [id, argv, re] of [
+      ['restore-quorum', [], /Missing 1 required arg/],
+      ['restore-quorum', ['Bad_Name'], /name/i],
+      ['restore-quorum', ['zk', '--timeout', 'soon'], /invalid --timeout "soon"/],
+    ] as [Id, string[], RegExp][]) {
+      await usageError(id, argv, re);
+    }
+    const withLogs = async () => {
+      const kube = await seeded();
+      // the members do not answer here (no quorum); zk-2's server logged its last election, zk-0's an older one, zk-1 none
+      kube.logs = async (_ns: string, pod: string) =>
+        ({
+          'zk-0': 'INFO [QuorumPeer[myid=1]] - New election. My id = 1, proposed zxid=0x100000003\n',
+          'zk-2': 'INFO [QuorumPeer[myid=3]] - New election. My id = 3, proposed zxid=0x0\nINFO - New election. My id = 3, proposed zxid=0x100000009\n',
+        })[pod] ?? 'kubectl-zk start: waiting for a leader\n';
+      return kube;
+    };
+    const kube = await withLogs();
+    const dry = jsonOf('restore-quorum', await runInProcess('restore-quorum', ['zk', '--dry-run', '-o', 'json'], {kube, lock: true})) as any;
+    assert.equal(dry.survivor.pod, 'zk-2');
+    assert.deepEqual(
+      dry.voters.map((v: any) => `${v.pod} ${v.zxid ?? v.why}`),
+      ['zk-0 0x100000003', 'zk-1 its log shows no election (ZooKeeper not started, or waiting with an empty disk)', 'zk-2 0x100000009'],
+    );
+    assert.match(dry.loss, /nothing recorded is newer than the survivor's 0x100000009/);
+    unchanged(kube, 'restore-quorum --dry-run');
+    noLock(kube, 'restore-quorum --dry-run');
+    const human = await runInProcess('restore-quorum', ['zk', '--dry-run'], {kube: await withLogs(), lock: true});
+    assert.equal(human.exit, 0, human.stderrAsCli);
+    assert.match(human.stdout, /^Plan \(dry run, nothing changed\) for ensemble "zk" in namespace "team-a": restore the quorum from zk-2$/m);
+    const kube2 = await withLogs();
+    const refused = await runInProcess('restore-quorum', ['zk'], {kube: kube2, lock: true});
+    assert.equal(refused.exit, 2, refused.stderrAsCli);
+    // the warnings say what may be lost, then one error line
+    assert.equal(refused.stdout, '');
+    assert.match(
+      refused.stderrAsCli.trim().split('\n').at(-1)!,
+      /^error: Restore the quorum of "zk" in namespace "team-a" from zk-2 alone\? zk-0, zk-1 and their volumes are deleted.*refusing without confirmation/,
+    );
+    assert.match(refused.stderrAsCli, /^warning: zk-2 \(last zxid 0x100000009\) becomes the only voter/m);
+    unchanged(kube2, 'restore-quorum refused');
+    lockReleased(kube2, 'restore-quorum refused');
+  });
+
   it('member replace usage errors: exit 2, one error line, no API call', async () => {
     for (const [id, argv, re] of [
       ['member:replace', ['zk'], /Missing 1 required arg/],

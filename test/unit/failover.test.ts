@@ -762,6 +762,64 @@ describe('failover-test: refusals', () => {
   });
 });
 
+describe('failover-test --mode partition', () => {
+  const cm = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'zk-config', namespace: 'ns'}, data: {'zoo.cfg': 'tickTime=1000\nsyncLimit=4\n'}};
+  const policy = () => {
+    const o = validateEnsembleOptions({name: 'zk', namespace: 'ns', replicas: 3}).options;
+    return renderEnsemble(o, {superPassword: 'pw'}, loadAssets()).find((x) => x.kind === 'NetworkPolicy')!;
+  };
+
+  it('cuts the leader off and stops its JVM; continues it once another member leads (not before the followers could time out); heals when the cut ends', async () => {
+    const calls: string[] = [];
+    const kube = Object.assign(new FakeKube('ns').seed(cm, policy()), {
+      exec: async (_ns: string, pod: string, command: string[]) => {
+        const sig = command[5] ?? 'KILL';
+        calls.push(`${sig} ${pod}`);
+        return {stdout: `target pid=7 signal=SIG${sig}\n`, stderr: '', exitCode: 0};
+      },
+    });
+    const time = fakeTime();
+    let led = false;
+    const r = await kubeDisruptor(kube, {clock: time.clock, sleep: time.sleep})({
+      namespace: 'ns',
+      name: 'zk',
+      mode: 'partition',
+      leader: 'zk-1',
+      pods: ['zk-0', 'zk-1', 'zk-2'],
+      stopForMs: 60_000,
+      newLeaderSeen: () => led,
+    });
+    const t0 = time.clock.now();
+    assert.match(r.detail, /^zk-1 cut off by NetworkPolicy \(zk-partition; zk narrowed to the others\), and SIGSTOP to pid 7 in zk-1/);
+    assert.deepEqual(calls, ['STOP zk-1']);
+    assert.ok(await kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'ns', name: 'zk-partition'}));
+    // the first step waits syncLimit × tickTime + 5 s, then until a new leader is seen
+    assert.equal(r.undo!.afterMs, 4 * 1000 + 5000);
+    time.onSleep((now) => {
+      if (now - t0 > 20_000) led = true;
+    });
+    assert.equal(await r.undo!.run(), 'SIGCONT to pid 7 in zk-1: it runs, still cut off');
+    assert.ok(time.clock.now() - t0 > 20_000, 'not continued before another member led');
+    assert.deepEqual(calls, ['STOP zk-1', 'CONT zk-1']);
+    assert.ok(await kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'ns', name: 'zk-partition'}), 'still cut off');
+    assert.match(await r.undo!.then!.run(), /^NetworkPolicy zk restored and zk-partition deleted: zk-1 is reachable again$/);
+    assert.ok(time.clock.now() - t0 >= 60_000, 'healed when --stop-for ended');
+    assert.equal(await kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'ns', name: 'zk-partition'}), null);
+    const healed = (await kube.get<any>({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'ns', name: 'zk'}))!;
+    assert.deepEqual(JSON.parse(JSON.stringify(healed.spec)), JSON.parse(JSON.stringify((policy() as any).spec)));
+  });
+
+  it('a JVM that cannot be stopped: the cut is healed before the error', async () => {
+    const kube = Object.assign(new FakeKube('ns').seed(cm, policy()), {exec: async () => ({stdout: '', stderr: 'the ZooKeeper JVM is PID 1 here\n', exitCode: 6})});
+    const time = fakeTime();
+    await assert.rejects(
+      kubeDisruptor(kube, {clock: time.clock, sleep: time.sleep})({namespace: 'ns', name: 'zk', mode: 'partition', leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2'], stopForMs: 30_000}),
+      /could not send SIGSTOP/,
+    );
+    assert.equal(await kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'ns', name: 'zk-partition'}), null);
+  });
+});
+
 describe('failover-test --mode pause', () => {
   const t = {namespace: 'ns', name: 'zk', mode: 'pause' as const, leader: 'zk-1', pods: ['zk-0', 'zk-1', 'zk-2'], stopForMs: 15_000};
 

@@ -56,7 +56,8 @@ describe('manifests', () => {
       ['PDB', m.PodDisruptionBudget.spec.selector.matchLabels],
       ['NetworkPolicy', m.NetworkPolicy.spec.podSelector.matchLabels],
       ['NetworkPolicy members rule', m.NetworkPolicy.spec.ingress[0].from[0].podSelector.matchLabels],
-      ['anti-affinity', m.StatefulSet.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels],
+      ['anti-affinity per node', m.StatefulSet.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels],
+      ['anti-affinity per zone', m.StatefulSet.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.labelSelector.matchLabels],
       ['topology spread', m.StatefulSet.spec.template.spec.topologySpreadConstraints[0].labelSelector.matchLabels],
     ];
     for (const [what, s] of selectors) {
@@ -65,7 +66,21 @@ describe('manifests', () => {
       // and does not match another ensemble's pods
       assert.ok(!matches({...podLabels, [LABEL.instance]: 'other'}, sel(s)), `${what} selector also matches ensemble "other"`);
     }
-    assert.equal(m.StatefulSet.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey, 'kubernetes.io/hostname');
+    // spreading is preferred per node and per zone (never required: docs/operations.md); zones get an anti-affinity term, which
+    // weighs nothing where no node carries the label, not a spread constraint (one treats nodes without its key apart)
+    const terms = m.StatefulSet.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution as {weight: number; podAffinityTerm: {topologyKey: string}}[];
+    assert.deepEqual(
+      terms.map((t) => [t.podAffinityTerm.topologyKey, t.weight]),
+      [
+        ['kubernetes.io/hostname', 100],
+        ['topology.kubernetes.io/zone', 100],
+      ],
+    );
+    assert.equal(m.StatefulSet.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, undefined);
+    assert.deepEqual(
+      (m.StatefulSet.spec.template.spec.topologySpreadConstraints as {topologyKey: string; whenUnsatisfiable: string}[]).map((c) => [c.topologyKey, c.whenUnsatisfiable]),
+      [['kubernetes.io/hostname', 'ScheduleAnyway']],
+    );
   });
 
   it('selector labels do not include the version (selectors are immutable, versions change)', () => {

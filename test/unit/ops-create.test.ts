@@ -10,6 +10,7 @@ import {createEnsemble, type CreateDeps} from '../../src/ops/create.js';
 import type {MemberProbe} from '../../src/ops/wait.js';
 import type {Acl, ZkClient} from '../../src/zk/client.js';
 import type {AuthInfo} from '../../src/zk/wire.js';
+import type {KubeObject} from '../../src/kube/types.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 import {fakeTime} from '../support/time.js';
@@ -195,6 +196,48 @@ describe('create (ops, against the in-memory API)', () => {
       );
       return true;
     });
+  });
+
+  it('after placement, warns when members share a node or a zone (ensemble/spread.ts); before it (--no-wait), when too few nodes or zones exist', async () => {
+    const node = (name: string, zone?: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {name, labels: zone ? {'topology.kubernetes.io/zone': zone} : {}},
+      status: {conditions: [{type: 'Ready', status: 'True'}]},
+    });
+    const t = setup();
+    t.kube.seed(node('n1', 'a'), node('n2', 'a'), node('n3', 'b'), node('n4', 'c'));
+    healthyStart(t);
+    // the scheduler put each member on its own node, but zk-0 and zk-1 both in zone a
+    t.time.onSleep(() => {
+      for (const [i, n] of ['n1', 'n2', 'n3'].entries()) {
+        const pod = t.kube.all('Pod').find((p) => p.metadata.name === `zk-${i}`) as {spec: {nodeName?: string}} | undefined;
+        if (pod) pod.spec.nodeName = n;
+      }
+    });
+    const r = await createEnsemble(t.req, t.deps);
+    assert.equal(r.ready, true);
+    assert.deepEqual(r.warnings, [
+      'a zone holds more voters than the ensemble can lose: a: zk-0, zk-1 (of 3 voters; losing that zone loses the quorum; 3 schedulable zones could hold them so that no single zone takes the quorum)',
+    ]);
+    assert.ok(
+      t.progress.lines.some((l) => l.startsWith('warn a zone holds more voters')),
+      'on stderr too',
+    );
+
+    const before = setup();
+    before.kube.seed(node('n1'), node('n2'));
+    const unplaced = await createEnsemble({...before.req, wait: false}, before.deps);
+    assert.equal(unplaced.warnings[0], 'only 2 schedulable nodes for 3 members: some will share a node (one node failure takes several)');
+    const zones = setup();
+    zones.kube.seed(node('n1', 'a'), node('n2', 'a'), node('n3', 'b'));
+    assert.equal((await createEnsemble({...zones.req, wait: false}, zones.deps)).warnings[0], "only 2 schedulable zones for 3 voters: one zone's loss can take the quorum");
+    const fine = setup();
+    fine.kube.seed(node('n1', 'a'), node('n2', 'b'), node('n3', 'c'));
+    assert.deepEqual(
+      (await createEnsemble({...fine.req, wait: false}, fine.deps)).warnings.filter((w) => !/^not waited for/.test(w)),
+      [],
+    );
   });
 
   it('--no-wait returns after applying', async () => {

@@ -57,7 +57,7 @@ describe('status: members held down by their node', () => {
     assert.match(placementAdvice(got[3]!, {name: 'zk', namespace: 'prod'}), /kubectl uncordon n3/);
   });
 
-  it('gatherStatus asks nodes and volumes only when a pod is not Ready, and warns with what to do', async () => {
+  it('gatherStatus diagnoses nodes and volumes only when a pod is not Ready, and warns with what to do', async () => {
     const kube = new FakeKube('ns');
     const labels = ensembleLabels('zk', 'zookeeper:3.9.5');
     kube.seed({apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'zk', namespace: 'ns', labels}, spec: {replicas: 2}} as KubeObject);
@@ -65,7 +65,14 @@ describe('status: members held down by their node', () => {
     const deps = {kube, clock: {now: () => 0}, endpoint: async () => ({host: '127.0.0.1', port: 1}), timeoutMs: 200};
     const calm = await gatherStatus({name: 'zk', namespace: 'ns'}, deps);
     assert.equal(calm.placement, undefined);
-    assert.ok(!kube.calls.includes('list Node'), 'no node list while every pod is Ready');
+    assert.ok(!kube.calls.some((c) => c.startsWith('get PersistentVolume')), 'no volume read while every pod is Ready (the node list is read for the spread warnings)');
+    kube.fail('list', 'Node', 403, {times: 1});
+    const calmForbidden = await gatherStatus({name: 'zk', namespace: 'ns'}, deps);
+    assert.deepEqual(
+      calmForbidden.errors.filter((e) => /nodes/.test(e)),
+      [],
+      'nodes not readable while every pod is Ready: no error (only the zone warnings are skipped)',
+    );
     const pending = fakePod('ns', 'zk-1', labels, 'unschedulable');
     delete (pending['spec'] as {nodeName?: string}).nodeName;
     kube.seed(pending, node('node-1', 'True'), node('node-2', 'False'), pv('pv-zk-1', 'node-2'), {

@@ -29,7 +29,7 @@ describe('rbac: the least permissions per command', () => {
   it('only what needs the super password reads Secrets; only teardown and create delete ensemble objects', () => {
     const readsSecrets = RBAC_COMMANDS.filter((c) => can(roleRules([c]), '', 'secrets', 'get'));
     // report reads the Secret only to know which values to scrub from the archive; certificate reads the CA of an ensemble made with --tls
-    assert.deepEqual(readsSecrets.sort(), ['backup', 'certificate', 'create', 'export', 'import', 'member', 'report', 'restore', 'scale', 'secure', 'znode'].sort());
+    assert.deepEqual(readsSecrets.sort(), ['backup', 'certificate', 'create', 'export', 'import', 'member', 'report', 'restore', 'restore-quorum', 'scale', 'secure', 'znode'].sort());
     const deletesSts = RBAC_COMMANDS.filter((c) => can(roleRules([c]), 'apps', 'statefulsets', 'delete'));
     assert.deepEqual(deletesSts.sort(), ['create', 'restore', 'teardown']);
     assert.deepEqual(

@@ -47,6 +47,7 @@ function harness(opts: {leader?: string | null} = {}) {
         ZK_STATIC_TEMPLATE: path.join(scripts, 'zoo.cfg'),
         ZK_BOOTSTRAP_DYNAMIC: path.join(scripts, 'zoo.cfg.dynamic'),
         ZK_MEMBERSHIP_VERSION_FILE: path.join(scripts, 'membership-version'),
+        ZK_MEMBERSHIP_RESET_FILE: path.join(scripts, 'membership-reset'),
         ZOO_LOG_DIR: dir,
       },
     });
@@ -293,6 +294,78 @@ describe('start.sh (the real script, with a stand-in zkServer.sh)', () => {
         ['server.1=zk-0.zk-hs.ns.svc.cluster.local:2888:3888:participant;2181', 'server.2=zk-1.zk-hs.ns.svc.cluster.local:2888:3888:observer;2181'].join('\n') + '\n',
       );
       assert.equal(observer.run('zk-1', 20_000).status, 0);
+    });
+  });
+  describe('restore-quorum: the member a membership-reset names restarts as the only voter, once per token', () => {
+    const member = (id: number) => `server.${id}=zk-${id - 1}.zk-hs.ns.svc.cluster.local:2888:3888:participant;0.0.0.0:2181`;
+    /** zk-0 ran in a 3-member ensemble (committed config 100000000, data on the disk); the quorum is lost and restore-quorum wrote the ConfigMap. */
+    function survivor(o: {reset: string; data?: boolean}) {
+      const h = harness();
+      assert.equal(h.run('zk-0').status, 0);
+      const conf = path.join(h.data, 'conf');
+      const file = path.join(conf, 'zoo.cfg.dynamic.100000000');
+      writeFileSync(file, [1, 2, 3].map(member).join('\n'));
+      writeFileSync(path.join(conf, 'zoo.cfg'), `dataDir=${h.data}\ndynamicConfigFile=${file}\n`);
+      if (o.data !== false) {
+        mkdirSync(path.join(h.data, 'version-2'));
+        writeFileSync(path.join(h.data, 'version-2', 'log.100000001'), 'x');
+      }
+      writeFileSync(path.join(h.scripts, 'zoo.cfg.dynamic'), `${member(1)}\n`);
+      writeFileSync(path.join(h.scripts, 'membership-version'), '');
+      writeFileSync(path.join(h.scripts, 'membership-reset'), o.reset);
+      const used = () => /^dynamicConfigFile=(.*)$/m.exec(readFileSync(path.join(conf, 'zoo.cfg'), 'utf8'))![1]!;
+      return {h, conf, used};
+    }
+
+    it('the survivor starts from the ConfigMap membership (itself alone), keeps its data, and records the token', () => {
+      const {h, conf, used} = survivor({reset: '1 tok-a\n'});
+      const r = h.run('zk-0');
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /restore-quorum \(token tok-a\): restarting as the only voter/);
+      assert.equal(path.basename(used()), 'zoo.cfg.dynamic.restored');
+      assert.equal(readFileSync(used(), 'utf8'), `${member(1)}\n`);
+      assert.equal(readFileSync(path.join(conf, 'membership-reset.applied'), 'utf8').trim(), 'tok-a');
+      assert.ok(existsSync(path.join(h.data, 'version-2', 'log.100000001')), 'the data stays');
+    });
+
+    it('a restart after the reset keeps the restored membership even once a newer version is published, and does not reset again', () => {
+      const {h, conf, used} = survivor({reset: '1 tok-b'});
+      assert.equal(h.run('zk-0').status, 0);
+      // restore-quorum published the survivor's committed config (a new epoch) and joiners; ZooKeeper has not rewritten its files yet
+      writeFileSync(path.join(h.scripts, 'membership-version'), '200000000');
+      writeFileSync(path.join(h.scripts, 'zoo.cfg.dynamic'), `${member(1)}\n${member(2)}\n`);
+      const r = h.run('zk-0');
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /restarting as the only voter/);
+      assert.match(r.stderr, /using the membership restore-quorum set/);
+      assert.equal(readFileSync(used(), 'utf8'), `${member(1)}\n`, 'not the ConfigMap joiner membership');
+      assert.deepEqual(
+        readdirSync(h.data).filter((f) => f.startsWith('version-2')),
+        ['version-2'],
+        'no data moved aside',
+      );
+      // after ZooKeeper's first reconfig its own file wins again
+      const zkFile = path.join(conf, 'zoo.cfg.dynamic.200000003');
+      writeFileSync(zkFile, `${member(1)}\n${member(2)}`);
+      writeFileSync(path.join(conf, 'zoo.cfg'), `dataDir=${h.data}\ndynamicConfigFile=${zkFile}\n`);
+      assert.equal(h.run('zk-0').status, 0);
+      assert.equal(path.basename(used()), 'zoo.cfg.dynamic.200000003');
+    });
+
+    it('an empty data directory is never made the only voter', () => {
+      const {h} = survivor({reset: '1 tok-c', data: false});
+      const r = h.run('zk-0');
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /names this member \(zk-0\) as the survivor but its data directory is empty/);
+      assert.doesNotMatch(r.stdout, /ARGS/);
+    });
+
+    it('a reset that names another member changes nothing here', () => {
+      const {h, used} = survivor({reset: '2 tok-d'});
+      const r = h.run('zk-0');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(path.basename(used()), 'zoo.cfg.dynamic.100000000');
+      assert.doesNotMatch(r.stderr, /restore-quorum/);
     });
   });
 });

@@ -3,10 +3,12 @@ import {CliError, errorMessage} from '../../errors.js';
 import {evictPod} from '../evict.js';
 import type {Kube} from '../../kube/types.js';
 import {loadAssets} from '../../manifests/assets.js';
+import {objectNames} from '../../manifests/names.js';
+import {isolate, partitionPolicyName} from './partition.js';
 import {poll} from '../../util/poll.js';
 import type {Clock, Sleep} from '../../util/time.js';
 import {type PodLike, restarts} from '../pods.js';
-import type {DisruptionResult, Disruptor} from './types.js';
+import type {DisruptionResult, DisruptTarget, Disruptor} from './types.js';
 
 /** The kill script (manifests/scripts/kill.sh: what it does and why SIGTERM for PID 1 is said there). */
 export function killScript(): string {
@@ -42,6 +44,23 @@ function containerWentDown(pod: PodLike | null, before: number, container: strin
   return restarts(pod) > before || (cs !== undefined && !cs.state?.running);
 }
 
+/**
+ * How long the followers wait for a silent leader before they drop it
+ * (syncLimit × tickTime from the ensemble's zoo.cfg, defaults 5 × 2000 ms),
+ * and a few seconds more for them to elect: the partition's JVM stop.
+ */
+async function followerTimeoutMs(kube: Kube, namespace: string, name: string): Promise<number> {
+  const cm = await kube.get<{apiVersion: string; kind: string; metadata: {name: string}; data?: Record<string, string>}>({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    namespace,
+    name: objectNames(name).configMap,
+  });
+  const cfg = cm?.data?.['zoo.cfg'] ?? '';
+  const num = (key: string, dflt: number) => Number(new RegExp(`^${key}=(\\d+)`, 'm').exec(cfg)?.[1] ?? dflt);
+  return num('syncLimit', 5) * num('tickTime', 2000) + 5000;
+}
+
 /** How long delete-pod retries an eviction a PodDisruptionBudget refuses. */
 export const EVICT_TIMEOUT_MS = 30_000;
 
@@ -68,6 +87,8 @@ export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: str
         const afterMs = t.stopForMs ?? 30_000;
         return {pods: [t.leader], detail: stopped, undo: {afterMs, run: () => signalJvm(kube, t.namespace, t.leader, 'CONT', container, opts.match)}};
       }
+      case 'partition':
+        return partition(kube, t, {...opts, container});
       case 'all-pods': {
         // an involuntary disruption on purpose (--force): a budget would refuse it, so these pods are deleted
         await Promise.all(t.pods.map((p) => kube.delete(podRef(p))));
@@ -110,5 +131,45 @@ export function kubeDisruptor(kube: Kube, opts: {container?: string; match?: str
         );
       }
     }
+  };
+}
+
+/**
+ * --mode partition: cut the leader off (partition.ts), stop its JVM until
+ * another member leads (the agent keeps established connections: the
+ * followers must drop them), continue it cut off, heal when --stop-for ends.
+ */
+async function partition(kube: Kube, t: DisruptTarget, opts: {container: string; match?: string; clock?: Clock; sleep?: Sleep}): Promise<DisruptionResult> {
+  const {container, clock, sleep} = opts;
+  if (!clock || !sleep) throw new Error('--mode partition needs a clock and a sleep');
+  const stopForMs = t.stopForMs ?? 30_000;
+  const minBreakMs = Math.min(stopForMs, await followerTimeoutMs(kube, t.namespace, t.name));
+  const heal = await isolate(kube, t.namespace, t.name, t.leader);
+  let stopped: string;
+  try {
+    stopped = await signalJvm(kube, t.namespace, t.leader, 'STOP', container, opts.match);
+  } catch (e) {
+    await heal().catch(() => undefined);
+    throw e;
+  }
+  const started = clock.now();
+  const left = () => Math.max(0, stopForMs - (clock.now() - started));
+  // continued once another member leads (the followers dropped its connections), at the latest when the cut ends; at once on Ctrl-C
+  const cont = async () => {
+    while (t.newLeaderSeen && !t.newLeaderSeen() && left() > 0 && !t.signal?.aborted) await sleep(Math.min(200, left()), t.signal).catch(() => undefined);
+    return `${await signalJvm(kube, t.namespace, t.leader, 'CONT', container, opts.match)}: it runs, still cut off`;
+  };
+  const healStep = {
+    afterMs: 0,
+    run: async () => {
+      await sleep(left(), t.signal).catch(() => undefined);
+      await heal();
+      return `NetworkPolicy ${t.name} restored and ${partitionPolicyName(t.name)} deleted: ${t.leader} is reachable again`;
+    },
+  };
+  return {
+    pods: [t.leader],
+    detail: `${t.leader} cut off by NetworkPolicy (${partitionPolicyName(t.name)}; ${t.name} narrowed to the others), and ${stopped} until the followers drop its connections`,
+    undo: {afterMs: minBreakMs, run: cont, then: healStep},
   };
 }

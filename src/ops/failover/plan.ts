@@ -40,6 +40,8 @@ export function modeText(mode: FailoverMode, leader: string | undefined): string
       return `kill the ZooKeeper process in the leader's pod (${l})`;
     case 'pause':
       return `stop (SIGSTOP) the ZooKeeper process in the leader's pod (${l}), then let it continue`;
+    case 'partition':
+      return `cut the leader (${l}) off from the other members with NetworkPolicies, then heal`;
     case 'all-pods':
       return 'delete EVERY pod (the quorum is lost on purpose)';
   }

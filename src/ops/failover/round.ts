@@ -14,7 +14,7 @@ import {gatherStatus, type MemberReport, type StatusReport} from '../status.js';
 import {audit} from './audit.js';
 import {buildTimeline, figuresOf, firstAckAfter, longestAckGap, type Observed, type TimelineEvent} from './figures.js';
 import {modeText} from './plan.js';
-import {aborted, ensembleState, type FailoverDeps, type FailoverRequest, type FailoverRound, type StatusDepsLike} from './types.js';
+import {aborted, ensembleState, type FailoverDeps, type FailoverRequest, type FailoverRound, type StatusDepsLike, type Undo} from './types.js';
 import {watchFailover} from './watch.js';
 import {startWriter, type Writer, type WriteRecord} from './writer.js';
 
@@ -147,7 +147,16 @@ class Round {
     const disruptionAt = deps.clock.now();
     this.disruptionAt = disruptionAt;
     this.note('disruption-sent', modeText(req.mode, leader.pod), disruptionAt);
-    const result = await deps.disruptor({namespace: req.namespace, name: req.name, mode: req.mode, leader: leader.pod, pods: this.pods, stopForMs: req.stopForMs});
+    const result = await deps.disruptor({
+      namespace: req.namespace,
+      name: req.name,
+      mode: req.mode,
+      leader: leader.pod,
+      pods: this.pods,
+      stopForMs: req.stopForMs,
+      newLeaderSeen: () => this.observed.some((o) => o.event === 'new-leader' && o.at >= disruptionAt),
+      signal: deps.signal,
+    });
     const {undo, ...done} = result;
     round.disruption = {...done, time: new Date(disruptionAt).toISOString()};
     this.note('disruption-done', result.detail);
@@ -170,15 +179,21 @@ class Round {
     return disruptionAt;
   }
 
-  /** A disruption that ends (pause): undone after its time, or at once on Ctrl-C/SIGTERM; a failure is a problem of the round. */
-  private async undoLater(undo: {afterMs: number; run(): Promise<string>}): Promise<void> {
-    const {deps} = this;
-    await deps.sleep(undo.afterMs, deps.signal).catch(() => undefined);
-    try {
-      this.note('disruption-undone', await undo.run());
-    } catch (e) {
-      this.round.problems.push(`could not undo the disruption: ${errorMessage(e)}`);
-      deps.progress.warn(`could not undo the disruption: ${errorMessage(e)} (the leader's JVM may still be stopped: kubectl exec … -- kill -CONT <pid>, or delete the pod)`);
+  /** A disruption that ends (pause, partition): each step after its time, or at once on Ctrl-C/SIGTERM; a failure is a problem of the round. */
+  private async undoLater(first: Undo): Promise<void> {
+    const {deps, req} = this;
+    for (let undo: Undo | undefined = first; undo; undo = undo.then) {
+      await deps.sleep(undo.afterMs, deps.signal).catch(() => undefined);
+      try {
+        this.note('disruption-undone', await undo.run());
+      } catch (e) {
+        this.round.problems.push(`could not undo the disruption: ${errorMessage(e)}`);
+        const fix =
+          req.mode === 'partition'
+            ? `the leader may still be cut off: kubectl delete networkpolicy ${req.name}-partition -n ${req.namespace}, then kubectl zk secure ${req.name} -n ${req.namespace}`
+            : "the leader's JVM may still be stopped: kubectl exec … -- kill -CONT <pid>, or delete the pod";
+        deps.progress.warn(`could not undo the disruption: ${errorMessage(e)} (${fix})`);
+      }
     }
   }
 

@@ -19,7 +19,7 @@ import type {StartWriter, WriteRecord} from './writer.js';
  */
 export const FAILOVER_EXIT = {pass: 0, interrupted: 1, dataLoss: 10, noNewLeader: 11, notRecovered: 12, precondition: 13} as const;
 
-export const FAILOVER_MODES = ['delete-pod', 'kill', 'pause', 'all-pods'] as const;
+export const FAILOVER_MODES = ['delete-pod', 'kill', 'pause', 'partition', 'all-pods'] as const;
 export type FailoverMode = (typeof FAILOVER_MODES)[number];
 
 export type Outcome = 'pass' | 'data-loss' | 'no-new-leader' | 'not-recovered' | 'precondition' | 'interrupted';
@@ -62,7 +62,7 @@ export interface FailoverRequest {
   timeoutMs: number;
   /** writes per second; 0 = no load */
   writeRate: number;
-  /** --mode pause: how long the leader's JVM stays stopped (SIGSTOP … SIGCONT) */
+  /** --mode pause: how long the leader's JVM stays stopped (SIGSTOP … SIGCONT); --mode partition: how long the leader stays cut off */
   stopForMs?: number;
   force: boolean;
   keepData: boolean;
@@ -85,8 +85,12 @@ export interface DisruptTarget {
   leader: string;
   /** every member pod */
   pods: string[];
-  /** --mode pause: how long the JVM stays stopped */
+  /** --mode pause: how long the JVM stays stopped; --mode partition: how long the leader stays cut off */
   stopForMs?: number;
+  /** whether the round has seen another member lead since the disruption (partition continues the cut-off JVM only then) */
+  newLeaderSeen?(): boolean;
+  /** the run's abort signal: a disruption's timed end comes at once */
+  signal?: AbortSignal;
 }
 
 export interface DisruptionResult {
@@ -94,8 +98,15 @@ export interface DisruptionResult {
   pods: string[];
   /** what was done, e.g. "deleted pod zk-1" or "SIGKILL to pid 7 in zk-1" */
   detail: string;
-  /** a disruption that ends by itself (pause): undo it after `afterMs` (or at once when interrupted); says what it did */
-  undo?: {afterMs: number; run(): Promise<string>};
+  /** a disruption that ends by itself (pause, partition): undo it after `afterMs` (or at once when interrupted); says what it did */
+  undo?: Undo;
+}
+
+/** One timed step of ending a disruption; `then` runs `afterMs` after it (partition: continue the JVM, later heal the network). */
+export interface Undo {
+  afterMs: number;
+  run(): Promise<string>;
+  then?: Undo;
 }
 
 /** Disrupts a member (or all); tests pass one that kills a local server process. */
@@ -179,7 +190,7 @@ export function validateFailoverRequest(req: FailoverRequest): void {
   if (!(req.pollMs > 0)) throw new UsageError('--poll must be more than 0');
   if (!(req.timeoutMs > 0)) throw new UsageError('--timeout must be more than 0');
   if (!(req.writeRate >= 0) || !Number.isFinite(req.writeRate)) throw new UsageError(`--write-rate must be 0 or more, not ${req.writeRate}`);
-  if (req.mode === 'pause' && !((req.stopForMs ?? 0) > 0)) throw new UsageError('--stop-for must be more than 0 with --mode pause');
+  if ((req.mode === 'pause' || req.mode === 'partition') && !((req.stopForMs ?? 0) > 0)) throw new UsageError(`--stop-for must be more than 0 with --mode ${req.mode}`);
   if (req.mode === 'all-pods' && !req.force) throw new UsageError('--mode all-pods deletes every pod and loses the quorum on purpose', 'pass --force to do it');
   if (!req.basePath.startsWith('/') || req.basePath.endsWith('/') || req.basePath === '/zookeeper' || req.basePath.startsWith('/zookeeper/')) {
     throw new UsageError(`--path must be an absolute znode path outside /zookeeper, without a trailing slash: "${req.basePath}"`);

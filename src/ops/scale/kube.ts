@@ -191,7 +191,7 @@ export const LOST_NODE_GRACE_MS = 30_000;
  * Terminating past its grace period (its node is lost: no kubelet confirms) is
  * deleted without grace: safe, as the member is out of the membership.
  */
-function freshStart(kube: Kube, clock: Clock, pod: ObjectRef, claim: ObjectRef, oldPodUid?: string, oldClaimUid?: string) {
+export function freshStart(kube: Kube, clock: Clock, pod: ObjectRef, claim: ObjectRef, oldPodUid?: string, oldClaimUid?: string) {
   const since = clock.now();
   let forced = false;
   return async (): Promise<string | null> => {
@@ -233,7 +233,7 @@ function waitStep(o: KubeMembersOptions, pollMs: number) {
 }
 
 /** null once the pod runs; else why not yet. Throws when it cannot start (a fatal waiting reason). */
-async function podStartState(kube: Kube, ref: ObjectRef, namespace: string): Promise<string | null> {
+export async function podStartState(kube: Kube, ref: ObjectRef, namespace: string): Promise<string | null> {
   const pod = await kube.get<PodLike>(ref);
   if (!pod) return 'no pod yet';
   const problem = podProblem(pod);

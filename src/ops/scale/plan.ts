@@ -203,7 +203,7 @@ export interface ReplacePlan {
  * empty disk never votes before it holds the data. A member already out of
  * the committed membership (an interrupted replace) only gets the add step.
  */
-export function planReplace(report: StatusReport, ordinal: number, force: boolean): ReplacePlan {
+export function planReplace(report: StatusReport, ordinal: number, force: boolean, outRole?: ServerRole): ReplacePlan {
   const name = report.name;
   const config = report.config!.members;
   const id = ordinal + 1;
@@ -212,7 +212,7 @@ export function planReplace(report: StatusReport, ordinal: number, force: boolea
   const voters = config.filter((m) => m.role === 'participant').length;
   const observers = config.length - voters;
   // a member already removed (a replace stopped half-way) goes back in the role the layout gives its ordinal
-  const role: ServerRole = listed ? (listed.role as ServerRole) : config.some((m) => m.role === 'observer' && m.id < id) ? 'observer' : 'participant';
+  const role: ServerRole = listed ? (listed.role as ServerRole) : (outRole ?? (config.some((m) => m.role === 'observer' && m.id < id) ? 'observer' : 'participant'));
   const full: Shape = listed ? {voters, observers} : role === 'participant' ? {voters: voters + 1, observers} : {voters, observers: observers + 1};
   const less: Shape = role === 'participant' ? {...full, voters: full.voters - 1} : {...full, observers: full.observers - 1};
   const step = (action: StepAction, after: Shape): PlanStep => ({action, ordinal, id, pod, role, after});

@@ -93,6 +93,8 @@ export interface ReplaceRequest {
   ordinal: number;
   /** rebuild a member that serves and is Ready */
   force: boolean;
+  /** the role it goes back in when it is already out of the membership (restore-quorum: its recorded role); default the layout's */
+  role?: ServerRole;
   dryRun: boolean;
   /** wait until the ensemble is healthy after the member is back */
   wait: boolean;

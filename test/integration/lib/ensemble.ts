@@ -108,6 +108,8 @@ export interface ZkServer {
   dynamicConfigText(): string;
   /** Removes its snapshots and transaction logs (a lost disk); only while stopped. */
   wipeData(): void;
+  /** Writes zoo.cfg and a fresh dynamic file with these server lines (a rewritten membership); only while stopped. */
+  writeConfig(dynamicLines: string[]): void;
 }
 
 export interface StartOptions {
