@@ -9,7 +9,7 @@ const {ensemble: _ensemble, 'as-super': _asSuper, ...connectFlags} = ensembleFla
 
 export default class Export extends ZkCommand<ExportResult> {
   static override summary = 'Write a subtree as JSON lines (a logical copy that works on 3.8 and 3.9).';
-  static override description = `One header line, one line per znode (path, data as base64, ACL, the stat fields worth keeping; ephemeral znodes flagged and left out of the checksum), one end line with the count and a checksum over path, data and ACL, parents before children. ZooKeeper's own /zookeeper subtree is left out. Reads go over one session with many requests in flight and are written as they arrive. It reads as the ensemble's super user (password from the Secret NAME-auth) so that ACL-protected znodes are exported too; --no-as-super reads with --auth/--auth-file/$KUBECTL_ZK_AUTH only (a znode they may not read fails the export). To stdout, or with -f to a file that appears only when complete (FILE.partial until then); the summary goes to stderr when the data goes to stdout.`;
+  static override description = `One header line, one line per znode (path, data as base64, ACL, the stat fields worth keeping; ephemeral znodes flagged and left out of the checksum), one end line with the count and a checksum over path, data and ACL, parents before children. ZooKeeper's own /zookeeper subtree is left out. Reads go over 4 sessions on one member with many requests in flight (getData and getChildren batched in multi-reads) and are written as they arrive. It reads as the ensemble's super user (password from the Secret NAME-auth) so that ACL-protected znodes are exported too; --no-as-super reads with --auth/--auth-file/$KUBECTL_ZK_AUTH only (a znode they may not read fails the export). To stdout, or with -f to a file that appears only when complete (FILE.partial until then); the summary goes to stderr when the data goes to stdout.`;
   static override examples = ['<%= config.bin %> export zk > tree.jsonl', '<%= config.bin %> export zk /app -f app.jsonl', '<%= config.bin %> export zk --namespace prod -f prod.jsonl --force'];
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name.'}),
@@ -19,7 +19,7 @@ export default class Export extends ZkCommand<ExportResult> {
     file: Flags.string({char: 'f', summary: 'Write to this file instead of stdout ("-": stdout).'}),
     force: Flags.boolean({summary: 'Replace the file -f names when it exists.'}),
     'as-super': Flags.boolean({summary: "Read as the ensemble's super user (default; --no-as-super to read with --auth only).", default: true, allowNo: true, helpGroup: 'ENSEMBLE'}),
-    window: Flags.integer({summary: 'Znodes read at once on the session.', default: 256, min: 1, max: 10_000}),
+    window: Flags.integer({summary: 'Znodes read at once (over the 4 sessions).', default: 512, min: 1, max: 10_000}),
     ...connectFlags,
   };
 

@@ -441,13 +441,15 @@ export class KubeClient implements Kube {
         },
       });
       const opening = performance.now();
-      pf.portForward(namespace, pod, [port], socket, errors, socket).then(
+      const flow = new FlowControl(socket);
+      pf.portForward(namespace, pod, [port], flow.output, errors, socket).then(
         (ws) => {
           const w = typeof ws === 'function' ? ws() : ws;
           if (!w) {
             socket.destroy();
             return;
           }
+          flow.attach(w);
           log?.(`portforward ${namespace}/${pod}:${port}: stream open in ${Math.round(performance.now() - opening)}ms`);
           w.on('close', () => socket.end());
           w.on('error', () => socket.destroy());
@@ -485,6 +487,47 @@ export class KubeClient implements Kube {
   async close(): Promise<void> {
     for (const a of this.ahead.splice(0)) a.drop();
     await Promise.all([...this.forwarders].map((f) => f.close()));
+  }
+}
+
+/**
+ * Backpressure from the local socket to the WebSocket: client-node writes
+ * what the pod sends to the local socket and ignores write()'s answer, so a
+ * reader slower than the network (a backup hashing and parsing the snapshot
+ * it receives) had every byte it had not read yet buffered in memory, and
+ * the garbage collector working through it. Here a local socket whose buffer
+ * is full pauses the WebSocket (its TCP connection stops being read, so the
+ * API server and the kubelet slow down the sender) until it drains.
+ */
+export class FlowControl {
+  private ws: {pause(): void; resume(): void; isPaused?: boolean} | undefined;
+  private paused = false;
+  /** what client-node writes the pod's bytes to */
+  readonly output: Writable;
+
+  constructor(private readonly socket: Pick<net.Socket, 'write' | 'once' | 'destroyed'>) {
+    this.output = new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        if (!this.socket.write(chunk)) this.hold();
+        cb();
+      },
+    });
+  }
+
+  /** the WebSocket, once open */
+  attach(ws: {pause(): void; resume(): void}): void {
+    this.ws = ws;
+    if (this.paused) ws.pause();
+  }
+
+  private hold(): void {
+    if (this.paused || this.socket.destroyed) return;
+    this.paused = true;
+    this.ws?.pause();
+    this.socket.once('drain', () => {
+      this.paused = false;
+      this.ws?.resume();
+    });
   }
 }
 

@@ -22,7 +22,7 @@ import {checkTarget, openAtomic, writeJsonAtomic} from '../util/atomic-file.js';
 import {AdminCommandError, streamSnapshot, type SnapshotStream} from '../zk/admin-stream.js';
 import type {Endpoint} from '../zk/endpoint.js';
 import {fourLetterWord} from '../zk/fourletter.js';
-import {parseSrvr, type SrvrStats} from '../zk/parse.js';
+import {parseSrvr, srvrComplete, type SrvrStats} from '../zk/parse.js';
 import {readSnapshot} from '../zk/snapshot.js';
 import {isSystemPath, znodeKind} from '../zk/tree.js';
 import type {AuthInfo} from '../zk/wire.js';
@@ -153,7 +153,8 @@ export async function askMembers(deps: Pick<BackupDeps, 'members' | 'clientEndpo
   return Promise.all(
     pods.map(async (pod): Promise<MemberZxid> => {
       try {
-        const r = parseSrvr(await fourLetterWord(await deps.clientEndpoint(pod), 'srvr', {timeoutMs: PROBE_TIMEOUT_MS}));
+        // done once the reply is whole: through a port-forward the member's close comes ~1 s later
+        const r = parseSrvr(await fourLetterWord(await deps.clientEndpoint(pod), 'srvr', {timeoutMs: PROBE_TIMEOUT_MS, complete: srvrComplete}));
         return r.status === 'ok' ? {pod, srvr: r} : {pod, error: r.status};
       } catch (e) {
         return {pod, error: errorMessage(e)};

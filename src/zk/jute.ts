@@ -2,7 +2,7 @@
  * Jute, ZooKeeper's wire serialisation: big-endian int/long, bool as one
  * byte, buffers and strings length-prefixed (-1 = null), plus the records
  * this project needs (handshake, auth, getData, exists, getChildren, sync,
- * reconfig, close).
+ * reconfig, multiRead, close).
  * Pure encode/decode; no sockets here.
  */
 import {ZkError} from './errors.js';
@@ -24,6 +24,8 @@ export const OpCode = Object.freeze({
   multi: 14,
   create2: 15,
   reconfig: 16,
+  /** getData and getChildren of many znodes in one request (ZooKeeper 3.6+) */
+  multiRead: 22,
   auth: 100,
   setWatches: 101,
   sasl: 102,
@@ -79,6 +81,14 @@ export class JuteWriter {
   buffer(v: Buffer | null | undefined): this {
     if (v === null || v === undefined) return this.int(-1);
     this.int(v.length);
+    this.ensure(v.length);
+    v.copy(this.buf, this.len);
+    this.len += v.length;
+    return this;
+  }
+
+  /** Bytes as they are (an already encoded record), no length prefix. */
+  raw(v: Buffer): this {
     this.ensure(v.length);
     v.copy(this.buf, this.len);
     this.len += v.length;
@@ -335,6 +345,46 @@ export function decodeGetDataResponse(r: JuteReader): GetDataResponse {
   return {data, stat: decodeStat(r)};
 }
 
+/** One read of a multiRead request. */
+export interface ReadOp {
+  type: 'getData' | 'getChildren';
+  path: string;
+}
+
+/** One answer of a multiRead: the read's result, or its own error code (the others still answer). */
+export type ReadResult = {type: 'getData'; data: Buffer; stat: Stat} | {type: 'getChildren'; children: string[]} | {type: 'error'; err: number};
+
+/**
+ * MultiOperationRecord of reads: per op a MultiHeader{int type; bool done; int err = -1}
+ * and its GetDataRequest/GetChildrenRequest (no watch), then the end header {-1, true, -1}.
+ */
+export function encodeMultiRead(xid: number, ops: readonly ReadOp[]): Buffer {
+  return encodeRequest({xid, type: OpCode.multiRead}, (w) => {
+    for (const op of ops)
+      w.int(op.type === 'getData' ? OpCode.getData : OpCode.getChildren)
+        .bool(false)
+        .int(-1)
+        .ustring(op.path)
+        .bool(false);
+    w.int(-1).bool(true).int(-1);
+  });
+}
+
+/** MultiResponse of a multiRead: per op a MultiHeader and its response (ErrorResponse{int} for a failed one), then the end header. */
+export function decodeMultiReadResponse(r: JuteReader): ReadResult[] {
+  const out: ReadResult[] = [];
+  for (;;) {
+    const type = r.int();
+    const done = r.bool();
+    const err = r.int();
+    if (done) return out;
+    if (type === OpCode.getData) out.push({type: 'getData', ...decodeGetDataResponse(r)});
+    else if (type === OpCode.getChildren) out.push({type: 'getChildren', children: decodeChildren(r)});
+    else if (type === OpCode.error) out.push({type: 'error', err: r.int() || err});
+    else throw new ZkError('ProtocolError', `jute: unexpected type ${type} in a multi-read answer`);
+  }
+}
+
 export interface WatcherEvent {
   type: number;
   state: number;
@@ -347,22 +397,39 @@ export function decodeWatcherEvent(r: JuteReader): WatcherEvent {
 
 /**
  * Split a byte stream into length-prefixed frames. Feed chunks; complete
- * frame bodies come back, the remainder is kept.
+ * frame bodies come back (views of the chunks, not copies), the remainder is
+ * kept. A frame that spans many chunks is joined once, when its last byte has
+ * arrived, not on every chunk (a multi-read's answer is often hundreds of KiB).
  */
 export class FrameDecoder {
-  private pending: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** bytes needed before the next frame can be cut: its length prefix, then the whole frame */
+  private need = 4;
   constructor(private readonly maxFrame = 16 * 1024 * 1024) {}
 
   push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered < this.need) return [];
+    const buf = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.buffered);
     const out: Buffer[] = [];
-    while (this.pending.length >= 4) {
-      const n = this.pending.readInt32BE(0);
+    let off = 0;
+    let need = 4;
+    while (buf.length - off >= 4) {
+      const n = buf.readInt32BE(off);
       if (n < 0 || n > this.maxFrame) throw new ZkError('ProtocolError', `jute: bad frame length ${n}`);
-      if (this.pending.length < 4 + n) break;
-      out.push(Buffer.from(this.pending.subarray(4, 4 + n)));
-      this.pending = this.pending.subarray(4 + n);
+      if (buf.length - off < 4 + n) {
+        need = 4 + n;
+        break;
+      }
+      out.push(buf.subarray(off + 4, off + 4 + n));
+      off += 4 + n;
     }
+    const rest = buf.subarray(off);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    this.need = need;
     return out;
   }
 }

@@ -90,6 +90,27 @@ class ChunkReader {
     return (await this.buffer(what)).toString('utf8');
   }
 
+  /** The bytes buffered and not yet read (a view; read them synchronously, then advance). */
+  peek(): Buffer {
+    return this.buf.subarray(this.off);
+  }
+
+  advance(n: number): void {
+    this.off += n;
+    this.consumed += n;
+  }
+
+  /** Buffers at least one more byte than now (false: the stream ended). */
+  async more(): Promise<boolean> {
+    const have = this.buf.length - this.off;
+    try {
+      await this.fill(have + 1);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Reads and drops the rest of the stream. */
   async skipRest(): Promise<void> {
     this.consumed += this.buf.length - this.off;
@@ -101,6 +122,51 @@ class ChunkReader {
       this.consumed += next.value.length;
     }
   }
+}
+
+/**
+ * One znode record at the start of `b` (path, data, ACL reference, persisted
+ * stat), or the "/" end mark (node undefined); undefined when `b` does not
+ * hold all of it yet. `at`: its offset in the stream, for errors.
+ */
+function nodeAt(b: Buffer, at: number): {size: number; ref: bigint; node?: Omit<SnapshotNode, 'acl'>} | undefined {
+  if (b.length < 4) return undefined;
+  const pathLen = b.readInt32BE(0);
+  if (pathLen < -1 || pathLen > MAX_FIELD) throw new ZkError('ProtocolError', `not a ZooKeeper snapshot: a path of ${pathLen} bytes at offset ${at}`);
+  let o = 4 + Math.max(0, pathLen);
+  if (b.length < o + 4) return b.length >= o && pathLen === 1 && b[4] === 0x2f ? {size: o, ref: 0n} : undefined;
+  const raw = pathLen <= 0 ? '' : b.toString('utf8', 4, o);
+  if (raw === '/') return {size: o, ref: 0n};
+  const dataLen = b.readInt32BE(o);
+  if (dataLen < -1 || dataLen > MAX_FIELD) throw new ZkError('ProtocolError', `not a ZooKeeper snapshot: znode data of ${dataLen} bytes at offset ${at + o}`);
+  o += 4;
+  const dataEnd = o + Math.max(0, dataLen);
+  // ACL reference, czxid, mzxid, ctime, mtime (longs), version, cversion, aversion (ints), ephemeralOwner, pzxid (longs)
+  const end = dataEnd + 8 * 5 + 4 * 3 + 8 * 2;
+  if (b.length < end) return undefined;
+  const data = dataLen <= 0 ? Buffer.alloc(0) : Buffer.from(b.subarray(o, dataEnd));
+  o = dataEnd;
+  const long = () => {
+    const v = b.readBigInt64BE(o);
+    o += 8;
+    return v;
+  };
+  const int = () => {
+    const v = b.readInt32BE(o);
+    o += 4;
+    return v;
+  };
+  const ref = long();
+  const czxid = long();
+  const mzxid = long();
+  const ctime = long();
+  const mtime = long();
+  const version = int();
+  const cversion = int();
+  const aversion = int();
+  const ephemeralOwner = long();
+  const pzxid = long();
+  return {size: end, ref, node: {path: raw === '' ? '/' : raw, data, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid}};
 }
 
 /** The first bytes are a ZooKeeper snapshot's (also used to refuse a wrong file before anything else). */
@@ -149,25 +215,21 @@ export async function readSnapshot(chunks: AsyncIterable<Buffer | string>, onNod
     let nodes = 0;
     let maxZxid = 0n;
     for (;;) {
-      const raw = await r.string('a path');
-      if (raw === '/') break;
-      const data = await r.buffer('znode data');
-      const ref = await r.long();
-      const czxid = await r.long();
-      const mzxid = await r.long();
-      const ctime = await r.long();
-      const mtime = await r.long();
-      const version = await r.int();
-      const cversion = await r.int();
-      const aversion = await r.int();
-      const ephemeralOwner = await r.long();
-      const pzxid = await r.long();
-      const acl = ref === OPEN_UNSAFE ? [{perms: 31, scheme: 'world', id: 'anyone'}] : acls.get(ref);
-      const path = raw === '' ? '/' : raw;
-      if (!acl) throw new ZkError('ProtocolError', `snapshot: ${path} names ACL ${ref}, which the ACL cache does not hold`);
-      for (const z of [czxid, mzxid, pzxid]) if (z > maxZxid) maxZxid = z;
+      // whole records straight from the buffered bytes; a wait only when one spans the next chunk
+      const rec = nodeAt(r.peek(), r.consumed);
+      if (rec === undefined) {
+        if (!(await r.more())) throw new ZkError('ProtocolError', `the snapshot ends early (after ${r.consumed + r.peek().length} bytes): truncated`);
+        continue;
+      }
+      r.advance(rec.size);
+      if (rec.node === undefined) break;
+      const n = rec.node;
+      const acl = rec.ref === OPEN_UNSAFE ? [{perms: 31, scheme: 'world', id: 'anyone'}] : acls.get(rec.ref);
+      if (!acl) throw new ZkError('ProtocolError', `snapshot: ${n.path} names ACL ${rec.ref}, which the ACL cache does not hold`);
+      for (const z of [n.czxid, n.mzxid, n.pzxid]) if (z > maxZxid) maxZxid = z;
       nodes++;
-      await onNode({path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid});
+      const done = onNode({...n, acl});
+      if (done) await done;
     }
     await r.long(); // Adler-32 of everything before
     if ((await r.string('the seal')) !== '/') throw new ZkError('ProtocolError', 'snapshot: no seal after the last znode');

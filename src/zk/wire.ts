@@ -1,6 +1,7 @@
 /**
  * A minimal native ZooKeeper session over the client protocol (jute over
- * TCP): handshake, auth, getData, sync, reconfig, ping, close. It exists
+ * TCP): handshake, auth, getData, getACL, getChildren, multiRead, sync,
+ * reconfig, ping, close. It exists
  * because node-zookeeper-client has no reconfig call; it is also a small
  * second client for reading /zookeeper/config. One TCP connection, no
  * reconnects: when the connection drops, pending requests fail with
@@ -19,6 +20,7 @@ import {
   decodeConnectResponse,
   decodeGetACLResponse,
   decodeGetDataResponse,
+  decodeMultiReadResponse,
   decodeReplyHeader,
   encodeAuth,
   encodeCloseSession,
@@ -26,11 +28,14 @@ import {
   encodeGetACL,
   encodeGetChildren,
   encodeGetData,
+  encodeMultiRead,
   encodePing,
   encodeReconfig,
   encodeSync,
   type GetDataResponse,
   type JuteAcl,
+  type ReadOp,
+  type ReadResult,
   type ReconfigRequest,
   type Stat,
 } from './jute.js';
@@ -308,6 +313,17 @@ export class NativeSession extends EventEmitter<{close: [ZkError | undefined]}> 
   getChildren(path: string, timeoutMs?: number): Promise<string[]> {
     validatePath(path);
     return this.send((xid) => encodeGetChildren(xid, path), decodeChildren, path, timeoutMs);
+  }
+
+  /**
+   * getData and getChildren of many znodes in one request (ZooKeeper 3.6+):
+   * one answer per op, in order, each with its own result or error code.
+   * The server pays its per-request cost (a selector round, the request
+   * pipeline, the request metrics) once for the batch.
+   */
+  multiRead(ops: readonly ReadOp[], timeoutMs?: number): Promise<ReadResult[]> {
+    for (const op of ops) validatePath(op.path);
+    return this.send((xid) => encodeMultiRead(xid, ops), decodeMultiReadResponse, ops[0]?.path, timeoutMs);
   }
 
   /** Make the connected server catch up with the leader (before a read). */

@@ -39,6 +39,7 @@ function counting(r: TreeReader): {reader: TreeReader; max: () => number} {
     get sessionId() {
       return r.sessionId;
     },
+    batched: r.batched,
     get: wrap(r.get.bind(r)),
     getAcl: wrap(r.getAcl.bind(r)),
     ls: wrap(r.ls.bind(r)),
@@ -129,7 +130,7 @@ for (const line of ['3.8', '3.9']) {
           connect: () => Promise.reject(new Error('unused')),
           reader: async () => (reader = await native()()),
           onProgress: (n) => {
-            if (n === 1000) (reader as unknown as {s: {socket: {destroy(): void}}}).s.socket.destroy();
+            if (n === 1000) (reader as unknown as {s: {socket: {destroy(): void}}[]}).s[0]!.socket.destroy();
           },
         },
         '/app',

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import {PassThrough} from 'node:stream';
 import {CliError} from '../../src/errors.js';
-import {adminError, copySnapshot, hasSnapshotCommand, openSnapshot, pickMember, type MemberZxid} from '../../src/ops/backup.js';
+import {adminError, askMembers, copySnapshot, hasSnapshotCommand, openSnapshot, pickMember, type MemberZxid} from '../../src/ops/backup.js';
 import {TreeChecksum} from '../../src/ops/treefile.js';
 import {AdminCommandError} from '../../src/zk/admin-stream.js';
 import {parseZxid, type SrvrStats} from '../../src/zk/parse.js';
 import {hasSnapshotMagic, readSnapshot} from '../../src/zk/snapshot.js';
 import {encodeSnapshot} from '../support/snapshot.js';
 import {fakeTime} from '../support/time.js';
+import {fixture} from './zk/fixtures.js';
+import {createServer, type Socket} from 'node:net';
 
 async function* chunks(b: Buffer, size = 7) {
   for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
@@ -56,6 +58,44 @@ describe('backup: pure pieces', () => {
     assert.equal(s.sessions, 1);
     assert.deepEqual(privAcl, PRIV);
     assert.ok(hasSnapshotMagic(snap));
+  });
+
+  it('reads the znodes a chunk holds without yielding between them, and any split of the stream gives the same nodes', async () => {
+    const many = encodeSnapshot([{path: '/'}, ...Array.from({length: 50}, (_, i) => ({path: `/n${i}`, data: Buffer.alloc(100, i)}))]);
+    // one chunk: the 51 znodes come one after another, before a microtask queued at the first can run
+    // (a parse that awaits each field yields ~14 times per znode: 120k znodes took ~1 s of CPU)
+    let yielded = -1;
+    let calls = 0;
+    await readSnapshot(chunks(many, many.length), () => {
+      if (calls++ === 0) queueMicrotask(() => (yielded = calls));
+    });
+    assert.equal(yielded, 51, `the parse yielded after ${yielded} znodes`);
+    const want: string[] = [];
+    await readSnapshot(chunks(many, many.length), (n) => void want.push(`${n.path}:${n.data.toString('hex')}`));
+    for (const size of [1, 2, 3, 5, 13, 64, 333]) {
+      const got: string[] = [];
+      await readSnapshot(chunks(many, size), (n) => void got.push(`${n.path}:${n.data.toString('hex')}`));
+      assert.deepEqual(got, want, `chunks of ${size}`);
+    }
+  });
+
+  it("askMembers takes srvr's reply once it is whole, not at the close (through a port-forward the close comes ~1 s later)", async () => {
+    const open = new Set<Socket>();
+    const server = createServer((sock) => {
+      open.add(sock);
+      sock.on('error', () => undefined);
+      sock.once('data', () => sock.write(fixture('srvr-leader.txt'))); // and never closes
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const ep = {host: '127.0.0.1', port: (server.address() as {port: number}).port};
+      const [m] = await askMembers({members: async () => ['zk-0'], clientEndpoint: async () => ep});
+      assert.ok(m && 'srvr' in m, `no srvr: ${m && 'error' in m ? m.error : 'no answer'}`);
+      assert.equal(m.srvr?.mode, 'leader');
+    } finally {
+      for (const sock of open) sock.destroy();
+      server.close();
+    }
   });
 
   it('refuses what is not a snapshot, a gzip one, a truncated one, an unknown ACL reference', async () => {

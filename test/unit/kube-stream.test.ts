@@ -13,7 +13,7 @@ import net, {type AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import type {TLSSocket} from 'node:tls';
-import {KubeClient} from '../../src/kube/client.js';
+import {FlowControl, KubeClient} from '../../src/kube/client.js';
 import {resolveKubeConfig} from '../../src/kube/config.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'tls');
@@ -135,5 +135,44 @@ describe('KubeClient port-forward (real HTTPS + WebSocket server on loopback)', 
     const closed = new Promise<void>((r) => tlsConnections[0]!.once('close', () => r()));
     await spare.close();
     await closed;
+  });
+});
+
+describe('port-forward flow control (FlowControl)', () => {
+  /** a local socket whose buffer is full after `room` writes, and a WebSocket that counts pauses */
+  function fakes(room: number) {
+    const drains: (() => void)[] = [];
+    let writes = 0;
+    const socket = {
+      destroyed: false,
+      write: () => ++writes <= room,
+      once: (_ev: string, f: () => void) => void drains.push(f),
+    };
+    const ws = {paused: 0, resumed: 0, pause: () => void ws.paused++, resume: () => void ws.resumed++};
+    return {socket, ws, drain: () => drains.splice(0).forEach((f) => f())};
+  }
+
+  it('a local socket that stops taking bytes pauses the WebSocket until it drains (client-node ignores write()): memory stays bounded', () => {
+    const {socket, ws, drain} = fakes(2);
+    const flow = new FlowControl(socket as unknown as net.Socket);
+    flow.attach(ws);
+    flow.output.write(Buffer.from('a'));
+    flow.output.write(Buffer.from('b'));
+    assert.equal(ws.paused, 0);
+    flow.output.write(Buffer.from('c')); // the socket's buffer is over its mark now
+    flow.output.write(Buffer.from('d'));
+    assert.equal(ws.paused, 1, 'paused once, however many writes follow');
+    drain();
+    assert.equal(ws.resumed, 1);
+    flow.output.write(Buffer.from('e'));
+    assert.equal(ws.paused, 2);
+  });
+
+  it('bytes before the WebSocket is handed over still pause it when it arrives', () => {
+    const {socket, ws} = fakes(0);
+    const flow = new FlowControl(socket as unknown as net.Socket);
+    flow.output.write(Buffer.from('early'));
+    flow.attach(ws);
+    assert.equal(ws.paused, 1);
   });
 });
