@@ -6,27 +6,12 @@
  * test registers a minimal one and removes it afterwards).
  */
 import assert from 'node:assert/strict';
-import {apply, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, useCluster, waitForPod} from './lib/cluster.js';
+import {apply, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, useCluster, waitForPod, bystanderPod} from './lib/cluster.js';
 import {createEnsemble, kubectl, kubectlJson, kzk, statusJson, waitFor} from './lib/zk.js';
 
 useCluster();
 
 const CRD = 'podmonitors.monitoring.coreos.com';
-
-function bystander(name: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-    - name: c
-      image: ${clusterEnv().KZK_ZK_IMAGE}
-      imagePullPolicy: Never
-      command: ["sleep", "3600"]
-`;
-}
 
 const podMonitorCrd = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -67,7 +52,7 @@ describe('e2e: metrics (port 7000 to admitted clients only; status figures; --mo
     ns = await createNamespace('kzk-e2e-met');
     other = await createNamespace('kzk-e2e-metout');
     await kubectl(['delete', 'crd', CRD, '--ignore-not-found', '--wait=true'], {timeoutMs: 60_000});
-    await Promise.all([apply(bystander('inside'), ns), apply(bystander('outside'), other)]);
+    await Promise.all([apply(bystanderPod('inside'), ns), apply(bystanderPod('outside'), other)]);
     createdWithoutCrd = await createEnsemble(ns, 'zk', 3, ['--monitor']);
     await Promise.all([waitForPod(ns, 'inside'), waitForPod(other, 'outside')]);
   });

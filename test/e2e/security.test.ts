@@ -7,9 +7,8 @@
  * concurrent writer, losing nothing.
  */
 import assert from 'node:assert/strict';
-import {apply, createNamespace, deleteNamespace, dumpDiagnostics, useCluster, waitForPod} from './lib/cluster.js';
+import {apply, createNamespace, deleteNamespace, dumpDiagnostics, useCluster, waitForPod, bystanderPod} from './lib/cluster.js';
 import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, waitFor} from './lib/zk.js';
-import {clusterEnv} from './lib/cluster.js';
 
 useCluster();
 
@@ -41,22 +40,6 @@ async function zkCliFrom(ns: string, pod: string, server: string, ...cmds: strin
   return r.stdout + r.stderr;
 }
 
-function bystander(name: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-  labels: {app: bystander}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-    - name: c
-      image: ${clusterEnv().KZK_ZK_IMAGE}
-      imagePullPolicy: Never
-      command: ["sleep", "3600"]
-`;
-}
-
 async function podIp(ns: string, pod: string): Promise<string> {
   const p = await kubectlJson<{status: {podIP: string}}>(['get', 'pod', pod, '-n', ns]);
   return p.status.podIP;
@@ -71,7 +54,7 @@ describe('e2e: closed by default (bystanders get nothing; secure brings an old e
   before(async () => {
     ns = await createNamespace('kzk-e2e-sec');
     other = await createNamespace('kzk-e2e-out');
-    await Promise.all([apply(bystander('inside'), ns), apply(bystander('outside'), other)]);
+    await Promise.all([apply(bystanderPod('inside'), ns), apply(bystanderPod('outside'), other)]);
     await createEnsemble(ns, 'zk', 3);
     await Promise.all([waitForPod(ns, 'inside'), waitForPod(other, 'outside')]);
     ips = await Promise.all([0, 1, 2].map((i) => podIp(ns, `zk-${i}`)));

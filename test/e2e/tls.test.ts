@@ -10,26 +10,10 @@ import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
-import {apply, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, portForward, useCluster, waitForPod} from './lib/cluster.js';
+import {apply, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, portForward, useCluster, waitForPod, bystanderPod} from './lib/cluster.js';
 import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, waitFor} from './lib/zk.js';
 
 useCluster();
-
-function bystander(name: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-  labels: {app: bystander}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-    - name: c
-      image: ${clusterEnv().KZK_ZK_IMAGE}
-      imagePullPolicy: Never
-      command: ["sleep", "3600"]
-`;
-}
 
 /** From inside a pod: connect, send a four-letter word in plain TCP, print what came back; `rc=` is the connect's exit (0 open, 124 timeout, else refused). */
 async function plainFrom(ns: string, pod: string, host: string, port: number): Promise<{connected: 'open' | 'refused' | 'timeout'; answer: string}> {
@@ -166,7 +150,7 @@ describe('e2e: create --tls and every command over TLS on a real cluster', funct
   });
 
   it('a pod of the namespace: the plain port is closed, plain TCP on the secure port gets no ZooKeeper answer', async () => {
-    await apply(bystander('inside'), ns);
+    await apply(bystanderPod('inside'), ns);
     await waitForPod(ns, 'inside');
     const ip = (await kubectlJson<{status: {podIP: string}}>(['get', 'pod', 'zk-0', '-n', ns])).status.podIP;
     const plainPort = await plainFrom(ns, 'inside', ip, 2181);

@@ -239,6 +239,23 @@ export function apply(manifest: string, namespace?: string): Promise<RunResult> 
   return kubectl(['apply', '-f', '-'], {input: manifest, ...(namespace ? {namespace} : {})});
 }
 
+/** A pod that only sleeps, on the ZooKeeper image (it has bash for /dev/tcp probes): a client that is not a member. */
+export function bystanderPod(name: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  labels: {app: bystander}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: c
+      image: ${clusterEnv().KZK_ZK_IMAGE}
+      imagePullPolicy: Never
+      command: ["sleep", "3600"]
+`;
+}
+
 export function uniqueName(prefix = 'kzk-e2e'): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
