@@ -181,9 +181,10 @@ async function resetSurvivor(req: RestoreQuorumRequest, deps: ScaleDeps & {quoru
 }
 
 async function finish(req: RestoreQuorumRequest, deps: ScaleDeps, result: RestoreQuorumResult, started: number): Promise<RestoreQuorumResult> {
+  let last: StatusReport;
   if (req.wait) {
     const ui = deps.progress.step('waiting until every member serves and is in sync');
-    const last = await poll<StatusReport>(
+    last = await poll<StatusReport>(
       async () => {
         const r = await deps.status();
         return r.health === 'healthy' ? {ok: r} : {why: `${r.health}: ${r.warnings[0] ?? r.errors[0] ?? ''}`};
@@ -194,8 +195,7 @@ async function finish(req: RestoreQuorumRequest, deps: ScaleDeps, result: Restor
       throw e;
     });
     ui.succeed(`healthy (leader ${last.quorum.leader ?? '?'})`);
-  }
-  const last = await deps.status();
+  } else last = await deps.status();
   result.health = last.health;
   result.leader = last.quorum.leader;
   return done(result, deps, started);

@@ -39,8 +39,8 @@ async function seeded(): Promise<FakeKube> {
   return kube;
 }
 
-/** Members whose client port takes the connection and never says a word. */
-async function silentMembers(kube: FakeKube): Promise<() => Promise<void>> {
+/** A loopback TCP server that takes every connection and never says a word; `sockets` are the connections it took. */
+async function silentServer(): Promise<{port: number; sockets: Set<net.Socket>; close(): Promise<void>}> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -48,12 +48,21 @@ async function silentMembers(kube: FakeKube): Promise<() => Promise<void>> {
   });
   server.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  const port = (server.address() as net.AddressInfo).port;
-  kube.forwardTo = () => ({host: '127.0.0.1', port});
-  return async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => server.close(r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    sockets,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
   };
+}
+
+/** Members whose client port takes the connection and never says a word. */
+async function silentMembers(kube: FakeKube): Promise<() => Promise<void>> {
+  const silent = await silentServer();
+  kube.forwardTo = () => ({host: '127.0.0.1', port: silent.port});
+  return () => silent.close();
 }
 
 async function stops(id: Id, argv: string[], kube: FakeKube, o: {stdin?: string} = {}): Promise<InProcessRun> {
@@ -185,14 +194,7 @@ describe('--total-timeout through the built executable', function () {
   this.timeout(120_000);
 
   it('an API server that takes the connection and never answers (--request-timeout 10m): the executable prints the error and exits 1 at the limit plus its grace, not at the request timeout', async () => {
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((s) => {
-      sockets.add(s);
-      s.on('error', () => undefined);
-    });
-    server.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const port = (server.address() as net.AddressInfo).port;
+    const {port, sockets, close} = await silentServer();
     const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'kzk-deadline-cli-')), 'config');
     writeFileSync(
       kubeconfig,
@@ -211,8 +213,7 @@ describe('--total-timeout through the built executable', function () {
       assert.ok(sockets.size > 0, 'it did reach the API server');
     } finally {
       child.kill('SIGKILL');
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 });

@@ -2,13 +2,11 @@
 import {CliError} from '../../errors.js';
 import type {Kube, ObjectRef} from '../../kube/types.js';
 import {objectNames, podName} from '../../manifests/names.js';
-import {poll} from '../../util/poll.js';
 import type {Clock, Sleep} from '../../util/time.js';
 import {parseDynamicConfig} from '../../zk/parse.js';
 import {isRunning, type PodLike} from '../pods.js';
 import type {QuorumMembers} from '../restore-quorum.js';
-import {DYNAMIC_KEY, freshStart, MEMBERSHIP_VERSION_KEY, podStartState} from '../scale/kube.js';
-import type {StepContext} from '../scale/types.js';
+import {DYNAMIC_KEY, freshStart, MEMBERSHIP_VERSION_KEY, podStartState, waitStep} from '../scale/kube.js';
 import {electionZxid} from './plan.js';
 
 /** ConfigMap key start.sh reads: "<server id> <token>" names the member that restarts as the only voter. */
@@ -21,14 +19,7 @@ export function kubeQuorumMembers(o: {kube: Kube; namespace: string; name: strin
   const cmRef: ObjectRef = {apiVersion: 'v1', kind: 'ConfigMap', namespace, name: objectNames(name).configMap};
   const podRef = (ordinal: number): ObjectRef => ({apiVersion: 'v1', kind: 'Pod', namespace, name: podName(name, ordinal)});
   const pvcRef = (ordinal: number): ObjectRef => ({apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: `data-${podName(name, ordinal)}`});
-  const until = (what: string, ctx: StepContext, check: () => Promise<string | null>) =>
-    poll(
-      async () => {
-        const why = await check();
-        return why === null ? {ok: undefined} : {why};
-      },
-      {clock: o.clock, sleep: o.sleep, signal: o.signal, intervalMs: o.pollMs ?? 1000, deadline: ctx.deadline, onWhy: ctx.note, what},
-    );
+  const until = waitStep(o, o.pollMs ?? 1000);
   return {
     async recorded() {
       const cm = await kube.get<{apiVersion: string; kind: string; metadata: {name: string}; data?: Record<string, string>}>(cmRef);

@@ -213,7 +213,7 @@ export function freshStart(kube: Kube, clock: Clock, pod: ObjectRef, claim: Obje
 }
 
 /** A wait of one scale step: `check` says why not yet (null: done), until the step's deadline. */
-function waitStep(o: KubeMembersOptions, pollMs: number) {
+export function waitStep(o: Pick<KubeMembersOptions, 'clock' | 'sleep' | 'signal' | 'namespace'>, pollMs: number) {
   return (what: string, ctx: StepContext, check: () => Promise<string | null>) =>
     poll(
       async () => {
