@@ -15,7 +15,7 @@
  * watchdog is what counts.
  */
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
-import {randomBytes} from 'node:crypto';
+import {randomBytes, randomInt} from 'node:crypto';
 import {existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readdirSync, readFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
@@ -58,22 +58,53 @@ export function zkRuntime(line?: string): ZkRuntime {
   return {java, classpath, version: kv['ZK_VERSION'] ?? 'unknown', logback};
 }
 
-/** Free loopback TCP ports, all held open until every one is chosen (no duplicates). */
+/**
+ * Free loopback TCP ports below the kernel's ephemeral range, all held open until every one is
+ * chosen. Below that range because a port the kernel handed out by bind(0) can be taken again
+ * by any outgoing connection (every srvr probe opens one) while its server is down between a
+ * kill and a restart; the restarted server then cannot bind it and exits.
+ */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      {length: n},
-      () =>
-        new Promise<import('node:net').Server>((res, rej) => {
-          const s = createServer();
-          s.once('error', rej);
-          s.listen(0, '127.0.0.1', () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  const [lowest] = ephemeralRange();
+  const held: import('node:net').Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < n; tries++) {
+      if (tries > 1000) throw new Error(`no ${n} free loopback ports below ${lowest}`);
+      const port = PORT_FLOOR + randomInt(lowest - PORT_FLOOR);
+      if (handedOut.has(port)) continue;
+      const s = await listenOn(port);
+      if (!s) continue;
+      held.push(s);
+      ports.push(port);
+    }
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+  for (const p of ports) handedOut.add(p);
   return ports;
+}
+
+const PORT_FLOOR = 20_000;
+/** Ports this test process already gave out (two ensembles alive at once never share one). */
+const handedOut = new Set<number>();
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo && hi && lo > PORT_FLOOR + 1000) return [lo, hi];
+  } catch {
+    // not Linux: the usual default
+  }
+  return [32_768, 60_999];
+}
+
+function listenOn(port: number): Promise<import('node:net').Server | undefined> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(undefined));
+    s.listen(port, '127.0.0.1', () => res(s));
+  });
 }
 
 export interface ZkServer {
@@ -305,8 +336,15 @@ class ServerProc implements ZkServer {
     return m && m[1] ? readFileSync(m[1].trim(), 'utf8') : '';
   }
 
+  /**
+   * Started and not since stopped or killed by the test: a server that is wanted but not running
+   * has crashed (waitForQuorum says so with its log instead of counting it as stopped).
+   */
+  wanted = false;
+
   async start(): Promise<void> {
     if (this.running) return;
+    this.wanted = true;
     const {setpriv} = this.ctx;
     const runtime = this.runtime;
     const jvm = [
@@ -348,6 +386,7 @@ class ServerProc implements ZkServer {
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (signal !== 'SIGSTOP' && signal !== 'SIGCONT') this.wanted = false;
     const pid = this.pid;
     if (pid !== undefined) process.kill(pid, signal);
   }
@@ -451,6 +490,8 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
     const deadline = t0 + (o.timeoutMs ?? 60_000);
     let last: string;
     for (;;) {
+      const crashed = servers.find((s) => s.wanted && !s.running);
+      if (crashed) throw new Error(`server ${crashed.id} exited on its own; log tail:\n${logTail(crashed.logPath)}`);
       const live = running();
       const st = await ensembleStatus(
         live.map((s) => s.endpoint),
