@@ -61,7 +61,7 @@ import {
 import {crashDetails, problemText, ROLL_EXIT, RollStop, verb, type MemberStep, type RollDeps, type RollRequest, type RollResult} from './roll/types.js';
 import type {MemberReport, StatusReport} from './status.js';
 import {evictPod} from './evict.js';
-import {listMemberPods} from './wait.js';
+import {listMemberPods, settleSyncGap} from './wait.js';
 
 /**
  * Restarts or upgrades an ensemble one member at a time (see the module
@@ -173,6 +173,7 @@ class RollRun {
     const {to, changes} = req.action === 'upgrade' ? desiredTemplate({...req, tls: hasTlsTemplate(this.sts)}, from, req.change ?? {}) : {to: {...from}, changes: [] as string[]};
     let [report, pods] = await Promise.all([deps.status(), this.pods()]);
     if (!req.dryRun && this.transient(pods, report).length > 0) ({report, pods} = await this.waitForTransient(pods, report));
+    if (!req.dryRun) report = await settleSyncGap(report, deps.status, deps);
     const settled = settledRevision(this.sts);
     const incomplete = settled !== undefined && pods.some((p) => revisionOf(p) !== settled);
     // upgrade: a new revision when the template changes; restart: a new one unless an earlier roll is incomplete (then it resumes)
