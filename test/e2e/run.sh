@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 A=(lock-evict-signal harden-sync harden-kept failover-modes backup-schedule zookeeper-versions restore-quorum tls)
-X=(node-placement)
+X=(node-placement node-loss)
 MOCHA=(npx mocha --exit --timeout 600000)
 
 keep=${KZK_KEEP_CLUSTER:-0}
