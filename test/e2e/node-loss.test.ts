@@ -25,10 +25,14 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
   this.timeout(900_000);
   let ns: string;
   const NAME = 'zkl';
+  const STRICT = 'zkr';
 
   before(async () => {
     ns = await createNamespace('kzk-e2e-loss');
-    await createEnsemble(ns, NAME, 3);
+    // rebuilt on the remaining nodes' capacity: two members share a node, so spreading is preferred
+    await createEnsemble(ns, NAME, 3, ['--spread', 'preferred']);
+    // the default: one member per node required (three nodes, three zones); nowhere to rebuild while a node is lost
+    await createEnsemble(ns, STRICT, 3);
     await kzk(['znode', 'create', '/kept', 'before-the-loss', '--ensemble', NAME, '-n', ns]);
   });
   afterEach(async function () {
@@ -71,6 +75,22 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
       assert.equal(problem.node, node);
       assert.equal(problem.state, 'not-ready');
       assert.equal(problem.via, 'pod');
+
+      // the ensemble that requires one member per node: its member on the lost node has nowhere to go, refused before anything changes
+      const strict = await statusJson(ns, STRICT);
+      const stranded = strict.members.find((m: {node: string}) => m.node === node);
+      assert.ok(stranded, `${STRICT} has a member on ${node}: ${JSON.stringify(strict.members)}`);
+      const strictOrdinal = /-(\d+)$/.exec(stranded.pod)![1]!;
+      const refused = await kzk(['member', 'replace', STRICT, strictOrdinal, '-n', ns, '--yes']);
+      assert.equal(refused.code, 3, refused.stdout + refused.stderr);
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `^error: refusing to replace ${stranded.pod}: one member per node is required \\(spread node=required\\) and no schedulable node is free for ${stranded.pod}: .*; not schedulable: ${node} \\(add schedulable nodes`,
+          'm',
+        ),
+      );
+      assert.equal((await statusJson(ns, STRICT)).config.members.length, 3, `${STRICT}'s membership unchanged`);
 
       await kzk(['znode', 'create', '/written-while-lost', 'yes', '--ensemble', NAME, '-n', ns]);
       const r = await kzk(['member', 'replace', NAME, String(ordinal), '-n', ns, '--yes', '-o', 'json', '--timeout', '6m'], {timeoutMs: 900_000});
@@ -123,6 +143,7 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
       const st = spawnSync('bash', [STATUS_SH], {encoding: 'utf8'});
       assert.equal(st.status, 0, `test/cluster/status.sh after the restore:\n${st.stdout}${st.stderr}`);
       await waitFor('healthy with the node back', async () => (await statusJson(ns, NAME)).health === 'healthy', {timeoutMs: 120_000, intervalMs: 2000});
+      await waitFor(`${STRICT} healthy with the node back (its member rejoins with its data)`, async () => (await statusJson(ns, STRICT)).health === 'healthy', {timeoutMs: 240_000, intervalMs: 2000});
       await kzk(['znode', 'delete', held.dir, '--recursive', '--yes', '--ensemble', NAME, '-n', ns]);
     } finally {
       if (!restored) await restoreNode(node);
