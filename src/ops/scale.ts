@@ -229,7 +229,7 @@ class ScaleRun {
       return;
     }
     throw new CliError(`${what}: ${why}`, {
-      hint: `add schedulable nodes (or bring a lost one back) first; the spreading was chosen at create (--spread, docs/operations.md#spreading-over-nodes-and-zones); kubectl zk status ${req.name} -n ${req.namespace} shows where the members run`,
+      hint: `add schedulable nodes (or bring a lost one back) first; the spreading was chosen at create --spread and is changed by scale --spread (docs/operations.md#drains-the-poddisruptionbudget-and-spreading); kubectl zk status ${req.name} -n ${req.namespace} shows where the members run`,
       exitCode: 3,
     });
   }

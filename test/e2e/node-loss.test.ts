@@ -26,6 +26,7 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
   let ns: string;
   const NAME = 'zkl';
   const STRICT = 'zkr';
+  const LEADER = 'zkx';
 
   before(async () => {
     ns = await createNamespace('kzk-e2e-loss');
@@ -33,6 +34,9 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
     await createEnsemble(ns, NAME, 3, ['--spread', 'preferred']);
     // the default: one member per node required (three nodes, three zones); nowhere to rebuild while a node is lost
     await createEnsemble(ns, STRICT, 3);
+    // its leader's node is lost in the second round (spread over the three nodes when made)
+    await createEnsemble(ns, LEADER, 3, ['--spread', 'preferred']);
+    await kzk(['znode', 'create', '/kept', 'before-the-loss', '--ensemble', LEADER, '-n', ns]);
     await kzk(['znode', 'create', '/kept', 'before-the-loss', '--ensemble', NAME, '-n', ns]);
   });
   afterEach(async function () {
@@ -43,10 +47,26 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
     if (ns) await deleteNamespace(ns);
   });
 
-  it('status names the NotReady node and member replace; member replace rebuilds it elsewhere: 0 acknowledged writes lost, full strength on two nodes, its data served by it alone', async () => {
-    const before = await statusJson(ns, NAME);
-    assert.equal(before.health, 'healthy');
-    const row = before.members.find((m: {role: string}) => m.role === 'follower');
+  it('a follower: status names the NotReady node and member replace; member replace rebuilds it elsewhere: 0 acknowledged writes lost, full strength on two nodes, its data served by it alone; the ensemble that requires one member per node is refused', async () => {
+    await lossRound(NAME, 'follower', true);
+  });
+
+  it('the leader: the others elect, status names its NotReady node, member replace rebuilds it as a follower elsewhere: 0 acknowledged writes lost', async () => {
+    await lossRound(LEADER, 'leader', false);
+  });
+
+  /** Loses the node of `name`'s member in `role` (alone on its node), shows status, replaces it under a writer, restores the node. */
+  async function lossRound(NAME: string, role: 'follower' | 'leader', strictCheck: boolean): Promise<void> {
+    const before = await waitFor(
+      `${NAME} healthy`,
+      async () => {
+        const s = await statusJson(ns, NAME);
+        return s.health === 'healthy' ? s : null;
+      },
+      {timeoutMs: 240_000, intervalMs: 2000},
+    );
+    const row = before.members.find((m: {role: string}) => m.role === role);
+    assert.equal(before.members.filter((m: {node: string}) => m.node === row.node).length, 1, `${row.pod} is alone on ${row.node}: ${JSON.stringify(before.members.map((m: any) => [m.pod, m.node]))}`);
     const pod: string = row.pod;
     const ordinal = Number(/-(\d+)$/.exec(pod)![1]);
     const node: string = row.node;
@@ -77,20 +97,7 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
       assert.equal(problem.via, 'pod');
 
       // the ensemble that requires one member per node: its member on the lost node has nowhere to go, refused before anything changes
-      const strict = await statusJson(ns, STRICT);
-      const stranded = strict.members.find((m: {node: string}) => m.node === node);
-      assert.ok(stranded, `${STRICT} has a member on ${node}: ${JSON.stringify(strict.members)}`);
-      const strictOrdinal = /-(\d+)$/.exec(stranded.pod)![1]!;
-      const refused = await kzk(['member', 'replace', STRICT, strictOrdinal, '-n', ns, '--yes']);
-      assert.equal(refused.code, 3, refused.stdout + refused.stderr);
-      assert.match(
-        refused.stderr,
-        new RegExp(
-          `^error: refusing to replace ${stranded.pod}: one member per node is required \\(spread node=required\\) and no schedulable node is free for ${stranded.pod}: .*; not schedulable: ${node} \\(add schedulable nodes`,
-          'm',
-        ),
-      );
-      assert.equal((await statusJson(ns, STRICT)).config.members.length, 3, `${STRICT}'s membership unchanged`);
+      if (strictCheck) await strictRefused(node);
 
       await kzk(['znode', 'create', '/written-while-lost', 'yes', '--ensemble', NAME, '-n', ns]);
       const r = await kzk(['member', 'replace', NAME, String(ordinal), '-n', ns, '--yes', '-o', 'json', '--timeout', '6m'], {timeoutMs: 900_000});
@@ -143,10 +150,32 @@ describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd an
       const st = spawnSync('bash', [STATUS_SH], {encoding: 'utf8'});
       assert.equal(st.status, 0, `test/cluster/status.sh after the restore:\n${st.stdout}${st.stderr}`);
       await waitFor('healthy with the node back', async () => (await statusJson(ns, NAME)).health === 'healthy', {timeoutMs: 120_000, intervalMs: 2000});
-      await waitFor(`${STRICT} healthy with the node back (its member rejoins with its data)`, async () => (await statusJson(ns, STRICT)).health === 'healthy', {timeoutMs: 240_000, intervalMs: 2000});
+      if (strictCheck) {
+        await waitFor(`${STRICT} healthy with the node back (its member rejoins with its data)`, async () => (await statusJson(ns, STRICT)).health === 'healthy', {
+          timeoutMs: 240_000,
+          intervalMs: 2000,
+        });
+      }
       await kzk(['znode', 'delete', held.dir, '--recursive', '--yes', '--ensemble', NAME, '-n', ns]);
     } finally {
       if (!restored) await restoreNode(node);
     }
-  });
+  }
+
+  async function strictRefused(node: string): Promise<void> {
+    const strict = await statusJson(ns, STRICT);
+    const stranded = strict.members.find((m: {node: string}) => m.node === node);
+    assert.ok(stranded, `${STRICT} has a member on ${node}: ${JSON.stringify(strict.members)}`);
+    const strictOrdinal = /-(\d+)$/.exec(stranded.pod)![1]!;
+    const refused = await kzk(['member', 'replace', STRICT, strictOrdinal, '-n', ns, '--yes']);
+    assert.equal(refused.code, 3, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^error: refusing to replace ${stranded.pod}: one member per node is required \\(spread node=required\\) and no schedulable node is free for ${stranded.pod}: .*; not schedulable: ${node} \\(add schedulable nodes`,
+        'm',
+      ),
+    );
+    assert.equal((await statusJson(ns, STRICT)).config.members.length, 3, `${STRICT}'s membership unchanged`);
+  }
 });

@@ -110,7 +110,7 @@ describe('e2e: spread over nodes and zones (issue 19 item 3)', function () {
     const w = await held.finish();
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).spread, {from: 'node=preferred,zone=preferred', to: 'node=preferred,zone=required'});
-    console.log(`      [measure] --spread auto, restart, scale 3 → 5: writes acked ${w.acked}, failed ${w.failed}, lost ${w.lost.length}, longest gap ${w.longestGapMs} ms`);
+    console.log(`      [measure] scale --spread preferred, restart, scale 3 → 5 --spread auto: writes acked ${w.acked}, failed ${w.failed}, lost ${w.lost.length}, longest gap ${w.longestGapMs} ms`);
     assert.deepEqual(w.lost, [], 'no acknowledged write lost');
     assert.ok(w.sessionKept);
     const s = await statusJson(ns, NAME);
