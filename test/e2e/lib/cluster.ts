@@ -136,8 +136,23 @@ export function clusterIsUp(): boolean {
 
 let startedByUs = false;
 
+/**
+ * A node lost on purpose (test/cluster/node-lose.sh, by another test sharing
+ * the bed) makes status.sh fail for a few minutes; up.sh then would restart
+ * its kubelet mid-test (and rebuild what it finds stale). Wait for its
+ * node-restore.sh instead, up to 10 minutes, before judging the cluster.
+ */
+function waitWhileNodeLost(): void {
+  const until = Date.now() + 600_000;
+  for (let lost = lostNodes(); lost.length > 0 && Date.now() < until; lost = lostNodes()) {
+    process.stderr.write(`[e2e] node(s) ${lost.join(', ')} lost by test/cluster/node-lose.sh: waiting for node-restore.sh before checking the cluster\n`);
+    spawnSync('sleep', ['10']);
+  }
+}
+
 /** Brings the cluster up when it is not; returns true when this call started it. */
 export function ensureCluster(): boolean {
+  waitWhileNodeLost();
   if (clusterIsUp()) return false;
   process.stderr.write('[e2e] cluster not up: running test/cluster/up.sh\n');
   if (runScript('up.sh') !== 0) {
