@@ -121,7 +121,7 @@ describe('e2e: create --tls and every command over TLS on a real cluster', funct
 
   it('create --tls: serves on 2281 only, the quorum in TLS, the plugin sets the ACLs over TLS', async () => {
     const started = Date.now();
-    const r = await createEnsemble(ns, 'zk', 3, ['--tls']);
+    const r = await createEnsemble(ns, 'zk', 3, ['--tls', '--spread', 'preferred']); // scaled to 5 on three nodes
     console.log(`      [measure] kubectl zk create --tls (3 members) → quorum in ${Date.now() - started} ms`);
     assert.match(r.stdout, /connect: zk\.tls-e2e[^.]*\.svc\.cluster\.local:2281/);
     assert.match(r.stderr, /ACLs set: \/ world:anyone:cdrw/);

@@ -164,14 +164,16 @@ export async function holdSession(ns: string, name: string, pods: string[], inte
     }
   })();
   return {
-    /** Stops the writer and checks every acknowledged write is there, on the same session. */
-    async finish() {
+    /** Where the writer writes: one child per write. */
+    dir,
+    /** Stops the writer and checks every acknowledged write is there, on the same session; `keep` leaves the written znodes (and returns their paths) to be read again elsewhere. */
+    async finish(opts: {keep?: boolean} = {}) {
       running = false;
       await loop;
       const present = new Set((await client.ls(dir)).map((c) => `${dir}/${c}`));
       const lost = acked.filter((p) => !present.has(p));
-      const result = {sessionKept: client.sessionId === sessionId && !states.includes('expired'), states, acked: acked.length, failed, lost, longestGapMs};
-      await client.deleteRecursive(dir).catch(() => undefined);
+      const result = {sessionKept: client.sessionId === sessionId && !states.includes('expired'), states, acked: acked.length, failed, lost, longestGapMs, ackedPaths: opts.keep ? acked : []};
+      if (!opts.keep) await client.deleteRecursive(dir).catch(() => undefined);
       await client.close();
       await forwarders.close();
       await kube.close();
