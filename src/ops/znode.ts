@@ -330,7 +330,7 @@ async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Pro
       },
     );
   }
-  deps.forwarders.learn(namespace, ensemble, running.some(hasSecureClientPort));
+  deps.forwarders.learn(namespace, running);
   const opened = await Promise.allSettled(running.map((p) => deps.forwarders.endpoint(namespace, p.metadata.name)));
   const endpoints: Endpoint[] = [];
   opened.forEach((r, i) => {

@@ -130,7 +130,10 @@ describe('integration: tls enable phases on a real ensemble (plaintext → TLS, 
       }
       await roll('tls', true);
       const after = await readConfig([eps.get(2)!], {connectTimeoutMs: 5000});
-      assert.ok(after.config.servers.every((x) => x.clientAddress === '127.0.0.2'), after.raw);
+      assert.ok(
+        after.config.servers.every((x) => x.clientAddress === '127.0.0.2'),
+        after.raw,
+      );
       for (const s of ens.servers) {
         assert.deepEqual(await accepts(s), {plain: false, tls: true}, `server ${s.id} at the end`);
         assert.doesNotMatch(readFileSync(join(s.dir, 'zoo.cfg'), 'utf8'), /portUnification/);
@@ -142,7 +145,9 @@ describe('integration: tls enable phases on a real ensemble (plaintext → TLS, 
     }
     const present = new Set(await client.ls('/w'));
     const lost = acked.filter((p) => !present.has(p));
-    console.log(`      [measure] tls enable phases on ZooKeeper ${ens.runtime.version}: writer ${acked.length} acked, ${failed} failed, ${lost.length} lost; session kept ${client.sessionId === session && !states.includes('expired')} (states ${states.join(',')})`);
+    console.log(
+      `      [measure] tls enable phases on ZooKeeper ${ens.runtime.version}: writer ${acked.length} acked, ${failed} failed, ${lost.length} lost; session kept ${client.sessionId === session && !states.includes('expired')} (states ${states.join(',')})`,
+    );
     assert.deepEqual(lost, []);
     assert.equal(client.sessionId, session);
     assert.ok(!states.includes('expired'));

@@ -72,7 +72,10 @@ type ServicePort = {name?: string; port: number; targetPort?: number | string};
 export function servicePorts(ports: ServicePort[], clients: 'both' | 'tls'): ServicePort[] {
   const secure = {name: 'secure-client', port: PORTS.secureClient, targetPort: 'secure-client'};
   const rest = ports.filter((p) => p.name !== 'secure-client' && (clients === 'both' || p.name !== 'client'));
-  const at = Math.max(0, ports.findIndex((p) => p.name === 'client'));
+  const at = Math.max(
+    0,
+    ports.findIndex((p) => p.name === 'client'),
+  );
   rest.splice(clients === 'both' ? at + 1 : at, 0, secure);
   return rest;
 }

@@ -264,7 +264,15 @@ class ServerProc implements ZkServer {
     readonly adminPort: number,
     role: ServerRole,
     readonly dir: string,
-    private readonly ctx: {runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string; tls?: {ca: KeyPair; securePort: number; cfg?: TlsCfg}},
+    private readonly ctx: {
+      runtime: ZkRuntime;
+      superDigest: string;
+      tickTimeMs: number;
+      heapMb: number;
+      setpriv: string | undefined;
+      pidDir: string;
+      tls?: {ca: KeyPair; securePort: number; cfg?: TlsCfg};
+    },
   ) {
     this.role = role;
     this.runtime = ctx.runtime;
