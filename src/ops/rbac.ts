@@ -99,13 +99,7 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   logs: [...READ_ENSEMBLE, ['', 'pods/log', ['get']]],
   // tls enable: restart's roll, the Secrets create --tls makes, the ConfigMap (phase, settings, membership), the Services' and the policy's client ports
-  tls: [
-    ...ROLL,
-    ['', 'secrets', ['get', 'create', 'patch']],
-    ['', 'configmaps', ['patch']],
-    ['', 'services', ['get', 'patch']],
-    ['networking.k8s.io', 'networkpolicies', ['patch']],
-  ],
+  tls: [...ROLL, ['', 'secrets', ['get', 'create', 'patch']], ['', 'configmaps', ['patch']], ['', 'services', ['get', 'patch']], ['networking.k8s.io', 'networkpolicies', ['patch']]],
   // a client certificate signed by the CA in NAME-tls-ca, into a new Secret
   certificate: [
     ['apps', 'statefulsets', ['get']],

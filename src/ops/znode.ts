@@ -18,7 +18,6 @@ import {validatePath} from '../zk/paths.js';
 import type {AuthInfo} from '../zk/wire.js';
 import type {openTreeReader, TreeReader} from '../zk/reader.js';
 import type {MemberForwarders} from './members.js';
-import {hasSecureClientPort} from './ensemble/forwarders.js';
 import type {PodLike} from './pods.js';
 import {listMemberPods, membersOf, podSelector} from './wait.js';
 
