@@ -11,17 +11,9 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {apply, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, portForward, useCluster, waitForPod, bystanderPod} from './lib/cluster.js';
-import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, waitFor} from './lib/zk.js';
+import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, plainFrom, waitFor} from './lib/zk.js';
 
 useCluster();
-
-/** From inside a pod: connect, send a four-letter word in plain TCP, print what came back; `rc=` is the connect's exit (0 open, 124 timeout, else refused). */
-async function plainFrom(ns: string, pod: string, host: string, port: number): Promise<{connected: 'open' | 'refused' | 'timeout'; answer: string}> {
-  const script = `timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; echo rc=$?; timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port} && printf srvr >&3 && cat <&3' 2>/dev/null`;
-  const r = await kubectl(['exec', '-n', ns, pod, '--', 'bash', '-c', script], {allowFail: true, timeoutMs: 30_000});
-  const rc = /rc=(\d+)/.exec(r.stdout)?.[1];
-  return {connected: rc === '0' ? 'open' : rc === '124' ? 'timeout' : 'refused', answer: r.stdout.replace(/^rc=\d+\n?/, '')};
-}
 
 /** A Secret with a client certificate from a CA the ensemble does not trust. */
 async function createStrangerSecret(ns: string): Promise<string> {

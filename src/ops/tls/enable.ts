@@ -16,7 +16,7 @@
  *
  * Each roll is restart's roll (ops/roll.ts) with the phase's template patch.
  */
-import {CliError, UsageError} from '../../errors.js';
+import {AbortedError, CliError, UsageError} from '../../errors.js';
 import type {Kube, KubeObject, ObjectRef, SecretObject, StatefulSetObject} from '../../kube/types.js';
 import {LABEL, MANAGER, ownerAnnotations, ensembleLabels} from '../../manifests/labels.js';
 import {objectNames, podName, PORTS} from '../../manifests/names.js';
@@ -141,7 +141,7 @@ export async function tlsEnable(req: TlsEnableRequest, deps: TlsEnableDeps): Pro
   if (req.dryRun) return {...result, durationMs: deps.clock.now() - started};
   const order = todo.map((p) => p).join(' → ');
   if (!(await deps.confirm(`Move ensemble "${req.name}" in namespace "${req.namespace}" to TLS (${order}; three rolls, each member evicted once per roll, the leader last)?`)))
-    throw new CliError('tls enable cancelled; nothing was changed', {exitCode: 2});
+    throw new AbortedError('tls enable cancelled; nothing was changed');
   for (const phase of todo) {
     const step = result.phases.find((p) => p.phase === phase)!;
     const t0 = deps.clock.now();

@@ -121,6 +121,14 @@ export async function labelled(ns: string, name: string): Promise<string[]> {
 
 export {kubectl, kubectlJson, waitFor};
 
+/** From inside a pod: connect, send a four-letter word in plain TCP, print what came back; `rc=` is the connect's exit (0 open, 124 timeout, else refused). */
+export async function plainFrom(ns: string, pod: string, host: string, port: number): Promise<{connected: 'open' | 'refused' | 'timeout'; answer: string}> {
+  const script = `timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; echo rc=$?; timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port} && printf srvr >&3 && cat <&3' 2>/dev/null`;
+  const r = await kubectl(['exec', '-n', ns, pod, '--', 'bash', '-c', script], {allowFail: true, timeoutMs: 30_000});
+  const rc = /rc=(\d+)/.exec(r.stdout)?.[1];
+  return {connected: rc === '0' ? 'open' : rc === '124' ? 'timeout' : 'refused', answer: r.stdout.replace(/^rc=\d+\n?/, '')};
+}
+
 /**
  * A ZooKeeper session held open from the test process through port-forwards
  * (the plugin's own kube client and forwarders), with a writer creating one
