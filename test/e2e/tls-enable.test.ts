@@ -12,7 +12,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {apply, bystanderPod, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, useCluster, waitForPod} from './lib/cluster.js';
-import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, plainFrom, waitFor} from './lib/zk.js';
+import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, plainFrom, waitFor, whenInSync} from './lib/zk.js';
 
 useCluster();
 
@@ -135,7 +135,7 @@ describe('e2e: tls enable moves a plaintext ensemble to TLS without downtime', f
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stderr, /portforward [^ ]+\/zk-\d:2281: stream open/);
     assert.equal((await kzk(['znode', 'get', '/after-enable', '-n', ns])).stdout, 'tls');
-    const roll = await kzk(['restart', 'zk', '-n', ns, '--yes', '--timeout', '6m'], {timeoutMs: 1_200_000});
+    const roll = await whenInSync(['restart', 'zk', '-n', ns, '--yes', '--timeout', '6m']);
     assert.equal(roll.code, 0, roll.stderr.slice(-2000));
     const dir = mkdtempSync(join(tmpdir(), 'kzk-tls-enable-'));
     try {

@@ -46,6 +46,11 @@ export default class TlsEnable extends ZkCommand<TlsEnableResult> {
           signal: rt.signal,
           confirm: (q) => rt.confirm(q),
           endpoint: (ns, pod) => probe.forwarders.endpoint(ns, pod),
+          sleep: rt.sleep,
+          openStatus: () => {
+            const fresh = ensembleProbe(kube, {clock: rt.clock, requestTimeoutMs: rt.requestTimeoutMs});
+            return {status: () => fresh.status(args.name, kube.namespace), close: () => fresh.close()};
+          },
           roll: (req) => runRoll(rt, req, pollMs, {confirmed: true}),
         },
       );

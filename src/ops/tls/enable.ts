@@ -24,12 +24,17 @@ import {checkTlsImage} from '../../manifests/options.js';
 import {tlsEnableConfigKey, tlsEnableStatic, type TlsEnablePhase, type TlsRoll} from '../../manifests/tls-enable.js';
 import {renderTlsSecrets} from '../../manifests/tls.js';
 import {CA_KEY, makeEnsembleTls} from '../../tls/ensemble.js';
-import type {Progress} from '../../util/progress.js';
-import type {Clock} from '../../util/time.js';
+import {formatDuration} from '../../util/duration.js';
+import {poll} from '../../util/poll.js';
+import type {Progress, ProgressStep} from '../../util/progress.js';
+import type {Clock, Sleep} from '../../util/time.js';
 import type {Endpoint} from '../../zk/endpoint.js';
 import {formatServerLine} from '../../zk/parse.js';
 import {readConfig, reconfigAndConfirm} from '../../zk/reconfig.js';
+import {rollPreconditions} from '../roll/plan.js';
 import type {RollRequest, RollResult} from '../roll/types.js';
+import type {StatusReport} from '../status.js';
+import {listMemberPods} from '../wait.js';
 import {hasTlsTemplate, templateOf} from '../roll/template.js';
 import {clusterDomainOf, DYNAMIC_KEY, MEMBERSHIP_VERSION_KEY, membershipText, readSuperAuth} from '../scale/kube.js';
 import {ensureMemberCertificate, readCa} from '../tls.js';
@@ -77,6 +82,12 @@ export interface TlsEnableDeps {
   /** a member's client port (MemberForwarders: plain or TLS, as the member's pod has it) */
   endpoint(namespace: string, pod: string): Promise<Endpoint>;
   confirm(question: string): Promise<boolean>;
+  /**
+   * A status probe opened now (its own port-forwards: each member reached as its pod is now,
+   * plain or TLS); closed by the caller.
+   */
+  openStatus(): {status(): Promise<StatusReport>; close(): Promise<void>};
+  sleep: Sleep;
   signal?: AbortSignal;
 }
 
@@ -173,8 +184,7 @@ async function runPhase(phase: TlsEnablePhase, req: TlsEnableRequest, deps: TlsE
   if (phase === 'done') await finalSettings(req, deps);
   const roll = ROLLS[phase];
   if (!roll) return undefined;
-  const ui = deps.progress.step(`${phase}: ${WHAT[phase]}`);
-  ui.succeed(`${phase}: rolling the members`);
+  await readyForRoll(req, deps, phase);
   const r = await deps.roll({
     name: req.name,
     action: 'restart',
@@ -187,6 +197,47 @@ async function runPhase(phase: TlsEnablePhase, req: TlsEnableRequest, deps: TlsE
   step.roll = {outcome: r.outcome, members: r.members.filter((m) => m.outcome === 'done').map((m) => m.pod), durationMs: r.durationMs, elections: r.elections.length};
   if (r.outcome === 'done' || r.outcome === 'nothing-to-do') return undefined;
   return {reason: r.stopped?.reason ?? `the roll ended ${r.outcome}`, hint: r.stopped?.hint ?? 'see kubectl zk status'};
+}
+
+/**
+ * Before a roll: every member serves and is in sync, asked the way the roll
+ * will ask (a probe opened now: TLS to the members that have it). A member
+ * just rolled may answer its first TLS questions slowly; restart's roll
+ * would refuse at once what this waits out (up to --timeout).
+ */
+async function readyForRoll(req: TlsEnableRequest, deps: TlsEnableDeps, phase: TlsEnablePhase): Promise<void> {
+  const probe = deps.openStatus();
+  let ui: ProgressStep | undefined;
+  try {
+    await poll(
+      async () => {
+        const [r, pods] = await Promise.all([probe.status(), listMemberPods(deps.kube, req.namespace, req.name)]);
+        const problems = rollPreconditions(r, pods);
+        if (problems.length === 0) return {ok: undefined};
+        ui ??= deps.progress.step(`${phase}: waiting until every member serves and is in sync (TLS where a member has it)`);
+        return {why: problems.join('; ')};
+      },
+      {
+        clock: deps.clock,
+        sleep: deps.sleep,
+        signal: deps.signal,
+        intervalMs: 1000,
+        timeoutMs: req.timeoutMs,
+        onWhy: (why) => ui?.update(why),
+        onTimeout: (why) =>
+          new CliError(`refusing to start ${phase}: the ensemble is not ready for a roll within ${formatDuration(req.timeoutMs)}: ${why}`, {
+            hint: `see kubectl zk status ${req.name} -n ${req.namespace}; run kubectl zk tls enable ${req.name} -n ${req.namespace} again to resume`,
+            exitCode: 3,
+          }),
+      },
+    );
+    ui?.succeed(`${phase}: every member serves and is in sync`);
+  } catch (e) {
+    ui?.fail();
+    throw e;
+  } finally {
+    await probe.close();
+  }
 }
 
 /** Phase 1: the Secrets (a CA from an earlier run is kept), the rolls' settings, the Services and the NetworkPolicy with both client ports. */

@@ -187,3 +187,17 @@ export async function holdSession(ns: string, name: string, pods: string[], inte
     },
   };
 }
+
+/**
+ * A command that refuses while the followers are not in sync yet (restart exit 3, failover-test
+ * exit 13: the tool's own precondition, right as it is), run again until it is accepted (2 min):
+ * just after a scale on a loaded machine the leader may not count them in sync for a while.
+ */
+export async function whenInSync(args: string[]): Promise<Awaited<ReturnType<typeof kzk>>> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = await kzk(args, {timeoutMs: 900_000});
+    if (!/followers in sync/.test(r.stderr) || ![3, 13].includes(r.code) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 5000));
+  }
+}

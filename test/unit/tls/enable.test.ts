@@ -126,6 +126,10 @@ describe('tls enable: the op against the in-memory API', () => {
       roll: async () => {
         throw new Error('no roll in these tests');
       },
+      sleep: t.sleep,
+      openStatus: () => {
+        throw new Error('no status in these tests');
+      },
     };
   }
   const req = {name: 'zk', namespace: 'prod', dryRun: true, timeoutMs: 60_000, settleMs: 0};
