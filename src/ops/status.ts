@@ -1,7 +1,7 @@
 import {clientAccess, type ClientAccess} from './ensemble/access.js';
 import {CliError, errorMessage} from '../errors.js';
 import type {Kube, KubeObject, PodDisruptionBudgetObject, StatefulSetObject} from '../kube/types.js';
-import {LABEL} from '../manifests/labels.js';
+import {LABEL, TLS_ENABLE_ANNOTATION} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
 import type {Clock} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
@@ -230,6 +230,8 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     errors,
   };
   report.warnings = warningsFor(report, spreadNodes);
+  const tlsPhase = cm?.metadata.annotations?.[TLS_ENABLE_ANNOTATION];
+  if (tlsPhase && tlsPhase !== 'done') report.warnings.push(`tls enable is under way (last phase reached: ${tlsPhase}): kubectl zk tls enable ${req.name} -n ${req.namespace} goes on from there`);
   report.health = healthOf(report);
   return report;
 }

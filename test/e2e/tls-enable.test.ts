@@ -77,6 +77,10 @@ describe('e2e: tls enable moves a plaintext ensemble to TLS without downtime', f
     assert.match(first.stderr, /timed out/);
     assert.equal(await phaseOf(ns), 'certificates', 'roll 1 was under way: the last phase reached is certificates');
     const mid = await statusJson(ns);
+    assert.ok(
+      mid.warnings.some((w: string) => /^tls enable is under way \(last phase reached: certificates\): kubectl zk tls enable zk/.test(w)),
+      JSON.stringify(mid.warnings),
+    );
     console.log(`      [measure] between the runs: ${mid.members.map((m: any) => `${m.pod} ${m.clients}`).join(', ')}`);
     const second = await kzk(['tls', 'enable', 'zk', '-n', ns, '--yes', '-o', 'json', '--timeout', '6m'], {timeoutMs: 1_800_000});
     assert.equal(second.code, 0, second.stderr.slice(-3000));

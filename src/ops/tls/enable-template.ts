@@ -3,14 +3,15 @@
  * NetworkPolicy of each phase, and how the phase is read back.
  */
 import type {KubeObject, StatefulSetObject} from '../../kube/types.js';
+import {TLS_ENABLE_ANNOTATION} from '../../manifests/labels.js';
 import {objectNames, PORTS} from '../../manifests/names.js';
+
+export {TLS_ENABLE_ANNOTATION};
 import {tlsEnableConfigKey, TLS_ENABLE_PHASES, type TlsEnablePhase, type TlsRoll} from '../../manifests/tls-enable.js';
 import {tlsJvmFlags} from '../../manifests/tls.js';
 import {TLS_MOUNT} from '../../tls/ensemble.js';
 import {ZK_CONTAINER} from '../roll/template.js';
 
-/** On the ConfigMap: the last phase reached. On the pod template: the roll it carries. */
-export const TLS_ENABLE_ANNOTATION = 'kubectl-zk/tls-enable';
 /** start.sh reads its static settings from here (default /opt/kubectl-zk/zoo.cfg). */
 export const STATIC_TEMPLATE_ENV = 'ZK_STATIC_TEMPLATE';
 const SCRIPTS_DIR = '/opt/kubectl-zk';
