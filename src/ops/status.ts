@@ -230,10 +230,15 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     errors,
   };
   report.warnings = warningsFor(report, spreadNodes);
-  const tlsPhase = cm?.metadata.annotations?.[TLS_ENABLE_ANNOTATION];
-  if (tlsPhase && tlsPhase !== 'done') report.warnings.push(`tls enable is under way (last phase reached: ${tlsPhase}): kubectl zk tls enable ${req.name} -n ${req.namespace} goes on from there`);
+  report.warnings.push(...tlsEnableWarnings(cm, req));
   report.health = healthOf(report);
   return report;
+}
+
+/** A tls enable that stopped part-way (the ConfigMap records the last phase reached). */
+function tlsEnableWarnings(cm: KubeObject | null, req: {name: string; namespace: string}): string[] {
+  const phase = cm?.metadata.annotations?.[TLS_ENABLE_ANNOTATION];
+  return phase && phase !== 'done' ? [`tls enable is under way (last phase reached: ${phase}): kubectl zk tls enable ${req.name} -n ${req.namespace} goes on from there`] : [];
 }
 
 /** The nodes, on every call: for the spread warnings (zones), and for the diagnosis of members not Ready; an Error when they cannot be read. */
