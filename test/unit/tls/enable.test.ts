@@ -7,6 +7,7 @@ import {renderEnsemble} from '../../../src/manifests/render.js';
 import {tlsEnableZooCfg} from '../../../src/manifests/tls-enable.js';
 import {tlsZooCfg} from '../../../src/manifests/tls.js';
 import {clientAccess} from '../../../src/ops/ensemble/access.js';
+import {gatherStatus} from '../../../src/ops/status.js';
 import {phasesAfter, policyRules, recordedPhase, rollPatch, servicePorts} from '../../../src/ops/tls/enable-template.js';
 import {tlsEnable, type TlsEnableDeps} from '../../../src/ops/tls/enable.js';
 import {makeEnsembleTls} from '../../../src/tls/ensemble.js';
@@ -166,6 +167,20 @@ describe('tls enable: the op against the in-memory API', () => {
     kube.calls.length = 0;
     await assert.rejects(tlsEnable({...req, dryRun: false}, deps(kube)), (e: unknown) => e instanceof CliError && /already has TLS: nothing to do/.test(e.message));
     assert.deepEqual(writes(kube), []);
+  });
+
+  it('status warns while a run is under way (the phase reached, the command that goes on), not once it is done', async () => {
+    const kube = new FakeKube('prod');
+    await seedEnsemble(kube, 'zk', 'prod', 1);
+    const cm = {apiVersion: 'v1', kind: 'ConfigMap', namespace: 'prod', name: 'zk-config'};
+    const deps = {kube, clock: {now: () => 0}, endpoint: async () => ({host: '127.0.0.1', port: 1}), timeoutMs: 200};
+    assert.ok(!(await gatherStatus({name: 'zk', namespace: 'prod'}, deps)).warnings.some((w) => /tls enable/.test(w)));
+    await kube.mergePatch(cm, {metadata: {annotations: {'kubectl-zk/tls-enable': 'quorum-tls'}}});
+    assert.ok(
+      (await gatherStatus({name: 'zk', namespace: 'prod'}, deps)).warnings.includes('tls enable is under way (last phase reached: quorum-tls): kubectl zk tls enable zk -n prod goes on from there'),
+    );
+    await kube.mergePatch(cm, {metadata: {annotations: {'kubectl-zk/tls-enable': 'done'}}});
+    assert.ok(!(await gatherStatus({name: 'zk', namespace: 'prod'}, deps)).warnings.some((w) => /tls enable/.test(w)));
   });
 
   it('a ZooKeeper 3.8 image: a usage error, nothing written', async () => {
