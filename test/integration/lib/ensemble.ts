@@ -141,7 +141,18 @@ export interface ZkServer {
   wipeData(): void;
   /** Writes zoo.cfg and a fresh dynamic file with these server lines (a rewritten membership); only while stopped. */
   writeConfig(dynamicLines: string[]): void;
+  /**
+   * With tls: replaces zoo.cfg's TLS section with `tlsCfg(trustStore, securePort)` ('' for none),
+   * keeping the rest (and the dynamic file ZooKeeper points at); only while stopped (tls enable's rolls).
+   */
+  rewriteTls(tlsCfg: TlsCfg): void;
+  /** The host of the plain client endpoint (a reconfig may move the plain port to another loopback address). */
+  plainHost: string;
 }
+
+/** The zoo.cfg TLS section of a server with tls (default: create --tls's tlsZooCfg). */
+export type TlsCfg = (trustStore: string, secureClientPort: number) => string;
+const TLS_LINE = /^(serverCnxnFactory|secureClientPort|ssl\.|sslQuorum|portUnification|# )/;
 
 export interface StartOptions {
   size: number;
@@ -161,6 +172,8 @@ export interface StartOptions {
    * dial each other by that address here, and check it).
    */
   tls?: boolean;
+  /** With tls: the zoo.cfg TLS section the servers start with (default create --tls's; `() => ''` starts them in plain, certificates in place). */
+  tlsCfg?: TlsCfg;
 }
 
 /** The TLS material of an ensemble started with tls. */
@@ -233,7 +246,10 @@ class ServerProc implements ZkServer {
   runtime: ZkRuntime;
   private child: ChildProcess | undefined;
   private exitPromise: Promise<void> = Promise.resolve();
-  readonly endpoint: Endpoint;
+  plainHost = '127.0.0.1';
+  get endpoint(): Endpoint {
+    return {host: this.plainHost, port: this.clientPort};
+  }
   readonly adminEndpoint: Endpoint;
   readonly secureEndpoint: Endpoint | undefined;
   readonly logPath: string;
@@ -248,11 +264,19 @@ class ServerProc implements ZkServer {
     readonly adminPort: number,
     role: ServerRole,
     readonly dir: string,
-    private readonly ctx: {runtime: ZkRuntime; superDigest: string; tickTimeMs: number; heapMb: number; setpriv: string | undefined; pidDir: string; tls?: {ca: KeyPair; securePort: number}},
+    private readonly ctx: {
+      runtime: ZkRuntime;
+      superDigest: string;
+      tickTimeMs: number;
+      heapMb: number;
+      setpriv: string | undefined;
+      pidDir: string;
+      tls?: {ca: KeyPair; securePort: number; cfg?: TlsCfg};
+    },
   ) {
     this.role = role;
     this.runtime = ctx.runtime;
-    this.endpoint = {host: '127.0.0.1', port: clientPort};
+    this.tlsCfg = ctx.tls?.cfg ?? ((trustStore, secureClientPort) => tlsZooCfg({trustStore, secureClientPort}));
     this.adminEndpoint = {host: '127.0.0.1', port: adminPort};
     this.secureEndpoint = ctx.tls ? {host: '127.0.0.1', port: ctx.tls.securePort} : undefined;
     if (ctx.tls) {
@@ -287,6 +311,20 @@ class ServerProc implements ZkServer {
     return this.pid !== undefined;
   }
 
+  private tlsCfg: TlsCfg;
+
+  private tlsSection(): string {
+    return this.ctx.tls ? this.tlsCfg(join(this.dir, 'ca.crt'), this.ctx.tls.securePort) : '';
+  }
+
+  rewriteTls(tlsCfg: TlsCfg): void {
+    this.tlsCfg = tlsCfg;
+    const kept = readFileSync(this.cfgPath, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !TLS_LINE.test(l));
+    writeFileSync(this.cfgPath, [...kept, ''].join('\n') + this.tlsSection());
+  }
+
   serverLine(role: ServerRole = this.role): string {
     return formatServerLine({
       id: this.id,
@@ -294,7 +332,7 @@ class ServerProc implements ZkServer {
       quorumPort: this.quorumPort,
       electionPort: this.electionPort,
       role,
-      clientAddress: '127.0.0.1',
+      clientAddress: this.plainHost,
       clientPort: this.clientPort,
     });
   }
@@ -321,7 +359,7 @@ class ServerProc implements ZkServer {
         'maxSessionTimeout=30000',
         `dynamicConfigFile=${dyn}`,
         '',
-      ].join('\n') + (this.ctx.tls ? tlsZooCfg({trustStore: join(this.dir, 'ca.crt'), secureClientPort: this.ctx.tls.securePort}) : ''),
+      ].join('\n') + this.tlsSection(),
     );
   }
 
@@ -467,7 +505,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
 
   const newServer = async (id: number, role: ServerRole): Promise<ServerProc> => {
     const [c, q, e, a, t] = (await freePorts(5)) as [number, number, number, number, number];
-    const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), {...ctx, ...(ca ? {tls: {ca, securePort: t}} : {})});
+    const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), {...ctx, ...(ca ? {tls: {ca, securePort: t, cfg: opts.tlsCfg}} : {})});
     servers.push(s);
     return s;
   };
