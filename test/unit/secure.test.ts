@@ -9,6 +9,7 @@ import {secureEnsemble, type SecureDeps} from '../../src/ops/secure.js';
 import {securityPosture} from '../../src/ops/posture.js';
 import type {Acl, ZkClient} from '../../src/zk/client.js';
 import type {AuthInfo} from '../../src/zk/wire.js';
+import {makeEnsembleTls} from '../../src/tls/ensemble.js';
 import {FakeKube} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
 
@@ -105,6 +106,35 @@ describe('secure (ops, against the in-memory API)', () => {
     assert.equal(r.unchanged, false);
     const calls = t.kube.calls.filter((c) => /^(apply|patch)/.test(c));
     assert.deepEqual(calls, ['apply NetworkPolicy/zk', 'patch ConfigMap/zk-config', 'patch StatefulSet/zk']);
+  });
+
+  it('a TLS ensemble: the policy admits clients on 2281 only, as create --tls renders it (a plain 2181 rule would open what TLS closed)', async () => {
+    const t = setup();
+    const o = validateEnsembleOptions({name: 'zk', namespace: 'prod', tls: true} as never).options;
+    const objs = renderEnsemble(o, {superPassword: 'pw', tls: makeEnsembleTls(o, new Date())}, assets) as any[];
+    const created = objs.find((x) => x.kind === 'NetworkPolicy');
+    const secret = objs.find((x) => x.kind === 'Secret' && x.metadata.name === 'zk-auth');
+    secret.data = {username: Buffer.from('super').toString('base64'), password: Buffer.from('pw').toString('base64')};
+    delete secret.stringData;
+    t.kube.seed(...objs.filter((x) => x.kind !== 'NetworkPolicy'));
+    await secureEnsemble(req, t.deps);
+    const policy = t.kube.all('NetworkPolicy')[0] as any;
+    const clientPorts = (p: any) => p.spec.ingress.flatMap((r: any) => (r.ports ?? []).map((x: any) => x.port)).filter((x: any) => x === 2181 || x === 2281 || x === 'client' || x === 'secure-client');
+    assert.deepEqual(clientPorts(policy), clientPorts(created));
+    assert.ok(!clientPorts(policy).includes(2181), JSON.stringify(policy.spec.ingress));
+  });
+
+  it('a tls enable part-way: refused (exit 3) before anything changes', async () => {
+    const t = setup();
+    oldEnsemble(t.kube);
+    const cm = t.kube.all('ConfigMap')[0] as any;
+    cm.metadata.annotations = {...cm.metadata.annotations, 'kubectl-zk/tls-enable': 'quorum-unified'};
+    const before = t.kube.calls.length;
+    await assert.rejects(secureEnsemble(req, t.deps), (e: unknown) => e instanceof CliError && e.exitCode === 3 && /tls enable .* part-way/.test(e.message));
+    assert.deepEqual(
+      t.kube.calls.slice(before).filter((c) => /^(apply|patch|create)/.test(c)),
+      [],
+    );
   });
 
   it('a second run changes nothing, asks nothing and restarts nothing', async () => {
