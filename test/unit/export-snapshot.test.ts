@@ -14,8 +14,8 @@ import {encodeSnapshot} from '../support/snapshot.js';
  * when the snapshot cannot be had, and reads a subtree znode by znode.
  */
 const clock = {now: () => 0};
-const PRIV: Acl[] = [{perms: 31, scheme: 'digest', id: 'app:xyz'}];
-const OPEN: Acl[] = [{perms: 31, scheme: 'world', id: 'anyone'}];
+const PRIV: {perms: number; scheme: string; id: string}[] = [{perms: 31, scheme: 'digest', id: 'app:xyz'}];
+const OPEN = [{perms: 31, scheme: 'world', id: 'anyone'}];
 const NODES = [
   {path: '/'},
   {path: '/zookeeper'},
