@@ -36,7 +36,7 @@ export default class Export extends ZkCommand<ExportResult> {
     'as-super': Flags.boolean({summary: "Read as the ensemble's super user (default; --no-as-super to read with --auth only).", default: true, allowNo: true, helpGroup: 'ENSEMBLE'}),
     window: Flags.integer({summary: 'Znodes read at once (over the 4 sessions).', default: 512, min: 1, max: 10_000}),
     method: Flags.string({
-      summary: 'auto: the whole tree from a member\'s snapshot when it has the snapshot command (3.9), else reads; snapshot; reads.',
+      summary: "auto: the whole tree from a member's snapshot when it has the snapshot command (3.9), else reads; snapshot; reads.",
       options: ['auto', 'snapshot', 'reads'],
       default: 'auto',
     }),

@@ -3,7 +3,7 @@ import {PassThrough, Readable} from 'node:stream';
 import {copySnapshot} from '../../src/ops/backup.js';
 import {exportTree, SnapshotUnavailable, toRecord, type ExportSnapshot, type TransferDeps} from '../../src/ops/transfer.js';
 import {TreeChecksum, parseTreeLine, type TreeRecord} from '../../src/ops/treefile.js';
-import type {Acl, ZkClient, ZnodeStat} from '../../src/zk/client.js';
+import type {ZkClient, ZnodeStat} from '../../src/zk/client.js';
 import {ZkError} from '../../src/zk/errors.js';
 import {encodeSnapshot} from '../support/snapshot.js';
 
@@ -39,7 +39,19 @@ function fakeClient(): ZkClient & {requests: number} {
   const stat = (p: string): ZnodeStat => {
     const n = nodes.get(p)!;
     const kids = [...nodes.keys()].filter((k) => k !== p && k.startsWith(p === '/' ? '/' : `${p}/`) && !k.slice(p === '/' ? 1 : p.length + 1).includes('/'));
-    return {czxid: 1n, mzxid: 2n, pzxid: 7n, ctime: 3, mtime: 4, version: 0, cversion: 0, aversion: 0, ephemeralOwner: n.ephemeralOwner ?? 0n, dataLength: n.data?.length ?? 0, numChildren: kids.length};
+    return {
+      czxid: 1n,
+      mzxid: 2n,
+      pzxid: 7n,
+      ctime: 3,
+      mtime: 4,
+      version: 0,
+      cversion: 0,
+      aversion: 0,
+      ephemeralOwner: n.ephemeralOwner ?? 0n,
+      dataLength: n.data?.length ?? 0,
+      numChildren: kids.length,
+    };
   };
   const need = (p: string) => {
     if (!nodes.has(p)) throw new ZkError('NoNode', p);
