@@ -83,11 +83,11 @@ async function exportOnce(ns: string, name: string, n: number, fan: number, dir:
   return {rate, rssMb: ex.rssMb, how};
 }
 
-async function exportVsOthers(ns: string, name: string, n: number, fan: number, dir: string): Promise<{rate: number; readsRate: number; rssMb: number}> {
+async function exportVsOthers(ns: string, name: string, n: number, fan: number, dir: string): Promise<{rate: number; readsRate: number; rssMb: number; readsRssMb: number}> {
   const byDefault = await exportOnce(ns, name, n, fan, dir, 'auto');
   const byReads = await exportOnce(ns, name, n, fan, dir, 'reads');
   say(`N=${n}: export by ${byDefault.how} vs by reads: ${(byDefault.rate / byReads.rate).toFixed(1)}x`);
-  return {rate: byDefault.rate, readsRate: byReads.rate, rssMb: Math.max(byDefault.rssMb, byReads.rssMb)};
+  return {rate: byDefault.rate, readsRate: byReads.rate, rssMb: byDefault.rssMb, readsRssMb: byReads.rssMb};
 }
 
 async function zkCliRate(ns: string, name: string, fan: number, pw: string): Promise<number> {
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
               (loop ? `; vs znode get loop: ${(ex.rate / loop).toFixed(0)}x` : ''),
           );
         }
-        rows.push(`N=${n}: export peak RSS ${ex.rssMb.toFixed(0)} MB, backup peak RSS ${bk.rssMb.toFixed(0)} MB`);
+        rows.push(`N=${n}: export peak RSS ${ex.rssMb.toFixed(0)} MB (by reads ${ex.readsRssMb.toFixed(0)} MB), backup peak RSS ${bk.rssMb.toFixed(0)} MB`);
       }
     }
     for (const r of rows) say(r);

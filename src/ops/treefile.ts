@@ -132,12 +132,17 @@ export function znodeDigest(rel: string, data: Buffer, acl: readonly Acl[]): big
 
 /** znodeDigest with the data already in base64 (export has it for the line). */
 export function znodeDigestBase64(rel: string, base64: string, acl: readonly Acl[]): bigint {
-  const acls = acl.map((a) => `${a.scheme}:${a.id}:${permsToBits(a.perms)}`).sort();
-  const h = createHash('sha256')
-    .update(JSON.stringify([rel, base64, acls]))
-    .digest('hex');
-  return BigInt(`0x${h}`);
+  const acls = acl.length === 1 ? [aclKey(acl[0]!)] : acl.map(aclKey).sort();
+  // the bytes of JSON.stringify([rel, base64, acls]), hashed in three parts: base64 needs no
+  // escaping, so the data is neither copied into one string nor scanned for escapes
+  const h = createHash('sha256');
+  h.update(`[${JSON.stringify(rel)},"`);
+  h.update(base64, 'latin1');
+  h.update(`",${JSON.stringify(acls)}]`);
+  return BigInt(`0x${h.digest('hex')}`);
 }
+
+const aclKey = (a: Acl) => `${a.scheme}:${a.id}:${permsToBits(a.perms)}`;
 
 /** The order-independent tree checksum: count and sum of znodeDigest modulo 2^256. */
 export class TreeChecksum {
