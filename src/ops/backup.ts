@@ -326,14 +326,25 @@ export async function forwardedMemberDeps(
   ]);
   await resolveEnsemble(kube, namespace, ensemble);
   const client = new MemberForwarders(kube, PORTS.client);
-  const admin = new MemberForwarders(kube, PORTS.admin);
+  // the snapshot is the bulk of the bytes: its forward is a bulk one (kubectl port-forward when there is one)
+  const admin = new Map<string, Promise<import('../kube/types.js').Forwarder>>();
+  const adminEndpoint = (pod: string) => {
+    let f = admin.get(pod);
+    if (!f) {
+      f = kube.portForward(namespace, pod, PORTS.admin, {bulk: true});
+      f.catch(() => admin.delete(pod));
+      admin.set(pod, f);
+    }
+    return f;
+  };
   return {
     members: async () => (await listMemberPods(kube, namespace, ensemble)).filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running').map((p) => p.metadata.name),
     clientEndpoint: (pod) => client.endpoint(namespace, pod),
-    adminEndpoint: (pod) => admin.endpoint(namespace, pod),
+    adminEndpoint,
     superAuth: () => superAuth(kube, namespace, ensemble),
     close: async () => {
-      await Promise.all([client.close(), admin.close()]);
+      const forwards = await Promise.allSettled([...admin.values()]);
+      await Promise.all([client.close(), ...forwards.map((f) => (f.status === 'fulfilled' ? f.value.close() : undefined))]);
     },
   };
 }

@@ -14,7 +14,20 @@ import type {Acl, ZkClient} from '../zk/client.js';
 import {readSnapshot} from '../zk/snapshot.js';
 import type {TreeReader} from '../zk/reader.js';
 import {hex64, checkPath, withClient} from './znode.js';
-import {TreeChecksum, aclFromJson, aclToJson, headerLine, parseTreeLine, rebasePath, recordLine, relativePath, trailerLine, type TreeHeader, type TreeRecord, type TreeTrailer} from './treefile.js';
+import {
+  TreeChecksum,
+  aclFromJson,
+  aclToJson,
+  headerLine,
+  parseTreeLine,
+  rebasePath,
+  relativePath,
+  trailerLine,
+  type RecordStat,
+  type TreeHeader,
+  type TreeRecord,
+  type TreeTrailer,
+} from './treefile.js';
 
 const under = (root: string, p: string) => root === '/' || p === root || p.startsWith(`${root}/`);
 
@@ -132,6 +145,32 @@ export function toRecord(n: ZnodeSource, data64: string): TreeRecord {
   };
 }
 
+const aclJson = new WeakMap<readonly Acl[], string>();
+
+/**
+ * recordLine(toRecord(n, data64)), byte for byte, without JSON.stringify
+ * copying and scanning the base64 data (it needs no escaping); an ACL list
+ * shared by many znodes (a snapshot's ACL cache) is encoded once.
+ */
+export function recordText(n: ZnodeSource, data64: string): string {
+  const kind = znodeKind(n.ephemeralOwner);
+  let acl = aclJson.get(n.acl);
+  if (acl === undefined) {
+    acl = JSON.stringify(n.acl.map(aclToJson));
+    aclJson.set(n.acl, acl);
+  }
+  const stat: RecordStat = {
+    cZxid: hex64(n.czxid),
+    mZxid: hex64(n.mzxid),
+    ctime: new Date(Number(n.ctime)).toISOString(),
+    mtime: new Date(Number(n.mtime)).toISOString(),
+    dataVersion: n.version,
+    aclVersion: n.aversion,
+    ...(kind === 'ephemeral' ? {ephemeralOwner: hex64(n.ephemeralOwner)} : {}),
+  };
+  return `{"path":${JSON.stringify(n.path)},"data":"${data64}","acl":${acl},"stat":${JSON.stringify(stat)}${kind === 'persistent' ? '' : `,"kind":"${kind}"`}}\n`;
+}
+
 /** Lines gathered into large writes (one write per line was a syscall and a stream callback per znode). */
 class LineWriter {
   private parts: string[] = [];
@@ -203,7 +242,7 @@ export async function exportTree(req: ExportRequest, out: NodeJS.WritableStream,
     if (znodeKind(n.ephemeralOwner) === 'ephemeral') ephemeral++;
     else sum.addBase64(relativePath(req.root, n.path), data64, n.acl);
     if (znodes % 1000 === 0) deps.onProgress?.(znodes);
-    return lines.put(recordLine(toRecord(n, data64)));
+    return lines.put(recordText(n, data64));
   };
   const time = new Date(started).toISOString();
   await lines.put(headerLine({root: req.root, ensemble: req.ensemble, namespace: req.namespace, ...(snap ? {server: snap.server, lastZxid: snap.lastZxid} : {}), time}));

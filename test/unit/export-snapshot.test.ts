@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import {PassThrough, Readable} from 'node:stream';
 import {copySnapshot} from '../../src/ops/backup.js';
-import {exportTree, SnapshotUnavailable, toRecord, type ExportSnapshot, type TransferDeps} from '../../src/ops/transfer.js';
-import {TreeChecksum, parseTreeLine, type TreeRecord} from '../../src/ops/treefile.js';
+import {exportTree, recordText, SnapshotUnavailable, toRecord, type ExportSnapshot, type TransferDeps} from '../../src/ops/transfer.js';
+import {TreeChecksum, parseTreeLine, recordLine, type TreeRecord} from '../../src/ops/treefile.js';
 import type {ZkClient, ZnodeStat} from '../../src/zk/client.js';
 import {ZkError} from '../../src/zk/errors.js';
 import {encodeSnapshot} from '../support/snapshot.js';
@@ -131,6 +131,19 @@ describe('export from a snapshot', () => {
       acl: [{scheme: 'world', id: 'anyone', perms: 'cdrwa'}],
       stat: {cZxid: '0x100000001', mZxid: '0x100000002', ctime: '2023-11-14T22:13:20.000Z', mtime: '2023-11-14T22:13:20.001Z', dataVersion: 3, aclVersion: 1},
     });
+  });
+
+  it('recordText is recordLine(toRecord()) byte for byte (paths needing escapes, every kind, several ACLs, a shared ACL list)', () => {
+    const acls = [OPEN, PRIV, [...PRIV, {perms: 1, scheme: 'ip', id: '10.0.0.0/8'}], [{perms: 3, scheme: 'digest', id: 'u:"q\\'}]];
+    const owners = [0n, 0x1000n, -0x8000000000000000n, 0xff00000000000001n];
+    for (const path of ['/', '/a', '/ü/😀', '/q"uote\\', '/\u0001'])
+      for (const acl of acls)
+        for (const ephemeralOwner of owners) {
+          const n = {path, data: Buffer.from([1, 2, 3]), acl, czxid: 5n, mzxid: 0x100000006n, ctime: 7n, mtime: 8, version: 9, aversion: 10, ephemeralOwner};
+          const b64 = n.data.toString('base64');
+          assert.equal(recordText(n, b64), recordLine(toRecord(n, b64)));
+          assert.equal(recordText(n, b64), recordLine(toRecord(n, b64)), 'again, with the ACL list cached');
+        }
   });
 
   it('--method snapshot of a subtree: only that subtree, checksummed relative to it; a missing root is an error', async () => {
