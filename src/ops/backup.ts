@@ -163,6 +163,18 @@ export async function askMembers(deps: Pick<BackupDeps, 'members' | 'clientEndpo
   );
 }
 
+/**
+ * The member to take the snapshot from (pickMember over askMembers), with the super user's
+ * credentials read meanwhile; with one member its AdminServer's forward starts during the probe too.
+ */
+export async function snapshotMember(deps: Pick<BackupDeps, 'members' | 'clientEndpoint' | 'adminEndpoint' | 'superAuth'>): Promise<{pod: string; srvr: SrvrStats; auth: Promise<AuthInfo>}> {
+  const auth = deps.superAuth();
+  auth.catch(() => undefined); // awaited by the caller once a member is picked
+  const pods = await deps.members();
+  if (pods.length === 1) deps.adminEndpoint(pods[0]!).catch(() => undefined); // the caller asks for it again (a forwarder per pod)
+  return {...pickMember(await askMembers({...deps, members: async () => pods})), auth};
+}
+
 /** Starts the snapshot, retrying the rate limiter's 429 (snapshot's window is short). */
 export async function openSnapshot(ep: Endpoint, auth: AuthInfo, deps: Pick<BackupDeps, 'clock' | 'sleep' | 'signal' | 'retries'>): Promise<SnapshotStream> {
   const retries = deps.retries ?? 10;
@@ -251,10 +263,10 @@ export async function backup(req: BackupRequest, deps: BackupDeps): Promise<Back
     await checkTarget(req.file, req.force);
     await checkTarget(manifestPath(req.file), req.force);
   }
-  const {pod, srvr} = pickMember(await askMembers(deps));
+  const {pod, srvr, auth: authing} = await snapshotMember(deps);
   const version = srvr.versionNumber ?? srvr.version;
   if (!hasSnapshotCommand(srvr.versionNumber)) throw noSnapshotCommand(req.ensemble, version);
-  const [auth, ep] = await Promise.all([deps.superAuth(), deps.adminEndpoint(pod)]);
+  const [auth, ep] = await Promise.all([authing, deps.adminEndpoint(pod)]);
   const started = deps.clock.now();
   const time = new Date(started).toISOString();
   let snap: SnapshotStream;

@@ -7,16 +7,16 @@
  * instead.
  */
 import {errorMessage} from '../errors.js';
-import {adminError, askMembers, hasSnapshotCommand, openSnapshot, pickMember, type BackupDeps} from './backup.js';
+import {adminError, hasSnapshotCommand, openSnapshot, snapshotMember, type BackupDeps} from './backup.js';
 import {SnapshotUnavailable, type ExportSnapshot} from './transfer.js';
 
 export type ExportSnapshotDeps = Pick<BackupDeps, 'members' | 'clientEndpoint' | 'adminEndpoint' | 'superAuth' | 'clock' | 'sleep' | 'signal' | 'retries'>;
 
 export async function openExportSnapshot(ensemble: string, deps: ExportSnapshotDeps): Promise<ExportSnapshot> {
-  const {pod, srvr} = pickMember(await askMembers(deps));
+  const {pod, srvr, auth: authing} = await snapshotMember(deps);
   const version = srvr.versionNumber ?? srvr.version;
   if (!hasSnapshotCommand(srvr.versionNumber)) throw new SnapshotUnavailable(`ZooKeeper ${version} has no snapshot command`);
-  const [auth, ep] = await Promise.all([deps.superAuth(), deps.adminEndpoint(pod)]);
+  const [auth, ep] = await Promise.all([authing, deps.adminEndpoint(pod)]);
   try {
     const s = await openSnapshot(ep, auth, {...deps, retries: deps.retries ?? 2});
     return {body: s.body, lastZxid: s.lastZxid, member: pod, server: srvr.version};
