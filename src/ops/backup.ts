@@ -242,6 +242,7 @@ export async function copySnapshot(body: NodeJS.ReadableStream, out: NodeJS.Writ
     await copying;
   } catch (e) {
     parserIn.destroy();
+    if (opts.signal?.aborted) throw e; // Ctrl-C: the parser's "ends early" is its consequence, not the reason
     // the parser's reason is the better one when it stopped the copy
     const parsed = await parsing.then(
       () => undefined,
