@@ -1,6 +1,7 @@
 /**
  * export / import / backup on a real 3.9 server on loopback (no cluster, no
- * port-forward): znodes/s of export and import, backup MB/s, and the peak
+ * port-forward): znodes/s of export (from the snapshot, by reads over the
+ * project's reader, over node-zookeeper-client) and import, backup MB/s, and the peak
  * heap growth of export and backup at two tree sizes (flat in the tree size
  * means streamed). Figures printed, nothing asserted.
  * Run: node --expose-gc --import tsx bench/transfer-loopback.ts  (BENCH_SIZES=10000,40000, BENCH_DATA=1024)
@@ -11,7 +12,8 @@ import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {createInterface} from 'node:readline';
 import {createReadStream} from 'node:fs';
-import {backup} from '../src/ops/backup.js';
+import {backup, type BackupDeps} from '../src/ops/backup.js';
+import {openExportSnapshot} from '../src/ops/transfer-snapshot.js';
 import {exportTree, importTree} from '../src/ops/transfer.js';
 import {realSleep, systemClock} from '../src/util/time.js';
 import {connectZk} from '../src/zk/client.js';
@@ -59,19 +61,29 @@ async function main(): Promise<void> {
       }
       await c.close();
       const file = join(dir, `t${n}.jsonl`);
-      const exportWith = (reader: boolean) =>
+      const member: Omit<BackupDeps, 'stdout'> = {
+        clock: systemClock,
+        sleep: realSleep,
+        members: async () => ['b-0'],
+        clientEndpoint: async () => ens.servers[0]!.endpoint,
+        adminEndpoint: async () => ens.servers[0]!.adminEndpoint,
+        superAuth: async () => ens.superAuth[0]!,
+      };
+      const exportWith = (how: 'snapshot' | 'reader' | 'nzc') =>
         peakHeap(async () => {
           const out = createWriteStream(file);
-          const r = await exportTree({ensemble: 'b', namespace: 'b', root: '/'}, out, {
+          const r = await exportTree({ensemble: 'b', namespace: 'b', root: '/', method: how === 'snapshot' ? 'snapshot' : 'reads'}, out, {
             clock: systemClock,
             connect: () => connectZk({endpoints: ens.endpoints, auth: ens.superAuth, operationTimeoutMs: 120_000}),
-            ...(reader ? {reader: () => openTreeReader({endpoints: ens.endpoints, auth: ens.superAuth})} : {}),
+            ...(how === 'reader' ? {reader: () => openTreeReader({endpoints: ens.endpoints, auth: ens.superAuth})} : {}),
+            snapshot: () => openExportSnapshot('b', member),
           });
           await new Promise<void>((res) => out.end(() => res()));
           return r;
         });
-      const exOld = await exportWith(false);
-      const ex = await exportWith(true);
+      const exOld = await exportWith('nzc');
+      const exSnap = await exportWith('snapshot');
+      const ex = await exportWith('reader');
       const im = await peakHeap(() =>
         importTree({ensemble: 'c', namespace: 'c', overwrite: false}, () => createInterface({input: createReadStream(file), crlfDelay: Infinity}), {
           clock: systemClock,
@@ -79,22 +91,9 @@ async function main(): Promise<void> {
         }),
       );
       const snapFile = join(dir, `s${n}.snap`);
-      const bk = await peakHeap(() =>
-        backup(
-          {ensemble: 'b', namespace: 'b', file: snapFile, force: true},
-          {
-            clock: systemClock,
-            sleep: realSleep,
-            members: async () => ['b-0'],
-            clientEndpoint: async () => ens.servers[0]!.endpoint,
-            adminEndpoint: async () => ens.servers[0]!.adminEndpoint,
-            superAuth: async () => ens.superAuth[0]!,
-            stdout: process.stdout,
-          },
-        ),
-      );
+      const bk = await peakHeap(() => backup({ensemble: 'b', namespace: 'b', file: snapFile, force: true}, {...member, stdout: process.stdout}));
       console.log(
-        `[bench] ${ex.result.znodes} znodes of ${DATA} B: export ${Math.round((ex.result.znodes * 1000) / ex.ms)} znodes/s (heap +${ex.peakMb.toFixed(1)} MB, this process busy ${Math.round((100 * ex.cpuMs) / ex.ms)}% of the time; ` +
+        `[bench] ${ex.result.znodes} znodes of ${DATA} B: export from the snapshot ${Math.round((exSnap.result.znodes * 1000) / exSnap.ms)} znodes/s (heap +${exSnap.peakMb.toFixed(1)} MB, busy ${Math.round((100 * exSnap.cpuMs) / exSnap.ms)}%), by reads ${Math.round((ex.result.znodes * 1000) / ex.ms)} znodes/s (heap +${ex.peakMb.toFixed(1)} MB, this process busy ${Math.round((100 * ex.cpuMs) / ex.ms)}% of the time; ` +
           `over node-zookeeper-client ${Math.round((exOld.result.znodes * 1000) / exOld.ms)} znodes/s), ` +
           `import ${Math.round(((im.result.created + im.result.overwritten) * 1000) / im.ms)} znodes/s (heap +${im.peakMb.toFixed(1)} MB), ` +
           `backup ${(bk.result.size / 1024 / 1024).toFixed(1)} MB at ${(bk.result.size / 1024 / 1024 / (bk.ms / 1000)).toFixed(1)} MB/s (heap +${bk.peakMb.toFixed(1)} MB)`,

@@ -100,7 +100,11 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         const [{resolveKubeConfig}, {KubeClient}] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
         const resolved = resolveKubeConfig(o.kubeFlags, o.env);
         debug(`kubeconfig ${resolved.source}, context "${resolved.context}", server ${resolved.server}, namespace "${resolved.namespace}"`);
-        const client = new KubeClient(resolved, {requestTimeoutMs: 'apiRequestTimeoutMs' in o ? o.apiRequestTimeoutMs : o.requestTimeoutMs, log: o.verbose ? debug : undefined});
+        const client = new KubeClient(resolved, {
+          requestTimeoutMs: 'apiRequestTimeoutMs' in o ? o.apiRequestTimeoutMs : o.requestTimeoutMs,
+          log: o.verbose ? debug : undefined,
+          kubectl: {kubeconfig: o.kubeFlags.kubeconfig, env: o.env},
+        });
         await o.afterKube?.(client);
         return client;
       })();

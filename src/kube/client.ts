@@ -57,6 +57,12 @@ export interface KubeClientOptions {
   requestTimeoutMs?: number;
   /** request lines for --verbose */
   log?: (line: string) => void;
+  /**
+   * For bulk port-forwards run by kubectl: the --kubeconfig the user gave (kubectl reads
+   * $KUBECONFIG itself otherwise), the environment, and the kubectl binary (default "kubectl";
+   * null: never spawn kubectl, every forward in-process).
+   */
+  kubectl?: {kubeconfig?: string; env?: NodeJS.ProcessEnv; binary?: string | null};
 }
 
 /**
@@ -420,7 +426,39 @@ export class KubeClient implements Kube {
     );
   }
 
-  async portForward(namespace: string, pod: string, port: number): Promise<Forwarder> {
+  async portForward(namespace: string, pod: string, port: number, opts: {bulk?: boolean} = {}): Promise<Forwarder> {
+    const kubectl = this.opts.kubectl;
+    if (opts.bulk && kubectl && kubectl.binary !== null) {
+      const {kubectlPortForward} = await import('./kubectl-forward.js');
+      try {
+        const fwd = await kubectlPortForward({
+          namespace,
+          pod,
+          port,
+          kubectl: kubectl.binary,
+          kubeconfig: kubectl.kubeconfig,
+          context: this.context || undefined,
+          env: kubectl.env,
+          log: this.opts.log,
+        });
+        const tracked: Forwarder = {
+          ...fwd,
+          close: async () => {
+            this.forwarders.delete(tracked);
+            await fwd.close();
+          },
+        };
+        this.forwarders.add(tracked);
+        return tracked;
+      } catch (err) {
+        // no kubectl (the plugin run on its own), or kubectl refused: the in-process forward says why, if it fails too
+        this.opts.log?.(`${String(err)}; forwarding in-process instead`);
+      }
+    }
+    return this.inProcessForward(namespace, pod, port);
+  }
+
+  private async inProcessForward(namespace: string, pod: string, port: number): Promise<Forwarder> {
     const pf = new PortForward(this.streamConfig, true);
     const sockets = new Set<net.Socket>();
     const log = this.opts.log;

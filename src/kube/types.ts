@@ -139,7 +139,12 @@ export interface Kube {
   /** A container's log as a byte stream (GET pods/log); with follow it ends when the container does, or on abort. */
   logStream(namespace: string, pod: string, opts: LogStreamOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
   exec(namespace: string, pod: string, command: string[], opts?: {container?: string; stdin?: Buffer}): Promise<ExecResult>;
-  portForward(namespace: string, pod: string, port: number): Promise<Forwarder>;
+  /**
+   * A local port forwarded to the pod's port. `bulk`: for a large transfer (a snapshot), run by
+   * the user's `kubectl port-forward` when there is one (src/kube/kubectl-forward.ts: its framing
+   * and TLS off the plugin's thread), else in-process like the others.
+   */
+  portForward(namespace: string, pod: string, port: number, opts?: {bulk?: boolean}): Promise<Forwarder>;
   /**
    * A hint: the command will open a stream (a port-forward's connection) soon. The client may
    * open its TLS connection now, while other requests are in flight; the next stream uses it.

@@ -163,6 +163,18 @@ export async function askMembers(deps: Pick<BackupDeps, 'members' | 'clientEndpo
   );
 }
 
+/**
+ * The member to take the snapshot from (pickMember over askMembers), with the super user's
+ * credentials read meanwhile; with one member its AdminServer's forward starts during the probe too.
+ */
+export async function snapshotMember(deps: Pick<BackupDeps, 'members' | 'clientEndpoint' | 'adminEndpoint' | 'superAuth'>): Promise<{pod: string; srvr: SrvrStats; auth: Promise<AuthInfo>}> {
+  const auth = deps.superAuth();
+  auth.catch(() => undefined); // awaited by the caller once a member is picked
+  const pods = await deps.members();
+  if (pods.length === 1) deps.adminEndpoint(pods[0]!).catch(() => undefined); // the caller asks for it again (a forwarder per pod)
+  return {...pickMember(await askMembers({...deps, members: async () => pods})), auth};
+}
+
 /** Starts the snapshot, retrying the rate limiter's 429 (snapshot's window is short). */
 export async function openSnapshot(ep: Endpoint, auth: AuthInfo, deps: Pick<BackupDeps, 'clock' | 'sleep' | 'signal' | 'retries'>): Promise<SnapshotStream> {
   const retries = deps.retries ?? 10;
@@ -230,6 +242,7 @@ export async function copySnapshot(body: NodeJS.ReadableStream, out: NodeJS.Writ
     await copying;
   } catch (e) {
     parserIn.destroy();
+    if (opts.signal?.aborted) throw e; // Ctrl-C: the parser's "ends early" is its consequence, not the reason
     // the parser's reason is the better one when it stopped the copy
     const parsed = await parsing.then(
       () => undefined,
@@ -251,10 +264,10 @@ export async function backup(req: BackupRequest, deps: BackupDeps): Promise<Back
     await checkTarget(req.file, req.force);
     await checkTarget(manifestPath(req.file), req.force);
   }
-  const {pod, srvr} = pickMember(await askMembers(deps));
+  const {pod, srvr, auth: authing} = await snapshotMember(deps);
   const version = srvr.versionNumber ?? srvr.version;
   if (!hasSnapshotCommand(srvr.versionNumber)) throw noSnapshotCommand(req.ensemble, version);
-  const [auth, ep] = await Promise.all([deps.superAuth(), deps.adminEndpoint(pod)]);
+  const [auth, ep] = await Promise.all([authing, deps.adminEndpoint(pod)]);
   const started = deps.clock.now();
   const time = new Date(started).toISOString();
   let snap: SnapshotStream;
@@ -326,14 +339,25 @@ export async function forwardedMemberDeps(
   ]);
   await resolveEnsemble(kube, namespace, ensemble);
   const client = new MemberForwarders(kube, PORTS.client);
-  const admin = new MemberForwarders(kube, PORTS.admin);
+  // the snapshot is the bulk of the bytes: its forward is a bulk one (kubectl port-forward when there is one)
+  const admin = new Map<string, Promise<import('../kube/types.js').Forwarder>>();
+  const adminEndpoint = (pod: string) => {
+    let f = admin.get(pod);
+    if (!f) {
+      f = kube.portForward(namespace, pod, PORTS.admin, {bulk: true});
+      f.catch(() => admin.delete(pod));
+      admin.set(pod, f);
+    }
+    return f;
+  };
   return {
     members: async () => (await listMemberPods(kube, namespace, ensemble)).filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running').map((p) => p.metadata.name),
     clientEndpoint: (pod) => client.endpoint(namespace, pod),
-    adminEndpoint: (pod) => admin.endpoint(namespace, pod),
+    adminEndpoint,
     superAuth: () => superAuth(kube, namespace, ensemble),
     close: async () => {
-      await Promise.all([client.close(), admin.close()]);
+      const forwards = await Promise.allSettled([...admin.values()]);
+      await Promise.all([client.close(), ...forwards.map((f) => (f.status === 'fulfilled' ? f.value.close() : undefined))]);
     },
   };
 }

@@ -1,18 +1,57 @@
 /**
  * `kubectl zk export` and `import`: a logical copy of a subtree as JSON lines
- * (src/ops/treefile.ts), read with many requests in flight on one session and
- * written to a stream as it is read (memory bounded by the walk's window).
+ * (src/ops/treefile.ts), read with many requests in flight (or, on 3.9, from
+ * a member's snapshot stream) and written to a stream as it is read (memory
+ * bounded by the walk's window, or one znode of the snapshot at a time).
  */
-import {CliError, UsageError} from '../errors.js';
+import {CliError, UsageError, errorMessage} from '../errors.js';
 import type {Clock} from '../util/time.js';
 import {writeAll} from '../util/atomic-file.js';
 import {isZkError} from '../zk/errors.js';
 import {parentPath} from '../zk/paths.js';
 import {applyWrites, isSystemPath, walkTree, znodeKind, type WriteOp} from '../zk/tree.js';
-import type {ZkClient} from '../zk/client.js';
+import type {Acl, ZkClient} from '../zk/client.js';
+import {readSnapshot} from '../zk/snapshot.js';
 import type {TreeReader} from '../zk/reader.js';
 import {hex64, checkPath, withClient} from './znode.js';
-import {TreeChecksum, aclFromJson, aclToJson, headerLine, parseTreeLine, rebasePath, recordLine, relativePath, trailerLine, type TreeHeader, type TreeRecord, type TreeTrailer} from './treefile.js';
+import {
+  TreeChecksum,
+  aclFromJson,
+  aclToJson,
+  headerLine,
+  parseTreeLine,
+  rebasePath,
+  relativePath,
+  trailerLine,
+  type RecordStat,
+  type TreeHeader,
+  type TreeRecord,
+  type TreeTrailer,
+} from './treefile.js';
+
+const under = (root: string, p: string) => root === '/' || p === root || p.startsWith(`${root}/`);
+
+// ---------------------------------------------------------------- export
+
+/**
+ * How export reads: `reads` walks the tree (getACL, and getData/getChildren
+ * batched, over a few sessions: 3.8 and 3.9); `snapshot` reads the member's
+ * snapshot stream (3.9's AdminServer, as the super user: every znode with its
+ * data, ACL and stat in one sequential transfer); `auto` takes the snapshot
+ * for the whole tree ("/") when the member can give one, reads otherwise.
+ */
+export type ExportMethod = 'auto' | 'snapshot' | 'reads';
+
+/** A snapshot stream opened for export (src/ops/transfer-snapshot.ts). */
+export interface ExportSnapshot {
+  body: AsyncIterable<Buffer> & {destroy(err?: Error): void};
+  /** the snapshot's last_zxid header */
+  lastZxid?: string;
+  /** the member it comes from */
+  member: string;
+  /** srvr's version line of that member */
+  server: string;
+}
 
 export interface TransferDeps {
   /** A connected client; the op closes it. */
@@ -25,24 +64,39 @@ export interface TransferDeps {
    * given, else `connect`.
    */
   reader?: () => Promise<TreeReader>;
+  /**
+   * Opens a member's snapshot for export; SnapshotUnavailable when the member
+   * has none to give (3.8, the command disabled, refused): `auto` then reads.
+   */
+  snapshot?: () => Promise<ExportSnapshot>;
   /** znodes done so far (for a progress line) */
   onProgress?: (done: number) => void;
 }
 
-// ---------------------------------------------------------------- export
+/** The snapshot cannot be had from this ensemble (3.8, disabled, refused): with --method auto, export reads instead. */
+export class SnapshotUnavailable extends CliError {}
 
 export interface ExportRequest {
   ensemble: string;
   namespace: string;
   root: string;
-  /** requests in flight (default 256 znodes) */
+  /** requests in flight (default 512 znodes) */
   window?: number;
+  /** default auto */
+  method?: ExportMethod;
 }
 
 export interface ExportResult {
   ensemble: string;
   namespace: string;
   root: string;
+  /** how the znodes were read */
+  method: 'snapshot' | 'reads';
+  /** with --method auto and the whole tree: why the snapshot was not used */
+  snapshotUnavailable?: string;
+  /** method snapshot: the snapshot's last_zxid and the member it came from */
+  lastZxid?: string;
+  member?: string;
   /** znode lines written (ephemeral ones included) */
   znodes: number;
   /** ephemeral znodes written but flagged (not in the checksum, skipped on import) */
@@ -56,59 +110,165 @@ export interface ExportResult {
   durationMs: number;
 }
 
+/** What a znode's line is made of, from a read (TreeNode's stat) or a snapshot (SnapshotNode). */
+export interface ZnodeSource {
+  path: string;
+  data: Buffer;
+  acl: readonly Acl[];
+  czxid: bigint;
+  mzxid: bigint;
+  /** ms since the epoch */
+  ctime: number | bigint;
+  mtime: number | bigint;
+  version: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+}
+
+/** A znode as an export line's record (data already in base64). Pure. */
+export function toRecord(n: ZnodeSource, data64: string): TreeRecord {
+  const kind = znodeKind(n.ephemeralOwner);
+  return {
+    path: n.path,
+    data: data64,
+    acl: n.acl.map(aclToJson),
+    stat: {
+      cZxid: hex64(n.czxid),
+      mZxid: hex64(n.mzxid),
+      ctime: new Date(Number(n.ctime)).toISOString(),
+      mtime: new Date(Number(n.mtime)).toISOString(),
+      dataVersion: n.version,
+      aclVersion: n.aversion,
+      ...(kind === 'ephemeral' ? {ephemeralOwner: hex64(n.ephemeralOwner)} : {}),
+    },
+    ...(kind === 'persistent' ? {} : {kind}),
+  };
+}
+
+const aclJson = new WeakMap<readonly Acl[], string>();
+
+/**
+ * recordLine(toRecord(n, data64)), byte for byte, without JSON.stringify
+ * copying and scanning the base64 data (it needs no escaping); an ACL list
+ * shared by many znodes (a snapshot's ACL cache) is encoded once.
+ */
+export function recordText(n: ZnodeSource, data64: string): string {
+  const kind = znodeKind(n.ephemeralOwner);
+  let acl = aclJson.get(n.acl);
+  if (acl === undefined) {
+    acl = JSON.stringify(n.acl.map(aclToJson));
+    aclJson.set(n.acl, acl);
+  }
+  const stat: RecordStat = {
+    cZxid: hex64(n.czxid),
+    mZxid: hex64(n.mzxid),
+    ctime: new Date(Number(n.ctime)).toISOString(),
+    mtime: new Date(Number(n.mtime)).toISOString(),
+    dataVersion: n.version,
+    aclVersion: n.aversion,
+    ...(kind === 'ephemeral' ? {ephemeralOwner: hex64(n.ephemeralOwner)} : {}),
+  };
+  return `{"path":${JSON.stringify(n.path)},"data":"${data64}","acl":${acl},"stat":${JSON.stringify(stat)}${kind === 'persistent' ? '' : `,"kind":"${kind}"`}}\n`;
+}
+
+/** Lines gathered into large writes (one write per line was a syscall and a stream callback per znode). */
+class LineWriter {
+  private parts: string[] = [];
+  private size = 0;
+  bytes = 0;
+
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  put(line: string): Promise<void> | undefined {
+    this.parts.push(line);
+    this.size += line.length;
+    return this.size >= 256 * 1024 ? this.flush() : undefined;
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.parts.length === 0) return undefined;
+    const chunk = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    this.bytes += Buffer.byteLength(chunk);
+    return writeAll(this.out, chunk);
+  }
+}
+
+/** The snapshot to export from, when the method and the ensemble allow one. */
+async function chooseSnapshot(req: ExportRequest, deps: TransferDeps): Promise<{snap?: ExportSnapshot; unavailable?: string}> {
+  const method = req.method ?? 'auto';
+  if (method === 'reads' || (method === 'auto' && req.root !== '/')) return {};
+  if (!deps.snapshot) {
+    if (method === 'snapshot') throw new UsageError('--method snapshot needs the super user (the snapshot command needs ALL on /)');
+    return {unavailable: 'not reading as the super user'};
+  }
+  try {
+    return {snap: await deps.snapshot()};
+  } catch (e) {
+    if (method === 'auto' && e instanceof SnapshotUnavailable) return {unavailable: e.message};
+    throw e;
+  }
+}
+
+/** Every znode of the snapshot at and under `root` (ZooKeeper's own left out) to `emit`, parents first as the snapshot holds them. */
+async function fromSnapshot(snap: ExportSnapshot, req: ExportRequest, emit: (n: ZnodeSource) => Promise<void> | undefined): Promise<void> {
+  let found = false;
+  try {
+    await readSnapshot(snap.body, (n) => {
+      if (isSystemPath(n.path) || !under(req.root, n.path)) return;
+      if (n.path === req.root) found = true;
+      return emit(n);
+    });
+  } catch (e) {
+    snap.body.destroy();
+    throw new CliError(`export failed while reading the snapshot of ${snap.member}: ${errorMessage(e)}`, {cause: e});
+  }
+  if (!found) throw new CliError(`${req.root} does not exist in ensemble "${req.ensemble}"`);
+}
+
 export async function exportTree(req: ExportRequest, out: NodeJS.WritableStream, deps: TransferDeps & {output?: string}): Promise<ExportResult> {
   checkPath(req.root);
   if (isSystemPath(req.root)) throw new UsageError(`${req.root} belongs to ZooKeeper itself; export leaves it out`);
   const started = deps.clock.now();
+  const {snap, unavailable} = await chooseSnapshot(req, deps);
+  const lines = new LineWriter(out);
   const sum = new TreeChecksum();
-  let bytes = 0;
   let znodes = 0;
   let ephemeral = 0;
-  const put = (line: string) => {
-    bytes += Buffer.byteLength(line);
-    return writeAll(out, line);
+  const emit = (n: ZnodeSource) => {
+    const data64 = n.data.toString('base64');
+    znodes++;
+    if (znodeKind(n.ephemeralOwner) === 'ephemeral') ephemeral++;
+    else sum.addBase64(relativePath(req.root, n.path), data64, n.acl);
+    if (znodes % 1000 === 0) deps.onProgress?.(znodes);
+    return lines.put(recordText(n, data64));
   };
-  await put(headerLine({root: req.root, ensemble: req.ensemble, namespace: req.namespace, time: new Date(started).toISOString()}));
-  const session = deps.reader ? {connect: deps.reader, signal: deps.signal} : deps;
-  const walked = await withClient<Awaited<ReturnType<typeof walkTree>>, TreeReader | ZkClient>(session, (c) =>
-    walkTree(
-      c,
-      req.root,
-      (n) => {
-        const kind = znodeKind(n.stat.ephemeralOwner);
-        const rec: TreeRecord = {
-          path: n.path,
-          data: n.data.toString('base64'),
-          acl: n.acl.map(aclToJson),
-          stat: {
-            cZxid: hex64(n.stat.czxid),
-            mZxid: hex64(n.stat.mzxid),
-            ctime: new Date(n.stat.ctime).toISOString(),
-            mtime: new Date(n.stat.mtime).toISOString(),
-            dataVersion: n.stat.version,
-            aclVersion: n.stat.aversion,
-            ...(kind === 'ephemeral' ? {ephemeralOwner: hex64(n.stat.ephemeralOwner)} : {}),
-          },
-          ...(kind === 'persistent' ? {} : {kind}),
-        };
-        znodes++;
-        if (kind === 'ephemeral') ephemeral++;
-        else sum.add(relativePath(req.root, n.path), n.data, n.acl);
-        if (znodes % 1000 === 0) deps.onProgress?.(znodes);
-        return put(recordLine(rec));
-      },
-      {window: req.window, signal: deps.signal},
-    ),
-  );
-  await put(trailerLine({znodes, skipped: ephemeral, checksum: sum.hex}));
+  const time = new Date(started).toISOString();
+  await lines.put(headerLine({root: req.root, ensemble: req.ensemble, namespace: req.namespace, ...(snap ? {server: snap.server, lastZxid: snap.lastZxid} : {}), time}));
+  let vanished = 0;
+  if (snap) {
+    await fromSnapshot(snap, req, emit);
+  } else {
+    const session = deps.reader ? {connect: deps.reader, signal: deps.signal} : deps;
+    const walked = await withClient<Awaited<ReturnType<typeof walkTree>>, TreeReader | ZkClient>(session, (c) =>
+      walkTree(c, req.root, (n) => emit({path: n.path, data: n.data, acl: n.acl, ...n.stat}), {window: req.window, signal: deps.signal}),
+    );
+    vanished = walked.vanished;
+  }
+  await lines.put(trailerLine({znodes, skipped: ephemeral, checksum: sum.hex}));
+  await lines.flush();
   return {
     ensemble: req.ensemble,
     namespace: req.namespace,
     root: req.root,
+    method: snap ? 'snapshot' : 'reads',
+    ...(unavailable ? {snapshotUnavailable: unavailable} : {}),
+    ...(snap ? {lastZxid: snap.lastZxid, member: snap.member} : {}),
     znodes,
     ephemeral,
-    vanished: walked.vanished,
-    bytes,
+    vanished,
+    bytes: lines.bytes,
     checksum: sum.hex,
     output: deps.output ?? '-',
     durationMs: deps.clock.now() - started,
@@ -177,8 +337,6 @@ interface Checked {
   ephemeral: number;
   checksum: string;
 }
-
-const under = (root: string, p: string) => root === '/' || p === root || p.startsWith(`${root}/`);
 
 /** Pass 1: the file is whole (header, trailer, count and checksum agree) and the selection is in it. */
 export async function checkTreeFile(lines: LineSource, path?: string): Promise<Checked> {

@@ -34,6 +34,8 @@ export interface TreeHeader {
   namespace?: string;
   /** srvr's version line of the member read, when known */
   server?: string;
+  /** read from a snapshot: its last_zxid (the snapshot is fuzzy: it holds every transaction up to this one, and maybe some after) */
+  lastZxid?: string;
   /** ISO 8601 */
   time: string;
 }
@@ -125,12 +127,22 @@ const MOD = 1n << 256n;
 
 /** One znode's digest: SHA-256 over its relative path, data and ACL (sorted, perms as bits). */
 export function znodeDigest(rel: string, data: Buffer, acl: readonly Acl[]): bigint {
-  const acls = acl.map((a) => `${a.scheme}:${a.id}:${permsToBits(a.perms)}`).sort();
-  const h = createHash('sha256')
-    .update(JSON.stringify([rel, data.toString('base64'), acls]))
-    .digest('hex');
-  return BigInt(`0x${h}`);
+  return znodeDigestBase64(rel, data.toString('base64'), acl);
 }
+
+/** znodeDigest with the data already in base64 (export has it for the line). */
+export function znodeDigestBase64(rel: string, base64: string, acl: readonly Acl[]): bigint {
+  const acls = acl.length === 1 ? [aclKey(acl[0]!)] : acl.map(aclKey).sort();
+  // the bytes of JSON.stringify([rel, base64, acls]), hashed in three parts: base64 needs no
+  // escaping, so the data is neither copied into one string nor scanned for escapes
+  const h = createHash('sha256');
+  h.update(`[${JSON.stringify(rel)},"`);
+  h.update(base64, 'latin1');
+  h.update(`",${JSON.stringify(acls)}]`);
+  return BigInt(`0x${h.digest('hex')}`);
+}
+
+const aclKey = (a: Acl) => `${a.scheme}:${a.id}:${permsToBits(a.perms)}`;
 
 /** The order-independent tree checksum: count and sum of znodeDigest modulo 2^256. */
 export class TreeChecksum {
@@ -139,6 +151,11 @@ export class TreeChecksum {
 
   add(rel: string, data: Buffer, acl: readonly Acl[]): void {
     this.sum = (this.sum + znodeDigest(rel, data, acl)) % MOD;
+    this.count++;
+  }
+
+  addBase64(rel: string, base64: string, acl: readonly Acl[]): void {
+    this.sum = (this.sum + znodeDigestBase64(rel, base64, acl)) % MOD;
     this.count++;
   }
 

@@ -11,7 +11,8 @@ export function renderExport(r: ExportResult): string {
   const eph = r.ephemeral > 0 ? ` (${plural(r.ephemeral, 'ephemeral znode')} flagged, not in the checksum)` : '';
   const gone = r.vanished > 0 ? `; ${r.vanished} deleted while reading` : '';
   const where = r.output === '-' ? 'stdout' : r.output;
-  return `exported ${plural(r.znodes, 'znode')} under ${r.root} from ${r.namespace}/${r.ensemble} to ${where}${eph}${gone}: ${r.bytes} bytes in ${(r.durationMs / 1000).toFixed(1)}s${rate(r.znodes, r.durationMs)}, checksum ${r.checksum.slice(0, 16)}\n`;
+  const how = r.method === 'snapshot' ? ` (from the snapshot of ${r.member ?? '?'} at zxid ${r.lastZxid ?? '?'})` : r.snapshotUnavailable ? ` (read znode by znode: ${r.snapshotUnavailable})` : '';
+  return `exported ${plural(r.znodes, 'znode')} under ${r.root} from ${r.namespace}/${r.ensemble}${how} to ${where}${eph}${gone}: ${r.bytes} bytes in ${(r.durationMs / 1000).toFixed(1)}s${rate(r.znodes, r.durationMs)}, checksum ${r.checksum.slice(0, 16)}\n`;
 }
 
 export function renderImport(r: ImportResult): string {

@@ -41,7 +41,16 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
   } catch (e) {
     throw new CliError(`cannot write ${partialPath}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
   }
-  const stream = createWriteStream('', {fd: handle.fd, autoClose: false});
+  // the stream owns the FileHandle and is the one to close it (a FileHandle given to a stream
+  // closes only through it): a close racing a write in flight then cannot hit a reused number
+  const stream = createWriteStream('', {fd: handle, autoClose: false});
+  const close = () =>
+    new Promise<void>((resolve, reject) => {
+      if (stream.closed) return resolve();
+      stream.once('close', () => resolve());
+      stream.once('error', reject);
+      stream.destroy();
+    });
   let done = false;
   return {
     path,
@@ -53,15 +62,17 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
         stream.end(() => resolve());
       });
       await handle.sync();
-      await handle.close();
+      await close();
       done = true;
       await rename(partialPath, path);
     },
     async abort() {
       if (done) return;
       done = true;
-      stream.destroy();
-      await handle.close().catch(() => undefined);
+      // a write in flight when the transfer stops (Ctrl-C) delays the close until it is done; an
+      // error then must not crash the process before NAME.partial is removed
+      stream.on('error', () => undefined);
+      await close().catch(() => undefined);
       await rm(partialPath, {force: true}).catch(() => undefined);
     },
   };

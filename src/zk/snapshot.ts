@@ -20,6 +20,7 @@ export interface SnapshotHeader {
 export interface SnapshotNode {
   /** "/" for the root (stored as "") */
   path: string;
+  /** a view into the bytes read (copy it to keep it past onNode without holding the chunk) */
   data: Buffer;
   acl: Acl[];
   czxid: bigint;
@@ -43,6 +44,7 @@ export interface SnapshotSummary extends SnapshotHeader {
 /** ReferenceCountedACLCache.OPEN_UNSAFE_ACL_ID */
 const OPEN_UNSAFE = -1n;
 const MAX_FIELD = 64 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** Pulls exact byte counts out of a stream of chunks. */
 class ChunkReader {
@@ -144,7 +146,8 @@ function nodeAt(b: Buffer, at: number): {size: number; ref: bigint; node?: Omit<
   // ACL reference, czxid, mzxid, ctime, mtime (longs), version, cversion, aversion (ints), ephemeralOwner, pzxid (longs)
   const end = dataEnd + 8 * 5 + 4 * 3 + 8 * 2;
   if (b.length < end) return undefined;
-  const data = dataLen <= 0 ? Buffer.alloc(0) : Buffer.from(b.subarray(o, dataEnd));
+  // a view into the stream's chunk, not a copy (chunks are never written to after they arrive)
+  const data = dataLen <= 0 ? EMPTY : b.subarray(o, dataEnd);
   o = dataEnd;
   const long = () => {
     const v = b.readBigInt64BE(o);

@@ -156,6 +156,17 @@ describe('e2e: backup, restore, export and import', function () {
     const e = await kzk(['export', SRC, '/', '-n', ns, '-f', file, '-o', 'json']);
     assert.equal(e.code, 0, e.stderr);
     const exported = JSON.parse(e.stdout);
+    // the whole tree came from a member's snapshot; read znode by znode it is the same
+    assert.equal(exported.method, 'snapshot', e.stdout);
+    assert.match(exported.lastZxid, /^0x[0-9a-f]+$/);
+    const byReads = await kzk(['export', SRC, '/', '-n', ns, '--method', 'reads', '-o', 'json']);
+    assert.equal(byReads.code, 0, byReads.stderr);
+    const readsSum = JSON.parse(byReads.stderr.slice(byReads.stderr.indexOf('{')));
+    assert.equal(readsSum.method, 'reads');
+    assert.equal(readsSum.checksum, exported.checksum);
+    assert.equal(readsSum.znodes, exported.znodes);
+    const records = (text: string) => text.split('\n').slice(1, -2).sort().join('\n');
+    assert.equal(records(byReads.stdout), records(readFileSync(file, 'utf8')));
     const i = await kzk(['import', 'zki', '-n', ns, '-f', file, '-o', 'json']);
     assert.equal(i.code, 0, i.stderr);
     const again = await kzk(['export', 'zki', '/', '-n', ns, '-o', 'json']);
@@ -188,6 +199,13 @@ describe('e2e: backup, restore, export and import', function () {
     assert.equal(existsSync(join(dir, 'old.snap')), false);
     const e = await kzk(['export', 'zk38', '/old', '-n', ns]);
     assert.equal(e.code, 0, e.stderr);
+    // the whole tree of a 3.8 ensemble: read znode by znode, saying why
+    const whole = await kzk(['export', 'zk38', '-n', ns, '-o', 'json']);
+    assert.equal(whole.code, 0, whole.stderr);
+    const wholeSum = JSON.parse(whole.stderr.slice(whole.stderr.indexOf('{')));
+    assert.equal(wholeSum.method, 'reads');
+    assert.match(wholeSum.snapshotUnavailable, /ZooKeeper 3\.8\.\d+ has no snapshot command/);
+    assert.match(whole.stdout, /"path":"\/old\/a"/);
     const i = await kzk(['import', 'zki', '-n', ns, '--to', '/from-38'], {input: e.stdout});
     assert.equal(i.code, 0, i.stderr);
     const g = await kzk(['znode', 'get', '/from-38/a', '--ensemble', 'zki', '-n', ns]);

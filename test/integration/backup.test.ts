@@ -6,7 +6,10 @@ import {join} from 'node:path';
 import {CliError, UsageError} from '../../src/errors.js';
 import {enforceSystemAcls} from '../../src/ops/acl.js';
 import {backup, openSnapshot, type BackupDeps, type BackupManifest} from '../../src/ops/backup.js';
-import {treeChecksum} from '../../src/ops/transfer.js';
+import {SnapshotUnavailable, exportTree, treeChecksum, type TransferDeps} from '../../src/ops/transfer.js';
+import {openExportSnapshot} from '../../src/ops/transfer-snapshot.js';
+import {parseTreeLine, type TreeRecord} from '../../src/ops/treefile.js';
+import {PassThrough} from 'node:stream';
 import {realSleep, systemClock} from '../../src/util/time.js';
 import {AdminCommandError} from '../../src/zk/admin-stream.js';
 import {connectZk, type ZkClient} from '../../src/zk/client.js';
@@ -32,6 +35,32 @@ function depsFor(ens: Ensemble, o: {password?: string; signal?: AbortSignal; onP
     stdout: process.stdout,
     onProgress: o.onProgress,
   };
+}
+
+/** export of / by `method` (the snapshot through openExportSnapshot, reads as the super user): the result and the records by path. */
+async function exportLines(ens: Ensemble, method: 'auto' | 'snapshot' | 'reads') {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (b: Buffer) => chunks.push(b));
+  const deps: TransferDeps = {
+    clock,
+    connect: () => connectZk({endpoints: ens.endpoints, auth: ens.superAuth}),
+    snapshot: () => openExportSnapshot('zk', depsFor(ens)),
+  };
+  const result = await exportTree({ensemble: 'zk', namespace: 'test', root: '/', method}, out, deps);
+  const records = new Map<string, TreeRecord>();
+  const order: string[] = [];
+  Buffer.concat(chunks)
+    .toString()
+    .trim()
+    .split('\n')
+    .forEach((l, i) => {
+      const p = parseTreeLine(l, i + 1);
+      if (p.type !== 'record') return;
+      records.set(p.record.path, p.record);
+      order.push(p.record.path);
+    });
+  return {result, records, order};
 }
 
 describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)', function () {
@@ -107,6 +136,26 @@ describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)'
     assert.equal(r.checksum, live.checksum, "the checksum of the snapshot file equals the export walk's");
   });
 
+  it('export from the snapshot writes what export by reads writes: the same records (stat included), checksum and ephemeral flags', async () => {
+    const snap = await exportLines(ens, 'snapshot');
+    const reads = await exportLines(ens, 'reads');
+    assert.equal(snap.result.method, 'snapshot');
+    assert.match(snap.result.lastZxid ?? '', /^0x[0-9a-f]+$/);
+    assert.equal(reads.result.method, 'reads');
+    assert.equal(snap.result.checksum, reads.result.checksum);
+    assert.equal(snap.result.znodes, reads.result.znodes);
+    assert.ok(snap.result.znodes > 2000);
+    assert.equal(snap.result.ephemeral, 1);
+    assert.equal(reads.result.ephemeral, 1);
+    assert.deepEqual(snap.records.get('/app/lock'), reads.records.get('/app/lock'));
+    assert.equal(snap.records.get('/app/lock')!.kind, 'ephemeral');
+    assert.deepEqual([...snap.records.keys()].sort(), [...reads.records.keys()].sort());
+    for (const [path, rec] of reads.records) assert.deepEqual(snap.records.get(path), rec, path);
+    assert.ok(snap.order.indexOf('/app') < snap.order.indexOf('/app/n1'), 'a parent before its children');
+    // auto takes the snapshot for the whole tree
+    assert.equal((await exportLines(ens, 'auto')).result.method, 'snapshot');
+  });
+
   it('-f to an existing path refuses without --force and leaves the file as it was; --force replaces it', async () => {
     const file = join(dir, 'exists.snap');
     writeFileSync(file, 'keep me');
@@ -152,6 +201,12 @@ describe('backup against real ZooKeeper 3.9 (and 3.8: refused with the way out)'
         openSnapshot(old.servers[0]!.adminEndpoint, old.superAuth[0]!, {clock: systemClock, sleep: realSleep}),
         (e: unknown) => e instanceof AdminCommandError && e.unknownCommand && e.status === 200,
       );
+      // export: auto reads znode by znode and says why; --method snapshot refuses
+      await assert.rejects(openExportSnapshot('zk', depsFor(old)), (e: unknown) => e instanceof SnapshotUnavailable && /3\.8\.\d+ has no snapshot command/.test(e.message));
+      const auto = await exportLines(old, 'auto');
+      assert.equal(auto.result.method, 'reads');
+      assert.match(auto.result.snapshotUnavailable ?? '', /no snapshot command/);
+      await assert.rejects(exportLines(old, 'snapshot'), /has no snapshot command/);
     } finally {
       await old.stopAll();
     }

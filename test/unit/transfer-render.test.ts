@@ -41,8 +41,43 @@ describe('backup/restore/export/import: the one-line summaries', () => {
 
   it('export and import', () => {
     assert.equal(
-      renderExport({ensemble: 'zk', namespace: 'prod', root: '/app', znodes: 3, ephemeral: 1, vanished: 0, bytes: 900, checksum: 'f'.repeat(64), output: '-', durationMs: 1000}),
+      renderExport({ensemble: 'zk', namespace: 'prod', root: '/app', method: 'reads', znodes: 3, ephemeral: 1, vanished: 0, bytes: 900, checksum: 'f'.repeat(64), output: '-', durationMs: 1000}),
       'exported 3 znodes under /app from prod/zk to stdout (1 ephemeral znode flagged, not in the checksum): 900 bytes in 1.0s, 3/s, checksum ffffffffffffffff\n',
+    );
+    assert.equal(
+      renderExport({
+        ensemble: 'zk',
+        namespace: 'prod',
+        root: '/',
+        method: 'snapshot',
+        member: 'zk-1',
+        lastZxid: '0x10000002a',
+        znodes: 3,
+        ephemeral: 0,
+        vanished: 0,
+        bytes: 900,
+        checksum: 'f'.repeat(64),
+        output: 'a.jsonl',
+        durationMs: 1000,
+      }),
+      'exported 3 znodes under / from prod/zk (from the snapshot of zk-1 at zxid 0x10000002a) to a.jsonl: 900 bytes in 1.0s, 3/s, checksum ffffffffffffffff\n',
+    );
+    assert.equal(
+      renderExport({
+        ensemble: 'zk',
+        namespace: 'prod',
+        root: '/',
+        method: 'reads',
+        snapshotUnavailable: 'ZooKeeper 3.8.7 has no snapshot command',
+        znodes: 3,
+        ephemeral: 0,
+        vanished: 0,
+        bytes: 900,
+        checksum: 'f'.repeat(64),
+        output: '-',
+        durationMs: 1000,
+      }),
+      'exported 3 znodes under / from prod/zk (read znode by znode: ZooKeeper 3.8.7 has no snapshot command) to stdout: 900 bytes in 1.0s, 3/s, checksum ffffffffffffffff\n',
     );
     assert.equal(
       renderImport({ensemble: 'zk2', namespace: 'prod', from: '/app', to: '/copy', created: 2, overwritten: 0, skippedEphemeral: 1, checksum: '', durationMs: 2000}),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import {CliError, UsageError} from '../../src/errors.js';
 import {checkTreeFile} from '../../src/ops/transfer.js';
-import {TreeChecksum, headerLine, parseTreeLine, permLetters, rebasePath, recordLine, relativePath, trailerLine, type TreeRecord} from '../../src/ops/treefile.js';
+import {TreeChecksum, znodeDigest, headerLine, parseTreeLine, permLetters, rebasePath, recordLine, relativePath, trailerLine, type TreeRecord} from '../../src/ops/treefile.js';
 import {applyWrites, walkTree, znodeKind, type TreeNode} from '../../src/zk/tree.js';
 import {ZkError} from '../../src/zk/errors.js';
 import type {Acl, ZnodeStat} from '../../src/zk/client.js';
@@ -45,6 +46,29 @@ const src = (lines: string[]) => () =>
   (async function* () {
     yield* lines;
   })();
+
+describe('znodeDigest', () => {
+  it('is SHA-256 of JSON.stringify([path, base64 data, sorted ACL keys]) (the definition every backup and export used), for any path, data and ACL', () => {
+    const reference = (rel: string, data: Buffer, acl: Acl[]) =>
+      BigInt(
+        `0x${createHash('sha256')
+          .update(JSON.stringify([rel, data.toString('base64'), acl.map((a) => `${a.scheme}:${a.id}:${typeof a.perms === 'number' ? a.perms : 0}`).sort()]))
+          .digest('hex')}`,
+      );
+    const acls: Acl[][] = [
+      OPEN,
+      [],
+      [
+        {scheme: 'digest', id: 'u:"p\\w', perms: 1},
+        {scheme: 'ip', id: '10.0.0.0/8', perms: 17},
+        {scheme: 'auth', id: '', perms: 31},
+      ],
+    ];
+    for (const rel of ['/', '/a', '/ü/€/😀', '/quote"back\\slash', '/tab\there', '/\u0001ctl'])
+      for (const data of [Buffer.alloc(0), Buffer.from('x'), Buffer.from([0, 255, 1, 254]), Buffer.alloc(1500, 7)])
+        for (const acl of acls) assert.equal(znodeDigest(rel, data, acl), reference(rel, data, acl), `${rel} ${data.length} ${acl.length}`);
+  });
+});
 
 describe('treefile: the export format and the tree checksum', () => {
   it('perms as zkCli letters, in cdrwa order', () => {

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {openAtomic} from '../../src/util/atomic-file.js';
+
+describe('openAtomic (util/atomic-file.ts)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'kzk-atomic-'))));
+  afterEach(() => rmSync(dir, {recursive: true, force: true}));
+
+  it('commit: the whole file under its name, no .partial', async () => {
+    const f = await openAtomic(join(dir, 'a'), {force: false});
+    f.stream.write('hello ');
+    f.stream.write('world');
+    await f.commit();
+    assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'hello world');
+    assert.equal(existsSync(join(dir, 'a.partial')), false);
+  });
+
+  it('abort while writes are in flight (Ctrl-C during a transfer): no crash, nothing left under either name', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (let round = 0; round < 20; round++) {
+        const f = await openAtomic(join(dir, `b${round}`), {force: false});
+        for (let i = 0; i < 8; i++) f.stream.write(Buffer.alloc(1 << 20, i));
+        await f.abort();
+        await f.abort(); // idempotent
+        await new Promise((r) => setTimeout(r, 5));
+        assert.equal(existsSync(join(dir, `b${round}`)), false);
+        assert.equal(existsSync(join(dir, `b${round}.partial`)), false);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+});
