@@ -96,6 +96,8 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
     ['networking.k8s.io', 'networkpolicies', ['get']],
   ],
   upgrade: ROLL,
+  // restart's roll, and the three TLS Secrets read and patched (NAME-tls, NAME-tls-ca, NAME-tls-client)
+  'rotate-certs': [...ROLL, ['', 'secrets', ['get', 'patch']]],
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   logs: [...READ_ENSEMBLE, ['', 'pods/log', ['get']]],
   // a client certificate signed by the CA in NAME-tls-ca, into a new Secret
@@ -119,7 +121,7 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
 };
 
 /** The commands that change an ensemble: they take its lock (base.ts lockTarget); backup only with --schedule/--unschedule. export only reads. */
-export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'restore-quorum', 'import', 'failover-test', 'teardown', 'backup'] as const;
+export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'restore-quorum', 'rotate-certs', 'import', 'failover-test', 'teardown', 'backup'] as const;
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
 export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(
