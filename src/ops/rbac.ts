@@ -27,6 +27,21 @@ export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  resourceNames?: string[];
+}
+
+/**
+ * The commands that talk to members but read no Secret otherwise: for an
+ * ensemble made with --tls they read its NAME-tls-client (kubectl-zk's client
+ * certificate). `kubectl zk rbac --tls-ensemble NAME` grants that read, limited
+ * to those Secrets by resourceNames.
+ */
+export const TLS_CLIENT_READERS = ['status', 'restart', 'upgrade', 'failover-test'] as const;
+
+/** The rule that lets TLS_CLIENT_READERS reach the members of these ensembles made with --tls. */
+export function tlsClientRule(commands: readonly string[], ensembles: readonly string[]): PolicyRule | undefined {
+  if (ensembles.length === 0 || !commands.some((c) => (TLS_CLIENT_READERS as readonly string[]).includes(c))) return undefined;
+  return {apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [...new Set(ensembles)].sort().map((n) => `${n}-tls-client`)};
 }
 
 type Rule = [group: string, resource: string, verbs: string[]];
@@ -162,6 +177,8 @@ export interface RbacRequest {
   name: string;
   /** bind the Role to this ServiceAccount (NAME or NAMESPACE:NAME) */
   serviceAccount?: string;
+  /** ensembles made with --tls: the read of their NAME-tls-client (tlsClientRule) */
+  tlsEnsembles?: string[];
   user?: string;
   group?: string;
 }
@@ -173,7 +190,7 @@ export function renderRbac(req: RbacRequest): KubeObject[] {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: {name: req.name, namespace: req.namespace, labels, annotations: {'kubectl-zk/commands': req.commands.join(',')}},
-    rules: roleRules(req.commands),
+    rules: [...roleRules(req.commands), ...[tlsClientRule(req.commands, req.tlsEnsembles ?? [])].filter((r) => r !== undefined)],
   };
   const subjects: Record<string, string>[] = [];
   if (req.serviceAccount) {

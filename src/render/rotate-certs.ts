@@ -16,7 +16,7 @@ export function renderRotateCerts(r: RotateResult, p: Paint): string {
   for (const [i, s] of r.stages.entries()) {
     out.push('', `${i + 1}. ${s.name}: ${s.summary}; then every member restarts, the leader last`);
     if (r.dryRun) continue;
-    out.push(`   files served by every member ${s.syncMs !== undefined ? `${formatDuration(s.syncMs)} after the Secret update` : 'only after the restart'}`);
+    out.push(`   new files in use by every member ${s.syncMs !== undefined ? `${formatDuration(s.syncMs)} after the Secret update` : 'after the restart'}`);
     if (s.roll) out.push(`   restart: ${s.roll.outcome} in ${formatDuration(s.roll.durationMs)}, leader ${s.roll.leaderBefore ?? '-'} → ${s.roll.leaderAfter ?? '-'}`);
     const rows = s.members.map((m) => [
       m.pod,

@@ -6,8 +6,8 @@
  * the one it replaces (read from it), with a new key and a new validity.
  * Pure but for the keys it makes (tls/x509.ts).
  */
-import {X509Certificate} from 'node:crypto';
-import {CA_KEY, clientCertificate, LEAF_DAYS, makeCa, PLUGIN_USER} from './ensemble.js';
+import {randomBytes, X509Certificate} from 'node:crypto';
+import {CA_DAYS, CA_KEY, clientCertificate, LEAF_DAYS, PLUGIN_USER} from './ensemble.js';
 import {issueCertificate, type KeyPair} from './x509.js';
 
 const DAY_MS = 86_400_000;
@@ -65,6 +65,22 @@ export function renewMember(currentCertPem: string, ca: KeyPair, now: Date): Key
     },
     ca,
   );
+}
+
+/**
+ * The next CA. Its subject must differ from the old CA's: ZooKeeper's PEM
+ * trust store loader files each certificate under its subject name, so of two
+ * CAs with one subject in a bundle only the last is trusted (seen on 3.9.5:
+ * every old-CA certificate refused). The CN carries the date and a random tag.
+ */
+export function nextCa(o: {name: string; namespace: string}, now: Date): KeyPair {
+  const tag = `${now.toISOString().slice(0, 10)} ${randomBytes(3).toString('hex')}`;
+  return issueCertificate({
+    commonName: `${o.name}.${o.namespace} ZooKeeper CA ${tag}`,
+    usage: 'ca',
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter: new Date(now.getTime() + CA_DAYS * DAY_MS),
+  });
 }
 
 /** What the ensemble's Secrets hold now (decoded). */
@@ -152,7 +168,7 @@ export function rotationStages(mode: RotateMode, s: TlsSecrets, o: {name: string
     ];
   }
   if (mode === 'ca') {
-    const next = makeCa(o, o.now);
+    const next = nextCa(o, o.now);
     const trust = ca.certPem + next.certPem;
     return [
       {

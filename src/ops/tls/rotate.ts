@@ -3,7 +3,9 @@
  * ensemble made with --tls, without downtime. Each stage (tls/rotate.ts)
  * writes the ensemble's Secrets, waits until the kubelet has put the new
  * files in every member (the secure client port serves them: Netty builds
- * its TLS context from the files for every new connection), then restarts
+ * its TLS context from the files for every new connection; a CA added to the
+ * trust store shows only after a restart, since the client port's x509
+ * authentication keeps the trust store it read at start), then restarts
  * the members with the roll of restart (leader last, evictions, in sync
  * before the next): the quorum's TLS keeps the key and trust stores it read
  * at start, and ZooKeeper's reload (sslQuorumReloadCertFiles) never sees a
@@ -62,7 +64,7 @@ export interface MemberCheck {
 export interface StageResult {
   name: RotateStage['name'];
   summary: string;
-  /** from the Secrets' update until every member's client port served the new files (the kubelet's sync); absent when it did not happen within the limit */
+  /** from the Secrets' update until every member's client port served the new files (the kubelet's sync); absent when it did not happen within the limit, or nothing shows before the restart (trust-new-ca) */
   syncMs?: number;
   roll?: {outcome: RollResult['outcome']; exitCode: number; leaderBefore?: string; leaderAfter?: string; durationMs: number; members: {pod: string; durationMs: number}[]};
   members: MemberCheck[];
@@ -182,9 +184,13 @@ async function runStage(st: RotateStage, out: StageResult, r: ReturnType<typeof 
   for (const p of stagePatches(st, r)) await deps.kube.mergePatch(p.ref, p.patch);
   const identity = await identityOf(deps.kube, r.client);
   const probes = {accepts: st.accepts && probeIdentity(st.accepts, new Date(deps.clock.now())), refuses: st.refuses && probeIdentity(st.refuses, new Date(deps.clock.now()))};
-  const ok = () => allAsExpected(st, out, identity, probes, deps);
-  if (await waitFor(ok, req.syncTimeoutMs, deps)) out.syncMs = deps.clock.now() - t0;
-  else deps.progress.warn(`${st.name}: not every member served the new files within ${Math.round(req.syncTimeoutMs / 1000)} s (the kubelet's Secret sync); the restart brings them`);
+  const ok = (beforeRestart: boolean) => () => allAsExpected(st, out, identity, probes, deps, beforeRestart);
+  // before the restart only the TLS handshake shows the new files: a member's certificate, and a CA
+  // dropped from the trust store; a CA added is trusted by the client-port authentication only after a restart
+  if (observableBeforeRestart(st)) {
+    if (await waitFor(ok(true), req.syncTimeoutMs, deps)) out.syncMs = deps.clock.now() - t0;
+    else deps.progress.warn(`${st.name}: not every member served the new files within ${Math.round(req.syncTimeoutMs / 1000)} s (the kubelet's Secret sync); the restart brings them`);
+  }
   const roll = await deps.roll(false);
   out.roll = {
     outcome: roll.outcome,
@@ -195,7 +201,7 @@ async function runStage(st: RotateStage, out: StageResult, r: ReturnType<typeof 
     members: roll.members.map((m) => ({pod: m.pod, durationMs: m.durationMs})),
   };
   if (roll.exitCode !== 0) return {exitCode: roll.exitCode, reason: `${st.name}: the restart stopped: ${roll.stopped?.reason ?? roll.outcome}`};
-  const checked = await waitFor(ok, 60_000, deps);
+  const checked = await waitFor(ok(false), 60_000, deps);
   out.durationMs = deps.clock.now() - t0;
   if (!checked) {
     const bad = out.members.filter((m) => m.after !== m.expected || m.accepts === false || m.refuses === false).map((m) => m.pod);
@@ -209,19 +215,24 @@ async function identityOf(kube: Kube, ref: ObjectRef): Promise<TlsIdentity> {
   return {ca: d[CA_KEY] ?? '', cert: d['tls.crt'] ?? '', key: d['tls.key'] ?? ''};
 }
 
+function observableBeforeRestart(st: RotateStage): boolean {
+  return Object.keys(st.members).some((k) => k.endsWith('.pem')) || st.refuses !== undefined;
+}
+
 async function allAsExpected(
   st: RotateStage,
   out: StageResult,
   identity: TlsIdentity,
   probes: {accepts?: {certPem: string; keyPem: string}; refuses?: {certPem: string; keyPem: string}},
   deps: RotateDeps,
+  beforeRestart: boolean,
 ): Promise<boolean> {
   const as = (p: {certPem: string; keyPem: string}): TlsIdentity => ({ca: identity.ca, cert: p.certPem, key: p.keyPem});
   const each = await Promise.all(
     out.members.map(async (m) => {
       const got = await deps.check(m.pod, identity);
       m.after = got.fingerprint256;
-      if (probes.accepts) m.accepts = (await deps.check(m.pod, as(probes.accepts))).answered;
+      if (probes.accepts && !beforeRestart) m.accepts = (await deps.check(m.pod, as(probes.accepts))).answered;
       if (probes.refuses) m.refuses = !(await deps.check(m.pod, as(probes.refuses))).answered;
       return got.answered && m.after === m.expected && m.accepts !== false && m.refuses !== false;
     }),
