@@ -136,9 +136,7 @@ describe('e2e: rotate-certs (renew, --ca, --finish) under a writer and a held se
     const a = await whenInSync(['rotate-certs', 'rc', '-n', ns, '--ca', '--yes', '-o', 'json'], 1_200_000);
     assert.equal(a.code, 0, a.stderr);
     const ra = JSON.parse(a.stdout);
-    console.log(
-      `      [measure] rotate-certs --ca: ${Date.now() - t0} ms; roll ${ra.stages[0].roll.durationMs} ms`,
-    );
+    console.log(`      [measure] rotate-certs --ca: ${Date.now() - t0} ms; roll ${ra.stages[0].roll.durationMs} ms`);
     assert.ok(ra.stages[0].members.every((m: any) => m.accepts === true));
     assert.match(ra.next, /--finish/);
     // the application takes the new trust bundle and a certificate from the new CA

@@ -172,6 +172,22 @@ describe('rotate-certs: the op', () => {
     assert.equal(r.stages[0]!.syncMs, 0);
   });
 
+  it('--ca: no wait for the kubelet (a CA added shows only after the restart); after the roll every member accepts the new CA', async () => {
+    const kube = new FakeKube('ns').seed(sts);
+    seedTls(kube, secretsOf());
+    const d = deps(kube);
+    const r = await rotateCerts(req('ca'), d);
+    assert.equal(r.outcome, 'done', r.stopped);
+    assert.equal(r.stages[0]!.syncMs, undefined);
+    assert.ok(r.stages[0]!.members.every((m) => m.accepts === true && m.before === m.after));
+    assert.match(r.next!, /--finish/);
+    const ca = await kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace: 'ns', name: 'zk-tls-ca'});
+    assert.ok(ca!.metadata.annotations?.[CA_ROTATION]);
+    const bundle = splitPem(Buffer.from((await kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace: 'ns', name: 'zk-tls'}))!.data!['ca.crt']!, 'base64').toString());
+    assert.equal(bundle.length, 2);
+    assert.notEqual(new X509Certificate(bundle[0]!).subject, new X509Certificate(bundle[1]!).subject, 'two CAs of one subject: ZooKeeper would trust only the last');
+  });
+
   it('a member that keeps serving its old certificate after the roll: stopped, exit 4, naming it', async () => {
     const kube = new FakeKube('ns').seed(sts);
     const s = secretsOf();
