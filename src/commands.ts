@@ -8,6 +8,7 @@ import Import from './commands/import.js';
 import List from './commands/list.js';
 import Logs from './commands/logs.js';
 import MemberReplace from './commands/member/replace.js';
+import TlsEnable from './commands/tls/enable.js';
 import Rbac from './commands/rbac.js';
 import Report from './commands/report.js';
 import Restart from './commands/restart.js';
@@ -39,6 +40,7 @@ export const COMMANDS = {
   list: List,
   logs: Logs,
   'member:replace': MemberReplace,
+  'tls:enable': TlsEnable,
   rbac: Rbac,
   report: Report,
   restart: Restart,

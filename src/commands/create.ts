@@ -7,6 +7,7 @@ import {offlineNamespace, type Runtime} from '../cli/runtime.js';
 import type {KubeObject} from '../kube/types.js';
 import {DEFAULT_IMAGE} from '../manifests/options.js';
 import type {CreateResult} from '../ops/create.js';
+import type {SpreadChoice} from '../ops/ensemble/spread.js';
 import {objectList, redactSecrets, renderCreate, renderObjectsYaml} from '../render/create.js';
 import {parseDuration} from '../util/duration.js';
 
@@ -67,6 +68,12 @@ export default class Create extends ZkCommand<Result> {
     tls: Flags.boolean({
       summary: "TLS for clients (secure port 2281 only, client certificates required) and quorum, with a CA of the ensemble's own; needs ZooKeeper 3.9. See docs/tls.md.",
     }),
+    spread: Flags.string({
+      summary:
+        'Spreading over nodes and zones: auto (required where the nodes allow: one member per node when there are enough schedulable nodes, an even spread over zones when every node carries topology.kubernetes.io/zone; preferred otherwise), required (refused when it cannot be met), preferred, none. See docs/operations.md.',
+      options: ['auto', 'required', 'preferred', 'none'],
+      default: 'auto',
+    }),
     monitor: Flags.boolean({summary: "Also create a PodMonitor (Prometheus Operator) for the members' metrics port; skipped with a warning when that CRD is missing."}),
     'dry-run': Flags.boolean({summary: 'Print the objects that would be applied; contact nothing. Secret values are redacted.'}),
     'show-secrets': Flags.boolean({summary: "With --dry-run: print the Secret's values instead of redacting them.", dependsOn: ['dry-run']}),
@@ -109,11 +116,12 @@ export default class Create extends ZkCommand<Result> {
     const {options, warnings} = validate(namespace);
     const newPassword = () => randomBytes(24).toString('base64url');
     const keptData = flags['reuse-data'] ? ('reuse' as const) : flags['delete-data'] ? ('delete' as const) : undefined;
-    const req = {options, wait: flags.wait, timeoutMs, warnings, keptData, monitor: flags.monitor};
+    const req = {options, wait: flags.wait, timeoutMs, warnings, keptData, monitor: flags.monitor, spread: flags.spread as SpreadChoice};
     const assets = loadAssets();
     if (flags['dry-run']) {
-      for (const w of warnings) rt.progress.warn(w);
-      const objects = ops.planCreate(req, assets, newPassword());
+      const offline = ops.offlineSpread(req);
+      for (const w of [...warnings, ...offline.notes]) rt.progress.warn(w);
+      const objects = ops.planCreate(offline.req, assets, newPassword());
       return objectList(flags['show-secrets'] ? objects : redactSecrets(objects));
     }
     const kube = await rt.kube();

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core';
+import type {SpreadChoice} from '../ops/ensemble/spread.js';
 import {lockFlags, ZkCommand} from '../base.js';
 import type {Runtime} from '../cli/runtime.js';
 import {validateName} from '../manifests/options.js';
@@ -33,6 +34,11 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     'dry-run': Flags.boolean({summary: 'Print the plan; change nothing.'}),
     wait: Flags.boolean({summary: 'After the last step, wait until every member serves and is in sync.', default: true, allowNo: true}),
     timeout: Flags.string({summary: 'Limit for each member step and for the final wait, e.g. 5m.', default: '5m'}),
+    spread: Flags.string({
+      summary:
+        "Change the pod template's spreading, decided for the new member count as create --spread decides it (auto, required, preferred, none). Without it, growing past what a required spread allows is refused. Running members are not restarted; they take it at their next restart.",
+      options: ['auto', 'required', 'preferred', 'none'],
+    }),
   };
 
   protected override lockTarget(args: Record<string, unknown>, flags: Record<string, unknown>): string | undefined {
@@ -47,7 +53,18 @@ The plan is printed first (--dry-run prints only the plan), progress per step on
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     return withScaleDeps(rt, args.name, flags['keep-volumes'], (deps, namespace) =>
       scaleEnsemble(
-        {name: args.name, namespace, voters: flags.replicas, observers: flags.observers, keepVolumes: flags['keep-volumes'], force: flags.force, dryRun: flags['dry-run'], wait: flags.wait, timeoutMs},
+        {
+          name: args.name,
+          namespace,
+          voters: flags.replicas,
+          observers: flags.observers,
+          keepVolumes: flags['keep-volumes'],
+          force: flags.force,
+          dryRun: flags['dry-run'],
+          wait: flags.wait,
+          timeoutMs,
+          spread: flags.spread as SpreadChoice | undefined,
+        },
         deps,
       ),
     );

@@ -46,6 +46,8 @@ export function ensembleLabels(name: string, image: string): Record<string, stri
  * carries it for that ensemble; labels alone are not proof, anyone can copy them.
  */
 export const OWNER_ANNOTATION = 'kubectl-zk.io/ensemble';
+/** tls enable: on the ConfigMap the last phase reached, on the pod template the roll it carries. */
+export const TLS_ENABLE_ANNOTATION = 'kubectl-zk/tls-enable';
 
 export function ownerAnnotations(name: string): Record<string, string> {
   return {[OWNER_ANNOTATION]: name};

@@ -2,6 +2,7 @@ import {UsageError} from '../errors.js';
 import {parseClientSources, type ClientSource} from './network.js';
 import {parseHeapMb, parseQuantity} from '../util/quantity.js';
 import {versionFromImage} from './labels.js';
+import type {Spread} from './spread.js';
 
 /** The oldest ZooKeeper create --tls accepts (ssl.quorum.clientHostnameVerification came with 3.9.0). */
 export const MIN_TLS_ZOOKEEPER = '3.9.0';
@@ -40,6 +41,8 @@ export interface EnsembleOptions {
   clientSources: ClientSource[];
   /** create --tls: clients and quorum in TLS, certificates from a CA of the ensemble's own */
   tls?: boolean;
+  /** how members spread over nodes and zones (create --spread, decided against the nodes); absent: preferred */
+  spread?: Spread;
 }
 
 /** The raw flag values of `create` (and later `upgrade`). */
@@ -61,6 +64,8 @@ export interface EnsembleFlags {
   syncLimit?: number;
   allowClientsFrom?: string[];
   tls?: boolean;
+  /** already decided (create --spread; report reads it from the live StatefulSet) */
+  spread?: Spread;
 }
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -183,6 +188,7 @@ export function validateEnsembleOptions(f: EnsembleFlags): {options: EnsembleOpt
       syncLimit,
       clientSources,
       ...(f.tls ? {tls: true} : {}),
+      ...(f.spread ? {spread: f.spread} : {}),
     },
     warnings,
   };

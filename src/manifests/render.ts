@@ -8,6 +8,7 @@ import {clientPeers} from './network.js';
 import {fill} from './template.js';
 import {objectNames, podName, PORTS} from './names.js';
 import type {EnsembleOptions} from './options.js';
+import {formatSpread, PREFERRED_SPREAD, SPREAD_ANNOTATION, spreadPodSpec} from './spread.js';
 import {clientAddress, renderTlsSecrets, tlsZooCfg, withTlsPod, withTlsPolicy, withTlsService} from './tls.js';
 import type {EnsembleTls} from '../tls/ensemble.js';
 
@@ -100,9 +101,11 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   sts.spec.selector.matchLabels = {...selector};
   const pod = sts.spec.template;
   pod.metadata.labels = {...labels};
-  // per node and per zone (a term whose topology key no node carries weighs nothing: zones count only where they are labelled)
-  for (const term of pod.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution) term.podAffinityTerm.labelSelector.matchLabels = {...selector};
-  pod.spec.topologySpreadConstraints[0].labelSelector.matchLabels = {...selector};
+  const spread = o.spread ?? PREFERRED_SPREAD;
+  sts.metadata.annotations = {...sts.metadata.annotations, [SPREAD_ANNOTATION]: formatSpread(spread)};
+  const placement = spreadPodSpec(spread, selector);
+  const {containers, ...rest} = pod.spec;
+  pod.spec = {...rest, ...placement, containers}; // before the containers, as a reader expects them
   const container = pod.spec.containers[0];
   if (o.imagePullPolicy) container.imagePullPolicy = o.imagePullPolicy;
   else delete container.imagePullPolicy; // let Kubernetes choose (Always for :latest, else IfNotPresent)

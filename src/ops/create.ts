@@ -21,7 +21,9 @@ import {MEMBERSHIP_VERSION_KEY} from './scale/kube.js';
 import {makeEnsembleTls} from '../tls/ensemble.js';
 import {renderPodMonitor} from '../manifests/monitor.js';
 import {droppingUnservedMonitor, withOwner} from './monitor.js';
-import {spreadCheck} from './spread.js';
+import {chooseSpread, spreadCheck} from './spread.js';
+import {decideSpread, type SpreadChoice} from './ensemble/spread.js';
+import {formatSpread, PREFERRED_SPREAD, type Spread} from '../manifests/spread.js';
 import {waitForQuorum, type ProbeMembers} from './wait.js';
 
 export interface CreateDeps {
@@ -49,6 +51,8 @@ export interface CreateRequest {
   keptData?: 'reuse' | 'delete';
   /** also a PodMonitor (`--monitor`), when the API server serves that kind */
   monitor?: boolean;
+  /** --spread: decided against the nodes before anything is applied (options.spread is then set); absent: options.spread as given */
+  spread?: SpreadChoice;
 }
 
 export interface ObjectSummary {
@@ -82,6 +86,8 @@ export interface CreateResult {
   connectString: string;
   /** create --tls: clients connect to the secure port with a certificate from the ensemble's CA (kubectl zk certificate) */
   tls: boolean;
+  /** how the members are spread over nodes and zones (the StatefulSet's affinity and topologySpreadConstraints) */
+  spread: Spread;
 }
 
 /** Renders the ensemble; used by --dry-run too (no cluster contact). With --tls it makes the CA and certificates, valid from `now`. */
@@ -107,6 +113,31 @@ export async function checkNamedNamespaces(kube: Kube, namespaces: readonly stri
       'create the namespace first, or check the spelling',
     );
   }
+}
+
+/** create --no-wait: the result, with what could be judged before placement and the open root ACL. */
+async function notWaited(kube: Kube, o: EnsembleOptions, result: CreateResult, progress: Progress, durationMs: number): Promise<CreateResult> {
+  const w = `not waited for: the root ACL stays ZooKeeper's open default until the quorum serves and 'kubectl zk secure ${o.name} -n ${o.namespace}' runs`;
+  for (const x of [...(await spreadCheck(kube, o, false)), w]) {
+    result.warnings.push(x);
+    progress.warn(x);
+  }
+  result.durationMs = durationMs;
+  return result;
+}
+
+/** --dry-run's --spread: decided without the nodes (auto shows preferred, with a note saying so). */
+export function offlineSpread(req: CreateRequest): {req: CreateRequest; notes: string[]} {
+  if (!req.spread) return {req, notes: []};
+  const d = decideSpread(req.spread, req.options.replicas, undefined, '--dry-run contacts nothing, so the nodes were not counted');
+  return {req: {...req, options: {...req.options, spread: d.spread}}, notes: d.notes.map((n) => `spread ${formatSpread(d.spread)}: ${n}`)};
+}
+
+/** --spread decided against the cluster's nodes (a --spread required that cannot be met stops here, before anything is applied). */
+async function withSpread(kube: Kube, req: CreateRequest, progress: Progress): Promise<CreateRequest> {
+  const d = await chooseSpread(kube, req.spread!, req.options.replicas);
+  progress.info(`spread: ${formatSpread(d.spread)}${d.notes.length > 0 ? ` (${d.notes.join('; ')})` : ''}`);
+  return {...req, options: {...req.options, spread: d.spread}};
 }
 
 /** Refuses when this instance exists: its StatefulSet, or any object the ownership annotation says is ours (look-alikes do not count). */
@@ -158,18 +189,19 @@ async function applyAll(kube: CreateDeps['kube'], namespace: string, objects: Ku
  * server-side apply, removes what it applied if a later apply fails (nothing is
  * left half-made), then waits until a quorum serves.
  */
-export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Promise<CreateResult> {
+export async function createEnsemble(given: CreateRequest, deps: CreateDeps): Promise<CreateResult> {
   const {kube, progress, clock} = deps;
-  const o = req.options;
   const timer = new PhaseTimer(clock);
   const started = timer.startedAt;
   timer.enter('objects applied');
-  const names = objectNames(o.name);
-  const warnings = [...req.warnings];
+  const names = objectNames(given.options.name);
+  const warnings = [...given.warnings];
   for (const w of warnings) progress.warn(w);
 
   // 1. Never overwrite: an existing StatefulSet or any object of this instance stops us.
-  await refuseExisting(kube, o, names.statefulSet);
+  await refuseExisting(kube, given.options, names.statefulSet);
+  const req = given.spread ? await withSpread(kube, given, progress) : given;
+  const o = req.options;
   await checkNamedNamespaces(kube, namedNamespaces(o.clientSources), (w) => {
     warnings.push(w);
     progress.warn(w);
@@ -206,16 +238,9 @@ export async function createEnsemble(req: CreateRequest, deps: CreateDeps): Prom
     warnings,
     connectString: `${names.clientService}.${o.namespace}.svc.${o.clusterDomain}:${o.tls ? PORTS.secureClient : PORTS.client}`,
     tls: Boolean(o.tls),
+    spread: o.spread ?? PREFERRED_SPREAD,
   };
-  if (!req.wait) {
-    const w = `not waited for: the root ACL stays ZooKeeper's open default until the quorum serves and 'kubectl zk secure ${o.name} -n ${o.namespace}' runs`;
-    for (const x of [...(await spreadCheck(kube, o, false)), w]) {
-      result.warnings.push(x);
-      progress.warn(x);
-    }
-    result.durationMs = clock.now() - started;
-    return result;
-  }
+  if (!req.wait) return notWaited(kube, o, result, progress, clock.now() - started);
 
   // 3. Wait for a serving quorum.
   const q = await waitForQuorum({namespace: o.namespace, name: o.name, replicas: o.replicas, timeoutMs: Math.max(0, req.timeoutMs - (clock.now() - started))}, {...deps, timer});

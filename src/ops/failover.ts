@@ -16,6 +16,7 @@ import {statusDeps} from './ensemble/probe.js';
 import {summarizeRounds} from './failover/figures.js';
 import {modeText, preconditionProblems} from './failover/plan.js';
 import {runRound} from './failover/round.js';
+import {settleSyncGap} from './wait.js';
 import {
   aborted,
   ensembleState,
@@ -45,7 +46,7 @@ export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps):
   const check = deps.progress.step(`checking ensemble ${req.name}`);
   let pre: StatusReport;
   try {
-    pre = await gatherStatus(req, sdeps);
+    pre = await settleSyncGap(await gatherStatus(req, sdeps), () => gatherStatus(req, sdeps), deps);
   } catch (e) {
     check.fail();
     throw e;
@@ -88,7 +89,7 @@ export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps):
       } catch {
         break; // Ctrl-C between rounds: nothing running, nothing to clean
       }
-      const refused = await recheck(n, req, sdeps, runPath);
+      const refused = await recheck(n, req, deps, sdeps, runPath);
       if (refused) {
         report.rounds.push(refused);
         break;
@@ -107,8 +108,11 @@ export async function runFailoverTest(req: FailoverRequest, deps: FailoverDeps):
 }
 
 /** Before a later round: the preconditions again; a round that may not run (unless --force) is returned as such. */
-async function recheck(n: number, req: FailoverRequest, sdeps: ReturnType<typeof statusDeps>, runPath: string): Promise<FailoverRound | undefined> {
-  const again = await gatherStatus(req, sdeps).catch((e: unknown) => e);
+async function recheck(n: number, req: FailoverRequest, deps: FailoverDeps, sdeps: ReturnType<typeof statusDeps>, runPath: string): Promise<FailoverRound | undefined> {
+  const read = () => gatherStatus(req, sdeps);
+  const again = await read()
+    .then((r) => settleSyncGap(r, read, deps))
+    .catch((e: unknown) => e);
   const p = again instanceof Error ? [errorMessage(again)] : preconditionProblems(again as StatusReport);
   if (p.length === 0 || req.force) return undefined;
   return {

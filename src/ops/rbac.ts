@@ -115,6 +115,8 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
   'rotate-certs': [...ROLL, ['', 'secrets', ['get', 'patch']]],
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   logs: [...READ_ENSEMBLE, ['', 'pods/log', ['get']]],
+  // tls enable: restart's roll, the Secrets create --tls makes, the ConfigMap (phase, settings, membership), the Services' and the policy's client ports
+  tls: [...ROLL, ['', 'secrets', ['get', 'create', 'patch']], ['', 'configmaps', ['patch']], ['', 'services', ['get', 'patch']], ['networking.k8s.io', 'networkpolicies', ['patch']]],
   // a client certificate signed by the CA in NAME-tls-ca, into a new Secret
   certificate: [
     ['apps', 'statefulsets', ['get']],
@@ -136,7 +138,22 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
 };
 
 /** The commands that change an ensemble: they take its lock (base.ts lockTarget); backup only with --schedule/--unschedule. export only reads. */
-export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'restore-quorum', 'rotate-certs', 'import', 'failover-test', 'teardown', 'backup'] as const;
+export const MUTATING_COMMANDS = [
+  'create',
+  'scale',
+  'member',
+  'restart',
+  'upgrade',
+  'secure',
+  'restore',
+  'restore-quorum',
+  'rotate-certs',
+  'import',
+  'failover-test',
+  'teardown',
+  'backup',
+  'tls',
+] as const;
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
 export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(

@@ -61,7 +61,7 @@ import {
 import {crashDetails, problemText, ROLL_EXIT, RollStop, verb, type MemberStep, type RollDeps, type RollRequest, type RollResult} from './roll/types.js';
 import type {MemberReport, StatusReport} from './status.js';
 import {evictPod} from './evict.js';
-import {listMemberPods} from './wait.js';
+import {listMemberPods, settleSyncGap} from './wait.js';
 
 /**
  * Restarts or upgrades an ensemble one member at a time (see the module
@@ -170,13 +170,14 @@ class RollRun {
     const {req, deps} = this;
     this.sts = await this.readSts();
     const from = templateOf(this.sts);
-    const {to, changes} = req.action === 'upgrade' ? desiredTemplate({...req, tls: hasTlsTemplate(this.sts)}, from, req.change ?? {}) : {to: {...from}, changes: [] as string[]};
+    const {to, changes} = req.action === 'upgrade' ? desiredTemplate({...req, tls: hasTlsTemplate(this.sts)}, from, req.change ?? {}) : {to: {...from}, changes: req.template?.changes ?? []};
     let [report, pods] = await Promise.all([deps.status(), this.pods()]);
     if (!req.dryRun && this.transient(pods, report).length > 0) ({report, pods} = await this.waitForTransient(pods, report));
+    if (!req.dryRun) report = await settleSyncGap(report, deps.status, deps);
     const settled = settledRevision(this.sts);
     const incomplete = settled !== undefined && pods.some((p) => revisionOf(p) !== settled);
     // upgrade: a new revision when the template changes; restart: a new one unless an earlier roll is incomplete (then it resumes)
-    const patchNeeded = req.action === 'upgrade' ? changes.length > 0 : !incomplete;
+    const patchNeeded = req.template ? req.template.patch(this.sts) !== undefined : req.action === 'upgrade' ? changes.length > 0 : !incomplete;
     const members = memberStates(pods, report);
     const {pending} = rollOrder(members, patchNeeded ? undefined : settled);
     return {report, pods, settled, patchNeeded, members, pending, from, to, changes};
@@ -247,7 +248,11 @@ class RollRun {
   private nothingToDo(s: Start): RollResult {
     const {req} = this;
     this.result.outcome = 'nothing-to-do';
-    const why = req.action === 'upgrade' ? `every member already runs the requested template (image ${s.to.image ?? '?'}, revision ${s.settled ?? '?'})` : 'the ensemble has no member pods';
+    const why = req.template
+      ? `every member already runs the template (${req.template.changes.join(', ')}; revision ${s.settled ?? '?'})`
+      : req.action === 'upgrade'
+        ? `every member already runs the requested template (image ${s.to.image ?? '?'}, revision ${s.settled ?? '?'})`
+        : 'the ensemble has no member pods';
     this.result.notes.push(why);
     if (!req.dryRun) this.deps.progress.info(`"${req.name}": ${why}: nothing to do`);
     return this.finish();
@@ -256,7 +261,7 @@ class RollRun {
   private addNotes(s: Start): void {
     const {req, result} = this;
     const done = result.alreadyDone;
-    if (s.patchNeeded && req.action === 'restart')
+    if (s.patchNeeded && req.action === 'restart' && !req.template)
       result.notes.push(`the pod template gets the annotation ${RESTARTED_AT}: a new revision, so a run after an interruption resumes with the members not on it`);
     if (!s.patchNeeded) {
       const what = req.action === 'upgrade' ? 'the requested template is already in place' : 'an earlier restart or upgrade is incomplete';
@@ -310,8 +315,8 @@ class RollRun {
   private async confirm(s: Start): Promise<void> {
     const {req} = this;
     const what =
-      req.action === 'upgrade'
-        ? `Upgrade ensemble "${req.name}" in namespace "${req.namespace}" (${s.changes.join(', ') || `continue to revision ${s.settled}`})`
+      req.action === 'upgrade' || req.template
+        ? `${req.template ? 'Change' : 'Upgrade'} ensemble "${req.name}" in namespace "${req.namespace}" (${s.changes.join(', ') || `continue to revision ${s.settled}`})`
         : `Restart ensemble "${req.name}" in namespace "${req.namespace}"`;
     const order = s.pending.map((p) => p.pod).join(', ');
     const leaderTurn = s.pending.some((p) => p.why === 'leader');
@@ -325,11 +330,11 @@ class RollRun {
   /** Patches the template (a conflict is retried with a fresh read), then waits for the controller's revision of it. */
   private async patchTemplate(s: Start): Promise<string> {
     const {req, deps} = this;
-    const ui = deps.progress.step(req.action === 'upgrade' ? `patching the pod template: ${s.changes.join(', ')}` : `patching the pod template: ${RESTARTED_AT}`);
+    const ui = deps.progress.step(req.action === 'upgrade' || req.template ? `patching the pod template: ${s.changes.join(', ')}` : `patching the pod template: ${RESTARTED_AT}`);
     try {
-      if (req.action === 'restart') s.to.restartedAt = new Date(deps.clock.now()).toISOString();
+      if (req.action === 'restart' && !req.template) s.to.restartedAt = new Date(deps.clock.now()).toISOString();
       this.sts = await retryOnConflict(
-        () => deps.kube.mergePatch<RollStatefulSet>(this.stsRef, req.action === 'upgrade' ? upgradePatch(this.sts, s.to) : restartPatch(this.sts, s.to.restartedAt!)),
+        () => deps.kube.mergePatch<RollStatefulSet>(this.stsRef, this.templatePatch(s)),
         async () => {
           this.sts = await this.readSts();
         },
@@ -344,6 +349,12 @@ class RollRun {
         throw new CliError(`stopped while patching the template${this.result.template.patched ? '' : ' (nothing was changed)'}`, {hint: `run the same command again`, cause: e});
       throw e;
     }
+  }
+
+  private templatePatch(s: Start): Record<string, unknown> {
+    const {req} = this;
+    if (req.template) return req.template.patch(this.sts) ?? {};
+    return req.action === 'upgrade' ? upgradePatch(this.sts, s.to) : restartPatch(this.sts, s.to.restartedAt!);
   }
 
   /** The controller's revision for the patched generation (an upgrade back to an earlier template gets that template's old revision again). */
@@ -705,7 +716,7 @@ class RollRun {
         ? `the others keep a quorum (${q.quorum.servingVoters}/${q.quorum.voters} voters serving, leader ${q.quorum.leader ?? '?'})`
         : `NO QUORUM (${q.quorum.servingVoters}/${q.quorum.voters} voters serving)`
       : '';
-    const rerun = req.action === 'upgrade' ? `kubectl zk upgrade ${req.name} -n ${req.namespace} …` : `kubectl zk restart ${req.name} -n ${req.namespace}`;
+    const rerun = req.template?.rerun ?? (req.action === 'upgrade' ? `kubectl zk upgrade ${req.name} -n ${req.namespace} …` : `kubectl zk restart ${req.name} -n ${req.namespace}`);
     const {from, to, changes} = result.template;
     const back = req.action === 'upgrade' && e.pod && changes.length > 0 ? `; to go back, ${goBackCommand(req, from, to)} replaces only the members on the new revision` : '';
     result.stopped = {
@@ -734,7 +745,7 @@ class RollRun {
       : 'between members';
     const doneNow = this.result.members.filter((m) => m.outcome === 'done').map((m) => m.pod);
     return new CliError(
-      `${verb(req.action)} stopped ${where}; done: ${doneNow.join(', ') || 'none'}; not started: ${left.join(', ') || 'none'}; run the same command again to resume (kubectl zk ${req.action} ${req.name} -n ${req.namespace}${req.action === 'upgrade' ? ' …' : ''}): members already on revision ${this.target} are skipped`,
+      `${verb(req.action)} stopped ${where}; done: ${doneNow.join(', ') || 'none'}; not started: ${left.join(', ') || 'none'}; run the same command again to resume (${req.template?.rerun ?? `kubectl zk ${req.action} ${req.name} -n ${req.namespace}${req.action === 'upgrade' ? ' …' : ''}`}): members already on revision ${this.target} are skipped`,
       {cause: e},
     );
   }

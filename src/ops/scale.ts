@@ -43,6 +43,7 @@ import {
 } from './scale/plan.js';
 import type {ReplaceRequest, ScaleDeps, ScaleRequest, ScaleResult, StepContext, StepResult, VolumeFate} from './scale/types.js';
 import {podName} from '../manifests/names.js';
+import {formatSpread, parseSpread} from '../manifests/spread.js';
 import type {StatusReport} from './status.js';
 
 function hex(v: string | undefined): string {
@@ -107,13 +108,19 @@ class ScaleRun {
     const strays = Array.from({length: Math.max(0, slots - total)}, (_, i) => total + i);
     const plan = planScale(req.name, {...current, strays}, desired);
     this.result = this.plannedResult(report, current, desired, plan);
+    const slotsAfter = desired.voters + desired.observers;
+    const respread = await this.planSpread(slotsAfter);
     if (plan.steps.length === 0) {
-      if (!req.dryRun) deps.progress.info(`"${req.name}" already has ${describeShape(current)}: nothing to do`);
+      if (!req.dryRun) deps.progress.info(`"${req.name}" already has ${describeShape(current)}: nothing to do${respread ? `; the template's spreading changes to ${this.result.spread!.to}` : ''}`);
+      if (respread && !req.dryRun) await respread();
       return this.finish();
     }
     this.guard(report, plan);
+    const newSpread = parseSpread(this.result.spread?.to);
+    if (slotsAfter > slots) await this.refuseNoRoom(`refusing to scale "${req.name}" to ${slotsAfter} members`, await deps.members.room?.(slotsAfter, undefined, newSpread));
     if (req.dryRun) return this.finish();
     await this.announceAndConfirm(plan);
+    if (respread) await respread();
     this.zkOpts = {auth: await deps.auth(), connectTimeoutMs: 5000, timeoutMs: deps.zkTimeoutMs ?? 30_000};
     this.shape = {...current};
     for (const [i, step] of plan.steps.entries()) await this.runStep(step, i, plan.steps.length);
@@ -140,6 +147,7 @@ class ScaleRun {
     this.result.warnings.push(...r.warnings);
     if (r.refusal && !req.dryRun) throw new CliError(`refusing to replace ${podName(req.name, ordinal)}: ${r.refusal.message}`, {hint: r.refusal.hint, exitCode: 3});
     if (r.refusal) this.result.warnings.push(`would be refused: ${r.refusal.message}`);
+    await this.refuseNoRoom(`refusing to replace ${podName(req.name, ordinal)}`, r.refusal ? undefined : await deps.members.room?.(slots, ordinal));
     if (req.dryRun) return this.finish();
     if (deps.announce) deps.announce(this.result);
     else for (const w of this.result.warnings) deps.progress.warn(w);
@@ -194,6 +202,36 @@ class ScaleRun {
       warnings,
       durationMs: 0,
     };
+  }
+
+  /** scale --spread: the change (in the result, with a warning), and the step that writes it; undefined when there is nothing to change. */
+  private async planSpread(members: number): Promise<(() => Promise<void>) | undefined> {
+    const {req, deps} = this;
+    if (!req.spread || !deps.members.respread) return undefined;
+    const {from, to} = await deps.members.respread(req.spread, members, false);
+    this.result.spread = {from: formatSpread(from), to: formatSpread(to)};
+    if (formatSpread(from) === formatSpread(to)) return undefined;
+    this.result.warnings.push(
+      `the pod template's spreading changes from ${formatSpread(from)} to ${formatSpread(to)}: new members get it at once; the running members keep their pods (no restart) and take it at their next restart (kubectl zk restart ${req.name}); until then status shows them on the old revision`,
+    );
+    return async () => {
+      await deps.members.respread!(req.spread!, members, true);
+      this.result.changed = true;
+    };
+  }
+
+  /** The spreading the ensemble requires leaves no room (members.room): refused before anything changes (a warning with --dry-run). */
+  private async refuseNoRoom(what: string, why: string | undefined): Promise<void> {
+    if (why === undefined) return;
+    const {req} = this;
+    if (req.dryRun) {
+      this.result.warnings.push(`would be refused: ${why}`);
+      return;
+    }
+    throw new CliError(`${what}: ${why}`, {
+      hint: `add schedulable nodes (or bring a lost one back) first; the spreading was chosen at create --spread and is changed by scale --spread (docs/operations.md#drains-the-poddisruptionbudget-and-spreading); kubectl zk status ${req.name} -n ${req.namespace} shows where the members run`,
+      exitCode: 3,
+    });
   }
 
   /** Guards that --force cannot lift (no quorum), then the ones it can (a removal that risks the quorum). */

@@ -1,6 +1,7 @@
+import {clientAccess, type ClientAccess} from './ensemble/access.js';
 import {CliError, errorMessage} from '../errors.js';
 import type {Kube, KubeObject, PodDisruptionBudgetObject, StatefulSetObject} from '../kube/types.js';
-import {LABEL} from '../manifests/labels.js';
+import {LABEL, TLS_ENABLE_ANNOTATION} from '../manifests/labels.js';
 import {objectNames} from '../manifests/names.js';
 import type {Clock} from '../util/time.js';
 import type {Endpoint} from '../zk/endpoint.js';
@@ -53,6 +54,8 @@ export interface MemberReport {
   watchCount?: number;
   dataSize?: number;
   fsyncWarnings?: number;
+  /** what it accepts from clients (its conf): plain, tls, both (tls enable half-way), none; absent when it did not answer conf */
+  clients?: ClientAccess;
   error?: string;
 }
 
@@ -112,6 +115,7 @@ interface Probe {
   mntr?: MntrStats;
   /** the member's view of the committed membership (conf), asked at the same time */
   membership?: DynamicConfig;
+  clients?: ClientAccess;
   notServing?: boolean;
   error?: string;
 }
@@ -139,7 +143,10 @@ async function probeMember(deps: StatusDeps, namespace: string, pod: string): Pr
     else if (srvr.status === 'notServing') probe.notServing = true;
     else probe.error = 'srvr is not in the 4lw whitelist';
     if (mntr?.status === 'ok') probe.mntr = mntr;
-    if (conf?.status === 'ok') probe.membership = conf.membership;
+    if (conf?.status === 'ok') {
+      probe.membership = conf.membership;
+      probe.clients = clientAccess(conf);
+    }
     return probe;
   } catch (err) {
     return {error: errorMessage(err)};
@@ -223,8 +230,15 @@ export async function gatherStatus(req: {name: string; namespace: string}, deps:
     errors,
   };
   report.warnings = warningsFor(report, spreadNodes);
+  report.warnings.push(...tlsEnableWarnings(cm, req));
   report.health = healthOf(report);
   return report;
+}
+
+/** A tls enable that stopped part-way (the ConfigMap records the last phase reached). */
+function tlsEnableWarnings(cm: KubeObject | null, req: {name: string; namespace: string}): string[] {
+  const phase = cm?.metadata.annotations?.[TLS_ENABLE_ANNOTATION];
+  return phase && phase !== 'done' ? [`tls enable is under way (last phase reached: ${phase}): kubectl zk tls enable ${req.name} -n ${req.namespace} goes on from there`] : [];
 }
 
 /** The nodes, on every call: for the spread warnings (zones), and for the diagnosis of members not Ready; an Error when they cannot be read. */
@@ -300,6 +314,7 @@ function memberRow(pod: PodLike, probe: Probe, now: number): MemberReport {
     watchCount: m?.watchCount,
     dataSize: m?.approximateDataSize,
     fsyncWarnings: m ? Number(m.raw['fsync_threshold_exceed_count'] ?? 0) : undefined,
+    clients: probe.clients,
     error: probe.error,
   };
 }

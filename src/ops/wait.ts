@@ -6,7 +6,9 @@ import type {PhaseTimer} from '../util/phases.js';
 import type {Progress} from '../util/progress.js';
 import {poll, type PollStep} from '../util/poll.js';
 import type {Clock, Sleep} from '../util/time.js';
-import {syncGap} from './ensemble/sync.js';
+import {isServing} from './ensemble/member.js';
+import {ensembleSyncGap, syncGap} from './ensemble/sync.js';
+import type {StatusReport} from './status.js';
 import {byOrdinal, isReady, isRunning, isScheduled, podProblem, type PodLike, type PodProblem} from './pods.js';
 
 /** What one member says about itself (from srvr/mntr), as the wait loop needs it. */
@@ -165,5 +167,39 @@ export async function waitForQuorum(o: WaitOptions, deps: WaitDeps): Promise<Quo
         details,
       });
     },
+  });
+}
+
+/**
+ * How long a sync gap alone is given before a command judges it: the leader's own patience with a
+ * silent follower under the rendered defaults (syncLimit 5 × tickTime 2000 ms). A leader counts a
+ * follower in sync only while its acks arrive within syncLimit ticks, so right after a member
+ * rejoined, or on a loaded node, every member can serve while the count is briefly short.
+ */
+export const SYNC_SETTLE_MS = 10_000;
+
+/** Every member serves and is Ready, a quorum stands, and only the leader's sync count is short. */
+export function onlySyncGap(r: StatusReport): boolean {
+  return r.quorum.has && r.members.length > 0 && r.members.every((m) => isServing(m) && m.ready) && ensembleSyncGap(r) !== undefined;
+}
+
+/**
+ * `first`, or when its only problem is a sync gap, the first report within SYNC_SETTLE_MS that has
+ * none (else the last one read): the commands that refuse an ensemble out of sync (restart,
+ * upgrade, failover-test) judge what lasts, not one reading of the leader's count.
+ */
+export async function settleSyncGap(first: StatusReport, read: () => Promise<StatusReport>, o: {clock: Clock; sleep: Sleep; signal?: AbortSignal; intervalMs?: number}): Promise<StatusReport> {
+  if (!onlySyncGap(first)) return first;
+  let last = first;
+  const settled = new Error('sync gap lasted');
+  return poll<StatusReport>(
+    async () => {
+      last = await read();
+      return onlySyncGap(last) ? {why: ensembleSyncGap(last) ?? ''} : {ok: last};
+    },
+    {clock: o.clock, sleep: o.sleep, signal: o.signal, intervalMs: o.intervalMs ?? 500, timeoutMs: SYNC_SETTLE_MS, onTimeout: () => settled},
+  ).catch((e: unknown) => {
+    if (e === settled) return last;
+    throw e;
   });
 }

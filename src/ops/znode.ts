@@ -18,7 +18,6 @@ import {validatePath} from '../zk/paths.js';
 import type {AuthInfo} from '../zk/wire.js';
 import type {openTreeReader, TreeReader} from '../zk/reader.js';
 import type {MemberForwarders} from './members.js';
-import {hasSecureClientPort} from './ensemble/forwarders.js';
 import type {PodLike} from './pods.js';
 import {listMemberPods, membersOf, podSelector} from './wait.js';
 
@@ -330,7 +329,7 @@ async function forwardedEndpoints(deps: ForwardDeps, target: ForwardTarget): Pro
       },
     );
   }
-  deps.forwarders.learn(namespace, ensemble, running.some(hasSecureClientPort));
+  deps.forwarders.learn(namespace, running);
   const opened = await Promise.allSettled(running.map((p) => deps.forwarders.endpoint(namespace, p.metadata.name)));
   const endpoints: Endpoint[] = [];
   opened.forEach((r, i) => {

@@ -2,6 +2,7 @@ import {stringify} from 'yaml';
 import type {KubeObject} from '../kube/types.js';
 import type {CreateResult} from '../ops/create.js';
 import {formatDuration} from '../util/duration.js';
+import {formatSpread} from '../manifests/spread.js';
 import type {Paint} from '../util/progress.js';
 
 export function renderCreate(r: CreateResult, paint: Paint): string {
@@ -15,6 +16,7 @@ export function renderCreate(r: CreateResult, paint: Paint): string {
   }
   lines.push(`connect: ${r.connectString}`);
   lines.push(`clients: ${r.clientsFrom.join(', ')} (--allow-clients-from)`);
+  lines.push(`spread:  ${formatSpread(r.spread)} (--spread)`);
   if (!r.aclsSet) lines.push(`${paint.yellow('!')} root ACL still open: run kubectl zk secure ${r.name} -n ${r.namespace} once the quorum serves`);
   lines.push(`status:  kubectl zk status ${r.name} -n ${r.namespace}`);
   return lines.join('\n') + '\n';

@@ -83,7 +83,7 @@ describe('e2e: evictions, the ensemble lock and signals (issue 17 items 2, 3, 6)
 
   before(async () => {
     ns = await createNamespace('sig-e2e-lock');
-    await createEnsemble(ns, NAME, 3);
+    await createEnsemble(ns, NAME, 3, ['--spread', 'preferred']); // scaled to 4 on three nodes
   });
   afterEach(async function () {
     for (const c of running) c.kill('SIGKILL'); // a failed test's background run

@@ -22,7 +22,8 @@ describe('e2e: status diagnoses a member stuck on its node (cordon; exclusive lo
 
   before(async () => {
     ns = await createNamespace('kzk-e2e-place');
-    await createEnsemble(ns, NAME, 3);
+    // the stranded member is rebuilt on a node that holds another member: spreading preferred (required leaves no room on three nodes)
+    await createEnsemble(ns, NAME, 3, ['--spread', 'preferred']);
     await kzk(['znode', 'create', '/kept', 'on-the-volume', '--ensemble', NAME, '-n', ns]);
   });
   afterEach(async function () {

@@ -5,11 +5,11 @@
 # the end when this script started it (KZK_KEEP_CLUSTER=1 keeps it). Each process's
 # output goes to its own file, printed whole at the end (mocha's summary lines intact).
 # Group A holds the long fault tests; B the rest. Any file not listed in A or X goes to B.
-# Group X changes the cluster itself (cordons a node): it runs alone, after A and B.
+# Group X changes the cluster itself (cordons a node; node-loss loses one for a few minutes): it runs alone, after A and B.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-A=(lock-evict-signal harden-sync harden-kept failover-modes backup-schedule zookeeper-versions restore-quorum tls)
-X=(node-placement)
+A=(lock-evict-signal harden-sync harden-kept failover-modes backup-schedule zookeeper-versions restore-quorum tls tls-enable)
+X=(node-placement node-loss)
 MOCHA=(npx mocha --exit --timeout 600000)
 
 keep=${KZK_KEEP_CLUSTER:-0}

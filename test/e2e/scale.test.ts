@@ -49,7 +49,8 @@ describe('e2e: kubectl zk scale on a real cluster', function () {
   });
 
   it('3 → 5 → 3 keeps the session and every acknowledged write; existing members never restart', async () => {
-    await createEnsemble(ns, 'zk', 3);
+    // 5 members on the three-node bed share nodes: spreading preferred (auto would require one per node and refuse 5)
+    await createEnsemble(ns, 'zk', 3, ['--spread', 'preferred']);
     const held = await holdSession(ns, 'zk', ['zk-0', 'zk-1', 'zk-2']);
     const up = await scale(ns, 'zk', ['--replicas', '5']);
     assert.deepEqual(

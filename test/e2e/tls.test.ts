@@ -11,17 +11,9 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {apply, clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, portForward, useCluster, waitForPod, bystanderPod} from './lib/cluster.js';
-import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, waitFor} from './lib/zk.js';
+import {createEnsemble, holdSession, kubectl, kubectlJson, kzk, plainFrom, waitFor, whenInSync} from './lib/zk.js';
 
 useCluster();
-
-/** From inside a pod: connect, send a four-letter word in plain TCP, print what came back; `rc=` is the connect's exit (0 open, 124 timeout, else refused). */
-async function plainFrom(ns: string, pod: string, host: string, port: number): Promise<{connected: 'open' | 'refused' | 'timeout'; answer: string}> {
-  const script = `timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; echo rc=$?; timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port} && printf srvr >&3 && cat <&3' 2>/dev/null`;
-  const r = await kubectl(['exec', '-n', ns, pod, '--', 'bash', '-c', script], {allowFail: true, timeoutMs: 30_000});
-  const rc = /rc=(\d+)/.exec(r.stdout)?.[1];
-  return {connected: rc === '0' ? 'open' : rc === '124' ? 'timeout' : 'refused', answer: r.stdout.replace(/^rc=\d+\n?/, '')};
-}
 
 /** A Secret with a client certificate from a CA the ensemble does not trust. */
 async function createStrangerSecret(ns: string): Promise<string> {
@@ -77,20 +69,6 @@ async function zkCliTls(ns: string, pod: string, ...cmds: string[]): Promise<str
 }
 
 /** `status -o json` once it says healthy (exit 0), within 2 min: a member just added may still be syncing on a loaded machine. */
-/**
- * A command that refuses while the followers are not in sync yet (restart exit 3, failover-test
- * exit 13: the tool's own precondition, right as it is), run again until it is accepted (2 min):
- * just after a scale on a loaded machine the leader may not count them in sync for a while.
- */
-async function whenInSync(args: string[]): Promise<Awaited<ReturnType<typeof kzk>>> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const r = await kzk(args, {timeoutMs: 900_000});
-    if (!/followers in sync/.test(r.stderr) || ![3, 13].includes(r.code) || Date.now() > deadline) return r;
-    await new Promise((res) => setTimeout(res, 5000));
-  }
-}
-
 async function healthy(ns: string, name: string): Promise<any> {
   return waitFor(
     `${name} healthy`,
@@ -121,7 +99,7 @@ describe('e2e: create --tls and every command over TLS on a real cluster', funct
 
   it('create --tls: serves on 2281 only, the quorum in TLS, the plugin sets the ACLs over TLS', async () => {
     const started = Date.now();
-    const r = await createEnsemble(ns, 'zk', 3, ['--tls']);
+    const r = await createEnsemble(ns, 'zk', 3, ['--tls', '--spread', 'preferred']); // scaled to 5 on three nodes
     console.log(`      [measure] kubectl zk create --tls (3 members) → quorum in ${Date.now() - started} ms`);
     assert.match(r.stdout, /connect: zk\.tls-e2e[^.]*\.svc\.cluster\.local:2281/);
     assert.match(r.stderr, /ACLs set: \/ world:anyone:cdrw/);

@@ -248,14 +248,14 @@ export function fakePod(namespace: string, name: string, labels: Record<string, 
  * `replicas` Ready pods NAME-0…, so ops can run against a real loopback ensemble
  * with this in-memory API standing in for Kubernetes.
  */
-export async function seedEnsemble(kube: FakeKube, name: string, namespace: string, replicas: number): Promise<void> {
+export async function seedEnsemble(kube: FakeKube, name: string, namespace: string, replicas: number, spread?: import('../../src/manifests/spread.js').Spread): Promise<void> {
   const [{validateEnsembleOptions}, {renderEnsemble}, {loadAssets}, {ensembleLabels}] = await Promise.all([
     import('../../src/manifests/options.js'),
     import('../../src/manifests/render.js'),
     import('../../src/manifests/assets.js'),
     import('../../src/manifests/labels.js'),
   ]);
-  const o = validateEnsembleOptions({name, namespace, replicas}).options;
+  const o = validateEnsembleOptions({name, namespace, replicas, spread}).options;
   kube.seed(...renderEnsemble(o, {superPassword: 'pw'}, loadAssets()));
   for (let i = 0; i < replicas; i++) kube.seed(fakePod(namespace, `${name}-${i}`, ensembleLabels(name, o.image), 'ready'));
 }

@@ -48,7 +48,16 @@ describe('commands through oclif (the built executable)', function () {
       ['Secret/zk-auth', 'ConfigMap/zk-config', 'NetworkPolicy/zk', 'Service/zk-hs', 'Service/zk', 'PodDisruptionBudget/zk', 'StatefulSet/zk'],
     );
     assert.ok(docs.every((d) => d.metadata.namespace === 'team-a'));
-    assert.equal(r.stderr, '');
+    // --spread auto is decided against the nodes, which --dry-run does not count: it says what it shows
+    assert.equal(
+      r.stderr,
+      'warning: spread node=preferred,zone=preferred: --dry-run contacts nothing, so the nodes were not counted: spreading is preferred (--spread auto requires it only where the nodes allow it)\n',
+    );
+    assert.equal(
+      zk(['create', 'zk', '--dry-run', '--spread', 'required']).stderr,
+      'warning: spread node=required,zone=preferred: --dry-run contacts nothing, so the nodes were not counted: zones unknown, spreading over zones is preferred\n',
+    );
+    assert.equal(zk(['create', 'zk', '--dry-run', '--spread', 'preferred']).stderr, '');
   });
 
   it("create --dry-run redacts the Secret's values unless --show-secrets", () => {

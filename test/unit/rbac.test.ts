@@ -43,8 +43,11 @@ describe('rbac: the least permissions per command', () => {
 
   it('only what needs the super password reads Secrets; only teardown and create delete ensemble objects', () => {
     const readsSecrets = RBAC_COMMANDS.filter((c) => can(roleRules([c]), '', 'secrets', 'get'));
-    // report reads the Secret only to know which values to scrub from the archive; certificate reads the CA of an ensemble made with --tls; rotate-certs writes the TLS Secrets
-    assert.deepEqual(readsSecrets.sort(), ['backup', 'certificate', 'create', 'export', 'import', 'member', 'report', 'restore', 'restore-quorum', 'rotate-certs', 'scale', 'secure', 'znode'].sort());
+    // report reads the Secret only to know which values to scrub from the archive; certificate reads the CA of an ensemble made with --tls; tls (enable) makes the Secrets create --tls makes and reads the super password for its reconfig; rotate-certs writes the TLS Secrets
+    assert.deepEqual(
+      readsSecrets.sort(),
+      ['backup', 'certificate', 'create', 'export', 'import', 'member', 'report', 'restore', 'restore-quorum', 'rotate-certs', 'scale', 'secure', 'tls', 'znode'].sort(),
+    );
     const deletesSts = RBAC_COMMANDS.filter((c) => can(roleRules([c]), 'apps', 'statefulsets', 'delete'));
     assert.deepEqual(deletesSts.sort(), ['create', 'restore', 'teardown']);
     assert.deepEqual(

@@ -59,16 +59,15 @@ export class MemberForwarders {
     return f;
   }
 
+  /** Whether each member pod has a secure client port: tls enable moves an ensemble one member at a time, so the plugin picks plain or TLS per member. */
+  private readonly podTls = new Map<string, boolean>();
+
   /**
-   * Tells whether an ensemble has TLS, from pods the caller listed (a secure client port): an
-   * ensemble without it needs no Secret read, one with it no read of a member pod.
+   * Tells which members have TLS, from pods the caller listed (a secure client port): no
+   * member pod is read again, and an ensemble without TLS needs no Secret read.
    */
-  learn(namespace: string, ensemble: string, tls: boolean): void {
-    const key = `${namespace}/${ensemble}`;
-    if (this.identities.has(key)) return;
-    const got = tls ? this.clientIdentity(namespace, ensemble) : Promise.resolve(null);
-    got.catch(() => this.identities.delete(key)); // the endpoint that awaits it reports the failure
-    this.identities.set(key, got);
+  learn(namespace: string, pods: readonly PodObject[]): void {
+    for (const p of pods) this.podTls.set(`${namespace}/${p.metadata.name}`, hasSecureClientPort(p));
   }
 
   /** The last TLS handshake failure (a certificate that does not verify), for error messages. */
@@ -81,18 +80,19 @@ export class MemberForwarders {
    * command that reaches members may read; only then the client Secret, so an ensemble without
    * TLS needs no permission on Secrets.
    */
-  private identity(namespace: string, ensemble: string, pod: string): Promise<TlsIdentity | null> {
+  private async identity(namespace: string, ensemble: string, pod: string): Promise<TlsIdentity | null> {
+    let tls = this.podTls.get(`${namespace}/${pod}`);
+    if (tls === undefined) {
+      const p = await this.kube.get<PodObject>({apiVersion: 'v1', kind: 'Pod', namespace, name: pod});
+      if (!p) return null;
+      tls = hasSecureClientPort(p);
+    }
+    if (!tls) return null;
     const key = `${namespace}/${ensemble}`;
     let got = this.identities.get(key);
     if (!got) {
-      got = this.kube.get<PodObject>({apiVersion: 'v1', kind: 'Pod', namespace, name: pod}).then(async (p) => {
-        if (!p) {
-          this.identities.delete(key); // not known yet: the next member's pod tells
-          return null;
-        }
-        return hasSecureClientPort(p) ? this.clientIdentity(namespace, ensemble) : null;
-      });
-      got.catch(() => this.identities.delete(key));
+      got = this.clientIdentity(namespace, ensemble);
+      got.catch(() => this.identities.delete(key)); // the endpoint that awaits it reports the failure
       this.identities.set(key, got);
     }
     return got;

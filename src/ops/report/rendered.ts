@@ -4,6 +4,7 @@
  * create's own renderer. A report keeps it beside the live objects, so drift
  * (a hand edit, an older plugin's manifests) shows in a diff.
  */
+import {formatSpread, PREFERRED_SPREAD, spreadOfTemplate, type Spread} from '../../manifests/spread.js';
 import type {KubeObject, StatefulSetObject} from '../../kube/types.js';
 import type {Assets} from '../../manifests/assets.js';
 import {describeClientPeers, parseClientSources} from '../../manifests/network.js';
@@ -53,7 +54,13 @@ export function liveFlags(name: string, namespace: string, live: LiveSettings): 
     initLimit: intOf(cfg.get('initLimit')),
     syncLimit: intOf(cfg.get('syncLimit')),
     allowClientsFrom: sources,
+    spread: spreadFlag(spreadOfTemplate(live.sts.metadata?.annotations, pod as never)),
   };
+}
+
+/** The spreading as a flag: absent when it is what the renderer does without one. */
+function spreadFlag(s: Spread): Spread | undefined {
+  return formatSpread(s) === formatSpread(PREFERRED_SPREAD) ? undefined : s;
 }
 
 /** The objects create would apply for these settings (the Secret holds a placeholder, and is redacted by the caller). */

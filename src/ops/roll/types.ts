@@ -1,5 +1,5 @@
 /** The roll's request, collaborators and result, and how it stops. */
-import type {Kube} from '../../kube/types.js';
+import type {Kube, StatefulSetObject} from '../../kube/types.js';
 import type {PhaseTiming} from '../../util/phases.js';
 import type {Progress} from '../../util/progress.js';
 import type {Clock, Sleep} from '../../util/time.js';
@@ -27,6 +27,13 @@ export interface RollRequest {
   timeoutMs: number;
   /** pause after a member is back and in sync, before the next one (0: none) */
   settleMs?: number;
+  /**
+   * A template change of the caller's own (tls enable), rolled like a restart:
+   * `patch` is the merge patch, or undefined when the template already has the
+   * change (the roll then continues with the members not on its revision);
+   * `changes` says what it changes; `rerun` is the command that resumes.
+   */
+  template?: {patch(sts: StatefulSetObject): Record<string, unknown> | undefined; changes: string[]; rerun: string};
 }
 
 export interface RollDeps {

@@ -2,6 +2,9 @@
  * ScaleMembers over the Kubernetes API (ConfigMap, StatefulSet replicas,
  * PersistentVolumeClaims, port-forwards) and the Secret with the super user.
  */
+import {chooseSpread, spreadRoomFor} from '../spread.js';
+import {formatSpread, spreadOfTemplate, spreadPatch} from '../../manifests/spread.js';
+import {selectorLabels} from '../../manifests/labels.js';
 import {CliError} from '../../errors.js';
 import type {Kube, ObjectRef, SecretObject, StatefulSetObject} from '../../kube/types.js';
 import {objectNames, podName, PORTS} from '../../manifests/names.js';
@@ -95,6 +98,25 @@ export interface KubeMembersOptions {
   pollMs?: number;
 }
 
+/** ScaleMembers' room and respread: the StatefulSet's spreading against the nodes (src/ops/spread.ts). */
+function spreadMembers(kube: Kube, stsRef: ObjectRef, o: {name: string; namespace: string}): Pick<ScaleMembers, 'room' | 'respread'> {
+  const {name, namespace} = o;
+  return {
+    async room(members, replacing, spread) {
+      const sts = await kube.get<StatefulSetObject>(stsRef);
+      return sts ? spreadRoomFor(kube, sts, {name, namespace, members, replacing, spread}) : undefined;
+    },
+    async respread(choice, members, apply) {
+      const sts = await kube.get<StatefulSetObject>(stsRef);
+      if (!sts) throw new CliError(`ensemble "${name}" not found in namespace "${namespace}" (no StatefulSet ${stsRef.name})`);
+      const from = spreadOfTemplate(sts.metadata?.annotations, sts.spec?.template?.spec as never);
+      const to = (await chooseSpread(kube, choice, members)).spread;
+      if (apply && formatSpread(from) !== formatSpread(to)) await kube.mergePatch(stsRef, spreadPatch(to, selectorLabels(name)));
+      return {from, to};
+    },
+  };
+}
+
 /**
  * ScaleMembers over the Kubernetes API: the ConfigMap NAME-config (keys
  * zoo.cfg.dynamic and membership-version, read by start.sh), the StatefulSet's
@@ -120,6 +142,7 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
 
   return {
     replicas,
+    ...spreadMembers(kube, stsRef, {name, namespace}),
     async endpoints(ordinals) {
       const got = await Promise.allSettled(ordinals.map((i) => o.endpoint(namespace, podName(name, i))));
       return got.flatMap((g) => (g.status === 'fulfilled' ? [{host: g.value.host, port: g.value.port}] : []));

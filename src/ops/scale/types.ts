@@ -1,4 +1,6 @@
 /** scale's request, collaborators and result. */
+import type {Spread} from '../../manifests/spread.js';
+import type {SpreadChoice} from '../ensemble/spread.js';
 import type {PhaseTiming} from '../../util/phases.js';
 import type {Progress} from '../../util/progress.js';
 import type {Clock, Sleep} from '../../util/time.js';
@@ -48,6 +50,21 @@ export interface ScaleMembers {
    * makes both anew). Resolves once the new pod runs.
    */
   rebuild?(ordinal: number, role: ServerRole, committed: ConfigSnapshot, ctx: StepContext): Promise<{serverLine: string; volume: VolumeFate}>;
+  /**
+   * Why `members` member slots (or member `replacing` rebuilt) could not all be
+   * placed under the spreading the ensemble requires (Kubernetes: the
+   * StatefulSet's required anti-affinity or zone spread, or `spread` about to
+   * be written, and the running pods' own, against the schedulable nodes);
+   * undefined when they can. Asked before anything changes.
+   */
+  room?(members: number, replacing?: number, spread?: Spread): Promise<string | undefined>;
+  /**
+   * scale --spread: the template's spreading now and as `choice` decides it
+   * for `members` (throws when required cannot be met); `apply` writes it to
+   * the template (the StatefulSet updates OnDelete: no pod restarts, new pods
+   * get it).
+   */
+  respread?(choice: SpreadChoice, members: number, apply: boolean): Promise<{from: Spread; to: Spread}>;
 }
 
 export interface ScaleDeps {
@@ -84,6 +101,8 @@ export interface ScaleRequest {
   wait: boolean;
   /** limit per member step, and for the final health wait */
   timeoutMs: number;
+  /** --spread: the pod template's spreading, decided as create decides it for the new member count */
+  spread?: SpreadChoice;
 }
 
 export interface ReplaceRequest {
@@ -141,6 +160,8 @@ export interface ScaleResult {
   keepVolumes: boolean;
   /** member replace: the member rebuilt on a new volume */
   replaced?: string;
+  /** scale --spread: the pod template's spreading before and after (node=…,zone=…) */
+  spread?: {from: string; to: string};
   waited: boolean;
   health?: Health;
   leader?: string;

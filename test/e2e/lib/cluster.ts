@@ -136,8 +136,23 @@ export function clusterIsUp(): boolean {
 
 let startedByUs = false;
 
+/**
+ * A node lost on purpose (test/cluster/node-lose.sh, by another test sharing
+ * the bed) makes status.sh fail for a few minutes; up.sh then would restart
+ * its kubelet mid-test (and rebuild what it finds stale). Wait for its
+ * node-restore.sh instead, up to 10 minutes, before judging the cluster.
+ */
+function waitWhileNodeLost(): void {
+  const until = Date.now() + 600_000;
+  for (let lost = lostNodes(); lost.length > 0 && Date.now() < until; lost = lostNodes()) {
+    process.stderr.write(`[e2e] node(s) ${lost.join(', ')} lost by test/cluster/node-lose.sh: waiting for node-restore.sh before checking the cluster\n`);
+    spawnSync('sleep', ['10']);
+  }
+}
+
 /** Brings the cluster up when it is not; returns true when this call started it. */
 export function ensureCluster(): boolean {
+  waitWhileNodeLost();
   if (clusterIsUp()) return false;
   process.stderr.write('[e2e] cluster not up: running test/cluster/up.sh\n');
   if (runScript('up.sh') !== 0) {
@@ -389,4 +404,43 @@ export async function dumpDiagnostics(ns?: string): Promise<void> {
   }
   await show(['get', 'pv,pods', '-A', '-o', 'wide']);
   printComponentLogs();
+}
+
+/** The index I of node kzk-node-I (what test/cluster/node-lose.sh takes). */
+export function nodeIndex(node: string): number {
+  const m = /^kzk-node-([1-9])$/.exec(node);
+  if (!m) throw new Error(`not a test-cluster node: ${node}`);
+  return Number(m[1]);
+}
+
+function nodeScript(script: string, node: string, timeoutMs: number): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const child = spawn('bash', [join(CLUSTER_SCRIPTS, script), String(nodeIndex(node))], {env: process.env, stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', rej);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) res({stdout: out, stderr: '', code: 0});
+      else rej(new Error(`${script} ${node} exited ${code}:\n${out}`));
+    });
+  });
+}
+
+/** A simulated node loss (test/cluster/node-lose.sh): the node unreachable, its kubelet and containerd stopped, its pods' processes killed. Always follow with restoreNode. */
+export function loseNode(node: string): Promise<RunResult> {
+  return nodeScript('node-lose.sh', node, 120_000);
+}
+
+/** Brings a lost node back and waits until it is Ready (test/cluster/node-restore.sh); a no-op for a node that is not lost. */
+export function restoreNode(node: string): Promise<RunResult> {
+  return nodeScript('node-restore.sh', node, 300_000);
+}
+
+/** Nodes node-lose.sh took down and node-restore.sh has not brought back. */
+export function lostNodes(): string[] {
+  const dir = join(stateDir(), 'lost');
+  return existsSync(dir) ? readdirSync(dir).filter((n) => /^kzk-node-[1-9]$/.test(n)) : [];
 }

@@ -121,6 +121,14 @@ export async function labelled(ns: string, name: string): Promise<string[]> {
 
 export {kubectl, kubectlJson, waitFor};
 
+/** From inside a pod: connect, send a four-letter word in plain TCP, print what came back; `rc=` is the connect's exit (0 open, 124 timeout, else refused). */
+export async function plainFrom(ns: string, pod: string, host: string, port: number): Promise<{connected: 'open' | 'refused' | 'timeout'; answer: string}> {
+  const script = `timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; echo rc=$?; timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port} && printf srvr >&3 && cat <&3' 2>/dev/null`;
+  const r = await kubectl(['exec', '-n', ns, pod, '--', 'bash', '-c', script], {allowFail: true, timeoutMs: 30_000});
+  const rc = /rc=(\d+)/.exec(r.stdout)?.[1];
+  return {connected: rc === '0' ? 'open' : rc === '124' ? 'timeout' : 'refused', answer: r.stdout.replace(/^rc=\d+\n?/, '')};
+}
+
 /**
  * A ZooKeeper session held open from the test process through port-forwards
  * (the plugin's own kube client and forwarders), with a writer creating one
@@ -164,18 +172,34 @@ export async function holdSession(ns: string, name: string, pods: string[], inte
     }
   })();
   return {
-    /** Stops the writer and checks every acknowledged write is there, on the same session. */
-    async finish() {
+    /** Where the writer writes: one child per write. */
+    dir,
+    /** Stops the writer and checks every acknowledged write is there, on the same session; `keep` leaves the written znodes (and returns their paths) to be read again elsewhere. */
+    async finish(opts: {keep?: boolean} = {}) {
       running = false;
       await loop;
       const present = new Set((await client.ls(dir)).map((c) => `${dir}/${c}`));
       const lost = acked.filter((p) => !present.has(p));
-      const result = {sessionKept: client.sessionId === sessionId && !states.includes('expired'), states, acked: acked.length, failed, lost, longestGapMs};
-      await client.deleteRecursive(dir).catch(() => undefined);
+      const result = {sessionKept: client.sessionId === sessionId && !states.includes('expired'), states, acked: acked.length, failed, lost, longestGapMs, ackedPaths: opts.keep ? acked : []};
+      if (!opts.keep) await client.deleteRecursive(dir).catch(() => undefined);
       await client.close();
       await forwarders.close();
       await kube.close();
       return result;
     },
   };
+}
+
+/**
+ * A command that refuses while the followers are not in sync yet (restart exit 3, failover-test
+ * exit 13: the tool's own precondition, right as it is), run again until it is accepted (2 min):
+ * just after a scale on a loaded machine the leader may not count them in sync for a while.
+ */
+export async function whenInSync(args: string[]): Promise<Awaited<ReturnType<typeof kzk>>> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = await kzk(args, {timeoutMs: 900_000});
+    if (!/followers in sync/.test(r.stderr) || ![3, 13].includes(r.code) || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 5000));
+  }
 }

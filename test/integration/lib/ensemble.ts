@@ -151,7 +151,18 @@ export interface ZkServer {
   writeTls(files: {memberPem: string; caPem: string}): void;
   /** A member certificate for this server from `ca` (its names, as at start). */
   issueMemberCertificate(ca: KeyPair): KeyPair;
+  /**
+   * With tls: replaces zoo.cfg's TLS section with `tlsCfg(trustStore, securePort)` ('' for none),
+   * keeping the rest (and the dynamic file ZooKeeper points at); only while stopped (tls enable's rolls).
+   */
+  rewriteTls(tlsCfg: TlsCfg): void;
+  /** The host of the plain client endpoint (a reconfig may move the plain port to another loopback address). */
+  plainHost: string;
 }
+
+/** The zoo.cfg TLS section of a server with tls (default: create --tls's tlsZooCfg). */
+export type TlsCfg = (trustStore: string, secureClientPort: number) => string;
+const TLS_LINE = /^(serverCnxnFactory|secureClientPort|ssl\.|sslQuorum|portUnification|# )/;
 
 export interface StartOptions {
   size: number;
@@ -179,6 +190,8 @@ export interface StartOptions {
   tlsSecretVolume?: boolean;
   /** With tls: extra zoo.cfg lines and JVM flags (certificate reload settings). */
   tlsExtra?: {cfg?: string[]; jvm?: string[]};
+  /** With tls: the zoo.cfg TLS section the servers start with (default create --tls's; `() => ''` starts them in plain, certificates in place). */
+  tlsCfg?: TlsCfg;
 }
 
 /** The TLS material of an ensemble started with tls. */
@@ -251,7 +264,10 @@ class ServerProc implements ZkServer {
   runtime: ZkRuntime;
   private child: ChildProcess | undefined;
   private exitPromise: Promise<void> = Promise.resolve();
-  readonly endpoint: Endpoint;
+  plainHost = '127.0.0.1';
+  get endpoint(): Endpoint {
+    return {host: this.plainHost, port: this.clientPort};
+  }
   readonly adminEndpoint: Endpoint;
   readonly secureEndpoint: Endpoint | undefined;
   readonly logPath: string;
@@ -273,12 +289,12 @@ class ServerProc implements ZkServer {
       heapMb: number;
       setpriv: string | undefined;
       pidDir: string;
-      tls?: {ca: KeyPair; securePort: number; secretVolume?: boolean; extra?: {cfg?: string[]; jvm?: string[]}};
+      tls?: {ca: KeyPair; securePort: number; cfg?: TlsCfg; secretVolume?: boolean; extra?: {cfg?: string[]; jvm?: string[]}};
     },
   ) {
     this.role = role;
     this.runtime = ctx.runtime;
-    this.endpoint = {host: '127.0.0.1', port: clientPort};
+    this.tlsCfg = ctx.tls?.cfg ?? ((trustStore, secureClientPort) => tlsZooCfg({trustStore, secureClientPort}));
     this.adminEndpoint = {host: '127.0.0.1', port: adminPort};
     this.secureEndpoint = ctx.tls ? {host: '127.0.0.1', port: ctx.tls.securePort} : undefined;
     if (ctx.tls) {
@@ -347,6 +363,20 @@ class ServerProc implements ZkServer {
     return this.pid !== undefined;
   }
 
+  private tlsCfg: TlsCfg;
+
+  private tlsSection(): string {
+    return this.ctx.tls ? this.tlsCfg(this.tlsFiles!.trustStore, this.ctx.tls.securePort) + (this.ctx.tls.extra?.cfg ?? []).map((l) => `${l}\n`).join('') : '';
+  }
+
+  rewriteTls(tlsCfg: TlsCfg): void {
+    this.tlsCfg = tlsCfg;
+    const kept = readFileSync(this.cfgPath, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !TLS_LINE.test(l));
+    writeFileSync(this.cfgPath, [...kept, ''].join('\n') + this.tlsSection());
+  }
+
   serverLine(role: ServerRole = this.role): string {
     return formatServerLine({
       id: this.id,
@@ -354,7 +384,7 @@ class ServerProc implements ZkServer {
       quorumPort: this.quorumPort,
       electionPort: this.electionPort,
       role,
-      clientAddress: '127.0.0.1',
+      clientAddress: this.plainHost,
       clientPort: this.clientPort,
     });
   }
@@ -381,8 +411,7 @@ class ServerProc implements ZkServer {
         'maxSessionTimeout=30000',
         `dynamicConfigFile=${dyn}`,
         '',
-      ].join('\n') +
-        (this.ctx.tls ? tlsZooCfg({trustStore: this.tlsFiles!.trustStore, secureClientPort: this.ctx.tls.securePort}) + (this.ctx.tls.extra?.cfg ?? []).map((l) => `${l}\n`).join('') : ''),
+      ].join('\n') + this.tlsSection(),
     );
   }
 
@@ -530,7 +559,7 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
     const [c, q, e, a, t] = (await freePorts(5)) as [number, number, number, number, number];
     const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), {
       ...ctx,
-      ...(ca ? {tls: {ca, securePort: t, secretVolume: opts.tlsSecretVolume ?? false, ...(opts.tlsExtra ? {extra: opts.tlsExtra} : {})}} : {}),
+      ...(ca ? {tls: {ca, securePort: t, cfg: opts.tlsCfg, secretVolume: opts.tlsSecretVolume ?? false, ...(opts.tlsExtra ? {extra: opts.tlsExtra} : {})}} : {}),
     });
     servers.push(s);
     return s;

@@ -85,11 +85,41 @@ describe('MemberForwarders: TLS to members in one place', () => {
     );
     const g = new MemberForwarders(kube);
     kube.calls.length = 0;
-    g.learn('team-a', 'zk', false);
+    g.learn('team-a', await kube.list('v1', 'Pod', {namespace: 'team-a'}));
+    kube.calls.length = 0;
     assert.equal((await g.endpoint('team-a', 'zk-1')).targetPort, 2181);
     assert.deepEqual(
       kube.calls.filter((c) => c.startsWith('get ')),
       [],
     );
+  });
+
+  it('an ensemble half-way through tls enable: plain to the member without a secure port, TLS to the one with it', async () => {
+    const kube = await kubeWith(false);
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'zk-1', namespace: 'team-a'},
+      spec: {
+        containers: [
+          {
+            name: 'zookeeper',
+            ports: [
+              {name: 'client', containerPort: 2181},
+              {name: 'secure-client', containerPort: 2281},
+            ],
+          },
+        ],
+      },
+    });
+    const m1 = await member(1);
+    servers.push(m1);
+    kube.forwardTo = (pod, port) => (port === 2281 && pod === 'zk-1' ? {host: '127.0.0.1', port: (m1.address() as AddressInfo).port} : undefined);
+    const f = new MemberForwarders(kube);
+    const [e0, e1] = await Promise.all([f.endpoint('team-a', 'zk-0'), f.endpoint('team-a', 'zk-1')]);
+    assert.equal(e0.targetPort, 2181);
+    assert.equal(e1.targetPort, 2281);
+    assert.match(await fourLetterWord(e1, 'srvr'), /^Mode: follower$/m);
+    await f.close();
   });
 });
