@@ -14,6 +14,7 @@ import Report from './commands/report.js';
 import Restart from './commands/restart.js';
 import Restore from './commands/restore.js';
 import RestoreQuorum from './commands/restore-quorum.js';
+import RotateCerts from './commands/rotate-certs.js';
 import Scale from './commands/scale.js';
 import Secure from './commands/secure.js';
 import Status from './commands/status.js';
@@ -45,6 +46,7 @@ export const COMMANDS = {
   restart: Restart,
   restore: Restore,
   'restore-quorum': RestoreQuorum,
+  'rotate-certs': RotateCerts,
   scale: Scale,
   secure: Secure,
   status: Status,

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {ZkCommand} from '../base.js';
 import {offlineNamespace, type Runtime} from '../cli/runtime.js';
 import type {KubeObject} from '../kube/types.js';
+import {validateName} from '../manifests/options.js';
 import {objectList, renderObjectsYaml} from '../render/create.js';
 
 type Result = {apiVersion: 'v1'; kind: 'List'; items: KubeObject[]};
@@ -13,6 +14,7 @@ export default class Rbac extends ZkCommand<Result> {
     '<%= config.bin %> rbac status znode -n prod',
     '<%= config.bin %> rbac -n prod --service-account ci-deployer | kubectl apply -f -',
     '<%= config.bin %> rbac create teardown -n dev --user alice --name zk-admin',
+    '<%= config.bin %> rbac status restart -n prod --tls-ensemble zk --service-account ops',
   ];
   static override strict = false;
   static override args = {
@@ -23,6 +25,10 @@ export default class Rbac extends ZkCommand<Result> {
     'service-account': Flags.string({summary: 'Bind to this ServiceAccount (NAME, or NAMESPACE:NAME).'}),
     user: Flags.string({summary: 'Bind to this user.'}),
     group: Flags.string({summary: 'Bind to this group.'}),
+    'tls-ensemble': Flags.string({
+      summary: "An ensemble made with --tls (repeatable): status, restart, upgrade and failover-test also get its Secret NAME-tls-client (kubectl-zk's client certificate), by resourceNames.",
+      multiple: true,
+    }),
   };
 
   async execute(rt: Runtime): Promise<Result> {
@@ -30,7 +36,8 @@ export default class Rbac extends ZkCommand<Result> {
     const {renderRbac, RBAC_COMMANDS} = await import('../ops/rbac.js');
     const commands = (argv as string[]).length > 0 ? [...new Set(argv as string[])] : RBAC_COMMANDS;
     const namespace = await offlineNamespace(rt);
-    return objectList(renderRbac({commands, namespace, name: flags.name, serviceAccount: flags['service-account'], user: flags.user, group: flags.group}));
+    for (const n of flags['tls-ensemble'] ?? []) validateName(n);
+    return objectList(renderRbac({commands, namespace, name: flags.name, serviceAccount: flags['service-account'], user: flags.user, group: flags.group, tlsEnsembles: flags['tls-ensemble'] ?? []}));
   }
 
   override async serialize(result: Result, format: 'json' | 'yaml'): Promise<string> {

@@ -24,16 +24,41 @@ export interface BackupScheduleOptions {
   imagePullPolicy?: string;
   /** the program's heap (the container's memory limit is above it) */
   heapMb?: number;
+  /** an ensemble made with --tls: the program connects to the secure client port with NAME-tls-client's certificate */
+  tls?: boolean;
 }
+
+/** Where the backup pod mounts NAME-tls-client (tls.key, tls.crt, ca.crt) with --tls. */
+const CLIENT_CERT_MOUNT = '/tls-client';
+/** ZooKeeper's Java client over TLS (the flags of docs/tls.md's Java example); its key store is key then certificate in one PEM file. */
+const TLS_CLIENT_FLAGS = [
+  '-Dzookeeper.client.secure=true',
+  '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+  '-Dzookeeper.ssl.keyStore.location=/tmp/kzk/client.pem',
+  '-Dzookeeper.ssl.keyStore.type=PEM',
+  `-Dzookeeper.ssl.trustStore.location=${CLIENT_CERT_MOUNT}/ca.crt`,
+  '-Dzookeeper.ssl.trustStore.type=PEM',
+].join(' ');
 
 /** The backup pods' labels: apart from the members' (name=zookeeper), so no member selector picks them. */
 export function backupPodLabels(name: string): Record<string, string> {
   return {[LABEL.name]: 'zookeeper-backup', [LABEL.instance]: name, [LABEL.managedBy]: MANAGER};
 }
 
-/** The NetworkPolicy ingress rule for the backup pods: the client port only. */
-export function backupIngressRule(name: string): Record<string, unknown> {
-  return {from: [{podSelector: {matchLabels: backupPodLabels(name)}}], ports: [{protocol: 'TCP', port: PORTS.client}]};
+/** The NetworkPolicy ingress rule for the backup pods: the client port only (the secure one with --tls). */
+export function backupIngressRule(name: string, tls = false): Record<string, unknown> {
+  return {from: [{podSelector: {matchLabels: backupPodLabels(name)}}], ports: [{protocol: 'TCP', port: tls ? PORTS.secureClient : PORTS.client}]};
+}
+
+/** The CronJob's pod with --tls: the secure port, NAME-tls-client mounted, the client's TLS flags. */
+function withTlsClient(cron: Obj, name: string): void {
+  const pod = cron.spec.jobTemplate.spec.template.spec;
+  const c = pod.containers[0];
+  c.env = c.env.map((e: {name: string}) => (e.name === 'ZK_SERVER' ? {name: 'ZK_SERVER', value: `${name}:${PORTS.secureClient}`} : e));
+  const script: string = c.command[2];
+  c.command[2] = `mkdir -p /tmp/kzk && cat ${CLIENT_CERT_MOUNT}/tls.key ${CLIENT_CERT_MOUNT}/tls.crt > /tmp/kzk/client.pem && ${script.replace('exec java ', `exec java ${TLS_CLIENT_FLAGS} `)}`;
+  c.volumeMounts.push({name: 'client-cert', mountPath: CLIENT_CERT_MOUNT, readOnly: true}, {name: 'client-pem', mountPath: '/tmp/kzk'});
+  pod.volumes.push({name: 'client-cert', secret: {secretName: objectNames(name).tlsClientSecret, defaultMode: 0o440}}, {name: 'client-pem', emptyDir: {medium: 'Memory', sizeLimit: '1Mi'}});
 }
 
 const FIELD = String.raw`(\*|\d+(-\d+)?)(\/\d+)?`;
@@ -78,5 +103,6 @@ export function renderBackupSchedule(o: BackupScheduleOptions, assets: Pick<Asse
   cron.metadata = {...cron.metadata, namespace: o.namespace, labels: {...labels}, annotations: ownerAnnotations(o.name)};
   cron.spec.jobTemplate.spec.template.metadata.labels = backupPodLabels(o.name);
   if (o.imagePullPolicy) cron.spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicy = o.imagePullPolicy;
+  if (o.tls) withTlsClient(cron, o.name);
   return [configMap, cron];
 }

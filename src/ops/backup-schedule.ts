@@ -51,7 +51,7 @@ export interface UnscheduleResult {
 }
 
 interface StatefulSetLike extends KubeObject {
-  spec?: {template?: {spec?: {containers?: {name: string; image?: string; imagePullPolicy?: string}[]}}};
+  spec?: {template?: {spec?: {containers?: {name: string; image?: string; imagePullPolicy?: string; ports?: {name?: string}[]}[]}}};
 }
 
 type PolicyLike = KubeObject & {spec?: {ingress?: unknown[]}};
@@ -83,8 +83,10 @@ export async function scheduleBackup(req: ScheduleRequest, deps: {kube: Kube; as
       hint: 'create it first (the backups are written there), e.g. kubectl create -f pvc.yaml; nothing was changed',
     });
   }
-  const objects = renderBackupSchedule({name: req.name, namespace, image, imagePullPolicy: member?.imagePullPolicy, schedule: req.schedule, pvc: req.pvc, keep: req.keep}, deps.assets);
-  const rule = backupIngressRule(req.name);
+  // an ensemble made with --tls (its members have a secure client port): the program speaks TLS with kubectl-zk's client certificate
+  const tls = (member?.ports ?? []).some((p) => p.name === 'secure-client');
+  const objects = renderBackupSchedule({name: req.name, namespace, image, imagePullPolicy: member?.imagePullPolicy, schedule: req.schedule, pvc: req.pvc, keep: req.keep, tls}, deps.assets);
+  const rule = backupIngressRule(req.name, tls);
   const ingress = policy?.spec?.ingress ?? [];
   const hasRule = ingress.some((r) => canonical(r) === canonical(rule));
   const networkPolicy = !policy ? 'no policy' : hasRule ? 'had the rule' : 'rule added';

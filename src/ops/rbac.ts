@@ -27,6 +27,21 @@ export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  resourceNames?: string[];
+}
+
+/**
+ * The commands that talk to members but read no Secret otherwise: for an
+ * ensemble made with --tls they read its NAME-tls-client (kubectl-zk's client
+ * certificate). `kubectl zk rbac --tls-ensemble NAME` grants that read, limited
+ * to those Secrets by resourceNames.
+ */
+export const TLS_CLIENT_READERS = ['status', 'restart', 'upgrade', 'failover-test'] as const;
+
+/** The rule that lets TLS_CLIENT_READERS reach the members of these ensembles made with --tls. */
+export function tlsClientRule(commands: readonly string[], ensembles: readonly string[]): PolicyRule | undefined {
+  if (ensembles.length === 0 || !commands.some((c) => (TLS_CLIENT_READERS as readonly string[]).includes(c))) return undefined;
+  return {apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [...new Set(ensembles)].sort().map((n) => `${n}-tls-client`)};
 }
 
 type Rule = [group: string, resource: string, verbs: string[]];
@@ -96,6 +111,8 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
     ['networking.k8s.io', 'networkpolicies', ['get']],
   ],
   upgrade: ROLL,
+  // restart's roll, and the three TLS Secrets read and patched (NAME-tls, NAME-tls-ca, NAME-tls-client)
+  'rotate-certs': [...ROLL, ['', 'secrets', ['get', 'patch']]],
   secure: [...ROLL, ['', 'configmaps', ['patch']], ['', 'secrets', ['get']], ['networking.k8s.io', 'networkpolicies', ['create', 'patch']]],
   logs: [...READ_ENSEMBLE, ['', 'pods/log', ['get']]],
   // tls enable: restart's roll, the Secrets create --tls makes, the ConfigMap (phase, settings, membership), the Services' and the policy's client ports
@@ -121,7 +138,22 @@ const BASE_RULES: Record<string, readonly Rule[]> = {
 };
 
 /** The commands that change an ensemble: they take its lock (base.ts lockTarget); backup only with --schedule/--unschedule. export only reads. */
-export const MUTATING_COMMANDS = ['create', 'scale', 'member', 'restart', 'upgrade', 'secure', 'restore', 'restore-quorum', 'import', 'failover-test', 'teardown', 'backup', 'tls'] as const;
+export const MUTATING_COMMANDS = [
+  'create',
+  'scale',
+  'member',
+  'restart',
+  'upgrade',
+  'secure',
+  'restore',
+  'restore-quorum',
+  'rotate-certs',
+  'import',
+  'failover-test',
+  'teardown',
+  'backup',
+  'tls',
+] as const;
 
 /** Per command, the rules it needs (a command's rules may repeat a resource; roleRules merges them). */
 export const COMMAND_RULES: Readonly<Record<string, readonly Rule[]>> = Object.freeze(
@@ -162,6 +194,8 @@ export interface RbacRequest {
   name: string;
   /** bind the Role to this ServiceAccount (NAME or NAMESPACE:NAME) */
   serviceAccount?: string;
+  /** ensembles made with --tls: the read of their NAME-tls-client (tlsClientRule) */
+  tlsEnsembles?: string[];
   user?: string;
   group?: string;
 }
@@ -173,7 +207,7 @@ export function renderRbac(req: RbacRequest): KubeObject[] {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: {name: req.name, namespace: req.namespace, labels, annotations: {'kubectl-zk/commands': req.commands.join(',')}},
-    rules: roleRules(req.commands),
+    rules: [...roleRules(req.commands), ...[tlsClientRule(req.commands, req.tlsEnsembles ?? [])].filter((r) => r !== undefined)],
   };
   const subjects: Record<string, string>[] = [];
   if (req.serviceAccount) {

@@ -8,7 +8,7 @@ import {objectNames, podName} from '../manifests/names.js';
 import {issueCertificate, type KeyPair} from './x509.js';
 
 const DAY_MS = 86_400_000;
-/** The CA lives ten years; member and client certificates two (there is no rotate-certs yet: docs/tls.md). */
+/** The CA lives ten years; member and client certificates two (rotate-certs renews both: docs/tls.md). */
 export const CA_DAYS = 3650;
 export const LEAF_DAYS = 730;
 /** Certificates start an hour back: a member whose clock runs behind still accepts them. */

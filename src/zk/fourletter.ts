@@ -14,8 +14,11 @@ export interface FourLetterOptions {
   complete?: (text: string) => boolean;
   /**
    * Done when nothing more has arrived for this long after the last byte, for
-   * replies with no recognisable end (mntr, conf). The server writes a reply in
-   * one go, so a short quiet period is the reply's end, not a pause within it.
+   * replies with no recognisable end (mntr, conf), provided the text so far
+   * ends a line. The server writes a reply in one go, but on the way it may be
+   * split (a TLS record holds 16 KiB, a 3.9 mntr is larger) and a part may
+   * come late: a reply cut mid-line is waited on (until more comes, the server
+   * closes, or timeoutMs).
    */
   quietMs?: number;
   /**
@@ -84,7 +87,7 @@ export function fourLetterWord(ep: Endpoint, cmd: FourLetterWord | string, opts:
       if (opts.complete?.(Buffer.concat(chunks).toString('utf8'))) finish(null);
       else if (opts.quietMs !== undefined) {
         clearTimeout(quiet);
-        quiet = setTimeout(() => finish(null), opts.quietMs);
+        if (b[b.length - 1] === 0x0a) quiet = setTimeout(() => finish(null), opts.quietMs);
       }
     });
     socket.on('close', () => clearTimeout(quiet));

@@ -93,6 +93,28 @@ describe('scheduled backup: ops against a fake API server', () => {
     assert.equal(cron.spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === 'BACKUP_KEEP').value, '4');
   });
 
+  it('an ensemble made with --tls: the CronJob speaks TLS to the secure port with NAME-tls-client, the rule admits 2281', async () => {
+    const tlsSts = structuredClone(sts) as any;
+    tlsSts.spec.template.spec.containers[0].ports = [{name: 'secure-client', containerPort: 2281}];
+    const kube = new FakeKube('ns').seed(tlsSts, pvc, oldPolicy());
+    const r = await scheduleBackup(req, {kube, assets});
+    assert.equal(r.networkPolicy, 'rule added');
+    const policy = (await kube.get({apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'ns', name: 'zk'})) as any;
+    assert.deepEqual(policy.spec.ingress.at(-1).ports, [{protocol: 'TCP', port: 2281}]);
+    const cron = (await kube.get({apiVersion: 'batch/v1', kind: 'CronJob', namespace: 'ns', name: 'zk-backup'})) as any;
+    const pod = cron.spec.jobTemplate.spec.template.spec;
+    const c = pod.containers[0];
+    assert.equal(c.env.find((e: any) => e.name === 'ZK_SERVER').value, 'zk:2281');
+    assert.match(c.command[2], /^mkdir -p \/tmp\/kzk && cat \/tls-client\/tls\.key \/tls-client\/tls\.crt > \/tmp\/kzk\/client\.pem && lib=/);
+    assert.match(c.command[2], /exec java -Dzookeeper\.client\.secure=true .*-Dzookeeper\.ssl\.trustStore\.location=\/tls-client\/ca\.crt .*Backup$/);
+    assert.deepEqual(
+      pod.volumes.find((v: any) => v.name === 'client-cert'),
+      {name: 'client-cert', secret: {secretName: 'zk-tls-client', defaultMode: 0o440}},
+    );
+    const plain = renderBackupSchedule({name: 'zk', namespace: 'ns', image: IMAGE, schedule: '0 3 * * *', pvc: 'backups', keep: 5}, assets) as any[];
+    assert.doesNotMatch(JSON.stringify(plain[1]), /tls|2281/, 'a plaintext ensemble: unchanged');
+  });
+
   it('--dry-run returns the objects and writes nothing', async () => {
     const kube = new FakeKube('ns').seed(sts, pvc, oldPolicy());
     const r = await scheduleBackup({...req, dryRun: true}, {kube, assets});

@@ -26,10 +26,28 @@ describe('rbac: the least permissions per command', () => {
     }
   });
 
+  it('--tls-ensemble: the commands that talk to members without reading Secrets get NAME-tls-client only, by resourceNames', async () => {
+    const {renderRbac, TLS_CLIENT_READERS} = await import('../../src/ops/rbac.js');
+    const readers = RBAC_COMMANDS.filter((c) => !can(roleRules([c]), '', 'secrets', 'get') && !['list', 'logs', 'teardown'].includes(c));
+    assert.deepEqual([...TLS_CLIENT_READERS].sort(), readers.sort(), 'every command that reaches members and lacks a Secret read (list, logs and teardown reach none)');
+    const role = renderRbac({commands: ['status', 'restart'], namespace: 'prod', name: 'r', tlsEnsembles: ['zk', 'zk', 'kafka-zk']})[0] as unknown as {
+      rules: {resources: string[]; verbs: string[]; resourceNames?: string[]}[];
+    };
+    const secretRules = role.rules.filter((r) => r.resources.includes('secrets'));
+    assert.deepEqual(secretRules, [{apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['kafka-zk-tls-client', 'zk-tls-client']}]);
+    const none = renderRbac({commands: ['status'], namespace: 'prod', name: 'r'})[0] as unknown as {rules: {resources: string[]}[]};
+    assert.ok(!none.rules.some((r) => r.resources.includes('secrets')));
+    const notReaders = renderRbac({commands: ['list', 'logs'], namespace: 'prod', name: 'r', tlsEnsembles: ['zk']})[0] as unknown as {rules: {resources: string[]}[]};
+    assert.ok(!notReaders.rules.some((r) => r.resources.includes('secrets')));
+  });
+
   it('only what needs the super password reads Secrets; only teardown and create delete ensemble objects', () => {
     const readsSecrets = RBAC_COMMANDS.filter((c) => can(roleRules([c]), '', 'secrets', 'get'));
-    // report reads the Secret only to know which values to scrub from the archive; certificate reads the CA of an ensemble made with --tls; tls (enable) makes the Secrets create --tls makes and reads the super password for its reconfig
-    assert.deepEqual(readsSecrets.sort(), ['backup', 'certificate', 'create', 'export', 'import', 'member', 'report', 'restore', 'restore-quorum', 'scale', 'secure', 'tls', 'znode'].sort());
+    // report reads the Secret only to know which values to scrub from the archive; certificate reads the CA of an ensemble made with --tls; tls (enable) makes the Secrets create --tls makes and reads the super password for its reconfig; rotate-certs writes the TLS Secrets
+    assert.deepEqual(
+      readsSecrets.sort(),
+      ['backup', 'certificate', 'create', 'export', 'import', 'member', 'report', 'restore', 'restore-quorum', 'rotate-certs', 'scale', 'secure', 'tls', 'znode'].sort(),
+    );
     const deletesSts = RBAC_COMMANDS.filter((c) => can(roleRules([c]), 'apps', 'statefulsets', 'delete'));
     assert.deepEqual(deletesSts.sort(), ['create', 'restore', 'teardown']);
     assert.deepEqual(

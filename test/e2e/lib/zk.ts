@@ -135,7 +135,7 @@ export async function plainFrom(ns: string, pod: string, host: string, port: num
  * znode every `intervalMs`: proves that a change keeps sessions and loses no
  * acknowledged write.
  */
-export async function holdSession(ns: string, name: string, pods: string[], intervalMs = 100) {
+export async function holdSession(ns: string, name: string, pods: string[], intervalMs = 100, opts: {endpoints?: {host: string; port: number}[]} = {}) {
   const [{resolveKubeConfig}, {KubeClient}, {MemberForwarders}, {connectZk}] = await Promise.all([
     import('../../../src/kube/config.js'),
     import('../../../src/kube/client.js'),
@@ -144,7 +144,7 @@ export async function holdSession(ns: string, name: string, pods: string[], inte
   ]);
   const kube = new KubeClient(resolveKubeConfig({namespace: ns}, {...process.env, KUBECONFIG: clusterEnv().KUBECONFIG}));
   const forwarders = new MemberForwarders(kube);
-  const endpoints = await Promise.all(pods.map((p) => forwarders.endpoint(ns, p)));
+  const endpoints = opts.endpoints ?? (await Promise.all(pods.map((p) => forwarders.endpoint(ns, p))));
   const client = await connectZk({endpoints, sessionTimeoutMs: 30_000, operationTimeoutMs: 10_000, spinDelayMs: 100});
   const sessionId = client.sessionId;
   const states: string[] = [];

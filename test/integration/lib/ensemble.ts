@@ -16,10 +16,10 @@
  */
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
 import {randomBytes, randomInt} from 'node:crypto';
-import {existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readdirSync, readFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, readdirSync, readFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import {tlsJvmFlags, tlsZooCfg} from '../../../src/manifests/tls.js';
 import {clientCertificate, makeCa, memberAltNames, memberServerName, PLUGIN_USER} from '../../../src/tls/ensemble.js';
 import {issueCertificate, type KeyPair} from '../../../src/tls/x509.js';
@@ -141,6 +141,16 @@ export interface ZkServer {
   wipeData(): void;
   /** Writes zoo.cfg and a fresh dynamic file with these server lines (a rewritten membership); only while stopped. */
   writeConfig(dynamicLines: string[]): void;
+  /** With tls: the key store (key + certificate PEM) and trust store files the server reads. */
+  readonly tlsFiles?: {keyStore: string; trustStore: string};
+  /**
+   * With tls: new contents for the key store and trust store, written as a
+   * Secret volume update (tlsSecretVolume: a new timestamped directory and an
+   * atomic rename of ..data) or as the rename of a new regular file over each.
+   */
+  writeTls(files: {memberPem: string; caPem: string}): void;
+  /** A member certificate for this server from `ca` (its names, as at start). */
+  issueMemberCertificate(ca: KeyPair): KeyPair;
   /**
    * With tls: replaces zoo.cfg's TLS section with `tlsCfg(trustStore, securePort)` ('' for none),
    * keeping the rest (and the dynamic file ZooKeeper points at); only while stopped (tls enable's rolls).
@@ -172,6 +182,14 @@ export interface StartOptions {
    * dial each other by that address here, and check it).
    */
   tls?: boolean;
+  /**
+   * With tls: the certificate files laid out as the kubelet lays out a Secret
+   * volume (tls/..data → tls/..<timestamp>/, each file a symlink through
+   * ..data), so ZkServer.writeTls swaps them as the kubelet does.
+   */
+  tlsSecretVolume?: boolean;
+  /** With tls: extra zoo.cfg lines and JVM flags (certificate reload settings). */
+  tlsExtra?: {cfg?: string[]; jvm?: string[]};
   /** With tls: the zoo.cfg TLS section the servers start with (default create --tls's; `() => ''` starts them in plain, certificates in place). */
   tlsCfg?: TlsCfg;
 }
@@ -271,7 +289,7 @@ class ServerProc implements ZkServer {
       heapMb: number;
       setpriv: string | undefined;
       pidDir: string;
-      tls?: {ca: KeyPair; securePort: number; cfg?: TlsCfg};
+      tls?: {ca: KeyPair; securePort: number; cfg?: TlsCfg; secretVolume?: boolean; extra?: {cfg?: string[]; jvm?: string[]}};
     },
   ) {
     this.role = role;
@@ -280,27 +298,61 @@ class ServerProc implements ZkServer {
     this.adminEndpoint = {host: '127.0.0.1', port: adminPort};
     this.secureEndpoint = ctx.tls ? {host: '127.0.0.1', port: ctx.tls.securePort} : undefined;
     if (ctx.tls) {
-      const where = {name: 'zk', namespace: 'it', clusterDomain: 'cluster.local'};
-      const now = new Date();
-      const mine = issueCertificate(
-        {
-          commonName: `zk-${id - 1}`,
-          altNames: [...memberAltNames(where, id - 1), '127.0.0.1'],
-          usage: 'server-and-client',
-          notBefore: new Date(now.getTime() - 3_600_000),
-          notAfter: new Date(now.getTime() + 86_400_000),
-        },
-        ctx.tls.ca,
-      );
       mkdirSync(dir, {recursive: true});
-      writeFileSync(join(dir, 'ca.crt'), ctx.tls.ca.certPem);
-      writeFileSync(join(dir, 'member.pem'), mine.keyPem + mine.certPem);
+      const tlsDir = ctx.tls.secretVolume ? join(dir, 'tls') : dir;
+      this.tlsFiles = {keyStore: join(tlsDir, 'member.pem'), trustStore: join(tlsDir, 'ca.crt')};
+      const mine = this.issueMemberCertificate(ctx.tls.ca);
+      this.writeTls({memberPem: mine.keyPem + mine.certPem, caPem: ctx.tls.ca.certPem});
     }
     this.logPath = join(dir, 'server.log');
     this.dataDir = join(dir, 'data');
     this.cfgPath = join(dir, 'zoo.cfg');
     mkdirSync(this.dataDir, {recursive: true});
     writeFileSync(join(this.dataDir, 'myid'), `${id}\n`);
+  }
+
+  readonly tlsFiles?: {keyStore: string; trustStore: string};
+
+  issueMemberCertificate(ca: KeyPair): KeyPair {
+    const where = {name: 'zk', namespace: 'it', clusterDomain: 'cluster.local'};
+    const now = new Date();
+    return issueCertificate(
+      {
+        commonName: `zk-${this.id - 1}`,
+        altNames: [...memberAltNames(where, this.id - 1), '127.0.0.1'],
+        usage: 'server-and-client',
+        notBefore: new Date(now.getTime() - 3_600_000),
+        notAfter: new Date(now.getTime() + 86_400_000),
+      },
+      ca,
+    );
+  }
+
+  writeTls(files: {memberPem: string; caPem: string}): void {
+    const t = this.tlsFiles;
+    if (!t) throw new Error('started without tls');
+    const contents: [string, string][] = [
+      ['member.pem', files.memberPem],
+      ['ca.crt', files.caPem],
+    ];
+    const tlsDir = dirname(t.keyStore);
+    if (!this.ctx.tls?.secretVolume) {
+      for (const [f, text] of contents) {
+        writeFileSync(join(tlsDir, `.${f}.tmp`), text);
+        renameSync(join(tlsDir, `.${f}.tmp`), join(tlsDir, f));
+      }
+      return;
+    }
+    // the kubelet's AtomicWriter: a new ..<timestamp> directory, ..data_tmp → it, renamed over ..data
+    mkdirSync(tlsDir, {recursive: true});
+    const stamp = `..${new Date().toISOString().replace(/[-:.]/g, '_')}_${randomBytes(4).toString('hex')}`;
+    mkdirSync(join(tlsDir, stamp));
+    for (const [f, text] of contents) writeFileSync(join(tlsDir, stamp, f), text);
+    const old = existsSync(join(tlsDir, '..data')) ? readlinkSync(join(tlsDir, '..data')) : undefined;
+    symlinkSync(stamp, join(tlsDir, '..data_tmp'));
+    renameSync(join(tlsDir, '..data_tmp'), join(tlsDir, '..data'));
+    for (const [f] of contents) if (!existsSync(join(tlsDir, f))) symlinkSync(join('..data', f), join(tlsDir, f));
+    if (old) rmSync(join(tlsDir, old), {recursive: true, force: true});
   }
 
   get pid(): number | undefined {
@@ -314,7 +366,7 @@ class ServerProc implements ZkServer {
   private tlsCfg: TlsCfg;
 
   private tlsSection(): string {
-    return this.ctx.tls ? this.tlsCfg(join(this.dir, 'ca.crt'), this.ctx.tls.securePort) : '';
+    return this.ctx.tls ? this.tlsCfg(this.tlsFiles!.trustStore, this.ctx.tls.securePort) + (this.ctx.tls.extra?.cfg ?? []).map((l) => `${l}\n`).join('') : '';
   }
 
   rewriteTls(tlsCfg: TlsCfg): void {
@@ -394,7 +446,7 @@ class ServerProc implements ZkServer {
       '-Djava.net.preferIPv4Stack=true',
       `-Dlogback.configurationFile=${runtime.logback}`,
       `-Dzookeeper.DigestAuthenticationProvider.superDigest=${this.ctx.superDigest}`,
-      ...(this.ctx.tls ? tlsJvmFlags(join(this.dir, 'member.pem')).split(' ') : []),
+      ...(this.ctx.tls ? [...tlsJvmFlags(this.tlsFiles!.keyStore).split(' '), ...(this.ctx.tls.extra?.jvm ?? [])] : []),
       '-cp',
       runtime.classpath,
       'org.apache.zookeeper.server.quorum.QuorumPeerMain',
@@ -505,7 +557,10 @@ export async function startEnsemble(opts: StartOptions): Promise<Ensemble> {
 
   const newServer = async (id: number, role: ServerRole): Promise<ServerProc> => {
     const [c, q, e, a, t] = (await freePorts(5)) as [number, number, number, number, number];
-    const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), {...ctx, ...(ca ? {tls: {ca, securePort: t, cfg: opts.tlsCfg}} : {})});
+    const s = new ServerProc(id, c, q, e, a, role, join(root, `server${id}`), {
+      ...ctx,
+      ...(ca ? {tls: {ca, securePort: t, cfg: opts.tlsCfg, secretVolume: opts.tlsSecretVolume ?? false, ...(opts.tlsExtra ? {extra: opts.tlsExtra} : {})}} : {}),
+    });
     servers.push(s);
     return s;
   };
