@@ -125,6 +125,19 @@ export interface ZnodeSource {
   ephemeralOwner: bigint;
 }
 
+/** The stat an export line carries (the owner only for an ephemeral znode). */
+function recordStat(n: ZnodeSource, kind: ReturnType<typeof znodeKind>): RecordStat {
+  return {
+    cZxid: hex64(n.czxid),
+    mZxid: hex64(n.mzxid),
+    ctime: new Date(Number(n.ctime)).toISOString(),
+    mtime: new Date(Number(n.mtime)).toISOString(),
+    dataVersion: n.version,
+    aclVersion: n.aversion,
+    ...(kind === 'ephemeral' ? {ephemeralOwner: hex64(n.ephemeralOwner)} : {}),
+  };
+}
+
 /** A znode as an export line's record (data already in base64). Pure. */
 export function toRecord(n: ZnodeSource, data64: string): TreeRecord {
   const kind = znodeKind(n.ephemeralOwner);
@@ -132,15 +145,7 @@ export function toRecord(n: ZnodeSource, data64: string): TreeRecord {
     path: n.path,
     data: data64,
     acl: n.acl.map(aclToJson),
-    stat: {
-      cZxid: hex64(n.czxid),
-      mZxid: hex64(n.mzxid),
-      ctime: new Date(Number(n.ctime)).toISOString(),
-      mtime: new Date(Number(n.mtime)).toISOString(),
-      dataVersion: n.version,
-      aclVersion: n.aversion,
-      ...(kind === 'ephemeral' ? {ephemeralOwner: hex64(n.ephemeralOwner)} : {}),
-    },
+    stat: recordStat(n, kind),
     ...(kind === 'persistent' ? {} : {kind}),
   };
 }
@@ -159,16 +164,7 @@ export function recordText(n: ZnodeSource, data64: string): string {
     acl = JSON.stringify(n.acl.map(aclToJson));
     aclJson.set(n.acl, acl);
   }
-  const stat: RecordStat = {
-    cZxid: hex64(n.czxid),
-    mZxid: hex64(n.mzxid),
-    ctime: new Date(Number(n.ctime)).toISOString(),
-    mtime: new Date(Number(n.mtime)).toISOString(),
-    dataVersion: n.version,
-    aclVersion: n.aversion,
-    ...(kind === 'ephemeral' ? {ephemeralOwner: hex64(n.ephemeralOwner)} : {}),
-  };
-  return `{"path":${JSON.stringify(n.path)},"data":"${data64}","acl":${acl},"stat":${JSON.stringify(stat)}${kind === 'persistent' ? '' : `,"kind":"${kind}"`}}\n`;
+  return `{"path":${JSON.stringify(n.path)},"data":"${data64}","acl":${acl},"stat":${JSON.stringify(recordStat(n, kind))}${kind === 'persistent' ? '' : `,"kind":"${kind}"`}}\n`;
 }
 
 /** Lines gathered into large writes (one write per line was a syscall and a stream callback per znode). */

@@ -26,37 +26,19 @@ import {
   type FailoverRound,
 } from '../../src/ops/failover/types.js';
 import {startWriter, writeName, type WriteRecord} from '../../src/ops/failover/writer.js';
-import type {MemberReport, StatusReport} from '../../src/ops/status.js';
 import {offset, renderFailover, renderSummary} from '../../src/render/failover.js';
 import {noPaint} from '../../src/util/progress.js';
 import type {ConnectionState, ZkClient} from '../../src/zk/client.js';
 import {ZkError} from '../../src/zk/errors.js';
 import {FakeKube, fakePod} from '../support/fake-kube.js';
 import {recordingProgress} from '../support/progress.js';
+import {memberRow, statusReport} from '../support/status-report.js';
 import {fakeTime} from '../support/time.js';
 import {EvictionBlocked} from '../../src/ops/evict.js';
 
 // ---------------------------------------------------------------- fixtures
 
-function member(pod: string, role: MemberReport['role'], over: Partial<MemberReport> = {}): MemberReport {
-  return {pod, serverId: Number(pod.split('-')[1]) + 1, role, ready: true, restarts: 0, epoch: 1, ...over};
-}
-
-function statusReport(over: Partial<StatusReport> = {}): StatusReport {
-  return {
-    name: 'zk',
-    namespace: 'ns',
-    time: new Date(0).toISOString(),
-    replicas: {desired: 3, ready: 3},
-    quorum: {has: true, voters: 3, needed: 2, servingVoters: 3, tolerates: 1, leader: 'zk-1'},
-    sync: {followers: 2, pendingSyncs: 0},
-    members: [member('zk-0', 'follower'), member('zk-1', 'leader'), member('zk-2', 'follower')],
-    health: 'healthy',
-    warnings: [],
-    errors: [],
-    ...over,
-  };
-}
+const member = memberRow;
 
 const acked = (seq: number, startedAt: number, ackedAt: number): WriteRecord => ({seq, name: writeName(seq), startedAt, ackedAt});
 const failed = (seq: number, startedAt: number, failedAt: number, error = 'ConnectionLoss'): WriteRecord => ({seq, name: writeName(seq), startedAt, failedAt, error});

@@ -1,29 +1,10 @@
 import assert from 'node:assert/strict';
-import type {StatusReport} from '../../src/ops/status.js';
 import {onlySyncGap, settleSyncGap, SYNC_SETTLE_MS} from '../../src/ops/wait.js';
+import {memberRow, statusReport} from '../support/status-report.js';
 import {fakeTime} from '../support/time.js';
 
-type MemberRow = StatusReport['members'][number];
-
-function member(pod: string, role: MemberRow['role'], over: Partial<MemberRow> = {}): MemberRow {
-  return {pod, serverId: Number(pod.split('-')[1]) + 1, role, ready: true, restarts: 0, epoch: 1, ...over};
-}
-
-function report(over: Partial<StatusReport> = {}): StatusReport {
-  return {
-    name: 'zk',
-    namespace: 'ns',
-    time: new Date(0).toISOString(),
-    replicas: {desired: 3, ready: 3},
-    quorum: {has: true, voters: 3, needed: 2, servingVoters: 3, tolerates: 1, leader: 'zk-1'},
-    sync: {followers: 2, pendingSyncs: 0},
-    members: [member('zk-0', 'follower'), member('zk-1', 'leader'), member('zk-2', 'follower')],
-    health: 'healthy',
-    warnings: [],
-    errors: [],
-    ...over,
-  };
-}
+const member = memberRow;
+const report = statusReport;
 
 const lagging = report({sync: {followers: 0, pendingSyncs: 0}});
 
