@@ -6,6 +6,12 @@ export type PodLike = PodObject;
 /** Container waiting reasons that retrying will not fix. */
 export const FATAL_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
 
+/**
+ * CreateContainerConfigError is fatal when the pod names a Secret, ConfigMap or key that is not
+ * there; this message is the kubelet's own cache not synced yet, which passes without anyone.
+ */
+const KUBELET_CACHE_NOT_SYNCED = /failed to sync (secret|configmap) cache/i;
+
 export function podCondition(pod: PodLike, type: string): boolean {
   return pod.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
@@ -60,6 +66,10 @@ export function podProblem(pod: PodLike): PodProblem | null {
   }
   for (const c of pod.status?.containerStatuses ?? []) {
     const w = c.state?.waiting;
+    if (w?.reason === 'CreateContainerConfigError' && KUBELET_CACHE_NOT_SYNCED.test(w.message ?? '')) {
+      // the kubelet has not yet seen the Secret/ConfigMap the pod mounts (a loaded API server): it retries by itself
+      return {pod: name, reason: 'Pending', message: `the kubelet is still reading the pod's Secrets and ConfigMaps (${w.message})`, fatal: false, crashed: false};
+    }
     if (w?.reason && w.reason !== 'ContainerCreating' && w.reason !== 'PodInitializing') {
       const last = c.lastState?.terminated;
       const detail = w.message ?? (last ? `last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}` : '');
