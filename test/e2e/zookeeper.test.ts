@@ -51,7 +51,11 @@ describe('e2e: kubectl zk create / status / teardown on a real cluster', functio
     assert.deepEqual((await modes(ns, 'zk', 3)).sort(), ['follower', 'follower', 'leader']);
     // the anti-affinity / spread selectors really select the members
     const sts = await kubectlJson<any>(['get', 'statefulset', 'zk', '-n', ns, '-o', 'json']);
-    const sel = sts.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels;
+    // with a node per member (create's default --spread auto) one member per node is required, else preferred
+    const anti = sts.spec.template.spec.affinity.podAntiAffinity;
+    if (nodeNames().length >= 3) assert.ok(anti.requiredDuringSchedulingIgnoredDuringExecution?.length, JSON.stringify(anti));
+    const term = anti.requiredDuringSchedulingIgnoredDuringExecution?.[0] ?? anti.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+    const sel = term.labelSelector.matchLabels;
     const matched = await kubectlJson<{items: unknown[]}>([
       'get',
       'pods',
