@@ -8,7 +8,7 @@ export const FATAL_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull', '
 
 /**
  * CreateContainerConfigError is fatal when the pod names a Secret, ConfigMap or key that is not
- * there; this message is the kubelet's own cache not synced yet, which passes without anyone.
+ * there; this message is the kubelet's own cache not synced yet, which passes by itself.
  */
 const KUBELET_CACHE_NOT_SYNCED = /failed to sync (secret|configmap) cache/i;
 
