@@ -145,6 +145,13 @@ function currentCa(s: TlsSecrets): KeyPair {
   return {certPem, keyPem};
 }
 
+/** Every member and kubectl-zk get a new key and certificate from `ca` (renew, and --finish's first stage). */
+function reissueStage(s: TlsSecrets, ca: KeyPair, now: Date, summary: string): RotateStage {
+  const {members, expect} = reissue(s, ca, now);
+  const plugin = clientCertificate(PLUGIN_USER, ca, now);
+  return {name: 'new-member-certificates', members, client: {'tls.crt': plugin.certPem, 'tls.key': plugin.keyPem}, expect, summary};
+}
+
 /**
  * The stages of one run. renew: every member and the plugin get a new key and
  * certificate from the current CA (one roll). ca: a new CA, and every trust
@@ -154,19 +161,7 @@ function currentCa(s: TlsSecrets): KeyPair {
  */
 export function rotationStages(mode: RotateMode, s: TlsSecrets, o: {name: string; namespace: string; now: Date}): RotateStage[] {
   const ca = currentCa(s);
-  if (mode === 'renew') {
-    const {members, expect} = reissue(s, ca, o.now);
-    const plugin = clientCertificate(PLUGIN_USER, ca, o.now);
-    return [
-      {
-        name: 'new-member-certificates',
-        members,
-        client: {'tls.crt': plugin.certPem, 'tls.key': plugin.keyPem},
-        expect,
-        summary: 'new keys and certificates for every member and kubectl-zk, from the current CA',
-      },
-    ];
-  }
+  if (mode === 'renew') return [reissueStage(s, ca, o.now, 'new keys and certificates for every member and kubectl-zk, from the current CA')];
   if (mode === 'ca') {
     const next = nextCa(o, o.now);
     const trust = ca.certPem + next.certPem;
@@ -185,24 +180,16 @@ export function rotationStages(mode: RotateMode, s: TlsSecrets, o: {name: string
   }
   const previous = {certPem: s.ca[PREVIOUS_CA_KEY] ?? '', keyPem: s.ca[PREVIOUS_CA_KEY_KEY] ?? ''};
   if (!previous.certPem || !previous.keyPem) throw new Error('no CA rotation under way');
-  const {members, expect} = reissue(s, ca, o.now);
-  const plugin = clientCertificate(PLUGIN_USER, ca, o.now);
+  const reissued = {...reissueStage(s, ca, o.now, 'every member and kubectl-zk get a certificate from the new CA (both CAs still trusted)'), accepts: ca};
   return [
-    {
-      name: 'new-member-certificates',
-      members,
-      client: {'tls.crt': plugin.certPem, 'tls.key': plugin.keyPem},
-      expect,
-      accepts: ca,
-      summary: 'every member and kubectl-zk get a certificate from the new CA (both CAs still trusted)',
-    },
+    reissued,
     {
       name: 'drop-old-ca',
       members: {[CA_KEY]: ca.certPem},
       ca: {[PREVIOUS_CA_KEY]: null, [PREVIOUS_CA_KEY_KEY]: null},
       annotation: null,
       client: {[CA_KEY]: ca.certPem},
-      expect,
+      expect: reissued.expect,
       accepts: ca,
       refuses: previous,
       summary: 'the old CA leaves every trust store',
