@@ -42,7 +42,13 @@ export class AbortedError extends CliError {
   }
 }
 
+/** The message of an Error, or of an error-like event (a WebSocket's ErrorEvent carries `message` and `error`). */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const {message, error} = err as {message?: unknown; error?: unknown};
+    if (typeof message === 'string' && message) return message;
+    if (error instanceof Error) return error.message;
+  }
   return String(err);
 }

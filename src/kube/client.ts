@@ -11,6 +11,7 @@ import {PortForward} from '@kubernetes/client-node/dist/portforward.js';
 import type {KubeConfig} from '@kubernetes/client-node/dist/config.js';
 import type {Apis} from './apis.js';
 import type {ResolvedKubeConfig} from './config.js';
+import {errorMessage} from '../errors.js';
 import {toKubeError, type KubeRequest, type KubeTarget} from './errors.js';
 import type {DeleteOptions, ExecResult, Forwarder, Kube, KubeObject, ListOptions, LogStreamOptions, ObjectRef} from './types.js';
 
@@ -494,7 +495,7 @@ export class KubeClient implements Kube {
           socket.on('close', () => w.close());
         },
         (err: unknown) => {
-          log?.(`portforward ${namespace}/${pod}:${port}: ${String(err)}`);
+          log?.(`portforward ${namespace}/${pod}:${port}: ${errorMessage(err)}`);
           socket.destroy();
         },
       );

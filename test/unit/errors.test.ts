@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {ApiException} from '@kubernetes/client-node';
 import {KubeError, retryOnConflict, toKubeError} from '../../src/kube/errors.js';
 import {describeError} from '../../src/main.js';
-import {UsageError} from '../../src/errors.js';
+import {UsageError, errorMessage} from '../../src/errors.js';
 
 const target = {server: 'https://10.0.0.1:6443', context: 'prod'};
 
@@ -90,5 +90,15 @@ describe('retryOnConflict', () => {
       /gone/,
     );
     assert.equal(rereads, 0);
+  });
+});
+
+describe('errorMessage', () => {
+  it('reads the message of an error-like event, not "[object Object]"', () => {
+    // what the ws library hands to a port-forward's rejection when the pod's node is gone
+    assert.equal(errorMessage({type: 'error', message: 'connect EHOSTUNREACH 10.0.0.1:10250', error: new Error('x')}), 'connect EHOSTUNREACH 10.0.0.1:10250');
+    assert.equal(errorMessage({error: new Error('socket hang up')}), 'socket hang up');
+    assert.equal(errorMessage(new Error('plain')), 'plain');
+    assert.equal(errorMessage('text'), 'text');
   });
 });
