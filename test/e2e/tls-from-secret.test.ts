@@ -106,6 +106,7 @@ describe('e2e: create --tls-from-secret (your own CA) on a real cluster', functi
       return JSON.parse(s.stdout);
     });
     assert.equal(report.quorum.voters, 3);
+    assert.equal(report.security.tlsCaSecret, 'my-ca', 'status says whose CA it is');
     const c = await kzk(['znode', 'create', '/byo', 'from-your-ca', '-n', ns, '--verbose']);
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stderr, /portforward [^ ]+\/zk-\d:2281: stream open/);

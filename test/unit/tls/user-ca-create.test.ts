@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import {X509Certificate} from 'node:crypto';
-import type {KubeObject, SecretObject} from '../../../src/kube/types.js';
+import type {KubeObject, SecretObject, StatefulSetObject} from '../../../src/kube/types.js';
+import {securityPosture} from '../../../src/ops/posture.js';
 import {loadAssets} from '../../../src/manifests/assets.js';
 import {validateEnsembleOptions} from '../../../src/manifests/options.js';
 import {createEnsemble, type CreateDeps} from '../../../src/ops/create.js';
@@ -146,6 +147,9 @@ describe('create --tls-from-secret (ops): the user CA issues, its Secret is only
     assert.equal(text(get('zk-tls'), 'ca.crt'), ca.toString());
     assert.deepEqual(Object.keys(get('zk-tls-ca').data!), ['ca.crt']);
     assert.equal(get('zk-tls-ca').metadata.annotations?.[USER_CA_ANNOTATION], 'my-ca');
+    const sts = kube.all('StatefulSet')[0] as StatefulSetObject;
+    assert.equal(sts.metadata.annotations?.[USER_CA_ANNOTATION], 'my-ca', 'recorded on the ensemble');
+    assert.equal(securityPosture({sts, policy: null}).tlsCaSecret, 'my-ca', 'status shows it');
   });
 
   it('certificate signs with the user CA; rotate-certs --ca refuses (exit 3), a renewal reads the key from the user Secret', async () => {
