@@ -78,6 +78,12 @@ describe('e2e: create --tls-from-secret (your own CA) on a real cluster', functi
     ]);
     const made = left.items.map((x) => `${x.kind}/${x.metadata.name}`).filter((x) => x !== 'ConfigMap/kube-root-ca.crt'); // in every namespace
     assert.deepEqual(made.sort(), ['Secret/bad-ca', 'Secret/my-ca']);
+    // what every refused create leaves: the ensemble's lock, released (taken before the op runs: src/base.ts)
+    const leases = await kubectlJson<{items: {metadata: {name: string}; spec: {holderIdentity?: string | null}}[]}>(['get', 'leases', '-n', ns, '-o', 'json']);
+    assert.deepEqual(
+      leases.items.map((l) => [l.metadata.name, l.spec.holderIdentity ?? null]),
+      [['zk-kubectl-zk-lock', null]],
+    );
   });
 
   it('create --tls-from-secret my-ca: the quorum in TLS with certificates from that CA; zk-tls-ca holds its certificate only', async () => {

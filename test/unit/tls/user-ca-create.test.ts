@@ -12,6 +12,7 @@ import {loadAssets} from '../../../src/manifests/assets.js';
 import {validateEnsembleOptions} from '../../../src/manifests/options.js';
 import {createEnsemble, type CreateDeps} from '../../../src/ops/create.js';
 import {readTlsSecrets} from '../../../src/ops/tls/rotate.js';
+import {ensureMemberCertificate} from '../../../src/ops/tls.js';
 import {teardownEnsemble} from '../../../src/ops/teardown.js';
 import {makeCa, memberCertificate} from '../../../src/tls/ensemble.js';
 import {USER_CA_ANNOTATION} from '../../../src/tls/user-ca.js';
@@ -168,6 +169,14 @@ describe('create --tls-from-secret (ops): the user CA issues, its Secret is only
     );
     const s = await readTlsSecrets(kube, {name: 'zk', namespace: 'prod', mode: 'renew'});
     assert.equal(s.ca['ca.key'], userCa.keyPem);
+  });
+
+  it("scale: a joining member's certificate is issued from the user CA (the key read from its Secret)", async () => {
+    const {kube} = await created();
+    assert.equal(await ensureMemberCertificate(kube, {namespace: 'prod', name: 'zk', clusterDomain: 'cluster.local', ordinal: 3, now: new Date()}), true);
+    const members = kube.all('Secret').find((x) => x.metadata.name === 'zk-tls') as SecretObject;
+    const pem = text(members, 'zk-3.pem');
+    assert.ok(new X509Certificate(pem.slice(pem.indexOf('-----BEGIN CERTIFICATE'))).verify(new X509Certificate(userCa.certPem).publicKey));
   });
 
   it('a CA Secret changed since create (another CA): certificate refuses (exit 3) rather than issue what the members do not trust', async () => {
