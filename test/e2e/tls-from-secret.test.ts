@@ -5,7 +5,8 @@
  * a Secret whose key is not the certificate's is refused with nothing made;
  * the ensemble made from the good one serves over TLS, `certificate` issues
  * from that CA for a Java client, a client of another CA is refused,
- * rotate-certs --ca refuses, and teardown leaves the user's Secret as it was.
+ * rotate-certs --ca refuses, a renewal signs with it, and teardown leaves the
+ * user's Secret as it was.
  */
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
@@ -138,6 +139,23 @@ describe('e2e: create --tls-from-secret (your own CA) on a real cluster', functi
     const r = await kzk(['rotate-certs', 'zk', '-n', ns, '--ca', '--yes']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /^error: the CA of "zk" is yours \(Secret my-ca, made with --tls-from-secret\): kubectl-zk does not rotate it/m);
+  });
+
+  it('rotate-certs (a renewal): new member certificates from the user CA, the key read from its Secret; znode still answers', async () => {
+    const before = (await secrets(ns)).find((s) => s.metadata.name === 'zk-tls')!;
+    const started = Date.now();
+    const r = await kzk(['rotate-certs', 'zk', '-n', ns, '--yes', '-o', 'json']);
+    console.log(`      [measure] kubectl zk rotate-certs (user CA, 3 members) in ${Date.now() - started} ms`);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(JSON.parse(r.stdout).outcome, 'done');
+    const after = (await secrets(ns)).find((s) => s.metadata.name === 'zk-tls')!;
+    const ca = new X509Certificate(readFileSync(files.crt));
+    for (const pod of ['zk-0', 'zk-1', 'zk-2']) {
+      assert.notEqual(after.data[`${pod}.pem`], before.data[`${pod}.pem`], pod);
+      const pem = Buffer.from(after.data[`${pod}.pem`]!, 'base64').toString();
+      assert.ok(new X509Certificate(pem.slice(pem.indexOf('-----BEGIN CERTIFICATE'))).verify(ca.publicKey), pod);
+    }
+    assert.equal((await kzk(['znode', 'get', '/byo', '-n', ns])).stdout, 'from-your-ca');
   });
 
   it('teardown removes the ensemble and leaves the user Secret as it was', async () => {
