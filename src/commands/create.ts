@@ -10,6 +10,7 @@ import type {CreateResult} from '../ops/create.js';
 import type {SpreadChoice} from '../ops/ensemble/spread.js';
 import {objectList, redactSecrets, renderCreate, renderObjectsYaml} from '../render/create.js';
 import {parseDuration} from '../util/duration.js';
+import {UsageError} from '../errors.js';
 
 type Result = CreateResult | {apiVersion: 'v1'; kind: 'List'; items: KubeObject[]};
 
@@ -37,6 +38,14 @@ export function memberOptions(flags: {image: string; 'image-pull-policy'?: strin
   };
 }
 
+/** --tls-from-secret: a Secret's name (a DNS subdomain) of the ensemble's namespace. */
+function secretName(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (v.includes('/')) throw new UsageError(`--tls-from-secret takes a Secret's name, not "${v}"`, "the Secret must be in the ensemble's namespace (-n); copy it there");
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v)) throw new UsageError(`--tls-from-secret: "${v}" is not a Secret name`, 'lower-case letters, digits, "-" and "."');
+  return v;
+}
+
 export default class Create extends ZkCommand<Result> {
   static override summary = 'Create a ZooKeeper ensemble and wait until its quorum serves.';
   static override description = `Renders the embedded manifests (Secret, ConfigMap, NetworkPolicy, headless and client Services, PodDisruptionBudget, StatefulSet) and applies them with server-side apply (field manager kubectl-zk), then waits with progress on stderr: pods scheduled, containers running, members serving, leader elected and every follower synced; then sets the ACLs of /, /zookeeper and /zookeeper/quota so that nobody but the super user holds ADMIN. Only members reach the quorum and election ports; the client port admits --allow-clients-from (default: pods of the same namespace). Refuses to touch an ensemble that already exists. Volumes kept by an earlier teardown of NAME are read first (a short-lived read-only pod per volume: myid, membership, epoch, newest zxid): create refuses when they do not hold the members it would make, and otherwise starts from them only with --reuse-data; --delete-data deletes them first. Heap rule: default half of --memory, at most 75% of it.`;
@@ -48,6 +57,7 @@ export default class Create extends ZkCommand<Result> {
     '<%= config.bin %> create zk --dry-run --output yaml',
     '<%= config.bin %> create zk --monitor',
     '<%= config.bin %> create zk --tls',
+    '<%= config.bin %> create zk --tls-from-secret my-ca',
   ];
   static override args = {
     name: Args.string({required: true, ignoreStdin: true, description: 'Ensemble name (a DNS label, at most 52 characters).'}),
@@ -67,6 +77,10 @@ export default class Create extends ZkCommand<Result> {
     }),
     tls: Flags.boolean({
       summary: "TLS for clients (secure port 2281 only, client certificates required) and quorum, with a CA of the ensemble's own; needs ZooKeeper 3.9. See docs/tls.md.",
+    }),
+    'tls-from-secret': Flags.string({
+      summary:
+        "--tls with your CA instead of a new one: a Secret of this namespace with tls.crt (a root CA) and tls.key, e.g. a cert-manager CA Issuer's; read, checked, never changed. Implies --tls. See docs/tls.md.",
     }),
     spread: Flags.string({
       summary:
@@ -109,19 +123,23 @@ export default class Create extends ZkCommand<Result> {
         initLimit: flags['init-limit'],
         syncLimit: flags['sync-limit'],
         allowClientsFrom: flags['allow-clients-from'],
-        tls: flags.tls,
+        tls: flags.tls || flags['tls-from-secret'] !== undefined,
       });
     validate('default'); // usage errors before the cluster is contacted (and the lock taken)
-    const namespace = flags['dry-run'] ? await offlineNamespace(rt) : (await rt.kube()).namespace;
+    const tlsFromSecret = secretName(flags['tls-from-secret']);
+    // --dry-run contacts nothing, but for the user's CA Secret
+    const namespace = flags['dry-run'] && !tlsFromSecret ? await offlineNamespace(rt) : (await rt.kube()).namespace;
     const {options, warnings} = validate(namespace);
     const newPassword = () => randomBytes(24).toString('base64url');
     const keptData = flags['reuse-data'] ? ('reuse' as const) : flags['delete-data'] ? ('delete' as const) : undefined;
-    const req = {options, wait: flags.wait, timeoutMs, warnings, keptData, monitor: flags.monitor, spread: flags.spread as SpreadChoice};
+    const req = {options, wait: flags.wait, timeoutMs, warnings, keptData, monitor: flags.monitor, spread: flags.spread as SpreadChoice, tlsFromSecret};
     const assets = loadAssets();
     if (flags['dry-run']) {
+      const now = new Date(rt.clock.now());
+      const userCa = tlsFromSecret ? await ops.userCaFor(await rt.kube(), req, now, (w) => warnings.push(w)) : undefined;
       const offline = ops.offlineSpread(req);
       for (const w of [...warnings, ...offline.notes]) rt.progress.warn(w);
-      const objects = ops.planCreate(offline.req, assets, newPassword());
+      const objects = ops.planCreate(offline.req, assets, newPassword(), now, userCa);
       return objectList(flags['show-secrets'] ? objects : redactSecrets(objects));
     }
     const kube = await rt.kube();

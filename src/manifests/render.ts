@@ -11,6 +11,7 @@ import type {EnsembleOptions} from './options.js';
 import {formatSpread, PREFERRED_SPREAD, SPREAD_ANNOTATION, spreadPodSpec} from './spread.js';
 import {clientAddress, renderTlsSecrets, tlsZooCfg, withTlsPod, withTlsPolicy, withTlsService} from './tls.js';
 import type {EnsembleTls} from '../tls/ensemble.js';
+import {USER_CA_ANNOTATION} from '../tls/user-ca.js';
 
 export {objectNames, podName, PORTS} from './names.js';
 
@@ -122,6 +123,7 @@ export function renderEnsemble(o: EnsembleOptions, secrets: RenderSecrets, asset
   if (!o.tls) return [secret, configMap, policy, headless, client, pdb, sts]; // the NetworkPolicy before the StatefulSet: no member ever runs unprotected
   if (!secrets.tls) throw new Error('renderEnsemble: --tls without certificates');
   withTlsPod(sts, o.name);
+  if (secrets.tls.caSecret) sts.metadata.annotations[USER_CA_ANNOTATION] = secrets.tls.caSecret; // status shows whose CA it is
   withTlsService(headless);
   withTlsService(client);
   const tlsSecrets = renderTlsSecrets(o.name, secrets.tls, {namespace: o.namespace, labels, annotations: ownerAnnotations(o.name)});

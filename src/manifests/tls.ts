@@ -4,6 +4,7 @@
  * and the NetworkPolicy. Pure.
  */
 import type {KubeObject} from '../kube/types.js';
+import {USER_CA_ANNOTATION} from '../tls/user-ca.js';
 import {CA_KEY, memberPemKey, TLS_MOUNT, type EnsembleTls} from '../tls/ensemble.js';
 import {objectNames, podName, PORTS} from './names.js';
 
@@ -54,20 +55,27 @@ export function clientAddress(tls: boolean | undefined): string {
 
 type Meta = {namespace: string; labels: Record<string, string>; annotations: Record<string, string>};
 
-/** NAME-tls (mounted in the members), NAME-tls-ca (the CA key: kubectl-zk only), NAME-tls-client (kubectl-zk's client certificate). */
+/**
+ * NAME-tls (mounted in the members), NAME-tls-ca (the CA key: kubectl-zk only),
+ * NAME-tls-client (kubectl-zk's client certificate). With the user's CA
+ * (--tls-from-secret) NAME-tls-ca holds the CA certificate only and names the
+ * user's Secret (USER_CA_ANNOTATION): the key stays there, copied nowhere.
+ */
 export function renderTlsSecrets(name: string, tls: EnsembleTls, meta: Meta): KubeObject[] {
   const names = objectNames(name);
-  const secret = (n: string, stringData: Record<string, string>, type = 'Opaque'): KubeObject => ({
+  const secret = (n: string, stringData: Record<string, string>, type = 'Opaque', annotations: Record<string, string> = {}): KubeObject => ({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: {name: n, namespace: meta.namespace, labels: {...meta.labels}, annotations: {...meta.annotations}},
+    metadata: {name: n, namespace: meta.namespace, labels: {...meta.labels}, annotations: {...meta.annotations, ...annotations}},
     type,
     stringData,
   });
   const members = Object.fromEntries(tls.members.map((m, i) => [memberPemKey(podName(name, i)), m.keyPem + m.certPem]));
   return [
     secret(names.tlsSecret, {[CA_KEY]: tls.ca.certPem, ...members}),
-    secret(names.tlsCaSecret, {[CA_KEY]: tls.ca.certPem, 'ca.key': tls.ca.keyPem}),
+    tls.caSecret
+      ? secret(names.tlsCaSecret, {[CA_KEY]: tls.ca.certPem}, 'Opaque', {[USER_CA_ANNOTATION]: tls.caSecret})
+      : secret(names.tlsCaSecret, {[CA_KEY]: tls.ca.certPem, 'ca.key': tls.ca.keyPem}),
     secret(names.tlsClientSecret, {[CA_KEY]: tls.ca.certPem, 'tls.crt': tls.plugin.certPem, 'tls.key': tls.plugin.keyPem}, 'kubernetes.io/tls'),
   ];
 }

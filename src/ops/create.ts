@@ -2,7 +2,8 @@ import {AbortedError, CliError, errorMessage, UsageError} from '../errors.js';
 import {describeKept, type KeptVolume} from '../manifests/inspector.js';
 import {poll} from '../util/poll.js';
 import {decideKept, inspectKeptVolumes} from './kept-volumes.js';
-import type {Kube, KubeObject} from '../kube/types.js';
+import type {Kube, KubeObject, SecretObject} from '../kube/types.js';
+import {readUserCa, type UserCa} from '../tls/user-ca.js';
 import type {Assets} from '../manifests/assets.js';
 import {instanceSelector} from '../manifests/labels.js';
 import {ENSEMBLE_KINDS, PORTS} from '../manifests/names.js';
@@ -53,6 +54,8 @@ export interface CreateRequest {
   monitor?: boolean;
   /** --spread: decided against the nodes before anything is applied (options.spread is then set); absent: options.spread as given */
   spread?: SpreadChoice;
+  /** --tls-from-secret: the Secret (the ensemble's namespace) holding the user's CA; read and checked before anything is applied */
+  tlsFromSecret?: string;
 }
 
 export interface ObjectSummary {
@@ -90,11 +93,28 @@ export interface CreateResult {
   spread: Spread;
 }
 
-/** Renders the ensemble; used by --dry-run too (no cluster contact). With --tls it makes the CA and certificates, valid from `now`. */
-export function planCreate(req: CreateRequest, assets: Assets, superPassword: string, now: Date = new Date()): KubeObject[] {
-  const tls = req.options.tls ? makeEnsembleTls(req.options, now) : undefined;
+/**
+ * Renders the ensemble; used by --dry-run too (no cluster contact but the
+ * user's CA Secret). With --tls it makes the CA (or takes the user's) and the
+ * certificates, valid from `now`.
+ */
+export function planCreate(req: CreateRequest, assets: Assets, superPassword: string, now: Date = new Date(), userCa?: UserCa): KubeObject[] {
+  const tls = req.options.tls ? makeEnsembleTls(req.options, now, userCa) : undefined;
   const objects = renderEnsemble(req.options, {superPassword, tls}, assets);
   return req.monitor ? [...objects, renderPodMonitor(req.options)] : objects;
+}
+
+/** --tls-from-secret: the user's CA, read from its Secret and checked (readUserCa refuses, exit 3); its warnings reported. */
+export async function userCaFor(kube: Kube, req: CreateRequest, now: Date, warn: (w: string) => void): Promise<UserCa | undefined> {
+  if (!req.tlsFromSecret) return undefined;
+  const n = objectNames(req.options.name);
+  if ([n.secret, n.tlsSecret, n.tlsCaSecret, n.tlsClientSecret].includes(req.tlsFromSecret)) {
+    throw new UsageError(`--tls-from-secret ${req.tlsFromSecret}: that is the name of a Secret the ensemble "${req.options.name}" makes`, 'give your CA Secret another name');
+  }
+  const ref = {namespace: req.options.namespace, name: req.tlsFromSecret};
+  const user = readUserCa(await kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', ...ref}), ref, now);
+  for (const w of user.warnings) warn(w);
+  return user;
 }
 
 /** Namespaces that --allow-clients-from names must exist; a check we may not make is a warning, not a stop. */
@@ -200,6 +220,10 @@ export async function createEnsemble(given: CreateRequest, deps: CreateDeps): Pr
 
   // 1. Never overwrite: an existing StatefulSet or any object of this instance stops us.
   await refuseExisting(kube, given.options, names.statefulSet);
+  const userCa = await userCaFor(kube, given, new Date(clock.now()), (w) => {
+    warnings.push(w);
+    progress.warn(w);
+  });
   const req = given.spread ? await withSpread(kube, given, progress) : given;
   const o = req.options;
   await checkNamedNamespaces(kube, namedNamespaces(o.clientSources), (w) => {
@@ -212,7 +236,7 @@ export async function createEnsemble(given: CreateRequest, deps: CreateDeps): Pr
 
   // 2. Apply, in order; on failure remove what this run applied.
   const password = deps.newPassword();
-  const objects = await droppingUnservedMonitor(kube, planCreate(req, deps.assets, password, new Date(clock.now())), (w) => {
+  const objects = await droppingUnservedMonitor(kube, planCreate(req, deps.assets, password, new Date(clock.now()), userCa), (w) => {
     warnings.push(w);
     progress.warn(w);
   });

@@ -2,6 +2,7 @@ import type {KubeObject, StatefulSetObject} from '../kube/types.js';
 import {PORTS} from '../manifests/names.js';
 import {describeClientPeers} from '../manifests/network.js';
 import {secureZooCfg} from '../manifests/security.js';
+import {USER_CA_ANNOTATION} from '../tls/user-ca.js';
 
 /** The closed-by-default settings as an ensemble's live objects have them (status shows it; secure fixes what is open). */
 export interface SecurityPosture {
@@ -12,6 +13,8 @@ export interface SecurityPosture {
   serviceAccountToken: boolean;
   /** what is not closed by default (empty: all is); `kubectl zk secure` fixes each */
   open: string[];
+  /** made with --tls-from-secret: the Secret holding the user's CA (the StatefulSet's annotation); kubectl-zk signs with it, never rotates it */
+  tlsCaSecret?: string;
 }
 
 export interface PostureInput {
@@ -29,5 +32,6 @@ export function securityPosture(live: PostureInput): SecurityPosture {
   if (!adminOnLoopback) open.push('the AdminServer listens on every address');
   const serviceAccountToken = live.sts.spec?.template?.spec?.automountServiceAccountToken !== false;
   if (serviceAccountToken) open.push('the pods mount a service-account token');
-  return {clientsFrom, networkPolicy: Boolean(live.policy), adminOnLoopback, serviceAccountToken, open};
+  const tlsCaSecret = live.sts.metadata.annotations?.[USER_CA_ANNOTATION];
+  return {clientsFrom, networkPolicy: Boolean(live.policy), adminOnLoopback, serviceAccountToken, open, ...(tlsCaSecret ? {tlsCaSecret} : {})};
 }

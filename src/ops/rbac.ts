@@ -17,6 +17,9 @@
  *   the zone warnings, and PersistentVolumes only while a member pod is not
  *   Ready; without them it skips the zone rule silently and the node
  *   diagnosis with an entry under errors. `report` likewise.
+ * - create --tls-from-secret reads the user's CA Secret (`get` on Secrets,
+ *   which create has); certificate, scale and rotate-certs read it again for
+ *   an ensemble made so (they read Secrets already). None writes it.
  * - `list -A` and `status -A` read every namespace: they need the list rules
  *   of `list` in a ClusterRole instead.
  */

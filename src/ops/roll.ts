@@ -61,6 +61,7 @@ import {
 import {crashDetails, problemText, ROLL_EXIT, RollStop, verb, type MemberStep, type RollDeps, type RollRequest, type RollResult} from './roll/types.js';
 import type {MemberReport, StatusReport} from './status.js';
 import {evictPod} from './evict.js';
+import {refuseDuringTlsEnableOf} from './tls/enable-template.js';
 import {listMemberPods, settleSyncGap} from './wait.js';
 
 /**
@@ -169,6 +170,8 @@ class RollRun {
   private async begin(): Promise<Start> {
     const {req, deps} = this;
     this.sts = await this.readSts();
+    // tls enable's own rolls carry their template; any other roll would restart members mid-migration
+    if (!req.template) await refuseDuringTlsEnableOf(deps.kube, {name: req.name, namespace: req.namespace, why: `${req.action} would restart members in the middle of its rolls`});
     const from = templateOf(this.sts);
     const {to, changes} = req.action === 'upgrade' ? desiredTemplate({...req, tls: hasTlsTemplate(this.sts)}, from, req.change ?? {}) : {to: {...from}, changes: req.template?.changes ?? []};
     let [report, pods] = await Promise.all([deps.status(), this.pods()]);

@@ -95,6 +95,7 @@ class ScaleRun {
 
   async run(): Promise<ScaleResult> {
     const {req, deps} = this;
+    await deps.members.refuseBusy?.();
     const report = await deps.status();
     if (!report.config) {
       throw new CliError(`cannot read the committed membership of "${req.name}": no member answered with it${report.errors.length ? ` (${report.errors.join('; ')})` : ''}`, {
@@ -130,6 +131,7 @@ class ScaleRun {
   async replace(): Promise<ScaleResult> {
     const {req, deps} = this;
     const ordinal = this.replacing!;
+    await deps.members.refuseBusy?.();
     const report = await deps.status();
     if (!report.config) {
       throw new CliError(`cannot read the committed membership of "${req.name}": no member answered with it${report.errors.length ? ` (${report.errors.join('; ')})` : ''}`, {

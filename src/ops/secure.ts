@@ -29,7 +29,7 @@ import {checkNamedNamespaces} from './create.js';
 import {superAuth} from './znode.js';
 import type {RollResult} from './roll/types.js';
 import {hasTlsTemplate} from './roll/template.js';
-import {recordedPhase} from './tls/enable-template.js';
+import {refuseDuringTlsEnable} from './tls/enable-template.js';
 
 export interface SecureRequest {
   name: string;
@@ -149,13 +149,7 @@ export async function secureEnsemble(req: SecureRequest, deps: SecureDeps): Prom
   if (!sts) throw new CliError(`ensemble "${req.name}" not found in namespace "${req.namespace}"`, {hint: `list ensembles with: kubectl zk list -n ${req.namespace}`});
   const zooCfg = (cm?.['data'] as Record<string, string> | undefined)?.['zoo.cfg'];
   if (!cm || zooCfg === undefined) throw new CliError(`ConfigMap ${names.configMap} (zoo.cfg) not found in namespace "${req.namespace}"`, {hint: 'it is made by kubectl zk create'});
-  const phase = recordedPhase(cm);
-  if (phase !== undefined && phase !== 'done') {
-    throw new CliError(`a tls enable of "${req.name}" is part-way (its last phase done: ${phase}); its NetworkPolicy changes with each phase`, {
-      hint: `finish it first: kubectl zk tls enable ${req.name} -n ${req.namespace}`,
-      exitCode: 3,
-    });
-  }
+  refuseDuringTlsEnable(cm, {name: req.name, namespace: req.namespace, why: 'its NetworkPolicy changes with each phase'});
   const planned = planSecure(req, {sts, zooCfg, policy}, deps.assets);
   const {plan} = planned;
   await checkNamedNamespaces(

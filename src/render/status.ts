@@ -42,6 +42,7 @@ export function renderStatus(r: StatusReport, p: Paint, wide = false): string {
   }
   if (r.pdb) out.push(`  Disruptions: ${r.pdb.disruptionsAllowed} allowed (PodDisruptionBudget)`);
   if (r.security) out.push(`  Clients:     ${r.security.clientsFrom.join(', ')}${r.security.networkPolicy ? ' (NetworkPolicy)' : ''}`);
+  if (r.security?.tlsCaSecret) out.push(`  TLS CA:      yours, Secret ${r.security.tlsCaSecret} (--tls-from-secret; kubectl-zk signs with it, never rotates it)`);
   if (r.rollout?.updateRevision) {
     const all = r.rollout.updated === r.rollout.pods;
     out.push(`  Revision:    ${r.rollout.updateRevision}, ${r.rollout.updated}/${r.rollout.pods} members on it${all ? '' : p.yellow(' (roll incomplete)')}`);

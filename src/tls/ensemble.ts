@@ -20,6 +20,8 @@ export interface EnsembleTls {
   members: KeyPair[];
   /** kubectl-zk's client certificate */
   plugin: KeyPair;
+  /** --tls-from-secret: the Secret that holds the CA (the user's; NAME-tls-ca then holds no key) */
+  caSecret?: string;
 }
 
 type Where = {name: string; namespace: string; clusterDomain: string};
@@ -65,12 +67,14 @@ export function clientCertificate(user: string, ca: KeyPair, now: Date, days = L
 /** kubectl-zk's own client identity. */
 export const PLUGIN_USER = 'kubectl-zk';
 
-export function makeEnsembleTls(o: Where & {replicas: number}, now: Date): EnsembleTls {
-  const ca = makeCa(o, now);
+/** The ensemble's certificates, from a new CA of its own, or from the user's (--tls-from-secret). */
+export function makeEnsembleTls(o: Where & {replicas: number}, now: Date, userCa?: {secret: string; ca: KeyPair}): EnsembleTls {
+  const ca = userCa?.ca ?? makeCa(o, now);
   return {
     ca,
     members: Array.from({length: o.replicas}, (_, i) => memberCertificate(o, i, ca, now)),
     plugin: clientCertificate(PLUGIN_USER, ca, now),
+    ...(userCa ? {caSecret: userCa.secret} : {}),
   };
 }
 

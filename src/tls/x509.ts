@@ -58,6 +58,7 @@ function time(d: Date): Buffer {
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
   commonName: '2.5.4.3',
   organization: '2.5.4.10',
   subjectKeyId: '2.5.29.14',
@@ -89,12 +90,14 @@ function altNames(names: readonly string[]): Buffer {
   );
 }
 
-/** The key identifier of RFC 5280 4.2.1.2 (1): SHA-1 of the subjectPublicKey bits. */
+/** The key identifier of RFC 5280 4.2.1.2 (1): SHA-1 of the subjectPublicKey bits (any key type: an issuer's may be RSA). */
 function keyId(spkiDer: Buffer): Buffer {
-  // SPKI = SEQ { AlgorithmIdentifier, BIT STRING }: the BIT STRING is the last element; for
-  // P-256 it is 66 bytes (tag, length, unused-bits byte, 65 bytes of point)
+  // SPKI = SEQ { AlgorithmIdentifier, BIT STRING }: skip the algorithm, take the BIT STRING's
+  // contents after its unused-bits byte
+  const algorithm = elementSpan(spkiDer, headerLength(spkiDer, 0));
+  const key = elementSpan(spkiDer, algorithm[1]);
   return createHash('sha1')
-    .update(spkiDer.subarray(spkiDer.length - 65))
+    .update(spkiDer.subarray(key[0] + headerLength(spkiDer, key[0]) + 1, key[1]))
     .digest();
 }
 
@@ -149,6 +152,15 @@ function serial(): Buffer {
   return b;
 }
 
+/** The issuers a certificate can be signed with: ECDSA (the plugin's own CA) and RSA (a CA of the user's, e.g. cert-manager's default). */
+export const SIGNING_KEY_TYPES = ['ec', 'rsa'] as const;
+
+function signatureAlgorithm(signer: KeyObject): Buffer {
+  if (signer.asymmetricKeyType === 'ec') return seq(oid(OID.ecdsaWithSha256));
+  if (signer.asymmetricKeyType === 'rsa') return seq(oid(OID.sha256WithRsa), tlv(0x05, Buffer.alloc(0)));
+  throw new TypeError(`cannot sign with a ${signer.asymmetricKeyType} key (ECDSA or RSA only)`);
+}
+
 /**
  * A new key and a certificate for it, signed by `issuer` (self-signed without
  * one: a CA). Returns PEM; the certificate parses with Node's X509Certificate.
@@ -160,20 +172,28 @@ export function issueCertificate(spec: CertSpec, issuer?: {keyPem: string; certP
   const issuerSpki = issuerCert ? issuerCert.publicKey.export({type: 'spki', format: 'der'}) : spki;
   const issuerName = issuerCert ? issuerCert.raw.subarray(...subjectSpan(issuerCert.raw)) : name(spec.commonName, ORGANIZATION);
   const signer: KeyObject = issuer ? createPrivateKey(issuer.keyPem) : privateKey;
-  const algorithm = seq(oid(OID.ecdsaWithSha256));
+  const algorithm = signatureAlgorithm(signer);
+  // a certificate outlives no issuer: one that did would stop verifying when its CA expires
+  const notAfter = issuerCert && issuerCert.validToDate < spec.notAfter ? issuerCert.validToDate : spec.notAfter;
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(serial()),
     algorithm,
     issuerName,
-    seq(time(spec.notBefore), time(spec.notAfter)),
+    seq(time(spec.notBefore), time(notAfter)),
     name(spec.commonName, ORGANIZATION),
     spki,
     tlv(0xa3, seq(...extensionsFor(spec, spki, issuerSpki))),
   );
-  const signature = sign('sha256', tbs, signer); // DER ECDSA-Sig-Value
+  const signature = sign('sha256', tbs, signer); // DER ECDSA-Sig-Value, or PKCS#1 v1.5 for RSA
   const der = seq(tbs, algorithm, bits(signature));
   return {keyPem: privateKey.export({type: 'pkcs8', format: 'pem'}) as string, certPem: pemOf('CERTIFICATE', der)};
+}
+
+/** The length of the tag and length octets of the DER element at `at`. */
+function headerLength(der: Buffer, at: number): number {
+  const first = der[at + 1]!;
+  return first < 0x80 ? 2 : 2 + (first & 0x7f);
 }
 
 /** [start, end) of a DER element's encoding that begins at `at`. */
@@ -200,4 +220,50 @@ function subjectSpan(der: Buffer): [number, number] {
 /** The public key of a private key PEM, to check that a key and a certificate belong together. */
 export function publicKeyOf(keyPem: string): string {
   return createPublicKey(keyPem).export({type: 'spki', format: 'pem'}) as string;
+}
+
+/** The contents of the element at `at`, and where the next one begins. */
+function contents(der: Buffer, at: number): {value: Buffer; next: number} {
+  const [, end] = elementSpan(der, at);
+  return {value: der.subarray(at + headerLength(der, at), end), next: end};
+}
+
+/** The extnValue (inside the OCTET STRING) of a certificate's extension, undefined when it has none. */
+function extensionValue(der: Buffer, id: string): Buffer | undefined {
+  const tbs = contents(der, headerLength(der, 0)).value;
+  let at = subjectSpan(der)[1] - (headerLength(der, 0) + headerLength(der, headerLength(der, 0))); // subject's end, inside the TBS
+  at = elementSpan(tbs, at)[1]; // subjectPublicKeyInfo
+  while (at < tbs.length && tbs[at] !== 0xa3) at = elementSpan(tbs, at)[1]; // issuer/subject unique ids
+  if (at >= tbs.length) return undefined;
+  const list = contents(contents(tbs, at).value, 0).value; // [3] { SEQUENCE OF Extension }
+  const want = oid(id);
+  for (let i = 0; i < list.length;) {
+    const ext = contents(list, i);
+    i = ext.next;
+    if (!ext.value.subarray(0, want.length).equals(want)) continue;
+    let j = want.length;
+    if (ext.value[j] === 0x01) j = elementSpan(ext.value, j)[1]; // critical
+    return contents(ext.value, j).value;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a certificate's keyUsage allows signing certificates (keyCertSign,
+ * bit 5); 'absent' when it has no keyUsage (RFC 5280 path validation then
+ * puts no limit on the key: OpenSSL's `req -x509` writes none by default).
+ */
+export function keyCertSign(certPem: string): boolean | 'absent' {
+  const value = extensionValue(new X509Certificate(certPem).raw, OID.keyUsage);
+  if (!value) return 'absent';
+  const bitString = contents(value, 0).value; // unused-bits byte, then the bits
+  return bitString.length > 1 && (bitString[1]! & 0x04) !== 0;
+}
+
+/** Whether a certificate's basicConstraints says CA:TRUE (read from the DER: Node's `ca` also requires keyCertSign). */
+export function basicConstraintsCa(certPem: string): boolean {
+  const value = extensionValue(new X509Certificate(certPem).raw, OID.basicConstraints);
+  if (!value) return false;
+  const inner = contents(value, 0).value; // SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL }
+  return inner[0] === 0x01 && inner[2] !== 0x00;
 }

@@ -8,7 +8,7 @@
 # Group X changes the cluster itself (cordons a node; node-loss loses one for a few minutes): it runs alone, after A and B.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-A=(lock-evict-signal harden-sync harden-kept failover-modes backup-schedule zookeeper-versions restore-quorum tls tls-enable)
+A=(lock-evict-signal harden-sync harden-kept failover-modes backup-schedule zookeeper-versions restore-quorum tls tls-enable tls-from-secret)
 X=(node-placement node-loss)
 MOCHA=(npx mocha --exit --timeout 600000)
 

@@ -57,19 +57,20 @@ const src = async () => {
 /**
  * `id` as in COMMANDS ("status", "znode:get"), argv after it. stdin is not a
  * terminal and carries `o.stdin` (default: nothing), then ends; the environment is
- * `o.env` (default: empty).
+ * `o.env` (default: empty). The fake clock starts at `o.now` (ms since the epoch; default early
+ * 1970): a test of certificate dates passes the wall clock.
  * `o.lock`: a mutating command takes the ensemble's lock (src/ops/lock.ts) when it
  * first asks for the client, as shipped; then every sleep also yields one turn of
  * the event loop, because the lock renews itself on the same (fake) clock: its
  * renewals show in kube.calls and the clock runs ahead while the command waits on
  * real I/O. Off by default (no Lease calls).
  */
-export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o: {kube: Kube; stdin?: string | Buffer; lock?: boolean; env?: NodeJS.ProcessEnv}): Promise<InProcessRun> {
+export async function runInProcess(id: keyof typeof COMMANDS, argv: string[], o: {kube: Kube; stdin?: string | Buffer; lock?: boolean; env?: NodeJS.ProcessEnv; now?: number}): Promise<InProcessRun> {
   const stdout = collector();
   const stderr = collector();
   const stdin = new PassThrough() as PassThrough & {isTTY?: boolean};
   stdin.end(o.stdin ?? '');
-  const time = fakeTime();
+  const time = fakeTime(o.now);
   const {COMMANDS, createRuntime, describeError, CliError} = await src();
   const Base = COMMANDS[id] as unknown as new (argv: string[], config: Config) => ZkCommand<unknown>;
   // the command as shipped; only its runtime's streams, kube and clock are the test's

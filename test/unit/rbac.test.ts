@@ -48,6 +48,8 @@ describe('rbac: the least permissions per command', () => {
       readsSecrets.sort(),
       ['backup', 'certificate', 'create', 'export', 'import', 'member', 'report', 'restore', 'restore-quorum', 'rotate-certs', 'scale', 'secure', 'tls', 'znode'].sort(),
     );
+    // create --tls-from-secret reads the user's CA Secret; certificate, scale and rotate-certs read it again for an ensemble made so
+    for (const c of ['create', 'certificate', 'scale', 'rotate-certs']) assert.ok(can(roleRules([c]), '', 'secrets', 'get'), c);
     const deletesSts = RBAC_COMMANDS.filter((c) => can(roleRules([c]), 'apps', 'statefulsets', 'delete'));
     assert.deepEqual(deletesSts.sort(), ['create', 'restore', 'teardown']);
     assert.deepEqual(

@@ -3,6 +3,7 @@
  * PersistentVolumeClaims, port-forwards) and the Secret with the super user.
  */
 import {chooseSpread, spreadRoomFor} from '../spread.js';
+import {refuseDuringTlsEnableOf} from '../tls/enable-template.js';
 import {formatSpread, spreadOfTemplate, spreadPatch} from '../../manifests/spread.js';
 import {selectorLabels} from '../../manifests/labels.js';
 import {CliError} from '../../errors.js';
@@ -139,9 +140,9 @@ export function kubeScaleMembers(o: KubeMembersOptions): ScaleMembers {
     await kube.mergePatch(cmRef, {data: {[DYNAMIC_KEY]: dynamic, [MEMBERSHIP_VERSION_KEY]: version ?? ''}});
   };
   const until = waitStep(o, o.pollMs ?? 1000);
-
   return {
     replicas,
+    refuseBusy: () => refuseDuringTlsEnableOf(kube, {name, namespace, why: "its phases change the members' settings and membership, which a member added or removed now would not follow"}),
     ...spreadMembers(kube, stsRef, {name, namespace}),
     async endpoints(ordinals) {
       const got = await Promise.allSettled(ordinals.map((i) => o.endpoint(namespace, podName(name, i))));

@@ -30,6 +30,8 @@ export interface StepContext {
 export interface ScaleMembers {
   /** How many member slots exist (StatefulSet spec.replicas): ordinals 0..n-1. */
   replicas(): Promise<number>;
+  /** Throws when another change of the ensemble is part-way that scale must not cut into (Kubernetes: a tls enable). Asked first. */
+  refuseBusy?(): Promise<void>;
   /** Client endpoints of these ordinals, in that order; ordinals that cannot be reached are left out. */
   endpoints(ordinals: readonly number[]): Promise<Endpoint[]>;
   /**

@@ -2,7 +2,8 @@
  * tls enable, pure: the pod template of each roll, the Services and the
  * NetworkPolicy of each phase, and how the phase is read back.
  */
-import type {KubeObject, StatefulSetObject} from '../../kube/types.js';
+import {CliError} from '../../errors.js';
+import type {Kube, KubeObject, StatefulSetObject} from '../../kube/types.js';
 import {TLS_ENABLE_ANNOTATION} from '../../manifests/labels.js';
 import {objectNames, PORTS} from '../../manifests/names.js';
 
@@ -20,6 +21,26 @@ const SCRIPTS_DIR = '/opt/kubectl-zk';
 export function recordedPhase(cm: KubeObject | null): TlsEnablePhase | undefined {
   const v = cm?.metadata.annotations?.[TLS_ENABLE_ANNOTATION];
   return (TLS_ENABLE_PHASES as readonly string[]).includes(v ?? '') ? (v as TlsEnablePhase) : undefined;
+}
+
+/**
+ * Refuses (exit 3) a command that must not run while a tls enable is part-way
+ * (a phase recorded on the ConfigMap `cm`, not yet done): `why` says what it
+ * would work against. One check for secure, scale, member replace, restart
+ * and upgrade; tls enable's own rolls do not ask it.
+ */
+export function refuseDuringTlsEnable(cm: KubeObject | null, o: {name: string; namespace: string; why: string}): void {
+  const phase = recordedPhase(cm);
+  if (phase === undefined || phase === 'done') return;
+  throw new CliError(`a tls enable of "${o.name}" is part-way (its last phase done: ${phase}); ${o.why}`, {
+    hint: `finish it first: kubectl zk tls enable ${o.name} -n ${o.namespace}`,
+    exitCode: 3,
+  });
+}
+
+/** refuseDuringTlsEnable, reading the ensemble's ConfigMap. */
+export async function refuseDuringTlsEnableOf(kube: Kube, o: {name: string; namespace: string; why: string}): Promise<void> {
+  refuseDuringTlsEnable(await kube.get({apiVersion: 'v1', kind: 'ConfigMap', namespace: o.namespace, name: objectNames(o.name).configMap}), o);
 }
 
 /** The phases still to do after `reached` (all of them when nothing was recorded). */

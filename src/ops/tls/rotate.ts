@@ -19,6 +19,8 @@ import type {Progress} from '../../util/progress.js';
 import type {Clock, Sleep} from '../../util/time.js';
 import type {TlsIdentity} from '../../tls/endpoint.js';
 import {CA_KEY} from '../../tls/ensemble.js';
+import {USER_CA_ANNOTATION} from '../../tls/user-ca.js';
+import {readCa} from '../tls.js';
 import {CA_ROTATION, fingerprint, memberPods, probeIdentity, rotationStages, type RotateMode, type RotateStage, type TlsSecrets} from '../../tls/rotate.js';
 import type {Served} from '../../tls/served.js';
 import type {RollResult} from '../roll/types.js';
@@ -110,6 +112,14 @@ export async function readTlsSecrets(kube: Kube, req: Pick<RotateRequest, 'name'
   if (!ca || !client) throw new CliError(`ensemble "${req.name}" ${where} lacks Secret ${!ca ? r.ca.name : r.client.name}`, {hint: 'it is made by kubectl zk create --tls'});
   const rotating = ca.metadata.annotations?.[CA_ROTATION] !== undefined;
   const s: TlsSecrets = {members: decode(members), ca: decode(ca), client: decode(client), rotating};
+  const userSecret = ca.metadata.annotations?.[USER_CA_ANNOTATION];
+  if (userSecret && req.mode === 'ca') {
+    throw new CliError(`the CA of "${req.name}" is yours (Secret ${userSecret}, made with --tls-from-secret): kubectl-zk does not rotate it`, {
+      hint: `kubectl zk rotate-certs ${req.name} (no --ca) renews the members' and kubectl-zk's certificates from it; a new CA of yours: docs/tls.md "Your own CA"`,
+      exitCode: ROTATE_EXIT.refused,
+    });
+  }
+  if (userSecret) s.ca = {...s.ca, 'ca.key': (await readCa(kube, req.namespace, req.name)).keyPem}; // the key stays in the user's Secret
   const resume = `kubectl zk rotate-certs ${req.name} -n ${req.namespace} --finish`;
   if (rotating && req.mode !== 'finish') throw new CliError(`a CA rotation of "${req.name}" is under way (both CAs are trusted)`, {hint: `end it with ${resume}`, exitCode: ROTATE_EXIT.refused});
   if (!rotating && req.mode === 'finish')
