@@ -71,6 +71,13 @@ nodes_present() {
   for d in "$NODES_DIR"/kzk-node-*; do [[ -d $d ]] && echo "${d##*-}"; done
   return 0
 }
+# cri_ready I: node I's containerd serves the CRI (crictl version = the
+# runtime Version call kubelet makes at startup). containerd answers on its
+# socket (ctr version) before its CRI plugin has recovered its state; until
+# then every CRI call fails with "server is not initialized yet", and a
+# kubelet started then exits at once. The recovery cleans up each dead shim
+# in turn, so it is slow after node-lose.sh killed the node's pods.
+cri_ready() { crictl --runtime-endpoint "unix://$(node_sock "$1")" --image-endpoint "unix://$(node_sock "$1")" --timeout 5s version; }
 # in_node I CMD...: run CMD in node I's network namespace (host mounts kept).
 in_node() { local i=$1; shift; nsenter --net="/run/netns/$(node_name "$i")" -- "$@"; }
 
@@ -166,6 +173,30 @@ pid_of() {
 
 running() { pid_of "$1" >/dev/null; }
 
+# Components started by this shell (start): NAME -> PID, so that a component
+# that died under wait_for can be reaped and its exit status reported.
+declare -A STARTED_PIDS=()
+
+# how_it_ended NAME: sets ENDED to how the process of a component this shell
+# started ended (exit status or signal), or to what /proc shows when it is
+# still there. Not in $(...): only this shell can reap its child.
+how_it_ended() {
+  local pid=${STARTED_PIDS[$1]:-} rc
+  ENDED="pid ${pid:-unknown}"
+  [[ -n $pid ]] || return 0
+  if [[ -d /proc/$pid ]]; then
+    ENDED+=" still there: exe $(readlink "/proc/$pid/exe" 2>&1), $(grep '^State:' "/proc/$pid/status" 2>/dev/null | tr -s '\t ' ' ')"
+    return 0
+  fi
+  wait "$pid" 2>/dev/null
+  rc=$?
+  if ((rc > 128 && rc < 128 + 65)); then
+    ENDED+=" killed by SIG$(kill -l "$((rc - 128))")"
+  else
+    ENDED+=" exited with status $rc"
+  fi
+}
+
 # start NAME PROGRAM ARGS...: start a long-running component in its own
 # session, logging to $LOGS/NAME.log, PID in $PIDS/NAME.pid. No-op if running.
 # With START_NETNS=NS it runs in that network namespace (nsenter --net: the
@@ -194,6 +225,7 @@ start() {
     setsid "$exe" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
   fi
   local pid=$! k
+  STARTED_PIDS[$name]=$pid
   echo "$pid" >"$PIDS/$name.pid"
   echo "$exe" >"$PIDS/$name.exe"
   printf '%s' "$args" >"$PIDS/$name.args"
@@ -258,11 +290,13 @@ wait_for() {
   local deadline=$((SECONDS + timeout))
   while :; do
     if [[ -n $comp && $comp != - ]] && ! running "$comp"; then
-      die "$comp exited while waiting for $desc" "$comp"
+      how_it_ended "$comp"
+      die "$comp exited while waiting for $desc ($ENDED)" "$comp"
     fi
     "$@" >/dev/null 2>&1 && break
     if [[ -n $comp && $comp != - ]] && ! running "$comp"; then
-      die "$comp exited while waiting for $desc" "$comp"
+      how_it_ended "$comp"
+      die "$comp exited while waiting for $desc ($ENDED)" "$comp"
     fi
     if ((SECONDS >= deadline)); then
       if [[ -n $comp && $comp != - ]]; then die "timed out after ${timeout}s waiting for $desc" "$comp"; fi

@@ -27,7 +27,8 @@ restart() {
 }
 ip link set "$(node_veth "$i")" up
 restart "containerd-$n"
-wait_for "containerd socket of $n" 60 "containerd-$n" ctr --address "$(node_sock "$i")" version
+# the CRI, not only the socket: kubelet exits when the CRI is not ready yet
+wait_for "containerd CRI of $n" 60 "containerd-$n" cri_ready "$i"
 restart "kubelet-$n"
 node_ready() { [[ $(kc --request-timeout=5s get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
 wait_for "node $n Ready" "$timeout" "kubelet-$n" node_ready "$n"

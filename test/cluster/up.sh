@@ -316,7 +316,7 @@ EOF
 for i in $NODES; do start_containerd "$i"; done
 for i in $NODES; do
   n=$(node_name "$i")
-  wait_for "containerd socket of $n" 60 "containerd-$n" ctr --address "$(node_sock "$i")" version
+  wait_for "containerd CRI of $n" 60 "containerd-$n" cri_ready "$i"
 done
 
 step "importing images into each node's containerd (k8s.io namespace)"

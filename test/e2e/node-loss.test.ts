@@ -21,12 +21,7 @@ useCluster();
 
 const STATUS_SH = join(resolve(import.meta.dirname, '../..'), 'test/cluster/status.sh');
 
-// Opt-in (KZK_E2E_NODE_LOSS=1): the plugin's part passes on the bed, but bringing the node back
-// (node-restore.sh: kubelet restarted in the node's namespace) failed in a clean CI run and on a fresh bed
-// ("kubelet exited while waiting for node Ready"), which would fail the whole suite.
-const nodeLossDescribe = process.env['KZK_E2E_NODE_LOSS'] === '1' ? describe : describe.skip;
-
-nodeLossDescribe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd and pods gone) is rebuilt on the remaining nodes under a writer', function () {
+describe('e2e: a member lost with its node (node-lose.sh: kubelet, containerd and pods gone) is rebuilt on the remaining nodes under a writer', function () {
   this.timeout(900_000);
   let ns: string;
   const NAME = 'zkl';
