@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import {clusterEnv, createNamespace, deleteNamespace, dumpDiagnostics, useCluster} from './lib/cluster.js';
-import {createEnsemble, holdSession, kubectl, kzk, statusJson, waitFor} from './lib/zk.js';
+import {createEnsemble, holdSession, kubectl, kzk, statusJson, waitFor, zkCliChildren} from './lib/zk.js';
 
 useCluster();
 
@@ -102,8 +102,7 @@ describe('e2e: restore-quorum after two of three members are lost with their vol
     assert.deepEqual(s.config.members.map((m: {id: number; role: string}) => `${m.id}:${m.role}`).sort(), ['1:participant', '2:participant', '3:participant']);
     // every member alone (zkCli in its pod) holds every write acknowledged before the loss
     for (const i of [0, 1, 2]) {
-      const got = await kubectl(['exec', '-n', ns, `${NAME}-${i}`, '-c', 'zookeeper', '--', 'zkCli.sh', '-server', '127.0.0.1:2181', 'ls', '/before-loss'], {timeoutMs: 60_000});
-      const names = new Set((/^\[(.*)\]$/m.exec(got.stdout)?.[1] ?? '').split(', ').filter(Boolean));
+      const names = await zkCliChildren(ns, `${NAME}-${i}`, '/before-loss');
       const missing = acked.filter((p) => !names.has(p.split('/').pop()!));
       assert.deepEqual(missing, [], `${NAME}-${i} lacks acknowledged writes`);
     }

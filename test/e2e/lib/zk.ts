@@ -121,6 +121,23 @@ export async function labelled(ns: string, name: string): Promise<string[]> {
 
 export {kubectl, kubectlJson, waitFor};
 
+/**
+ * The children of `path` as zkCli.sh in the member's own pod lists them (the member alone, not
+ * through the plugin). zkCli exits 0 on a connection it could not make; such a run, with no list
+ * in its output, is tried again (3 tries), and the last output is in the error when none answers.
+ */
+export async function zkCliChildren(ns: string, pod: string, path: string): Promise<Set<string>> {
+  let last = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const r = await kubectl(['exec', '-n', ns, pod, '-c', 'zookeeper', '--', 'zkCli.sh', '-server', '127.0.0.1:2181', 'ls', path], {timeoutMs: 60_000, allowFail: true});
+    const list = /^\[(.*)\]$/m.exec(r.stdout);
+    if (r.code === 0 && list) return new Set(list[1]!.split(', ').filter(Boolean));
+    last = `exit ${r.code}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`;
+    await new Promise((res) => setTimeout(res, 3000));
+  }
+  throw new Error(`zkCli.sh ls ${path} in ${pod} gave no list in 3 tries; the last:\n${last}`);
+}
+
 /** From inside a pod: connect, send a four-letter word in plain TCP, print what came back; `rc=` is the connect's exit (0 open, 124 timeout, else refused). */
 export async function plainFrom(ns: string, pod: string, host: string, port: number): Promise<{connected: 'open' | 'refused' | 'timeout'; answer: string}> {
   const script = `timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; echo rc=$?; timeout 4 bash -c 'exec 3<>/dev/tcp/${host}/${port} && printf srvr >&3 && cat <&3' 2>/dev/null`;
