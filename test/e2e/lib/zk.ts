@@ -123,8 +123,9 @@ export {kubectl, kubectlJson, waitFor};
 
 /**
  * The children of `path` as zkCli.sh in the member's own pod lists them (the member alone, not
- * through the plugin). zkCli exits 0 on a connection it could not make; such a run, with no list
- * in its output, is tried again (3 tries), and the last output is in the error when none answers.
+ * through the plugin). A run whose output holds no whole `[…]` list line is tried again (3 tries;
+ * seen once in CI: exit 0 and no list, the output not kept), and the last output is in the error.
+ * zkCli's own failures (connection loss, no such znode) exit 1.
  */
 export async function zkCliChildren(ns: string, pod: string, path: string): Promise<Set<string>> {
   let last = '';
