@@ -18,8 +18,13 @@ export function secretText(secret: SecretObject, key: string): string | undefine
 
 /** The ensemble's CA, key and certificate, from NAME-tls-ca, or from the user's Secret it names (--tls-from-secret: readUserCa). */
 export async function readCa(kube: Kube, namespace: string, name: string, now: Date = new Date()): Promise<{keyPem: string; certPem: string}> {
-  const ref = {apiVersion: 'v1', kind: 'Secret', namespace, name: objectNames(name).tlsCaSecret};
-  const secret = await kube.get<SecretObject>(ref);
+  const secret = await kube.get<SecretObject>({apiVersion: 'v1', kind: 'Secret', namespace, name: objectNames(name).tlsCaSecret});
+  return caOf(kube, secret, namespace, name, now);
+}
+
+/** readCa with NAME-tls-ca already read (the user's Secret it names is read here). */
+export async function caOf(kube: Kube, secret: SecretObject | null, namespace: string, name: string, now: Date = new Date()): Promise<{keyPem: string; certPem: string}> {
+  const ref = {namespace, name: objectNames(name).tlsCaSecret};
   const certPem = secret && secretText(secret, CA_KEY);
   const userSecret = secret?.metadata.annotations?.[USER_CA_ANNOTATION];
   if (certPem && userSecret) return readUserCaOf(kube, {namespace, name: userSecret, ensemble: name}, certPem, now);

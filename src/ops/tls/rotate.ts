@@ -20,7 +20,7 @@ import type {Clock, Sleep} from '../../util/time.js';
 import type {TlsIdentity} from '../../tls/endpoint.js';
 import {CA_KEY} from '../../tls/ensemble.js';
 import {USER_CA_ANNOTATION} from '../../tls/user-ca.js';
-import {readCa} from '../tls.js';
+import {caOf} from '../tls.js';
 import {CA_ROTATION, fingerprint, memberPods, probeIdentity, rotationStages, type RotateMode, type RotateStage, type TlsSecrets} from '../../tls/rotate.js';
 import type {Served} from '../../tls/served.js';
 import type {RollResult} from '../roll/types.js';
@@ -119,7 +119,7 @@ export async function readTlsSecrets(kube: Kube, req: Pick<RotateRequest, 'name'
       exitCode: ROTATE_EXIT.refused,
     });
   }
-  if (userSecret) s.ca = {...s.ca, 'ca.key': (await readCa(kube, req.namespace, req.name)).keyPem}; // the key stays in the user's Secret
+  if (userSecret) s.ca = {...s.ca, 'ca.key': (await caOf(kube, ca, req.namespace, req.name)).keyPem}; // the key stays in the user's Secret
   const resume = `kubectl zk rotate-certs ${req.name} -n ${req.namespace} --finish`;
   if (rotating && req.mode !== 'finish') throw new CliError(`a CA rotation of "${req.name}" is under way (both CAs are trusted)`, {hint: `end it with ${resume}`, exitCode: ROTATE_EXIT.refused});
   if (!rotating && req.mode === 'finish')
