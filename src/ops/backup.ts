@@ -4,16 +4,17 @@
  * port-forward to the pod's loopback), written to FILE.partial and renamed
  * only when complete and readable, with a sidecar manifest FILE.json.
  *
- * While the bytes go to the file they are also read as a snapshot
- * (src/zk/snapshot.ts): a stream that is not a snapshot or is cut short
- * fails the backup, and the manifest records the znode count and the tree
- * checksum (path, data, ACL of every persistent znode outside /zookeeper:
- * the same checksum export computes) of the snapshot itself — a consistent
- * state at its zxid, which restore compares the restored tree against.
+ * While the bytes go to the file they are also hashed and read as a
+ * snapshot (src/zk/snapshot.ts): a stream that is not a snapshot or is cut
+ * short fails the backup, and the manifest records the sha256 and the znode
+ * counts. The tree checksum (path, data, ACL: what restore verifies the
+ * restored tree against) is not computed here: it is a SHA-256 per znode,
+ * the largest part of the plugin's work per byte, and restore computes it
+ * from the file it checks anyway (the sha256 ties the file to the backup).
  */
 import {createHash} from 'node:crypto';
 import {basename} from 'node:path';
-import {PassThrough, Transform} from 'node:stream';
+import {Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {CliError, errorMessage} from '../errors.js';
 import {poll} from '../util/poll.js';
@@ -23,18 +24,18 @@ import {AdminCommandError, streamSnapshot, type SnapshotStream} from '../zk/admi
 import type {Endpoint} from '../zk/endpoint.js';
 import {fourLetterWord} from '../zk/fourletter.js';
 import {parseSrvr, srvrComplete, type SrvrStats} from '../zk/parse.js';
-import {readSnapshot} from '../zk/snapshot.js';
+import {SnapshotScanner} from '../zk/snapshot.js';
 import {isSystemPath, znodeKind} from '../zk/tree.js';
 import type {AuthInfo} from '../zk/wire.js';
 import {PROBE_TIMEOUT_MS} from './ensemble/probe.js';
-import {TreeChecksum} from './treefile.js';
 
 export const BACKUP_FORMAT = 'kubectl-zk/backup';
 
 /** The sidecar FILE.json. */
 export interface BackupManifest {
   format: typeof BACKUP_FORMAT;
-  version: 1;
+  /** 2: no tree checksum (restore computes it from the file); version 1 manifests had one */
+  version: 2;
   ensemble: string;
   namespace: string;
   /** the member the snapshot came from */
@@ -54,11 +55,12 @@ export interface BackupManifest {
   znodes: number;
   /** ephemeral znodes in the snapshot (they do not come back on restore) */
   ephemeral: number;
-  /** TreeChecksum of those persistent znodes (as export computes it for /) */
-  checksum: string;
   /** srvr's "Node count" of the member just before the snapshot (every znode, ZooKeeper's own included) */
   memberNodeCount: number;
 }
+
+/** A manifest as restore reads it: version 1 also carried the tree checksum of the znodes counted. */
+export type StoredManifest = Omit<BackupManifest, 'version'> & {version: 1 | 2; checksum?: string};
 
 export interface BackupResult extends BackupManifest {
   /** the snapshot file, or "-" for stdout */
@@ -197,61 +199,53 @@ export interface SnapshotDigest {
   sha256: string;
   znodes: number;
   ephemeral: number;
-  checksum: string;
 }
 
 /**
  * Sends a snapshot stream to `out` while hashing it and reading it as a
- * snapshot; rejects when the stream breaks or is not a whole snapshot.
+ * snapshot (synchronously, chunk by chunk, as it passes); rejects when the
+ * stream breaks or is not a whole snapshot.
  */
 export async function copySnapshot(body: NodeJS.ReadableStream, out: NodeJS.WritableStream, opts: {end: boolean; signal?: AbortSignal; onBytes?: (n: number) => void}): Promise<SnapshotDigest> {
   const hash = createHash('sha256');
-  const sum = new TreeChecksum();
+  let znodes = 0;
   let ephemeral = 0;
   let size = 0;
-  const parserIn = new PassThrough();
-  const parsing = readSnapshot(parserIn, (n) => {
+  const scan = new SnapshotScanner((n) => {
     if (isSystemPath(n.path)) return;
     if (znodeKind(n.ephemeralOwner) === 'ephemeral') ephemeral++;
-    else sum.add(n.path, n.data, n.acl);
+    else znodes++;
   });
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      try {
+        scan.push(chunk); // a stream that is not a snapshot stops the transfer at once
+      } catch (e) {
+        cb(e as Error);
+        return;
+      }
       hash.update(chunk);
       size += chunk.length;
       opts.onBytes?.(size);
-      if (parserIn.write(chunk)) cb(null, chunk);
-      else parserIn.once('drain', () => cb(null, chunk));
+      cb(null, chunk);
     },
     flush(cb) {
-      parserIn.end();
-      cb();
+      try {
+        scan.end();
+        cb();
+      } catch (e) {
+        cb(e as Error);
+      }
     },
   });
-  // a parse failure stops the transfer at once
-  parsing.catch((e: unknown) => tap.destroy(e instanceof Error ? e : new Error(String(e))));
-  const copying = opts.end
-    ? pipeline(body, tap, out, {signal: opts.signal})
-    : (async () => {
-        const piped = pipeline(body, tap, {signal: opts.signal});
-        tap.pipe(out as NodeJS.WritableStream, {end: false});
-        await piped;
-        await new Promise<void>((resolve) => (tap.readableEnded ? resolve() : tap.once('end', () => resolve())));
-      })();
-  try {
-    await copying;
-  } catch (e) {
-    parserIn.destroy();
-    if (opts.signal?.aborted) throw e; // Ctrl-C: the parser's "ends early" is its consequence, not the reason
-    // the parser's reason is the better one when it stopped the copy
-    const parsed = await parsing.then(
-      () => undefined,
-      (pe: unknown) => pe,
-    );
-    throw parsed ?? e;
+  if (opts.end) await pipeline(body, tap, out, {signal: opts.signal});
+  else {
+    const piped = pipeline(body, tap, {signal: opts.signal});
+    tap.pipe(out as NodeJS.WritableStream, {end: false});
+    await piped;
+    await new Promise<void>((resolve) => (tap.readableEnded ? resolve() : tap.once('end', () => resolve())));
   }
-  await parsing;
-  return {size, sha256: hash.digest('hex'), znodes: sum.count, ephemeral, checksum: sum.hex};
+  return {size, sha256: hash.digest('hex'), znodes, ephemeral};
 }
 
 export function manifestPath(file: string): string {
@@ -296,7 +290,7 @@ export async function backup(req: BackupRequest, deps: BackupDeps): Promise<Back
   const durationMs = Math.max(1, deps.clock.now() - started);
   const manifest: BackupManifest = {
     format: BACKUP_FORMAT,
-    version: 1,
+    version: 2,
     ensemble: req.ensemble,
     namespace: req.namespace,
     member: pod,
@@ -308,7 +302,6 @@ export async function backup(req: BackupRequest, deps: BackupDeps): Promise<Back
     snapshot: toStdout ? '-' : basename(req.file),
     znodes: digest.znodes,
     ephemeral: digest.ephemeral,
-    checksum: digest.checksum,
     memberNodeCount: srvr.nodeCount,
   };
   let manifestFile: string | undefined;

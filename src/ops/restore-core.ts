@@ -17,7 +17,7 @@ import type {Endpoint} from '../zk/endpoint.js';
 import {hasSnapshotMagic, readSnapshot} from '../zk/snapshot.js';
 import {isSystemPath, znodeKind} from '../zk/tree.js';
 import type {AuthInfo} from '../zk/wire.js';
-import {BACKUP_FORMAT, adminError, copySnapshot, manifestPath, openSnapshot, type BackupManifest} from './backup.js';
+import {BACKUP_FORMAT, adminError, copySnapshot, manifestPath, openSnapshot, type StoredManifest} from './backup.js';
 import {TreeChecksum} from './treefile.js';
 import {treeChecksum} from './transfer.js';
 
@@ -30,7 +30,7 @@ export interface CheckedBackup {
   ephemeral: number;
   checksum: string;
   /** FILE.json, when it is beside the file */
-  manifest?: BackupManifest;
+  manifest?: StoredManifest;
 }
 
 /** Readable, and starts with the snapshot magic: the checks that need no parse (usage errors). */
@@ -60,9 +60,9 @@ export async function checkSnapshotHead(file: string): Promise<void> {
  */
 export async function checkBackupFile(file: string): Promise<CheckedBackup> {
   await checkSnapshotHead(file);
-  let manifest: BackupManifest | undefined;
+  let manifest: StoredManifest | undefined;
   try {
-    manifest = JSON.parse(await readFile(manifestPath(file), 'utf8')) as BackupManifest;
+    manifest = JSON.parse(await readFile(manifestPath(file), 'utf8')) as StoredManifest;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read the manifest ${manifestPath(file)}: ${errorMessage(e)}`);
   }
@@ -94,7 +94,8 @@ export async function checkBackupFile(file: string): Promise<CheckedBackup> {
       },
     );
   }
-  if (manifest && (manifest.checksum !== sum.hex || manifest.znodes !== sum.count)) {
+  // version 1 manifests carry the tree checksum too
+  if (manifest && ((manifest.checksum !== undefined && manifest.checksum !== sum.hex) || manifest.znodes !== sum.count)) {
     throw new CliError(`${file}: the tree in the file differs from its manifest's checksum`, {hint: 'nothing was made'});
   }
   return {file, size, sha256, znodes: sum.count, ephemeral, checksum: sum.hex, manifest};

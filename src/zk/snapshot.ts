@@ -46,86 +46,6 @@ const OPEN_UNSAFE = -1n;
 const MAX_FIELD = 64 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-/** Pulls exact byte counts out of a stream of chunks. */
-class ChunkReader {
-  private buf: Buffer = Buffer.alloc(0);
-  private off = 0;
-  consumed = 0;
-
-  constructor(private readonly it: AsyncIterator<Buffer | string>) {}
-
-  private async fill(n: number): Promise<void> {
-    while (this.buf.length - this.off < n) {
-      const next = await this.it.next();
-      if (next.done) throw new ZkError('ProtocolError', `the snapshot ends early (after ${this.consumed + this.buf.length - this.off} bytes): truncated`);
-      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-      this.buf = this.off === this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.off), chunk]);
-      this.off = 0;
-    }
-  }
-
-  async bytes(n: number): Promise<Buffer> {
-    await this.fill(n);
-    const b = this.buf.subarray(this.off, this.off + n);
-    this.off += n;
-    this.consumed += n;
-    return b;
-  }
-
-  async int(): Promise<number> {
-    return (await this.bytes(4)).readInt32BE(0);
-  }
-
-  async long(): Promise<bigint> {
-    return (await this.bytes(8)).readBigInt64BE(0);
-  }
-
-  /** jute buffer/string: int length (-1: null) and the bytes */
-  async buffer(what: string): Promise<Buffer> {
-    const n = await this.int();
-    if (n === -1) return Buffer.alloc(0);
-    if (n < 0 || n > MAX_FIELD) throw new ZkError('ProtocolError', `not a ZooKeeper snapshot: ${what} of ${n} bytes at offset ${this.consumed - 4}`);
-    return Buffer.from(await this.bytes(n));
-  }
-
-  async string(what: string): Promise<string> {
-    return (await this.buffer(what)).toString('utf8');
-  }
-
-  /** The bytes buffered and not yet read (a view; read them synchronously, then advance). */
-  peek(): Buffer {
-    return this.buf.subarray(this.off);
-  }
-
-  advance(n: number): void {
-    this.off += n;
-    this.consumed += n;
-  }
-
-  /** Buffers at least one more byte than now (false: the stream ended). */
-  async more(): Promise<boolean> {
-    const have = this.buf.length - this.off;
-    try {
-      await this.fill(have + 1);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Reads and drops the rest of the stream. */
-  async skipRest(): Promise<void> {
-    this.consumed += this.buf.length - this.off;
-    this.buf = Buffer.alloc(0);
-    this.off = 0;
-    for (;;) {
-      const next = await this.it.next();
-      if (next.done) return;
-      this.consumed += next.value.length;
-    }
-  }
-}
-
 /**
  * One znode record at the start of `b` (path, data, ACL reference, persisted
  * stat), or the "/" end mark (node undefined); undefined when `b` does not
@@ -177,68 +97,207 @@ export function hasSnapshotMagic(head: Buffer): boolean {
   return head.length >= 4 && head.readUInt32BE(0) === SNAP_MAGIC;
 }
 
+const truncated = (received: number) => new ZkError('ProtocolError', `the snapshot ends early (after ${received} bytes): truncated`);
+const notSnapshot = (why: string) => new ZkError('ProtocolError', `not a ZooKeeper snapshot: ${why}`);
+
+/** A jute buffer (int length, -1 for null, then the bytes) at `o` of `b`: its end, or undefined when `b` ends first. */
+function bufferEnd(b: Buffer, o: number, what: string, at: number): number | undefined {
+  if (b.length < o + 4) return undefined;
+  const n = b.readInt32BE(o);
+  if (n < -1 || n > MAX_FIELD) throw notSnapshot(`${what} of ${n} bytes at offset ${at + o}`);
+  const end = o + 4 + Math.max(0, n);
+  return b.length < end ? undefined : end;
+}
+
+/** One entry of the ACL cache at the start of `b` (id, then its list), or undefined when `b` does not hold all of it. */
+function aclEntryAt(b: Buffer, at: number): {size: number; id: bigint; list: Acl[]} | undefined {
+  if (b.length < 12) return undefined;
+  const id = b.readBigInt64BE(0);
+  const n = b.readInt32BE(8);
+  if (n < -1 || n > MAX_FIELD) throw notSnapshot(`an ACL list of ${n} entries at offset ${at + 8}`);
+  const list: Acl[] = [];
+  let o = 12;
+  for (let i = 0; i < n; i++) {
+    if (b.length < o + 4) return undefined;
+    const perms = b.readInt32BE(o);
+    const schemeEnd = bufferEnd(b, o + 4, 'an ACL scheme', at);
+    if (schemeEnd === undefined) return undefined;
+    const idEnd = bufferEnd(b, schemeEnd, 'an ACL id', at);
+    if (idEnd === undefined) return undefined;
+    list.push({perms, scheme: b.toString('utf8', o + 8, schemeEnd), id: b.toString('utf8', schemeEnd + 4, idEnd)});
+    o = idEnd;
+  }
+  return {size: o, id, list};
+}
+
+type Stage = 'magic' | 'header' | 'sessions' | 'acl-count' | 'acls' | 'nodes' | 'seal' | 'rest';
+
 /**
- * Reads a whole snapshot and hands each znode to `onNode`. Fails
- * (ZkError ProtocolError) on a file that is not an uncompressed ZooKeeper
- * snapshot or is cut short. Bytes after the seal (the digest and
- * last-processed-zxid sections of newer servers) are skipped.
+ * A snapshot read synchronously as its bytes arrive: push() hands every whole
+ * znode to `onNode` at once and throws (ZkError ProtocolError) as soon as the
+ * bytes are not an uncompressed ZooKeeper snapshot; end() throws when the
+ * stream stopped before the seal. Bytes after the seal (the digest and
+ * last-processed-zxid sections of newer servers) are read and dropped.
  */
-export async function readSnapshot(chunks: AsyncIterable<Buffer | string>, onNode: (n: SnapshotNode) => void | Promise<void>): Promise<SnapshotSummary> {
-  const it = chunks[Symbol.asyncIterator]();
-  const r = new ChunkReader(it);
-  try {
-    const head = await r.bytes(4).catch(() => Buffer.alloc(0));
-    if (!hasSnapshotMagic(head)) {
-      const gz = head[0] === 0x1f && head[1] === 0x8b;
+export class SnapshotScanner {
+  private buf: Buffer = EMPTY;
+  private off = 0;
+  /** bytes of the stream before buf[off] */
+  private at = 0;
+  private received = 0;
+  private stage: Stage = 'magic';
+  /** sessions or ACL cache entries still to read */
+  private left = 0;
+  private version = 0;
+  private dbid = 0n;
+  private sessions = 0;
+  private readonly acls = new Map<bigint, Acl[]>();
+  private nodes = 0;
+  private maxZxid = 0n;
+
+  constructor(private readonly onNode: (n: SnapshotNode) => void) {}
+
+  push(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.stage === 'rest') return;
+    this.buf = this.off >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.off), chunk]);
+    this.off = 0;
+    while (this.step());
+  }
+
+  /** The summary of a whole snapshot; throws when it was not whole. */
+  end(): SnapshotSummary {
+    if (this.stage === 'magic') this.magic(true);
+    if (this.stage !== 'rest') throw truncated(this.received);
+    return {version: this.version, dbid: this.dbid, sessions: this.sessions, nodes: this.nodes, maxZxid: this.maxZxid};
+  }
+
+  private take(n: number): number | undefined {
+    if (this.buf.length - this.off < n) return undefined;
+    const o = this.off;
+    this.off += n;
+    this.at += n;
+    return o;
+  }
+
+  private magic(ended: boolean): boolean {
+    const b = this.buf.subarray(this.off);
+    if (!ended && b.length < 4 && (b.length < 2 || b[0] !== 0x1f || b[1] !== 0x8b)) return false;
+    if (!hasSnapshotMagic(b)) {
+      const gz = b[0] === 0x1f && b[1] === 0x8b;
       throw new ZkError(
         'ProtocolError',
         gz ? 'a gzip-compressed snapshot (zookeeper.snapshot.compression.method): only uncompressed snapshots are read' : 'not a ZooKeeper snapshot (no ZKSN magic at the start)',
       );
     }
-    const version = await r.int();
-    const dbid = await r.long();
-    const sessions = await r.int();
-    if (sessions < 0) throw new ZkError('ProtocolError', `not a ZooKeeper snapshot: ${sessions} sessions`);
-    for (let i = 0; i < sessions; i++) await r.bytes(12); // id long, timeout int
-    const aclEntries = await r.int();
-    if (aclEntries < 0) throw new ZkError('ProtocolError', `not a ZooKeeper snapshot: ${aclEntries} ACL cache entries`);
-    const acls = new Map<bigint, Acl[]>();
-    for (let i = 0; i < aclEntries; i++) {
-      const id = await r.long();
-      const n = await r.int();
-      const list: Acl[] = [];
-      for (let j = 0; j < n; j++) {
-        const perms = await r.int();
-        const scheme = await r.string('an ACL scheme');
-        const aid = await r.string('an ACL id');
-        list.push({perms, scheme, id: aid});
+    this.take(4);
+    this.stage = 'header';
+    return true;
+  }
+
+  /** One step of the reading; false when it needs more bytes. */
+  private step(): boolean {
+    const b = this.buf;
+    switch (this.stage) {
+      case 'magic':
+        return this.magic(false);
+      case 'header': {
+        const o = this.take(16);
+        if (o === undefined) return false;
+        this.version = b.readInt32BE(o);
+        this.dbid = b.readBigInt64BE(o + 4);
+        this.sessions = this.left = b.readInt32BE(o + 12);
+        if (this.sessions < 0) throw notSnapshot(`${this.sessions} sessions`);
+        this.stage = 'sessions';
+        return true;
       }
-      acls.set(id, list);
+      case 'sessions': {
+        // id long, timeout int
+        const n = Math.min(this.left, Math.floor((b.length - this.off) / 12));
+        if (n === 0 && this.left > 0) return false;
+        this.take(n * 12);
+        this.left -= n;
+        if (this.left === 0) this.stage = 'acl-count';
+        return true;
+      }
+      case 'acl-count': {
+        const o = this.take(4);
+        if (o === undefined) return false;
+        this.left = b.readInt32BE(o);
+        if (this.left < 0) throw notSnapshot(`${this.left} ACL cache entries`);
+        this.stage = this.left === 0 ? 'nodes' : 'acls';
+        return true;
+      }
+      case 'acls': {
+        const e = aclEntryAt(b.subarray(this.off), this.at);
+        if (e === undefined) return false;
+        this.take(e.size);
+        this.acls.set(e.id, e.list);
+        if (--this.left === 0) this.stage = 'nodes';
+        return true;
+      }
+      case 'nodes':
+        return this.nodesInBuffer();
+      case 'seal': {
+        // Adler-32 of everything before (long), then the string "/"
+        const end = bufferEnd(b, this.off + 8, 'the seal', this.at - this.off);
+        if (end === undefined) return false;
+        if (b.toString('utf8', this.off + 12, end) !== '/') throw new ZkError('ProtocolError', 'snapshot: no seal after the last znode');
+        this.take(end - this.off);
+        this.stage = 'rest';
+        this.buf = EMPTY;
+        this.off = 0;
+        return false;
+      }
+      case 'rest':
+        return false;
     }
-    let nodes = 0;
-    let maxZxid = 0n;
+  }
+
+  /** Every whole znode record buffered; true when the end mark was reached. */
+  private nodesInBuffer(): boolean {
     for (;;) {
-      // whole records straight from the buffered bytes; a wait only when one spans the next chunk
-      const rec = nodeAt(r.peek(), r.consumed);
-      if (rec === undefined) {
-        if (!(await r.more())) throw new ZkError('ProtocolError', `the snapshot ends early (after ${r.consumed + r.peek().length} bytes): truncated`);
-        continue;
+      const rec = nodeAt(this.buf.subarray(this.off), this.at);
+      if (rec === undefined) return false;
+      this.take(rec.size);
+      if (rec.node === undefined) {
+        this.stage = 'seal';
+        return true;
       }
-      r.advance(rec.size);
-      if (rec.node === undefined) break;
       const n = rec.node;
-      const acl = rec.ref === OPEN_UNSAFE ? [{perms: 31, scheme: 'world', id: 'anyone'}] : acls.get(rec.ref);
+      const acl = rec.ref === OPEN_UNSAFE ? [{perms: 31, scheme: 'world', id: 'anyone'}] : this.acls.get(rec.ref);
       if (!acl) throw new ZkError('ProtocolError', `snapshot: ${n.path} names ACL ${rec.ref}, which the ACL cache does not hold`);
-      for (const z of [n.czxid, n.mzxid, n.pzxid]) if (z > maxZxid) maxZxid = z;
-      nodes++;
-      const done = onNode({...n, acl});
-      if (done) await done;
+      if (n.czxid > this.maxZxid) this.maxZxid = n.czxid;
+      if (n.mzxid > this.maxZxid) this.maxZxid = n.mzxid;
+      if (n.pzxid > this.maxZxid) this.maxZxid = n.pzxid;
+      this.nodes++;
+      this.onNode({...n, acl});
     }
-    await r.long(); // Adler-32 of everything before
-    if ((await r.string('the seal')) !== '/') throw new ZkError('ProtocolError', 'snapshot: no seal after the last znode');
-    // drain what follows (digest, last processed zxid) so that a stream is read to its end
-    await r.skipRest();
-    return {version, dbid, sessions, nodes, maxZxid};
+  }
+}
+
+/**
+ * Reads a whole snapshot from a stream (SnapshotScanner) and hands each znode
+ * to `onNode`, awaiting it when it returns a promise. Fails (ZkError
+ * ProtocolError) on a file that is not an uncompressed ZooKeeper snapshot or
+ * is cut short.
+ */
+export async function readSnapshot(chunks: AsyncIterable<Buffer | string>, onNode: (n: SnapshotNode) => void | Promise<void>): Promise<SnapshotSummary> {
+  const it = chunks[Symbol.asyncIterator]();
+  // the znodes of one chunk, handed out before the next chunk is read
+  const whole: SnapshotNode[] = [];
+  const scan = new SnapshotScanner((n) => void whole.push(n));
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return scan.end();
+      scan.push(typeof next.value === 'string' ? Buffer.from(next.value) : next.value);
+      for (let i = 0; i < whole.length; i++) {
+        const done = onNode(whole[i]!);
+        if (done) await done;
+      }
+      whole.length = 0;
+    }
   } finally {
     await it.return?.();
   }

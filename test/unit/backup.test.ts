@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import http from 'node:http';
 import {PassThrough} from 'node:stream';
 import {CliError} from '../../src/errors.js';
 import {adminError, askMembers, copySnapshot, hasSnapshotCommand, openSnapshot, pickMember, type MemberZxid} from '../../src/ops/backup.js';
+import {checkBackupFile} from '../../src/ops/restore-core.js';
 import {TreeChecksum} from '../../src/ops/treefile.js';
 import {AdminCommandError} from '../../src/zk/admin-stream.js';
 import {parseZxid, type SrvrStats} from '../../src/zk/parse.js';
@@ -123,7 +128,7 @@ describe('backup: pure pieces', () => {
     );
   });
 
-  it('copySnapshot: the bytes pass unchanged; sha256, size, count and checksum leave out /zookeeper and ephemeral znodes', async () => {
+  it('copySnapshot: the bytes pass unchanged; sha256, size, and the counts leave out /zookeeper; ephemeral znodes counted apart', async () => {
     const out = new PassThrough();
     const got: Buffer[] = [];
     out.on('data', (c: Buffer) => got.push(c));
@@ -133,13 +138,34 @@ describe('backup: pure pieces', () => {
     const d = await copying;
     assert.deepEqual(Buffer.concat(got), snap);
     assert.equal(d.size, snap.length);
+    assert.equal(d.sha256, createHash('sha256').update(snap).digest('hex'));
     assert.equal(d.znodes, 3);
     assert.equal(d.ephemeral, 1);
-    const sum = new TreeChecksum();
-    sum.add('/', Buffer.alloc(0), [{perms: 31, scheme: 'world', id: 'anyone'}]);
-    sum.add('/app', Buffer.from('x'), [{perms: 31, scheme: 'world', id: 'anyone'}]);
-    sum.add('/app/p', Buffer.from([0, 1]), PRIV);
-    assert.equal(d.checksum, sum.hex);
+  });
+
+  it("restore's check of the file: the tree checksum over path, data and ACL leaves out /zookeeper and ephemeral znodes; a version 1 manifest's checksum is checked too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kzk-backup-'));
+    try {
+      const file = join(dir, 's.snap');
+      writeFileSync(file, snap);
+      const c = await checkBackupFile(file);
+      const sum = new TreeChecksum();
+      sum.add('/', Buffer.alloc(0), [{perms: 31, scheme: 'world', id: 'anyone'}]);
+      sum.add('/app', Buffer.from('x'), [{perms: 31, scheme: 'world', id: 'anyone'}]);
+      sum.add('/app/p', Buffer.from([0, 1]), PRIV);
+      assert.equal(c.checksum, sum.hex);
+      assert.equal(c.znodes, 3);
+      assert.equal(c.ephemeral, 1);
+      const manifest = {format: 'kubectl-zk/backup', version: 1, sha256: c.sha256, size: c.size, znodes: 3, checksum: sum.hex};
+      writeFileSync(`${file}.json`, JSON.stringify(manifest));
+      assert.equal((await checkBackupFile(file)).checksum, sum.hex);
+      writeFileSync(`${file}.json`, JSON.stringify({...manifest, checksum: '0'.repeat(64)}));
+      await assert.rejects(checkBackupFile(file), /differs from its manifest's checksum/);
+      writeFileSync(`${file}.json`, JSON.stringify({...manifest, version: 2, checksum: undefined}));
+      assert.equal((await checkBackupFile(file)).checksum, sum.hex);
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
   });
 
   it('copySnapshot fails on a stream that is not a snapshot or is cut', async () => {
