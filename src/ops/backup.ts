@@ -14,7 +14,7 @@
  */
 import {createHash} from 'node:crypto';
 import {basename} from 'node:path';
-import {Transform} from 'node:stream';
+import {Transform, type Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {CliError, errorMessage} from '../errors.js';
 import {poll} from '../util/poll.js';
@@ -201,6 +201,28 @@ export interface SnapshotDigest {
   ephemeral: number;
 }
 
+/** pipeline(body, tap) with tap's output piped into `out`, which stays open (stdout, or a file committed after); fails when `out` does (a full disk). */
+async function copyInto(body: NodeJS.ReadableStream, tap: Transform, out: NodeJS.WritableStream, signal: AbortSignal | undefined): Promise<void> {
+  let outFailed!: (e: Error) => void;
+  const failed = new Promise<never>((_resolve, reject) => (outFailed = reject));
+  out.once('error', outFailed);
+  const piped = pipeline(body, tap, {signal});
+  tap.pipe(out as NodeJS.WritableStream, {end: false});
+  const ended = piped.then(() => (tap.readableEnded ? undefined : new Promise<void>((resolve) => tap.once('end', () => resolve()))));
+  ended.catch(() => undefined); // raced below
+  try {
+    await Promise.race([ended, failed]);
+  } catch (e) {
+    // stop the transfer; no error given to destroy (nothing would listen for it any more)
+    tap.unpipe(out as NodeJS.WritableStream);
+    (body as Partial<Readable>).destroy?.();
+    tap.destroy();
+    throw e;
+  } finally {
+    out.off('error', outFailed);
+  }
+}
+
 /**
  * Sends a snapshot stream to `out` while hashing it and reading it as a
  * snapshot (synchronously, chunk by chunk, as it passes); rejects when the
@@ -239,12 +261,7 @@ export async function copySnapshot(body: NodeJS.ReadableStream, out: NodeJS.Writ
     },
   });
   if (opts.end) await pipeline(body, tap, out, {signal: opts.signal});
-  else {
-    const piped = pipeline(body, tap, {signal: opts.signal});
-    tap.pipe(out as NodeJS.WritableStream, {end: false});
-    await piped;
-    await new Promise<void>((resolve) => (tap.readableEnded ? resolve() : tap.once('end', () => resolve())));
-  }
+  else await copyInto(body, tap, out, opts.signal);
   return {size, sha256: hash.digest('hex'), znodes, ephemeral};
 }
 

@@ -61,6 +61,9 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
       cb();
     },
   });
+  // a failed write (a full disk) is kept for commit() to refuse, whoever else listens or not
+  let failure: Error | undefined;
+  stream.on('error', (e) => (failure ??= e));
   let done = false;
   return {
     path,
@@ -68,8 +71,9 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
     stream,
     async commit() {
       await new Promise<void>((resolve, reject) => {
+        if (failure) return reject(failure);
         stream.once('error', reject);
-        stream.end(() => resolve());
+        stream.end(() => (failure ? reject(failure) : resolve()));
       });
       await handle.sync();
       await handle.close();
@@ -79,7 +83,6 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
     async abort() {
       if (done) return;
       done = true;
-      stream.on('error', () => undefined);
       stream.destroy();
       await handle.close().catch(() => undefined);
       await rm(partialPath, {force: true}).catch(() => undefined);

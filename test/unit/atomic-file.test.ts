@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {openAtomic} from '../../src/util/atomic-file.js';
@@ -16,6 +16,27 @@ describe('openAtomic (util/atomic-file.ts)', () => {
     await f.commit();
     assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'hello world');
     assert.equal(existsSync(join(dir, 'a.partial')), false);
+  });
+
+  it('a full disk: the failed write is refused by commit (not thrown at nobody); abort leaves nothing', async function () {
+    if (!existsSync('/dev/full')) this.skip();
+    // FILE.partial opened through a link to /dev/full: every write fails with ENOSPC
+    symlinkSync('/dev/full', join(dir, 'c.partial'));
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const f = await openAtomic(join(dir, 'c'), {force: false});
+      f.stream.write(Buffer.alloc(4096, 1));
+      await new Promise((r) => setImmediate(r));
+      await assert.rejects(f.commit(), /ENOSPC/);
+      await f.abort();
+      assert.deepEqual(uncaught, []);
+      assert.equal(existsSync(join(dir, 'c')), false);
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 
   it('abort while writes are in flight (Ctrl-C during a transfer): no crash, nothing left under either name', async () => {

@@ -4,7 +4,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import http from 'node:http';
-import {PassThrough} from 'node:stream';
+import {PassThrough, Writable} from 'node:stream';
 import {CliError} from '../../src/errors.js';
 import {adminError, askMembers, copySnapshot, hasSnapshotCommand, openSnapshot, pickMember, type MemberZxid} from '../../src/ops/backup.js';
 import {checkBackupFile} from '../../src/ops/restore-core.js';
@@ -177,6 +177,20 @@ describe('backup: pure pieces', () => {
     const c2 = copySnapshot(cut, new PassThrough().resume(), {end: false});
     cut.end(snap.subarray(0, 50));
     await assert.rejects(c2, /truncated/);
+  });
+
+  it('copySnapshot fails, not hangs, when the file cannot be written (a full disk)', async () => {
+    for (const end of [false, true]) {
+      const full = new Writable({
+        write(_c, _e, cb) {
+          cb(Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'}));
+        },
+      });
+      const body = new PassThrough();
+      const copying = copySnapshot(body, full, {end});
+      body.end(snap);
+      await assert.rejects(copying, /ENOSPC/, `end: ${end}`);
+    }
   });
 
   it('pickMember: the highest zxid; the leader on a tie; no serving member is an error naming each', () => {
