@@ -33,6 +33,9 @@ export async function checkTarget(path: string, force: boolean, flag = '-f'): Pr
   if (!force && (await exists(path))) throw new UsageError(`${path} exists`, `choose another ${flag} path, or pass --force to replace it`);
 }
 
+/** Bytes written between two background flushes of a file being written (openAtomic). */
+export const SYNC_EVERY = 32 * 1024 * 1024;
+
 /** Writes all of `chunk` to `fd` now (a write to a local file may take less than all). */
 function writeFully(fd: number, chunk: Buffer): void {
   for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
@@ -47,6 +50,20 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
   } catch (e) {
     throw new CliError(`cannot write ${partialPath}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
   }
+  // a failed write or sync (a full disk) is kept for commit() to refuse, whoever else listens or not
+  let failure: Error | undefined;
+  // what is written is flushed to the disk every SYNC_EVERY bytes, in the background, while the
+  // writes go on: commit's fsync then has little left to wait for
+  let written = 0;
+  let flushed = 0;
+  let syncing: Promise<void> | undefined;
+  const flush = () => {
+    flushed = written;
+    syncing = handle
+      .datasync()
+      .catch((e: Error) => void (failure ??= e))
+      .finally(() => (syncing = undefined));
+  };
   // each chunk written synchronously, on the caller's turn: no write is ever in flight when the
   // file is closed, and a bulk copy (backup's snapshot) pays no thread-pool round trip per chunk
   const stream = new Writable({
@@ -58,11 +75,11 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
         cb(e as Error);
         return;
       }
+      written += chunk.length;
+      if (written - flushed >= SYNC_EVERY && !syncing) flush();
       cb();
     },
   });
-  // a failed write (a full disk) is kept for commit() to refuse, whoever else listens or not
-  let failure: Error | undefined;
   stream.on('error', (e) => (failure ??= e));
   let done = false;
   return {
@@ -75,6 +92,8 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
         stream.once('error', reject);
         stream.end(() => (failure ? reject(failure) : resolve()));
       });
+      await syncing;
+      if (failure) throw failure;
       await handle.sync();
       await handle.close();
       done = true;
@@ -84,6 +103,7 @@ export async function openAtomic(path: string, opts: {force: boolean; flag?: str
       if (done) return;
       done = true;
       stream.destroy();
+      await syncing;
       await handle.close().catch(() => undefined);
       await rm(partialPath, {force: true}).catch(() => undefined);
     },

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync} from 'node:fs';
+import {open} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {openAtomic} from '../../src/util/atomic-file.js';
+import {SYNC_EVERY, openAtomic} from '../../src/util/atomic-file.js';
 
 describe('openAtomic (util/atomic-file.ts)', () => {
   let dir: string;
@@ -16,6 +17,33 @@ describe('openAtomic (util/atomic-file.ts)', () => {
     await f.commit();
     assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'hello world');
     assert.equal(existsSync(join(dir, 'a.partial')), false);
+  });
+
+  it('flushes to the disk in the background every SYNC_EVERY bytes while writing; commit and abort wait for a flush in flight', async () => {
+    // FileHandle's datasync, counted (the same prototype as the handle openAtomic opens)
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as {datasync: () => Promise<void>};
+    await probe.close();
+    const real = proto.datasync;
+    let flushes = 0;
+    proto.datasync = function (this: unknown) {
+      flushes++;
+      return real.call(this);
+    };
+    try {
+      const chunk = Buffer.alloc(1 << 20, 3);
+      const f = await openAtomic(join(dir, 'big'), {force: false});
+      for (let i = 0; i < (2 * SYNC_EVERY) / chunk.length + 1; i++) if (!f.stream.write(chunk)) await new Promise((r) => f.stream.once('drain', r));
+      assert.ok(flushes >= 1, `${flushes} background flushes`);
+      await f.commit();
+      assert.equal(statSync(join(dir, 'big')).size, 2 * SYNC_EVERY + chunk.length);
+      const g = await openAtomic(join(dir, 'cut'), {force: false});
+      for (let i = 0; i < SYNC_EVERY / chunk.length; i++) g.stream.write(chunk); // the last write starts a flush
+      await g.abort();
+      assert.deepEqual(readdirSync(dir).sort(), ['big', 'probe']);
+    } finally {
+      proto.datasync = real;
+    }
   });
 
   it('a full disk: the failed write is refused by commit (not thrown at nobody); abort leaves nothing', async function () {
