@@ -96,7 +96,8 @@ export async function checkBackupFile(file: string): Promise<CheckedBackup> {
   }
   // version 1 manifests carry the tree checksum too
   if (manifest && ((manifest.checksum !== undefined && manifest.checksum !== sum.hex) || manifest.znodes !== sum.count)) {
-    throw new CliError(`${file}: the tree in the file differs from its manifest's checksum`, {hint: 'nothing was made'});
+    const said = `${manifest.znodes} znodes${manifest.checksum === undefined ? '' : `, checksum ${String(manifest.checksum).slice(0, 16)}…`}`;
+    throw new CliError(`${file}: the tree in the file differs from its manifest (${sum.count} znodes, checksum ${sum.hex.slice(0, 16)}…; the manifest says ${said})`, {hint: 'nothing was made'});
   }
   return {file, size, sha256, znodes: sum.count, ephemeral, checksum: sum.hex, manifest};
 }

@@ -160,7 +160,9 @@ describe('backup: pure pieces', () => {
       writeFileSync(`${file}.json`, JSON.stringify(manifest));
       assert.equal((await checkBackupFile(file)).checksum, sum.hex);
       writeFileSync(`${file}.json`, JSON.stringify({...manifest, checksum: '0'.repeat(64)}));
-      await assert.rejects(checkBackupFile(file), /differs from its manifest's checksum/);
+      await assert.rejects(checkBackupFile(file), /differs from its manifest \(3 znodes, checksum [0-9a-f]{16}…; the manifest says 3 znodes, checksum 0{16}…\)/);
+      writeFileSync(`${file}.json`, JSON.stringify({...manifest, version: 2, checksum: undefined, znodes: 4}));
+      await assert.rejects(checkBackupFile(file), /differs from its manifest \(3 znodes, .*; the manifest says 4 znodes\)/);
       writeFileSync(`${file}.json`, JSON.stringify({...manifest, version: 2, checksum: undefined}));
       assert.equal((await checkBackupFile(file)).checksum, sum.hex);
     } finally {
