@@ -40,13 +40,16 @@ export function kubeQuorumMembers(o: {kube: Kube; namespace: string; name: strin
     async reset(survivor, line, others, ctx) {
       ctx.phase('record the survivor as the only voter in the ConfigMap');
       await kube.mergePatch(cmRef, {data: {[DYNAMIC_KEY]: `${line}\n`, [MEMBERSHIP_VERSION_KEY]: '', [MEMBERSHIP_RESET_KEY]: `${survivor + 1} ${o.token}`}});
-      for (const ordinal of others) {
-        ctx.phase(`delete ${podName(name, ordinal)} and its volume claim`);
+      /** A member's pod and claim deleted; done when the StatefulSet has made new ones (empty). */
+      const renew = async (ordinal: number) => {
         const [pod, claim] = await Promise.all([kube.get<PodLike>(podRef(ordinal)), kube.get(pvcRef(ordinal))]);
         if (claim) await kube.delete(pvcRef(ordinal));
         if (pod) await kube.delete(podRef(ordinal));
-        const gone = freshStart(kube, o.clock, podRef(ordinal), pvcRef(ordinal), pod?.metadata.uid, claim?.metadata.uid);
-        await until(`${podName(name, ordinal)}'s old pod and volume to go`, ctx, gone);
+        await until(`${podName(name, ordinal)}'s old pod and volume to go`, ctx, freshStart(kube, o.clock, podRef(ordinal), pvcRef(ordinal), pod?.metadata.uid, claim?.metadata.uid));
+      };
+      for (const ordinal of others) {
+        ctx.phase(`delete ${podName(name, ordinal)} and its volume claim`);
+        await renew(ordinal);
       }
       ctx.phase(`restart ${podName(name, survivor)}`);
       const old = await kube.get<PodLike>(podRef(survivor));
@@ -54,6 +57,14 @@ export function kubeQuorumMembers(o: {kube: Kube; namespace: string; name: strin
       await until(`${podName(name, survivor)} to run again`, ctx, async () => {
         const p = await kube.get<PodLike>(podRef(survivor));
         if (p && old && p.metadata.uid === old.metadata.uid) return 'the old pod is terminating';
+        const taken = p && (await Promise.all(others.map(async (ordinal) => ({ordinal, pod: await kube.get<PodLike>(podRef(ordinal))}))));
+        const blocker = p && taken ? takenHome(p, old?.spec?.nodeName, taken) : undefined;
+        if (blocker !== undefined) {
+          // an other made empty a moment ago (nothing joined yet), placed while the survivor was away
+          ctx.note(`${podName(name, blocker)} (new, empty) took ${old?.spec?.nodeName}, where ${podName(name, survivor)}'s data is: made again elsewhere`);
+          await renew(blocker);
+          return `${podName(name, survivor)} to be scheduled`;
+        }
         return podStartState(kube, podRef(survivor), namespace);
       });
     },
@@ -61,4 +72,16 @@ export function kubeQuorumMembers(o: {kube: Kube; namespace: string; name: strin
       await kube.mergePatch(cmRef, {data: {[MEMBERSHIP_RESET_KEY]: null}});
     },
   };
+}
+
+/**
+ * The rebuilt member whose new pod sits on `home` (the node the survivor ran on, where its data
+ * is) while the survivor's new pod cannot be scheduled: the scheduler placed it there while the
+ * survivor was being restarted. Pure.
+ */
+export function takenHome(survivor: PodLike, home: string | undefined, others: {ordinal: number; pod: PodLike | null | undefined}[]): number | undefined {
+  if (!home || survivor.spec?.nodeName) return undefined;
+  const unschedulable = survivor.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  if (!unschedulable) return undefined;
+  return others.find((o) => o.pod && !o.pod.metadata.deletionTimestamp && o.pod.spec?.nodeName === home)?.ordinal;
 }
