@@ -57,11 +57,12 @@ export function kubeQuorumMembers(o: {kube: Kube; namespace: string; name: strin
       await until(`${podName(name, survivor)} to run again`, ctx, async () => {
         const p = await kube.get<PodLike>(podRef(survivor));
         if (p && old && p.metadata.uid === old.metadata.uid) return 'the old pod is terminating';
-        const taken = p && (await Promise.all(others.map(async (ordinal) => ({ordinal, pod: await kube.get<PodLike>(podRef(ordinal))}))));
-        const blocker = p && taken ? takenHome(p, old?.spec?.nodeName, taken) : undefined;
+        const home = old?.spec?.nodeName;
+        // the others' pods are read only when the survivor cannot be placed
+        const blocker = p && home && cannotGoHome(p) ? takenHome(home, await Promise.all(others.map(async (ordinal) => ({ordinal, pod: await kube.get<PodLike>(podRef(ordinal))})))) : undefined;
         if (blocker !== undefined) {
           // an other made empty a moment ago (nothing joined yet), placed while the survivor was away
-          ctx.note(`${podName(name, blocker)} (new, empty) took ${old?.spec?.nodeName}, where ${podName(name, survivor)}'s data is: made again elsewhere`);
+          ctx.note(`${podName(name, blocker)} (new, empty) took ${home}, where ${podName(name, survivor)}'s data is: made again elsewhere`);
           await renew(blocker);
           return `${podName(name, survivor)} to be scheduled`;
         }
@@ -74,14 +75,16 @@ export function kubeQuorumMembers(o: {kube: Kube; namespace: string; name: strin
   };
 }
 
+/** The survivor's new pod is not placed and the scheduler found no node for it. Pure. */
+export function cannotGoHome(survivor: PodLike): boolean {
+  if (survivor.spec?.nodeName) return false;
+  return survivor.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable') ?? false;
+}
+
 /**
  * The rebuilt member whose new pod sits on `home` (the node the survivor ran on, where its data
- * is) while the survivor's new pod cannot be scheduled: the scheduler placed it there while the
- * survivor was being restarted. Pure.
+ * is): the scheduler placed it there while the survivor was being restarted. Pure.
  */
-export function takenHome(survivor: PodLike, home: string | undefined, others: {ordinal: number; pod: PodLike | null | undefined}[]): number | undefined {
-  if (!home || survivor.spec?.nodeName) return undefined;
-  const unschedulable = survivor.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
-  if (!unschedulable) return undefined;
+export function takenHome(home: string, others: {ordinal: number; pod: PodLike | null | undefined}[]): number | undefined {
   return others.find((o) => o.pod && !o.pod.metadata.deletionTimestamp && o.pod.spec?.nodeName === home)?.ordinal;
 }
